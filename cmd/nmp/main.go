@@ -1,0 +1,142 @@
+// Command nmp is the neuromorphic computing platform in one binary: the
+// simulation engine, the job queue server, its workers and its clients, each
+// a subcommand.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// command is one subcommand. Each lives in its own file, named after it.
+type command struct {
+	summary string
+	// hidden commands are for nmp's own front ends, not for people.
+	hidden bool
+	run    func(ctx context.Context, env *Env, args []string) error
+}
+
+// commands is the table of subcommands. Add one line per subcommand.
+var commands = map[string]command{
+	"version":  {summary: "print the version", run: runVersion},
+}
+
+// Env is what a subcommand may touch of the outside world. Tests give their own.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads an environment variable.
+	Getenv func(string) string
+	// IsTerminal tells whether Stderr is an interactive terminal (for progress bars).
+	IsTerminal bool
+}
+
+// usageError marks errors caused by how nmp was called; main prints the usage hint and exits with 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	env := &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, IsTerminal: isTerminal(os.Stderr)}
+	err := Run(ctx, env, os.Args[1:])
+	stop()
+	os.Exit(exitCode(env, err))
+}
+
+func exitCode(env *Env, err error) int {
+	var ue *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(env.Stderr, "nmp: %v\nRun 'nmp help' for usage.\n", err)
+		return 2
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(env.Stderr, "nmp: interrupted")
+		return 130
+	default:
+		fmt.Fprintf(env.Stderr, "nmp: %v\n", err)
+		return 1
+	}
+}
+
+// Run dispatches args to a subcommand.
+func Run(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				return c.run(ctx, env, []string{"-h"})
+			}
+		}
+		printUsage(env.Stdout)
+		return nil
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		return usagef("unknown command %q", args[0])
+	}
+	return c.run(ctx, env, args[1:])
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, `nmp is an open neuromorphic computing platform: a simulation engine, emulations
+of neuromorphic hardware, and an EBRAINS-compatible job queue.
+
+Usage:
+
+	nmp <command> [arguments]
+
+Commands:
+
+`)
+	names := make([]string, 0, len(commands))
+	for name, c := range commands {
+		if !c.hidden {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(w, "	%-10s %s\n", name, commands[name].summary)
+	}
+	fmt.Fprint(w, `
+Run 'nmp <command> -h' for the arguments of one command.
+Documentation: docs/ in the source tree, starting with docs/README.md.
+`)
+}
+
+// newFlagSet returns a flag set whose -h prints the command's help text to stdout.
+func newFlagSet(env *Env, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet("nmp "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stdout, strings.TrimSpace(usage))
+		fmt.Fprintln(env.Stdout, "\nFlags:")
+		fs.SetOutput(env.Stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(env.Stderr)
+	}
+	return fs
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	return fi.Mode()&os.ModeCharDevice != 0
+}

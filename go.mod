@@ -1,0 +1,3 @@
+module github.com/nmp-platform/nmp
+
+go 1.24
