@@ -26,7 +26,7 @@ type command struct {
 
 // commands is the table of subcommands. Add one line per subcommand.
 var commands = map[string]command{
-	"version":  {summary: "print the version", run: runVersion},
+	"version": {summary: "print the version", run: runVersion},
 }
 
 // Env is what a subcommand may touch of the outside world. Tests give their own.
