@@ -26,7 +26,10 @@ type command struct {
 
 // commands is the table of subcommands. Add one line per subcommand.
 var commands = map[string]command{
-	"version": {summary: "print the version", run: runVersion},
+	"simulate": {summary: "run a network description and write its results", run: runSimulate},
+	"engine":   {summary: "serve an interactive simulation session on stdin/stdout (used by the PyNN front end)", hidden: true, run: runEngine},
+	"models":   {summary: "list the cell, source, synapse and current-source models with their parameters", run: runModels},
+	"version":  {summary: "print the version", run: runVersion},
 }
 
 // Env is what a subcommand may touch of the outside world. Tests give their own.
@@ -139,4 +142,25 @@ func isTerminal(f *os.File) bool {
 		return false
 	}
 	return fi.Mode()&os.ModeCharDevice != 0
+}
+
+// parseArgs parses flags anywhere among the arguments (nmp simulate FILE -o
+// OUT works as well as nmp simulate -o OUT FILE) and returns the others. A
+// lone "--" ends the flags.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return rest, nil
+		}
+		if args[0] == "--" {
+			return append(rest, args[1:]...), nil
+		}
+		rest = append(rest, args[0])
+		args = args[1:]
+	}
 }

@@ -1,0 +1,358 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// segmentRef is a population range a thread updates.
+type segmentRef struct {
+	pop    *popRT
+	lo, hi int // local indices
+	in     Input
+}
+
+// threadState is what one thread owns.
+type threadState struct {
+	// pad keeps threads' hot fields on separate cache lines.
+	_      [64]byte
+	k      int
+	lo, hi int // global neurons
+	segs   []segmentRef
+	// spikes of the current and the previous step, by parity.
+	spikes [2]Spikes
+	// recorded spikes: stamp and global index.
+	recStamp []int64
+	recID    []int32
+	dl       delivery
+	_        [64]byte
+}
+
+func (s *Simulator) newThreadState(k int) *threadState {
+	t := &threadState{k: k, lo: s.bounds[k], hi: s.bounds[k+1]}
+	for _, p := range s.pops {
+		lo := max(t.lo, p.Offset) - p.Offset
+		hi := min(t.hi, p.Offset+p.Size) - p.Offset
+		if lo >= hi {
+			continue
+		}
+		seg := segmentRef{pop: p, lo: lo, hi: hi}
+		seg.in.Syn = make([][]float64, len(p.chans))
+		seg.in.I = p.iext
+		seg.in.Gap = p.gap
+		t.segs = append(t.segs, seg)
+	}
+	return t
+}
+
+// Now returns the simulation time in ms.
+func (s *Simulator) Now() float64 { return float64(s.step) * s.dt }
+
+// Timestep returns dt in ms.
+func (s *Simulator) Timestep() float64 { return s.dt }
+
+// Threads returns the number of threads.
+func (s *Simulator) Threads() int { return s.threads }
+
+// Progress reports how far a run has come; it is called from the goroutine
+// that called Run, about every tenth of a second.
+type Progress func(done, total int64)
+
+// Run advances the simulation by ms milliseconds (rounded to whole steps).
+// It stops early, between steps, when ctx is cancelled.
+func (s *Simulator) Run(ctx context.Context, ms float64, progress Progress) error {
+	if !(ms >= 0) || math.IsInf(ms, 0) {
+		return fmt.Errorf("run: duration %g ms is not a duration", ms)
+	}
+	nsteps := steps(ms, s.dt)
+	end := s.step + nsteps
+	s.recs.beginRun(s.step, end)
+	seg := s.segments[len(s.segments)-1]
+	start := s.step
+	chunk := int64(64)
+	lastReport := time.Now()
+	for s.step < end {
+		if err := ctx.Err(); err != nil {
+			s.finishRun(seg, start)
+			return err
+		}
+		n1 := min(end, s.step+chunk)
+		t0 := time.Now()
+		s.runSteps(s.step, n1)
+		s.step = n1
+		// Aim for chunks of about 20 ms of wall time, to check ctx and report often enough.
+		if el := time.Since(t0); el < 10*time.Millisecond && chunk < 1<<20 {
+			chunk *= 2
+		} else if el > 40*time.Millisecond && chunk > 1 {
+			chunk /= 2
+		}
+		if progress != nil && time.Since(lastReport) > 100*time.Millisecond {
+			progress(s.step-start, nsteps)
+			lastReport = time.Now()
+		}
+	}
+	if progress != nil {
+		progress(nsteps, nsteps)
+	}
+	s.finishRun(seg, start)
+	return nil
+}
+
+// finishRun files the spikes recorded during the run into the segment.
+func (s *Simulator) finishRun(seg *Segment, start int64) {
+	seg.Runs = append(seg.Runs, float64(s.step-start)*s.dt)
+	s.recs.endRun(s.step)
+	s.recs.noteRecorded(seg)
+	type rec struct {
+		stamp int64
+		id    int32
+	}
+	var all []rec
+	for _, t := range s.th {
+		for j := range t.recStamp {
+			all = append(all, rec{t.recStamp[j], t.recID[j]})
+		}
+		t.recStamp, t.recID = t.recStamp[:0], t.recID[:0]
+	}
+	sort.Slice(all, func(a, b int) bool {
+		if all[a].stamp != all[b].stamp {
+			return all[a].stamp < all[b].stamp
+		}
+		return all[a].id < all[b].id
+	})
+	for _, r := range all {
+		pop, local := s.locate(r.id)
+		ps := &seg.Spikes[pop]
+		ps.IDs = append(ps.IDs, int32(local))
+		ps.Times = append(ps.Times, float64(r.stamp)*s.dt)
+	}
+}
+
+// runSteps advances all threads from step n0 to n1.
+func (s *Simulator) runSteps(n0, n1 int64) {
+	if s.threads == 1 {
+		t := s.th[0]
+		for n := n0; n < n1; n++ {
+			s.update(t, n)
+			s.deliver(t, n)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	b := newBarrier(s.threads)
+	for k := 1; k < s.threads; k++ {
+		wg.Add(1)
+		go func(t *threadState) {
+			defer wg.Done()
+			for n := n0; n < n1; n++ {
+				s.update(t, n)
+				b.wait()
+				s.deliver(t, n)
+			}
+		}(s.th[k])
+	}
+	t := s.th[0]
+	for n := n0; n < n1; n++ {
+		s.update(t, n)
+		b.wait()
+		s.deliver(t, n)
+	}
+	wg.Wait()
+}
+
+// update advances thread t's neurons over step n and records them.
+func (s *Simulator) update(t *threadState, n int64) {
+	out := &t.spikes[n&1]
+	out.IDs = out.IDs[:0]
+	s.computeCurrents(t, n)
+	if s.gaps != nil {
+		s.gaps.compute(t, n)
+	}
+	slot := int((n+1)%s.slots) * s.n
+	for i := range t.segs {
+		seg := &t.segs[i]
+		p := seg.pop
+		for r, c := range p.chans {
+			seg.in.Syn[r] = s.ring[c][slot+p.Offset : slot+p.Offset+p.Size]
+		}
+		out.base = int32(p.Offset)
+		p.model.Step(n, seg.lo, seg.hi, &seg.in, out)
+	}
+	if s.gaps != nil {
+		s.gaps.snapshot(t, n+1)
+	}
+	s.recs.sample(t, n+1, out.IDs)
+}
+
+// deliver hands all spikes of step n to thread t's synapses.
+func (s *Simulator) deliver(t *threadState, n int64) {
+	par := n & 1
+	for _, pj := range s.projs {
+		c := pj.parts[t.k]
+		if c.len() == 0 {
+			continue
+		}
+		dl := &t.dl
+		dl.ring, dl.n, dl.slots = s.ring[pj.channel], s.n, s.slots
+		lo, hi := pj.preLo, pj.preLo+int32(pj.nrows)
+		for _, src := range s.th {
+			ids := src.spikes[par].IDs
+			if len(ids) == 0 || ids[len(ids)-1] < lo || ids[0] >= hi {
+				continue
+			}
+			a := sort.Search(len(ids), func(i int) bool { return ids[i] >= lo })
+			for _, g := range ids[a:] {
+				if g >= hi {
+					break
+				}
+				r := int(g - lo)
+				if pj.dyn != nil {
+					pj.dyn.deliver(t.k, c, r, n, dl)
+				} else {
+					deliverStatic(c, r, n, dl)
+				}
+			}
+		}
+		if pj.dyn != nil {
+			// Postsynaptic spikes of this thread's neurons, for plasticity.
+			ids := t.spikes[par].IDs
+			for _, g := range ids {
+				pj.dyn.post(t.k, c, g, n)
+			}
+		}
+	}
+}
+
+// deliverStatic adds the weights of row r to the ring: the spike carries
+// stamp n+1 and arrives at n+1+delay.
+func deliverStatic(c *csr, r int, n int64, dl *delivery) {
+	a, b := c.rowPtr[r], c.rowPtr[r+1]
+	if a == b {
+		return
+	}
+	tg := c.target[a:b]
+	w := c.weight[a:b]
+	w = w[:len(tg)]
+	if c.delay == nil {
+		slot := int((n+1+int64(c.delay0))%dl.slots) * dl.n
+		buf := dl.ring[slot : slot+dl.n]
+		for i, j := range tg {
+			buf[j] += float64(w[i])
+		}
+		return
+	}
+	dd := c.delay[a:b]
+	dd = dd[:len(tg)]
+	base := n + 1
+	for i, j := range tg {
+		slot := (base + int64(dd[i])) % dl.slots
+		dl.ring[int(slot)*dl.n+int(j)] += float64(w[i])
+	}
+}
+
+// barrier is a reusable spinning barrier: a step takes microseconds, too
+// short to park goroutines in between.
+type barrier struct {
+	n     int32
+	count atomic.Int32
+	gen   atomic.Uint32
+}
+
+func newBarrier(n int) *barrier { return &barrier{n: int32(n)} }
+
+func (b *barrier) wait() {
+	g := b.gen.Load()
+	if b.count.Add(1) == b.n {
+		b.count.Store(0)
+		b.gen.Add(1)
+		return
+	}
+	for i := 0; b.gen.Load() == g; i++ {
+		if i > 50 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// Reset returns to t = 0 with the initial values and starts a new segment.
+// Synaptic weights keep their values, as in PyNN.
+func (s *Simulator) Reset() {
+	s.step = 0
+	for _, p := range s.pops {
+		p.resetState()
+		p.model.Reset()
+	}
+	for c := range s.ring {
+		clear(s.ring[c])
+	}
+	for _, pj := range s.projs {
+		if pj.dyn != nil {
+			pj.dyn.reset()
+		}
+	}
+	for _, t := range s.th {
+		t.spikes[0].IDs = t.spikes[0].IDs[:0]
+		t.spikes[1].IDs = t.spikes[1].IDs[:0]
+	}
+	for _, cs := range s.currs {
+		cs.reset()
+	}
+	if s.gaps != nil {
+		s.gaps.reset()
+	}
+	s.recs.newSegment()
+	s.segments = append(s.segments, s.newSegment(len(s.segments)))
+}
+
+func (s *Simulator) newSegment(i int) *Segment {
+	seg := &Segment{Index: i, Spikes: make([]PopSpikes, len(s.pops))}
+	return seg
+}
+
+// Segments returns the recorded segments, the last one still growing.
+func (s *Simulator) Segments() []*Segment { return s.segments }
+
+// TakeSegments returns the recorded segments and clears them, keeping the
+// current segment open (empty) for further runs.
+func (s *Simulator) TakeSegments() []*Segment {
+	segs := s.segments
+	last := segs[len(segs)-1]
+	fresh := s.newSegment(last.Index)
+	s.segments = []*Segment{fresh}
+	s.recs.detach(last, fresh)
+	return segs
+}
+
+// Neurons returns the number of neurons, spike sources included.
+func (s *Simulator) Neurons() int { return s.n }
+
+// Synapses returns the number of synapses of all projections.
+func (s *Simulator) Synapses() int64 {
+	var n int64
+	for _, pj := range s.projs {
+		n += int64(pj.n)
+	}
+	if s.gaps != nil {
+		n += int64(len(s.gaps.w) / 2)
+	}
+	return n
+}
+
+// ProjectionSize returns the number of connections of projection i.
+func (s *Simulator) ProjectionSize(i int) (int, error) {
+	pj, err := s.projection(i)
+	if err != nil {
+		return 0, err
+	}
+	if pj == nil {
+		pre, _, err := s.gapConnections(i)
+		return len(pre), err
+	}
+	return pj.n, nil
+}

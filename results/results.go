@@ -1,0 +1,223 @@
+// Package results writes and reads what a simulation recorded, in a zip
+// archive laid out as numpy's .npz: a JSON document (results.json) with the
+// provenance and the layout, and one .npy member per array, so that Python
+// reads it with numpy alone:
+//
+//	r = numpy.load("results.npz")
+//	meta = json.loads(r["results.json"])
+//	times = r["seg0/pop0/spikes.times"]
+//
+// The format is documented in docs/results.md.
+package results
+
+import (
+	"archive/zip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/nmp-platform/nmp/engine"
+	"github.com/nmp-platform/nmp/network"
+)
+
+// FormatName and FormatVersion identify the format.
+const (
+	FormatName    = "nmp-results"
+	FormatVersion = 1
+	// DocumentName is the member holding the JSON document.
+	DocumentName = "results.json"
+)
+
+// Document is the JSON part of a results archive.
+type Document struct {
+	Format      string       `json:"format"`
+	Version     int          `json:"version"`
+	Provenance  Provenance   `json:"provenance"`
+	Populations []Population `json:"populations"`
+	Segments    []Segment    `json:"segments"`
+}
+
+// Provenance says how the results were obtained.
+type Provenance struct {
+	Engine    string             `json:"engine"`
+	Version   string             `json:"version"`
+	System    string             `json:"system"`
+	Seed      uint64             `json:"seed"`
+	Timestep  float64            `json:"timestep"`
+	Threads   int                `json:"threads"`
+	Started   string             `json:"started"`
+	Timings   map[string]float64 `json:"timings_s"`
+	Host      string             `json:"host,omitempty"`
+	Source    string             `json:"source,omitempty"`
+	Extra     map[string]any     `json:"extra,omitempty"`
+	Simulated float64            `json:"simulated_ms"`
+	Synapses  int64              `json:"synapses"`
+	Neurons   int                `json:"neurons"`
+}
+
+// Population describes a population of the network.
+type Population struct {
+	Label    string `json:"label"`
+	Size     int    `json:"size"`
+	CellType string `json:"cell_type"`
+}
+
+// Segment lists the arrays of one segment.
+type Segment struct {
+	Index   int           `json:"index"`
+	Runs    []float64     `json:"runs_ms"`
+	Spikes  []SpikeRecord `json:"spikes"`
+	Signals []SignalInfo  `json:"signals"`
+}
+
+// SpikeRecord names the spike arrays of a population in a segment.
+type SpikeRecord struct {
+	Population int    `json:"population"`
+	Recorded   string `json:"recorded"`
+	IDs        string `json:"ids"`
+	Times      string `json:"times"`
+	Count      int    `json:"count"`
+}
+
+// SignalInfo describes a sampled signal: Data names a 2-D array with one row
+// per sample and one column per neuron of Indices.
+type SignalInfo struct {
+	Population       int     `json:"population"`
+	Variable         string  `json:"variable"`
+	Units            string  `json:"units"`
+	TStart           float64 `json:"t_start"`
+	SamplingInterval float64 `json:"sampling_interval"`
+	Indices          string  `json:"indices"`
+	Data             string  `json:"data"`
+	Samples          int     `json:"samples"`
+}
+
+// Write writes segments of a simulation of d as an archive to w.
+func Write(w io.Writer, d *network.Description, segs []*engine.Segment, prov Provenance) error {
+	zw := zip.NewWriter(w)
+	doc := Document{Format: FormatName, Version: FormatVersion, Provenance: prov}
+	for _, p := range d.Populations {
+		doc.Populations = append(doc.Populations, Population{Label: p.Label, Size: p.Size, CellType: p.CellType})
+	}
+	put := func(name string, write func(io.Writer) error) error {
+		f, err := zw.CreateHeader(&zip.FileHeader{Name: name + ".npy", Method: zip.Store})
+		if err != nil {
+			return err
+		}
+		return write(f)
+	}
+	for _, seg := range segs {
+		js := Segment{Index: seg.Index, Runs: seg.Runs, Spikes: []SpikeRecord{}, Signals: []SignalInfo{}}
+		if js.Runs == nil {
+			js.Runs = []float64{}
+		}
+		for pi, ps := range seg.Spikes {
+			if len(ps.Recorded) == 0 {
+				continue
+			}
+			base := fmt.Sprintf("seg%d/pop%d/spikes", seg.Index, pi)
+			rec := SpikeRecord{Population: pi, Recorded: base + ".recorded", IDs: base + ".ids", Times: base + ".times", Count: len(ps.IDs)}
+			if err := put(rec.Recorded, func(w io.Writer) error { return network.WriteNpyInt32(w, ps.Recorded, nil) }); err != nil {
+				return err
+			}
+			if err := put(rec.IDs, func(w io.Writer) error { return network.WriteNpyInt32(w, ps.IDs, nil) }); err != nil {
+				return err
+			}
+			if err := put(rec.Times, func(w io.Writer) error { return network.WriteNpyFloat64(w, ps.Times, nil) }); err != nil {
+				return err
+			}
+			js.Spikes = append(js.Spikes, rec)
+		}
+		for k, sig := range seg.Signals {
+			if sig.Samples() == 0 {
+				continue
+			}
+			base := fmt.Sprintf("seg%d/sig%d", seg.Index, k)
+			info := SignalInfo{Population: sig.Population, Variable: sig.Variable, Units: sig.Units, TStart: sig.TStart,
+				SamplingInterval: sig.Interval, Indices: base + ".indices", Data: base + "." + sig.Variable, Samples: sig.Samples()}
+			if err := put(info.Indices, func(w io.Writer) error { return network.WriteNpyInt32(w, sig.Indices, nil) }); err != nil {
+				return err
+			}
+			shape := []int{sig.Samples(), len(sig.Indices)}
+			if err := put(info.Data, func(w io.Writer) error { return network.WriteNpyFloat64(w, sig.Data, shape) }); err != nil {
+				return err
+			}
+			js.Signals = append(js.Signals, info)
+		}
+		doc.Segments = append(doc.Segments, js)
+	}
+	f, err := zw.CreateHeader(&zip.FileHeader{Name: DocumentName, Method: zip.Deflate})
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	return zw.Close()
+}
+
+// WriteFile writes the archive to path, atomically: a failed write leaves no
+// partial file behind.
+func WriteFile(path string, d *network.Description, segs []*engine.Segment, prov Provenance) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := Write(tmp, d, segs, prov); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Archive is a results archive opened for reading.
+type Archive struct {
+	Document
+	arrays map[string]*network.Array
+}
+
+// Read reads a results archive.
+func Read(path string) (*Archive, error) {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	a := &Archive{arrays: map[string]*network.Array{}}
+	found := false
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case f.Name == DocumentName:
+			err = json.NewDecoder(rc).Decode(&a.Document)
+			found = true
+		case strings.HasSuffix(f.Name, ".npy"):
+			var arr *network.Array
+			arr, err = network.ReadNpy(rc, int64(f.UncompressedSize64))
+			a.arrays[strings.TrimSuffix(f.Name, ".npy")] = arr
+		}
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("%s: no %s: not an nmp results archive", path, DocumentName)
+	}
+	return a, nil
+}
+
+// Array returns a named array of the archive, or nil.
+func (a *Archive) Array(name string) *network.Array { return a.arrays[name] }
