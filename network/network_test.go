@@ -249,9 +249,9 @@ func TestValidationNamesTheProblem(t *testing.T) {
 func TestDecodeErrorsHavePlaces(t *testing.T) {
 	t.Parallel()
 	cases := map[string]string{
-		`{"format":"nmp-network","version":1,"simulation":{"timestep":0.1},"populations":[{"sise":3}]}`: `unknown field "sise"`,
-		`{"format":"nmp-network","version":1,"simulation":{"timestep":"x"}}`:                            `line 1`,
-		"{\"format\":\"nmp-network\",\n\"version\":1,\n\"simulation\":{\"timestep\":0.1},}":               `line 3`,
+		`{"format":"nmp-network","version":1,"simulation":{"timestep":0.1},"populations":[{"sise":3}]}`:  `unknown field "sise"`,
+		`{"format":"nmp-network","version":1,"simulation":{"timestep":"x"}}`:                             `line 1`,
+		"{\"format\":\"nmp-network\",\n\"version\":1,\n\"simulation\":{\"timestep\":0.1},}":              `line 3`,
 		`{"populations":[{"size":1,"cell_type":"IF_curr_exp","parameters":{"tau_m":{"array":"nope"}}}]}`: `populations[0].parameters.tau_m: the archive has no array "nope"`,
 		`{"populations":[{"size":1,"cell_type":"IF_curr_exp","parameters":{"tau_m":{"arr":"x"}}}]}`:      `value object`,
 		`{"populations":[{"size":1,"cell_type":"IF_curr_exp","parameters":{"tau_m":"fast"}}]}`:           `got the string "fast"`,
