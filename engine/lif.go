@@ -38,6 +38,16 @@ type lifCurr struct {
 	// propagators, per neuron
 	p22, p20, p11e, p11i, p21e, p21i, p31e, p31i, jumpE, jumpI []float64
 	refSteps                                                   []int32
+	// hom is set when all neurons share their parameters; exp synapses then
+	// take the fast path with the constants in h.
+	hom bool
+	h   currConst
+}
+
+// currConst is the constants of one IF_curr_exp neuron.
+type currConst struct {
+	vRest, p22, p20, p11e, p11i, p21e, p21i, iOff, vThresh, vReset float64
+	refSteps                                                       int32
 }
 
 func newLIFCurr(p *Population, shape synShape) *lifCurr {
@@ -82,7 +92,17 @@ func (m *lifCurr) Prepare(dt float64) error {
 			m.jumpI[i] = math.E / m.tauI[i]
 		}
 	}
+	m.prepareFast()
 	return nil
+}
+
+func (m *lifCurr) prepareFast() {
+	m.hom = m.shape == synExp && len(m.v) > 0 &&
+		allSame(m.vRest, m.p22, m.p20, m.p11e, m.p11i, m.p21e, m.p21i, m.iOff, m.vThresh, m.vReset) && allSame32(m.refSteps)
+	if m.hom {
+		m.h = currConst{vRest: m.vRest[0], p22: m.p22[0], p20: m.p20[0], p11e: m.p11e[0], p11i: m.p11i[0],
+			p21e: m.p21e[0], p21i: m.p21i[0], iOff: m.iOff[0], vThresh: m.vThresh[0], vReset: m.vReset[0], refSteps: m.refSteps[0]}
+	}
 }
 
 func (m *lifCurr) Reset() {
@@ -92,10 +112,12 @@ func (m *lifCurr) Reset() {
 }
 
 func (m *lifCurr) Step(n int64, lo, hi int, in *Input, out *Spikes) {
-	switch m.shape {
-	case synExp:
+	switch {
+	case m.hom && !forceReference:
+		m.stepExpHom(lo, hi, in, out)
+	case m.shape == synExp:
 		m.stepExp(lo, hi, in, out)
-	case synAlpha:
+	case m.shape == synAlpha:
 		m.stepAlpha(lo, hi, in, out)
 	default:
 		m.stepDelta(lo, hi, in, out)
@@ -126,6 +148,49 @@ func (m *lifCurr) stepExp(lo, hi int, in *Input, out *Spikes) {
 			v[i] = m.vReset[i]
 			refr[i] = m.refSteps[i]
 		}
+	}
+}
+
+// stepExpHom is stepExp for populations with homogeneous parameters: the
+// same arithmetic in the same order, with the constants in registers.
+func (m *lifCurr) stepExpHom(lo, hi int, in *Input, out *Spikes) {
+	h := m.h
+	v, ie, ii, refr := m.v[lo:hi], m.ie[lo:hi], m.ii[lo:hi], m.refr[lo:hi]
+	ie, ii, refr = ie[:len(v)], ii[:len(v)], refr[:len(v)]
+	inE, inI := in.Syn[0][lo:hi], in.Syn[1][lo:hi]
+	inE, inI = inE[:len(v)], inI[:len(v)]
+	var iext, gap []float64
+	if in.I != nil {
+		iext = in.I[lo:hi]
+		iext = iext[:len(v)]
+	}
+	if in.Gap != nil {
+		gap = in.Gap[lo:hi]
+		gap = gap[:len(v)]
+	}
+	for i := range v {
+		vi := v[i]
+		if refr[i] > 0 {
+			refr[i]--
+		} else {
+			I := h.iOff
+			if iext != nil {
+				I += iext[i]
+			}
+			if gap != nil {
+				I += gap[i]
+			}
+			vi = h.vRest + h.p22*(vi-h.vRest) + h.p21e*ie[i] + h.p21i*ii[i] + h.p20*I
+		}
+		ie[i] = h.p11e*ie[i] + inE[i]
+		ii[i] = h.p11i*ii[i] + inI[i]
+		inE[i], inI[i] = 0, 0
+		if vi >= h.vThresh {
+			out.Add(lo + i)
+			vi = h.vReset
+			refr[i] = h.refSteps
+		}
+		v[i] = vi
 	}
 }
 
