@@ -482,9 +482,24 @@ func sample(r *rng.Stream, m, n, exclude int, replace bool, scratch *[]int32) []
 	}
 	switch {
 	case replace:
-		for k := 0; k < n; k++ {
-			out = append(out, mapPos(r.Intn(avail)))
+		// Sorted uniform draws without sorting: the normalised partial sums
+		// of n+1 exponential spacings are the order statistics of n
+		// uniforms (Devroye 1986, ch. V.2). A first pass over a copy of the
+		// stream finds the total; the second draws the same spacings again.
+		probe := *r
+		total := 0.0
+		for k := 0; k <= n; k++ {
+			total += probe.Exp()
 		}
+		acc := 0.0
+		for k := 0; k < n; k++ {
+			acc += r.Exp()
+			x := int(acc / total * float64(avail))
+			out = append(out, mapPos(min(x, avail-1)))
+		}
+		r.Exp() // the (n+1)-th spacing, so that r ends where probe did
+		*scratch = out
+		return out
 	case n >= avail:
 		for x := 0; x < avail; x++ {
 			out = append(out, mapPos(x))

@@ -26,8 +26,65 @@ var distributionParams = map[string][]string{
 // maxRedraws bounds the redraws of normal_clipped, as PyNN does.
 const maxRedraws = 1000
 
-// Check returns why the distribution cannot be drawn from, or nil.
+// compiled holds a checked distribution's parameters as fields, so that a
+// draw does no map lookup.
+type compiled struct {
+	kind       int
+	a, b, c, e float64
+}
+
+const (
+	distUnknown = iota
+	distUniform
+	distUniformInt
+	distNormal
+	distNormalClipped
+	distNormalBoundary
+	distLognormal
+	distExponential
+	distGamma
+	distPoisson
+	distBinomial
+	distVonMises
+)
+
+// Check returns why the distribution cannot be drawn from, or nil. A
+// checked distribution draws faster.
 func (d *Distribution) Check() error {
+	if err := d.check(); err != nil {
+		return err
+	}
+	p := d.Parameters
+	c := compiled{}
+	switch d.Name {
+	case "uniform":
+		c = compiled{kind: distUniform, a: p["low"], b: p["high"]}
+	case "uniform_int":
+		c = compiled{kind: distUniformInt, a: math.Ceil(p["low"]), b: math.Ceil(p["high"])}
+	case "normal":
+		c = compiled{kind: distNormal, a: p["mu"], b: p["sigma"]}
+	case "normal_clipped":
+		c = compiled{kind: distNormalClipped, a: p["mu"], b: p["sigma"], c: p["low"], e: p["high"]}
+	case "normal_clipped_to_boundary":
+		c = compiled{kind: distNormalBoundary, a: p["mu"], b: p["sigma"], c: p["low"], e: p["high"]}
+	case "lognormal":
+		c = compiled{kind: distLognormal, a: p["mu"], b: p["sigma"]}
+	case "exponential":
+		c = compiled{kind: distExponential, a: p["beta"]}
+	case "gamma":
+		c = compiled{kind: distGamma, a: p["k"], b: p["theta"]}
+	case "poisson":
+		c = compiled{kind: distPoisson, a: p["lambda_"]}
+	case "binomial":
+		c = compiled{kind: distBinomial, a: p["n"], b: p["p"]}
+	case "vonmises":
+		c = compiled{kind: distVonMises, a: p["mu"], b: p["kappa"]}
+	}
+	d.c = c
+	return nil
+}
+
+func (d *Distribution) check() error {
 	names, ok := distributionParams[d.Name]
 	if !ok {
 		return fmt.Errorf("unknown distribution %q (known: %s)", d.Name, joinKeys(distributionParams))
@@ -87,8 +144,45 @@ func (d *Distribution) Check() error {
 	return nil
 }
 
-// Draw returns one number from the distribution. Check must have passed.
+// Draw returns one number from the distribution. Check must have passed;
+// after Check, Draw may be called from several goroutines at once.
 func (d *Distribution) Draw(r *rng.Stream) float64 {
+	c := &d.c
+	switch c.kind {
+	case distUniform:
+		return c.a + (c.b-c.a)*r.Float64()
+	case distUniformInt:
+		return c.a + float64(r.Intn(int(c.b-c.a)))
+	case distNormal:
+		return c.a + c.b*r.Normal()
+	case distNormalClipped:
+		for i := 0; i < maxRedraws; i++ {
+			x := c.a + c.b*r.Normal()
+			if x >= c.c && x <= c.e {
+				return x
+			}
+		}
+		return math.Min(math.Max(c.a, c.c), c.e)
+	case distNormalBoundary:
+		return math.Min(math.Max(c.a+c.b*r.Normal(), c.c), c.e)
+	case distLognormal:
+		return math.Exp(c.a + c.b*r.Normal())
+	case distExponential:
+		return c.a * r.Exp()
+	case distGamma:
+		return c.b * r.Gamma(c.a)
+	case distPoisson:
+		return float64(r.Poisson(c.a))
+	case distBinomial:
+		return float64(r.Binomial(int(c.a), c.b))
+	case distVonMises:
+		return vonMises(r, c.a, c.b)
+	}
+	return d.drawSlow(r)
+}
+
+// drawSlow draws from an unchecked distribution.
+func (d *Distribution) drawSlow(r *rng.Stream) float64 {
 	p := d.Parameters
 	switch d.Name {
 	case "uniform":

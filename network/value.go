@@ -65,6 +65,7 @@ type Value struct {
 type Distribution struct {
 	Name       string             `json:"distribution"`
 	Parameters map[string]float64 `json:"parameters"`
+	c          compiled
 }
 
 // Scalar returns a scalar Value.

@@ -87,20 +87,107 @@ func (r *Stream) Intn(n int) int {
 	return int(hi)
 }
 
-// Exp returns an exponentially distributed number with mean 1.
+// Exp returns an exponentially distributed number with mean 1 (ziggurat).
 func (r *Stream) Exp() float64 {
-	return -math.Log(r.OpenFloat64())
+	for {
+		jz := uint32(r.Uint64() >> 32)
+		iz := jz & 255
+		if jz < zigKE[iz] {
+			return float64(jz) * zigWE[iz]
+		}
+		if iz == 0 {
+			// The tail beyond the base layer is exponential again, shifted.
+			return zigExpR - math.Log(r.OpenFloat64())
+		}
+		x := float64(jz) * zigWE[iz]
+		if zigFE[iz]+r.Float64()*(zigFE[iz-1]-zigFE[iz]) < math.Exp(-x) {
+			return x
+		}
+	}
 }
 
-// Normal returns a standard normal number (Marsaglia's polar method, one value per call).
+// Normal returns a standard normal number (ziggurat).
 func (r *Stream) Normal() float64 {
 	for {
-		u := 2*r.Float64() - 1
-		v := 2*r.Float64() - 1
-		s := u*u + v*v
-		if s > 0 && s < 1 {
-			return u * math.Sqrt(-2*math.Log(s)/s)
+		u := r.Uint64()
+		hz := int32(u >> 32)
+		iz := u & 127
+		ahz := int64(hz)
+		if ahz < 0 {
+			ahz = -ahz
 		}
+		if ahz < int64(zigKN[iz]) {
+			return float64(hz) * zigWN[iz]
+		}
+		if iz == 0 {
+			// The tail beyond zigNormR, by Marsaglia's method.
+			for {
+				x := -math.Log(r.OpenFloat64()) / zigNormR
+				y := -math.Log(r.OpenFloat64())
+				if y+y >= x*x {
+					if hz > 0 {
+						return zigNormR + x
+					}
+					return -zigNormR - x
+				}
+			}
+		}
+		x := float64(hz) * zigWN[iz]
+		if zigFN[iz]+r.Float64()*(zigFN[iz-1]-zigFN[iz]) < math.Exp(-0.5*x*x) {
+			return x
+		}
+	}
+}
+
+// Ziggurat tables (Marsaglia and Tsang 2000, "The ziggurat method for
+// generating random variables"): 128 layers for the normal density, 256 for
+// the exponential, computed from the layer boundary r and area v.
+const (
+	zigNormR = 3.442619855899
+	zigNormV = 9.91256303526217e-3
+	zigExpR  = 7.697117470131487
+	zigExpV  = 3.949659822581572e-3
+)
+
+var (
+	zigKN        [128]uint32
+	zigWN, zigFN [128]float64
+	zigKE        [256]uint32
+	zigWE, zigFE [256]float64
+)
+
+func init() {
+	const m1 = 1 << 31
+	dn, tn := zigNormR, zigNormR
+	q := zigNormV / math.Exp(-0.5*dn*dn)
+	zigKN[0] = uint32(dn / q * m1)
+	zigKN[1] = 0
+	zigWN[0] = q / m1
+	zigWN[127] = dn / m1
+	zigFN[0] = 1
+	zigFN[127] = math.Exp(-0.5 * dn * dn)
+	for i := 126; i >= 1; i-- {
+		dn = math.Sqrt(-2 * math.Log(zigNormV/dn+math.Exp(-0.5*dn*dn)))
+		zigKN[i+1] = uint32(dn / tn * m1)
+		tn = dn
+		zigFN[i] = math.Exp(-0.5 * dn * dn)
+		zigWN[i] = dn / m1
+	}
+	const m2 = 1 << 32
+	de, te := zigExpR, zigExpR
+	q = zigExpV / math.Exp(-de)
+	zigKE[0] = uint32(de / q * m2)
+	zigKE[1] = 0
+	zigWE[0] = q / m2
+	zigWE[255] = de / m2
+	zigFE[0] = 1
+	zigFE[255] = math.Exp(-de)
+	for i := 254; i >= 1; i-- {
+		de = -math.Log(zigExpV/de + math.Exp(-de))
+		zigKE[i+1] = uint32(de / te * m2)
+		te = de
+		zigFE[i] = math.Exp(-de)
+		zigWE[i] = de / m2
 	}
 }
 
