@@ -208,7 +208,7 @@ func (v *validator) value(path string, val *Value, pd *Param, n int) {
 		return
 	case KindArray:
 		xs := val.Array.Float64s()
-		if pd.Kind == Number {
+		if pd.Kind == Number && n >= 0 {
 			if len(xs) != n && len(xs) != 1 {
 				v.addf(path, "has %d values for %d elements", len(xs), n)
 				return

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -66,7 +67,10 @@ func exitCode(env *Env, err error) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(env.Stderr, "nmp: %v\nRun 'nmp help' for usage.\n", err)
+		fmt.Fprintf(env.Stderr, "nmp: %v\n", err)
+		if !strings.Contains(err.Error(), " -h')") {
+			fmt.Fprintln(env.Stderr, "Run 'nmp help' for usage.")
+		}
 		return 2
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(env.Stderr, "nmp: interrupted")
@@ -82,6 +86,7 @@ func Run(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
 			if c, ok := commands[args[1]]; ok {
+				// The command prints its own help for -h.
 				return c.run(ctx, env, []string{"-h"})
 			}
 		}
@@ -122,18 +127,42 @@ Documentation: docs/ in the source tree, starting with docs/README.md.
 `)
 }
 
-// newFlagSet returns a flag set whose -h prints the command's help text to stdout.
+// newFlagSet returns a flag set for a command. Parse it with parseArgs,
+// which prints the help text to stdout for -h and turns a bad flag into a
+// short usage error.
 func newFlagSet(env *Env, name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet("nmp "+name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(env.Stdout, strings.TrimSpace(usage))
-		fmt.Fprintln(env.Stdout, "\nFlags:")
-		fs.SetOutput(env.Stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(env.Stderr)
-	}
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	helpMu.Lock()
+	helps[fs] = helpText{env: env, usage: usage}
+	helpMu.Unlock()
 	return fs
+}
+
+type helpText struct {
+	env   *Env
+	usage string
+}
+
+var (
+	helpMu sync.Mutex
+	helps  = map[*flag.FlagSet]helpText{}
+)
+
+// printHelp prints a command's help text and its flags to stdout.
+func printHelp(fs *flag.FlagSet) {
+	helpMu.Lock()
+	h := helps[fs]
+	helpMu.Unlock()
+	if h.env == nil {
+		return
+	}
+	fmt.Fprintln(h.env.Stdout, strings.TrimSpace(h.usage))
+	fmt.Fprintln(h.env.Stdout, "\nFlags:")
+	fs.SetOutput(h.env.Stdout)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
 }
 
 func isTerminal(f *os.File) bool {
@@ -151,7 +180,11 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				printHelp(fs)
+				return nil, err
+			}
+			return nil, usagef("%s: %v (see '%s -h')", fs.Name(), err, fs.Name())
 		}
 		args = fs.Args()
 		if len(args) == 0 {
