@@ -249,10 +249,17 @@ func deliverStatic(c *csr, r int, n int64, dl *delivery) {
 	}
 	dd := c.delay[a:b]
 	dd = dd[:len(tg)]
-	base := n + 1
+	// Delays are below the ring's length, so one subtraction wraps the slot
+	// (an integer division per synapse would cost more than the addition).
+	base := int((n + 1) % dl.slots)
+	slots := int(dl.slots)
+	ring, nn := dl.ring, dl.n
 	for i, j := range tg {
-		slot := (base + int64(dd[i])) % dl.slots
-		dl.ring[int(slot)*dl.n+int(j)] += float64(w[i])
+		slot := base + int(dd[i])
+		if slot >= slots {
+			slot -= slots
+		}
+		ring[slot*nn+int(j)] += float64(w[i])
 	}
 }
 

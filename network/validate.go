@@ -420,7 +420,14 @@ func (v *validator) weightSigns(name string, w *Value, receptor string, condBase
 	case KindArray:
 		lo, hi = math.Inf(1), math.Inf(-1)
 		for _, x := range w.Array.Float64s() {
-			lo, hi = math.Min(lo, x), math.Max(hi, x)
+			// Plain comparisons: math.Min and Max are calls, and NaN is
+			// caught by the parameter check.
+			if x < lo {
+				lo = x
+			}
+			if x > hi {
+				hi = x
+			}
 		}
 	case KindRandom:
 		return // checked as drawn
@@ -455,8 +462,10 @@ func (v *validator) delays(path string, d *Value, dt float64) {
 		lo = d.Scalar
 	case KindArray:
 		for _, x := range d.Array.Float64s() {
-			lo = math.Min(lo, x)
-			if math.IsNaN(x) || math.IsInf(x, 0) {
+			if x < lo {
+				lo = x
+			}
+			if x != x || x > math.MaxFloat64 {
 				v.addf(path, "delays must be finite numbers")
 				return
 			}
