@@ -211,6 +211,14 @@ func (m *lifCond) stepExp(lo, hi int, in *Input, out *Spikes) {
 // same arithmetic in the same order, with the constants in registers.
 // TestCondFastPath holds it bit-identical to stepExp.
 func (m *lifCond) stepExpHom(lo, hi int, in *Input, out *Spikes) {
+	if haveSIMD {
+		m.stepExpHomSIMD(lo, hi, in, out)
+		return
+	}
+	m.stepExpHomScalar(lo, hi, in, out)
+}
+
+func (m *lifCond) stepExpHomScalar(lo, hi int, in *Input, out *Spikes) {
 	h := m.h
 	inE, inI := in.Syn[0][lo:hi], in.Syn[1][lo:hi]
 	v, ge, gi, refr := m.v[lo:hi], m.ge[lo:hi], m.gi[lo:hi], m.refr[lo:hi]

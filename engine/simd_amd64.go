@@ -1,0 +1,80 @@
+//go:build goexperiment.simd && amd64
+
+package engine
+
+import "simd/archsimd"
+
+// haveSIMD selects the vector kernels: built with GOEXPERIMENT=simd on a
+// CPU with AVX2. They compute the same operations in the same order as the
+// scalar loops (no fused multiply-add), so results are bit-identical;
+// TestFastPathsMatchReference holds them to it.
+var haveSIMD = archsimd.X86.AVX2()
+
+// stepExpHomSIMD is stepExpHom four neurons at a time.
+func (m *lifCond) stepExpHomSIMD(lo, hi int, in *Input, out *Spikes) {
+	h := &m.h
+	v, ge, gi, refr := m.v[lo:hi], m.ge[lo:hi], m.gi[lo:hi], m.refr[lo:hi]
+	inE, inI := in.Syn[0][lo:hi], in.Syn[1][lo:hi]
+	var iext, gap []float64
+	if in.I != nil {
+		iext = in.I[lo:hi]
+	}
+	if in.Gap != nil {
+		gap = in.Gap[lo:hi]
+	}
+	n := len(v) &^ 3
+	peh, pih := archsimd.BroadcastFloat64x4(h.peh), archsimd.BroadcastFloat64x4(h.pih)
+	pe, pi := archsimd.BroadcastFloat64x4(h.pe), archsimd.BroadcastFloat64x4(h.pi)
+	gL, gLvr, dtc := archsimd.BroadcastFloat64x4(h.gL), archsimd.BroadcastFloat64x4(h.gLvr), archsimd.BroadcastFloat64x4(h.dtc)
+	eE, eI, iOff := archsimd.BroadcastFloat64x4(h.eE), archsimd.BroadcastFloat64x4(h.eI), archsimd.BroadcastFloat64x4(h.iOff)
+	thr, reset := archsimd.BroadcastFloat64x4(h.vThresh), archsimd.BroadcastFloat64x4(h.vReset)
+	one, half, twelfth := archsimd.BroadcastFloat64x4(1), archsimd.BroadcastFloat64x4(0.5), archsimd.BroadcastFloat64x4(1.0/12)
+	zero := archsimd.BroadcastFloat64x4(0)
+	zeroI := archsimd.BroadcastInt32x4(0)
+	for i := 0; i < n; i += 4 {
+		r32 := archsimd.LoadInt32x4Slice(refr[i:])
+		inRefr := r32.Greater(zeroI)
+		vi := archsimd.LoadFloat64x4Slice(v[i:])
+		gev := archsimd.LoadFloat64x4Slice(ge[i:])
+		giv := archsimd.LoadFloat64x4Slice(gi[i:])
+		gem := gev.Mul(peh)
+		gim := giv.Mul(pih)
+		I := iOff
+		if iext != nil {
+			I = I.Add(archsimd.LoadFloat64x4Slice(iext[i:]))
+		}
+		if gap != nil {
+			I = I.Add(archsimd.LoadFloat64x4Slice(gap[i:]))
+		}
+		a := gL.Add(gem).Add(gim).Mul(dtc)
+		num := gLvr.Add(gem.Mul(eE)).Add(gim.Mul(eI)).Add(I)
+		a2 := a.Mul(a).Mul(twelfth)
+		ha := half.Mul(a)
+		vn := vi.Mul(one.Sub(ha).Add(a2)).Add(dtc.Mul(num)).Div(one.Add(ha).Add(a2))
+		if rb := inRefr.ToBits(); rb != 0 {
+			vn = reset.Merge(vn, archsimd.Mask64x4FromBits(rb))
+			for k := 0; k < 4; k++ {
+				if rb&(1<<k) != 0 {
+					refr[i+k]--
+				}
+			}
+		}
+		gev.Mul(pe).Add(archsimd.LoadFloat64x4Slice(inE[i:])).StoreSlice(ge[i:])
+		giv.Mul(pi).Add(archsimd.LoadFloat64x4Slice(inI[i:])).StoreSlice(gi[i:])
+		zero.StoreSlice(inE[i:])
+		zero.StoreSlice(inI[i:])
+		vn.StoreSlice(v[i:])
+		if sb := vn.GreaterEqual(thr).ToBits(); sb != 0 {
+			for k := 0; k < 4; k++ {
+				if sb&(1<<k) != 0 {
+					out.Add(lo + i + k)
+					v[i+k] = h.vReset
+					refr[i+k] = h.refSteps
+				}
+			}
+		}
+	}
+	if n < len(v) {
+		m.stepExpHomScalar(lo+n, hi, in, out)
+	}
+}
