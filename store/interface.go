@@ -81,11 +81,15 @@ type Store interface {
 	// and path. A stored file (Stored with Size) is charged to the collab's
 	// storage quota in the same transaction: ErrStorageExceeded when it does not fit.
 	DataItemUpsert(ctx context.Context, p *DataItemUpsertParams) (*DataItem, error)
-	DataItemList(ctx context.Context, jobID int64) ([]DataItem, error)
+	// DataItemList lists the output files of the jobs, ordered by job and then as recorded.
+	DataItemList(ctx context.Context, jobIDs []int64) ([]DataItem, error)
 	DataItemGet(ctx context.Context, jobID int64, path string) (*DataItem, error)
 	// DataItemExpire deletes stored data items whose retention ended, releasing
 	// their storage, and returns them so the caller can delete the files.
 	DataItemExpire(ctx context.Context, p *DataItemExpireParams) ([]DataItem, error)
+	// DataItemRetain sets the retention end of the job's stored files (nil: kept
+	// until deleted) and returns how many it changed.
+	DataItemRetain(ctx context.Context, jobID int64, until *time.Time) (int, error)
 	// StorageUsage reports a collab's stored bytes and its storage limit in bytes.
 	StorageUsage(ctx context.Context, collab string) (used, limit int64, err error)
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nmp-platform/nmp/store"
 )
@@ -107,8 +108,15 @@ func (s *Store) recomputeStorage(ctx context.Context, tx *sql.Tx, collab string)
 }
 
 // DataItemList implements store.Store.
-func (s *Store) DataItemList(ctx context.Context, jobID int64) ([]store.DataItem, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+dataCols+` FROM data_items WHERE job_id = $1 ORDER BY id`, jobID)
+func (s *Store) DataItemList(ctx context.Context, jobIDs []int64) ([]store.DataItem, error) {
+	if len(jobIDs) == 0 {
+		return []store.DataItem{}, nil
+	}
+	args := make([]any, len(jobIDs))
+	for i, id := range jobIDs {
+		args[i] = id
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+dataCols+` FROM data_items WHERE job_id IN (`+placeholders(1, len(args))+`) ORDER BY job_id, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list output files: %w", err)
 	}
@@ -196,4 +204,17 @@ func (s *Store) StorageUsage(ctx context.Context, collab string) (used, limit in
 		return 0, 0, fmt.Errorf("storage limit: %w", err)
 	}
 	return used, int64(gb.Float64 * bytesPerGB), nil
+}
+
+// DataItemRetain implements store.Store.
+func (s *Store) DataItemRetain(ctx context.Context, jobID int64, until *time.Time) (int, error) {
+	if err := exists(ctx, s.db, `SELECT 1 FROM jobs WHERE id = $1`, jobID, "job"); err != nil {
+		return 0, err
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE data_items SET expires_at = $1 WHERE job_id = $2 AND stored = $3`, s.tp(until), jobID, true)
+	if err != nil {
+		return 0, fmt.Errorf("retain files of job %d: %w", jobID, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }

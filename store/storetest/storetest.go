@@ -677,7 +677,7 @@ func testDataItems(t *testing.T, s store.Store) {
 		must(s.DataItemUpsert(ctx, &store.DataItemUpsertParams{Item: store.DataItem{JobID: j.ID, Path: "out/spikes.dat", URL: fmt.Sprint("http://example.com/", i), Size: ptr(int64(10 + i))}, Collab: "c"}))
 	}
 	must(s.DataItemUpsert(ctx, &store.DataItemUpsertParams{Item: store.DataItem{JobID: j.ID, Path: "b.txt", URL: "http://example.com/b"}, Collab: "c"}))
-	ds := must(s.DataItemList(ctx, j.ID))
+	ds := must(s.DataItemList(ctx, []int64{j.ID}))
 	if len(ds) != 2 || ds[0].Path != "out/spikes.dat" || ds[0].URL != "http://example.com/2" || *ds[0].Size != 12 || ds[1].Size != nil {
 		t.Fatalf("items %+v", ds)
 	}
@@ -712,15 +712,26 @@ func testStorageQuota(t *testing.T, s store.Store) {
 	if q := quotaOf(t, s, p.ID, 0); math.Abs(q.Usage-700e-9) > 1e-15 {
 		t.Fatalf("storage quota usage %v", q.Usage)
 	}
-	// Retention: "a" expires first.
+	// A file kept for good (copied to longer-term storage) never expires.
+	check(t, stored("c", 100, t0.Add(time.Hour)))
+	if n := must(s.DataItemRetain(ctx, j.ID, nil)); n != 3 {
+		t.Fatalf("retained %d files", n)
+	}
+	check(t, stored("a", 200, t0.Add(time.Hour)))
+	check(t, stored("b", 500, t0.Add(2*time.Hour)))
+	c := must(s.DataItemGet(ctx, j.ID, "c"))
+	if c.ExpiresAt != nil {
+		t.Fatalf("retained file expires %v", c.ExpiresAt)
+	}
+	// Retention: "a" expires first; "c" stays.
 	gone := must(s.DataItemExpire(ctx, &store.DataItemExpireParams{Now: t0.Add(90 * time.Minute)}))
 	if len(gone) != 1 || gone[0].Path != "a" {
 		t.Fatalf("expired %+v", gone)
 	}
-	if used, _ = must2(s.StorageUsage(ctx, "c")); used != 500 {
+	if used, _ = must2(s.StorageUsage(ctx, "c")); used != 600 {
 		t.Fatalf("usage after expiry %d", used)
 	}
-	if q := quotaOf(t, s, p.ID, 0); math.Abs(q.Usage-500e-9) > 1e-15 {
+	if q := quotaOf(t, s, p.ID, 0); math.Abs(q.Usage-600e-9) > 1e-15 {
 		t.Fatalf("storage quota usage after expiry %v", q.Usage)
 	}
 }
