@@ -27,6 +27,9 @@ type command struct {
 // commands is the table of subcommands. Add one line per subcommand.
 var commands = map[string]command{
 	"version": {summary: "print the version", run: runVersion},
+	"serve":   {summary: "run the job queue server (nmpi v3 API)", run: runServe},
+	"admin":   {summary: "administer users, collabs, tokens, providers and keys", run: runAdmin},
+	"login":   {summary: "log in to a job queue server and save the token", run: runLogin},
 }
 
 // Env is what a subcommand may touch of the outside world. Tests give their own.
