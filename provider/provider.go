@@ -163,7 +163,7 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 		}
 		ae := &APIError{Status: resp.StatusCode, Detail: msg}
 		if resp.StatusCode == http.StatusConflict && strings.Contains(msg, "lease lost") {
-			return fmt.Errorf("%w: %v", ErrLeaseLost, ae)
+			return fmt.Errorf("%w: %w", ErrLeaseLost, ae)
 		}
 		return ae
 	}
@@ -227,9 +227,8 @@ func (c *Client) Hold(ctx context.Context, j *Job) (context.Context, func()) {
 	j.mu.Lock()
 	every := time.Minute
 	if j.Lease != nil {
-		if d := time.Until(j.Lease.Expires) / 3; d > 0 {
-			every = d
-		}
+		// An already expired lease is renewed (or found lost) at once.
+		every = time.Until(j.Lease.Expires) / 3
 	}
 	j.mu.Unlock()
 	if every < 50*time.Millisecond {
