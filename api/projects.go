@@ -293,6 +293,10 @@ func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, projectOf(pr))
 			return
 		}
+		if pr.SubmissionDate == nil {
+			s.fail(w, r, errorf(http.StatusConflict, "resource request %s is in preparation: it is decided on once submitted (status \"under review\")", pr.ID))
+			return
+		}
 		accept := status == store.ProjectAccepted
 		up.Decide = &accept
 		if accept {

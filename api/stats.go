@@ -107,6 +107,9 @@ func (s *Server) jobCounts(r *http.Request) ([]dateRangeCount, error) {
 	}
 	for _, j := range jobs {
 		i := int(day(*j.CompletedAt).Sub(start).Hours()/24) / interval
+		if i >= len(out) && !day(*j.CompletedAt).After(end) {
+			i = len(out) - 1 // the last bin includes the end day, as numpy's histogram does
+		}
 		if i >= 0 && i < len(out) {
 			out[i].Count[j.HardwarePlatform]++
 		}
