@@ -566,6 +566,10 @@ func (s *Server) handleCollabList(w http.ResponseWriter, r *http.Request) {
 			cands = append(cands, c)
 		}
 	}
+	if st := q.str("status"); st != "" && !slices.Contains(projectStatuses, st) {
+		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "status: %q is not one of %s", st, strings.Join(projectStatuses, ", ")))
+		return
+	}
 	ps, err := s.st.ProjectList(r.Context(), &store.ProjectListParams{Collab: cands, Status: q.str("status")})
 	if err != nil {
 		s.fail(w, r, err)
