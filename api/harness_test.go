@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,11 @@ func noErr(t testing.TB, err error) {
 func setup(t testing.TB, d storetest.Driver, opts ...func(*api.Config)) *bundle {
 	t.Helper()
 	st := d.Open(t)
-	cfg := api.Config{Store: st, DataDir: t.TempDir(), Logger: slog.New(slog.DiscardHandler), PasswordIterations: 1000}
+	logger := slog.New(slog.DiscardHandler)
+	if os.Getenv("NMP_TEST_LOG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	cfg := api.Config{Store: st, DataDir: t.TempDir(), Logger: logger, PasswordIterations: 1000}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -30,6 +30,7 @@ var Dialect = sqlstore.Dialect{
 	Lock:          func(table string) string { return " FOR UPDATE OF " + table },
 	SkipLocked:    " FOR UPDATE SKIP LOCKED",
 	MigrationLock: "SELECT pg_advisory_xact_lock(7311997)",
+	WritableCTE:   true,
 	IsUnique: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -57,33 +58,111 @@ func jsonArg(m json.RawMessage) any {
 }
 
 // JobInsert implements store.Store.
+//
+// The job and its tags are written first and the quota is reserved last, in as
+// few statements as possible, because the reservation locks the quota row until
+// commit: every submission to the same collab and platform waits for that lock.
 func (s *Store) JobInsert(ctx context.Context, p *store.JobInsertParams) (*store.Job, error) {
 	j := p.Job
 	var out *store.Job
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		hold, err := s.reserve(ctx, tx, j.Collab, j.HardwarePlatform, p.Reserve)
-		if err != nil {
-			return err
-		}
-		amount := 0.0
-		if hold != nil && p.Reserve > 0 {
-			amount = p.Reserve
-		}
 		row := tx.QueryRowContext(ctx, `INSERT INTO jobs (code, command, collab, user_id, status, hardware_platform, hardware_config, input_data,
-			submitted_at, hold_quota_id, hold_amount) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+jobCols,
+			submitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+jobCols,
 			j.Code, j.Command, j.Collab, j.UserID, store.StatusSubmitted, j.HardwarePlatform, jsonArg(j.HardwareConfig), jsonArg(j.InputData),
-			s.t(nowOr(p.Now)), hold, amount)
+			s.t(nowOr(p.Now)))
+		var err error
 		out, err = scanJob(row)
 		if err != nil {
 			return fmt.Errorf("insert job: %w", err)
 		}
-		out.Tags, err = addTags(ctx, tx, out.ID, j.Tags)
-		return err
+		if out.Tags, err = insertTags(ctx, tx, out.ID, j.Tags); err != nil {
+			return err
+		}
+		switch {
+		case p.Reserve < 0:
+			return nil
+		case p.Reserve == 0:
+			_, err := s.reserve(ctx, tx, j.Collab, j.HardwarePlatform, 0)
+			return err
+		}
+		// A fast path that misses may still have locked the quota it tried
+		// (PostgreSQL locks a row before re-checking it); rolling back to the
+		// savepoint drops that lock, so that the slow path takes its locks in
+		// quota id order and cannot deadlock with another.
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT reserve_fast`); err != nil {
+			return fmt.Errorf("insert job: %w", err)
+		}
+		id, err := s.reserveFast(ctx, tx, out.ID, j.Collab, j.HardwarePlatform, p.Reserve)
+		if err != nil {
+			return err
+		}
+		if id == nil {
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT reserve_fast`); err != nil {
+				return fmt.Errorf("insert job: %w", err)
+			}
+			// No quota with room was found (or the one chosen filled up
+			// meanwhile): decide with every quota locked.
+			if id, err = s.reserve(ctx, tx, j.Collab, j.HardwarePlatform, p.Reserve); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE jobs SET hold_quota_id = $1, hold_amount = $2 WHERE id = $3`, *id, p.Reserve, out.ID); err != nil {
+				return fmt.Errorf("insert job: %w", err)
+			}
+		}
+		out.HoldQuotaID, out.HoldAmount = id, p.Reserve
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// reserveFast holds amount on the oldest quota with room and records the hold on
+// the job, in one statement where the database allows it. It returns nil when
+// it reserved nothing.
+func (s *Store) reserveFast(ctx context.Context, tx *sql.Tx, jobID int64, collab, platform string, amount float64) (*int64, error) {
+	pick := `SELECT q.id FROM quotas q JOIN projects p ON p.id = q.project_id
+		WHERE p.collab = $2 AND p.accepted = $3 AND q.platform = $4 AND q.qlimit - q.usage - q.reserved >= $1 ORDER BY q.id LIMIT 1` + s.d.Lock("q")
+	reserve := `UPDATE quotas SET reserved = reserved + $1 WHERE id = (` + pick + `) RETURNING id`
+	var id int64
+	var err error
+	if s.d.WritableCTE {
+		err = tx.QueryRowContext(ctx, `WITH r AS (`+reserve+`) UPDATE jobs SET hold_quota_id = r.id, hold_amount = $1 FROM r WHERE jobs.id = $5 RETURNING r.id`,
+			amount, collab, true, platform, jobID).Scan(&id)
+	} else {
+		err = tx.QueryRowContext(ctx, reserve, amount, collab, true, platform).Scan(&id)
+		if err == nil {
+			_, err = tx.ExecContext(ctx, `UPDATE jobs SET hold_quota_id = $1, hold_amount = $2 WHERE id = $3`, id, amount, jobID)
+		}
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reserve quota: %w", err)
+	}
+	return &id, nil
+}
+
+// insertTags adds the tags in one statement and returns them sorted, without duplicates.
+func insertTags(ctx context.Context, tx *sql.Tx, id int64, tags []string) ([]string, error) {
+	uniq := append([]string(nil), tags...)
+	sort.Strings(uniq)
+	uniq = slices.Compact(uniq)
+	if len(uniq) == 0 {
+		return []string{}, nil
+	}
+	args := []any{id}
+	var vals []string
+	for i, t := range uniq {
+		args = append(args, t)
+		vals = append(vals, fmt.Sprintf("($1, $%d)", i+2))
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO job_tags (job_id, tag) VALUES `+strings.Join(vals, ", ")+` ON CONFLICT DO NOTHING`, args...); err != nil {
+		return nil, fmt.Errorf("add tags: %w", err)
+	}
+	return uniq, nil
 }
 
 func addTags(ctx context.Context, tx *sql.Tx, id int64, tags []string) ([]string, error) {
@@ -314,6 +393,20 @@ func (s *Store) JobRescue(ctx context.Context, p *store.JobRescueParams) ([]stor
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("rescue jobs: %w", err)
 		}
+		// Lock the quotas whose holds may be released, in id order, as admissions do.
+		var holds []any
+		for _, j := range jobs {
+			if j.Attempts >= p.MaxAttempts && j.HoldQuotaID != nil {
+				holds = append(holds, *j.HoldQuotaID)
+			}
+		}
+		if len(holds) > 0 {
+			rows, err := tx.QueryContext(ctx, `SELECT id FROM quotas WHERE id IN (`+placeholders(1, len(holds))+`) ORDER BY id`+s.d.Lock("quotas"), holds...)
+			if err != nil {
+				return fmt.Errorf("rescue jobs: %w", err)
+			}
+			rows.Close()
+		}
 		for _, j := range jobs {
 			expired := j.LeaseExpiresAt.UTC().Format(time.RFC3339)
 			if j.Attempts < p.MaxAttempts {
@@ -365,6 +458,14 @@ func (s *Store) JobUpdate(ctx context.Context, p *store.JobUpdateParams) (*store
 		set := func(col string, v any) {
 			sets.args = append(sets.args, v)
 			cols = append(cols, fmt.Sprintf("%s = $%d", col, len(sets.args)))
+		}
+		ending := p.Status != nil && *p.Status != j.Status && store.Terminal(*p.Status)
+		if ending || (p.ResourceUsage != nil && store.Terminal(j.Status)) || (p.ResourceUsage != nil && p.Status != nil && store.Terminal(*p.Status)) {
+			// Releasing the hold and charging touch the quotas: lock them all
+			// first, in id order, as admissions do.
+			if _, err := s.lockQuotas(ctx, tx, j.Collab, j.HardwarePlatform); err != nil {
+				return err
+			}
 		}
 		status := j.Status
 		if p.Status != nil && *p.Status != j.Status {

@@ -109,6 +109,12 @@ func (s *Store) SessionUpdate(ctx context.Context, p *store.SessionUpdateParams)
 			w.args = append(w.args, v)
 			cols = append(cols, fmt.Sprintf("%s = $%d", col, len(w.args)))
 		}
+		if (p.Status != nil && *p.Status != cur.Status && store.Terminal(*p.Status)) || (p.ResourceUsage != nil && store.Terminal(cur.Status)) ||
+			(p.ResourceUsage != nil && p.Status != nil && store.Terminal(*p.Status)) {
+			if _, err := s.lockQuotas(ctx, tx, cur.Collab, cur.HardwarePlatform); err != nil {
+				return err
+			}
+		}
 		status := cur.Status
 		if p.Status != nil && *p.Status != cur.Status {
 			if store.Terminal(cur.Status) {

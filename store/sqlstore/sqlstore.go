@@ -33,6 +33,8 @@ type Dialect struct {
 	SkipLocked string
 	// MigrationLock is run first in the migration transaction ("" for none).
 	MigrationLock string
+	// WritableCTE: the database runs UPDATE inside WITH (PostgreSQL does, SQLite does not).
+	WritableCTE bool
 	// IsUnique tells whether err is a unique-constraint violation.
 	IsUnique func(error) bool
 }
@@ -290,7 +292,6 @@ func (w *where) sql() string {
 	}
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
-
 
 func limitOffset(w *where, limit, offset int) string {
 	if limit <= 0 {

@@ -257,8 +257,6 @@ func testJobInsertGet(t *testing.T, s store.Store) {
 	}
 }
 
-
-
 func testJobList(t *testing.T, s store.Store) {
 	var ids []int64
 	for i := 0; i < 12; i++ {
@@ -551,8 +549,11 @@ func testQuotaAdmission(t *testing.T, s store.Store) {
 }
 
 func testQuotaAdmissionConcurrent(t *testing.T, s store.Store) {
+	// Two quotas (15 + 10), so that admissions fill the first and move on to
+	// the second while others race them: a test of lock ordering as well.
 	const limit, tries = 25, 120
-	p := seed(t, s, "c", "SpiNNaker", limit)
+	p := seed(t, s, "c", "SpiNNaker", 15)
+	must(s.QuotaCreate(ctx, &store.Quota{ProjectID: p.ID, Platform: "SpiNNaker", Units: "hours", Limit: 10}))
 	var ok, refused atomic.Int32
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 16)
@@ -577,8 +578,8 @@ func testQuotaAdmissionConcurrent(t *testing.T, s store.Store) {
 	if ok.Load() != limit || refused.Load() != tries-limit {
 		t.Fatalf("admitted %d and refused %d of %d against a quota of %d", ok.Load(), refused.Load(), tries, limit)
 	}
-	if q := quotaOf(t, s, p.ID, 0); math.Abs(q.Reserved-limit) > 1e-9 {
-		t.Fatalf("reserved %v, want %v", q.Reserved, limit)
+	if q0, q1 := quotaOf(t, s, p.ID, 0), quotaOf(t, s, p.ID, 1); math.Abs(q0.Reserved-15) > 1e-9 || math.Abs(q1.Reserved-10) > 1e-9 {
+		t.Fatalf("reserved %v and %v, want 15 and 10", q0.Reserved, q1.Reserved)
 	}
 	// Charging concurrently never loses an update either.
 	js := must(s.JobList(ctx, &store.JobListParams{}))
@@ -594,8 +595,9 @@ func testQuotaAdmissionConcurrent(t *testing.T, s store.Store) {
 		}(j.ID)
 	}
 	wg.Wait()
-	if q := quotaOf(t, s, p.ID, 0); math.Abs(q.Usage-limit*0.5) > 1e-9 || math.Abs(q.Reserved) > 1e-9 {
-		t.Fatalf("after charging: %+v", q)
+	q0, q1 := quotaOf(t, s, p.ID, 0), quotaOf(t, s, p.ID, 1)
+	if math.Abs(q0.Usage+q1.Usage-limit*0.5) > 1e-9 || math.Abs(q0.Reserved)+math.Abs(q1.Reserved) > 1e-9 || q0.Usage < 12.5-1e-9 {
+		t.Fatalf("after charging: %+v %+v", q0, q1)
 	}
 }
 
@@ -735,7 +737,6 @@ func testStorageQuota(t *testing.T, s store.Store) {
 		t.Fatalf("storage quota usage after expiry %v", q.Usage)
 	}
 }
-
 
 func testProjects(t *testing.T, s store.Store) {
 	id := newUUID()
