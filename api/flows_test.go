@@ -22,7 +22,7 @@ func TestResourceRequests(t *testing.T) {
 		b := setup(t, d)
 		var p struct {
 			ID, Status, Title, Access string
-			Quotas                   []struct {
+			Quotas                    []struct {
 				Platform, Units string
 				Limit           float64
 			}
@@ -114,7 +114,7 @@ func TestQuotaRules(t *testing.T) {
 		// A session (spalloc) is admitted and charged the same way.
 		var s struct {
 			ID            int64
-			ResourceURI   string `json:"resource_uri"`
+			ResourceURI   string                 `json:"resource_uri"`
 			ResourceUsage struct{ Units string } `json:"resource_usage"`
 		}
 		b.want(b.do("POST", "/sessions/", "key:uman", map[string]any{"collab": "lab", "user_id": "alice", "hardware_platform": "SpiNNaker", "hardware_config": map[string]any{"boards": 1}}), 201, "session").json(t, &s)
