@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -152,6 +153,15 @@ func (s *Server) handleJobUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	up := store.JobUpdateParams{ID: j.ID, LeaseID: r.Header.Get(LeaseHeader), Status: body.Status, Now: s.now()}
+	// Refuse early what the store would refuse, so that no file or log is recorded for a refused update.
+	if up.LeaseID != "" && up.LeaseID != j.LeaseID {
+		s.fail(w, r, fmt.Errorf("job %d: %w", j.ID, store.ErrLeaseLost))
+		return
+	}
+	if up.Status != nil && *up.Status != j.Status && store.Terminal(j.Status) {
+		s.fail(w, r, fmt.Errorf("job %d is %s; it cannot become %s: %w", j.ID, j.Status, *up.Status, store.ErrConflict))
+		return
+	}
 	if up.Status != nil {
 		valid := false
 		for _, st := range store.JobStatuses {
