@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 	"github.com/nmp-platform/nmp/store/sqlite"
@@ -63,7 +62,6 @@ func fuzzServer(f *testing.F) (http.Handler, string, string) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	_ = identity.PrivateCollab
 	return srv.Handler(), b.Token, b.APIKey
 }
 
