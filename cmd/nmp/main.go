@@ -30,6 +30,9 @@ var commands = map[string]command{
 	"simulate": {summary: "run a network description and write its results", run: runSimulate},
 	"engine":   {summary: "serve an interactive simulation session on stdin/stdout (used by the PyNN front end)", hidden: true, run: runEngine},
 	"models":   {summary: "list the cell, source, synapse and current-source models with their parameters", run: runModels},
+	"serve":    {summary: "run the job queue server (nmpi v3 API)", run: runServe},
+	"admin":    {summary: "administer users, collabs, tokens, providers and keys", run: runAdmin},
+	"login":    {summary: "log in to a job queue server and save the token", run: runLogin},
 	"version":  {summary: "print the version", run: runVersion},
 }
 
@@ -173,18 +176,27 @@ func isTerminal(f *os.File) bool {
 	return fi.Mode()&os.ModeCharDevice != 0
 }
 
+// parseFlags parses the flags at the start of args, as flag.Parse does, with
+// parseArgs' treatment of -h and bad flags; fs.Args() holds the rest.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(fs)
+			return err
+		}
+		return usagef("%s: %v (see '%s -h')", fs.Name(), err, fs.Name())
+	}
+	return nil
+}
+
 // parseArgs parses flags anywhere among the arguments (nmp simulate FILE -o
 // OUT works as well as nmp simulate -o OUT FILE) and returns the others. A
 // lone "--" ends the flags.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var rest []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				printHelp(fs)
-				return nil, err
-			}
-			return nil, usagef("%s: %v (see '%s -h')", fs.Name(), err, fs.Name())
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -1,0 +1,352 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/store"
+)
+
+// principal authenticates the request: a bearer token (people) or an x-api-key
+// (providers). It returns nil and no error for a request without credentials.
+func (s *Server) principal(r *http.Request) (*identity.Principal, error) {
+	if h := strings.TrimSpace(r.Header.Get("Authorization")); h != "" {
+		scheme, cred, _ := strings.Cut(h, " ")
+		cred = strings.TrimSpace(cred)
+		switch {
+		case strings.EqualFold(scheme, "Bearer") && cred != "":
+			return s.auth.Token(r.Context(), cred)
+		case strings.EqualFold(scheme, "ApiKey") && cred != "":
+			// The v2 providers' form: "ApiKey <user>:<key>".
+			if _, key, ok := strings.Cut(cred, ":"); ok {
+				cred = key
+			}
+			return s.auth.APIKey(r.Context(), cred)
+		}
+		return nil, errorf(http.StatusUnauthorized, "invalid_token: the Authorization header must be 'Bearer <token>'")
+	}
+	if k := strings.TrimSpace(r.Header.Get("x-api-key")); k != "" {
+		return s.auth.APIKey(r.Context(), k)
+	}
+	return nil, nil
+}
+
+// caller requires credentials of either kind.
+func (s *Server) caller(r *http.Request) (*identity.Principal, error) {
+	p, err := s.principal(r)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, identity.ErrNoCredentials
+	}
+	return p, nil
+}
+
+// user requires a person's token.
+func (s *Server) user(r *http.Request) (*identity.Principal, error) {
+	p, err := s.caller(r)
+	if err != nil {
+		return nil, err
+	}
+	if p.User == nil {
+		return nil, errorf(http.StatusForbidden, "this endpoint is for people: send a user's bearer token, not a provider's API key")
+	}
+	return p, nil
+}
+
+// provider requires a provider's API key serving platform ("" for any).
+func (s *Server) provider(r *http.Request, platform string) (*identity.Principal, error) {
+	p, err := s.caller(r)
+	if err != nil {
+		return nil, err
+	}
+	if p.Provider == nil {
+		return nil, errorf(http.StatusForbidden, "this endpoint is for hardware providers: send the header x-api-key")
+	}
+	if platform != "" && !p.Serves(platform) {
+		return nil, errorf(http.StatusForbidden, "provider %s does not run the platform %s (it runs %s)", p.Provider.Name, platform, strings.Join(p.Provider.Platforms, ", "))
+	}
+	return p, nil
+}
+
+// asAdmin tells whether the caller is an administrator asking to act as one
+// (as_admin=true, as the reference server requires).
+func asAdmin(r *http.Request, p *identity.Principal) (bool, error) {
+	want, err := newQuery(r).bool("as_admin")
+	if err != nil {
+		return false, err
+	}
+	if !want {
+		return false, nil
+	}
+	if !p.Admin() {
+		return false, errorf(http.StatusForbidden, "as_admin: %s is not a platform administrator", p.Name())
+	}
+	return true, nil
+}
+
+// canView tells whether the caller may see the collab's jobs and results.
+func (s *Server) canView(ctx context.Context, p *identity.Principal, collab string) (bool, error) {
+	if p.IsMember(collab) {
+		return true, nil
+	}
+	c, err := s.st.CollabGet(ctx, collab)
+	if err != nil {
+		if isNotFound(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	return c.Public, nil
+}
+
+type userInfo struct {
+	Sub               string              `json:"sub"`
+	PreferredUsername string              `json:"preferred_username"`
+	Name              string              `json:"name"`
+	GivenName         string              `json:"given_name"`
+	FamilyName        string              `json:"family_name"`
+	Email             string              `json:"email,omitempty"`
+	Roles             map[string][]string `json:"roles"`
+}
+
+func userInfoOf(p *identity.Principal) userInfo {
+	u := p.User
+	name := strings.TrimSpace(u.GivenName + " " + u.FamilyName)
+	if name == "" {
+		name = u.Username
+	}
+	return userInfo{Sub: u.Username, PreferredUsername: u.Username, Name: name, GivenName: u.GivenName, FamilyName: u.FamilyName,
+		Email: u.Email, Roles: map[string][]string{"team": p.Teams(), "group": {}}}
+}
+
+// handleUserInfo answers like an OpenID Connect userinfo endpoint, in the shape
+// the nmpi client reads (preferred_username, sub, roles.team).
+func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
+	p, err := s.user(r)
+	if err != nil {
+		if p == nil && (err == identity.ErrInvalidToken || err == identity.ErrNoCredentials) {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": err.Error(), "detail": err.Error()})
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, userInfoOf(p))
+}
+
+type tokenResponse struct {
+	AccessToken  string   `json:"access_token"`
+	TokenType    string   `json:"token_type"`
+	ExpiresIn    int64    `json:"expires_in"`
+	TokenExpires string   `json:"token_expires"`
+	User         userInfo `json:"user"`
+}
+
+func (s *Server) issue(ctx context.Context, p *identity.Principal, label string) (*tokenResponse, error) {
+	secret, t, err := identity.IssueToken(ctx, s.st, p.User.Username, label, s.cfg.TokenTTL, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return &tokenResponse{AccessToken: secret, TokenType: "Bearer", ExpiresIn: int64(s.cfg.TokenTTL / time.Second), TokenExpires: ts(t.ExpiresAt), User: userInfoOf(p)}, nil
+}
+
+// handleToken exchanges a username and password for a token (OAuth 2 password
+// grant, as a form, or JSON {"username","password"}). 'nmp login' uses it.
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	var username, password, label string
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		var body struct{ Username, Password, Label string }
+		if err := s.decode(w, r, &body); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		username, password, label = body.Username, body.Password, body.Label
+	} else {
+		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+		if err := r.ParseForm(); err != nil {
+			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "request body: %v", err))
+			return
+		}
+		if gt := r.PostForm.Get("grant_type"); gt != "" && gt != "password" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "detail": "grant_type: only password is supported"})
+			return
+		}
+		username, password, label = r.PostForm.Get("username"), r.PostForm.Get("password"), r.PostForm.Get("label")
+	}
+	if username == "" || password == "" {
+		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "username and password: both are required"))
+		return
+	}
+	p, err := s.auth.Password(r.Context(), username, password)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if label == "" {
+		label = "login"
+	}
+	resp, err := s.issue(r.Context(), p, label)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// The nmpi client's password login (Client(username, password, authorization_endpoint=...))
+// scripts a browser: GET {endpoint}/login must redirect to a page whose first
+// form action it POSTs the credentials to (with a forced Host header), which
+// must redirect to a URL answering JSON with access_token. These handlers play
+// that part, with short-lived single-use states and codes.
+
+type loginCode struct {
+	base     string // the server's URL as the client reached it
+	username string // set once the password was checked
+	expires  time.Time
+}
+
+func (s *Server) baseURL(r *http.Request) string {
+	if s.cfg.BaseURL != "" {
+		return s.cfg.BaseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+		scheme = p
+	}
+	return scheme + "://" + r.Host
+}
+
+func randomCode() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (s *Server) putLogin(key string, c loginCode) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for k, v := range s.logins {
+		if now.After(v.expires) {
+			delete(s.logins, k)
+		}
+	}
+	s.logins[key] = c
+}
+
+func (s *Server) takeLogin(key string) (loginCode, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.logins[key]
+	delete(s.logins, key)
+	if !ok || s.now().After(c.expires) {
+		return loginCode{}, false
+	}
+	return c, true
+}
+
+func (s *Server) peekLogin(key string) (loginCode, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.logins[key]
+	if !ok || s.now().After(c.expires) {
+		return loginCode{}, false
+	}
+	return c, true
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	state := randomCode()
+	base := s.baseURL(r)
+	s.putLogin("state:"+state, loginCode{base: base, expires: s.now().Add(10 * time.Minute)})
+	http.Redirect(w, r, base+"/login/form?state="+url.QueryEscape(state), http.StatusFound)
+}
+
+func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
+	state := r.URL.Query().Get("state")
+	c, ok := s.peekLogin("state:" + state)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "login: unknown or expired state; start again at /login")
+		return
+	}
+	action := html.EscapeString(c.base + "/login/form?state=" + url.QueryEscape(state))
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(`<!doctype html>
+<html><head><title>nmp login</title></head>
+<body><h1>Log in to nmp</h1>
+<form id="login" method="post" action="` + action + `">
+<p><label>Username <input name="username" autocomplete="username"></label></p>
+<p><label>Password <input name="password" type="password" autocomplete="current-password"></label></p>
+<p><button type="submit">Log in</button></p>
+</form></body></html>
+`))
+}
+
+func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
+	state := r.URL.Query().Get("state")
+	c, ok := s.takeLogin("state:" + state)
+	if !ok {
+		writeError(w, http.StatusBadRequest, "login: unknown or expired state; start again at /login")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "login form: %v", err))
+		return
+	}
+	p, err := s.auth.Password(r.Context(), r.PostForm.Get("username"), r.PostForm.Get("password"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	code := randomCode()
+	s.putLogin("code:"+code, loginCode{base: c.base, username: p.User.Username, expires: s.now().Add(2 * time.Minute)})
+	// The client forces "Host: iam.ebrains.eu" on this request, so the redirect
+	// goes to the address recorded when the login started.
+	w.Header().Set("Location", c.base+"/auth?code="+url.QueryEscape(code))
+	w.WriteHeader(http.StatusFound)
+}
+
+func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.takeLogin("code:" + r.URL.Query().Get("code"))
+	if !ok {
+		writeError(w, http.StatusBadRequest, "login: unknown, used or expired code; start again at /login")
+		return
+	}
+	u, err := s.st.UserGet(r.Context(), c.username)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ms, err := s.st.CollabMemberList(r.Context(), &store.CollabMemberListParams{Username: u.Username})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pr := &identity.Principal{User: u, Roles: map[string]string{}}
+	for _, m := range ms {
+		pr.Roles[m.Collab] = m.Role
+	}
+	resp, err := s.issue(r.Context(), pr, "login")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, resp)
+}

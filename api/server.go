@@ -1,0 +1,273 @@
+// Package api is the job queue server's HTTP interface: the nmpi v3 REST API
+// that the official Python client (`nmpi` 0.11) and the hardware providers'
+// runners speak, with nmp's additions (atomic claims with leases, appendable
+// logs, stored output files behind signed URLs, its own identity provider).
+//
+// The routes are listed once, in routes.go; openapi.json describes the same
+// routes and a test holds the two together.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/queue"
+	"github.com/nmp-platform/nmp/store"
+)
+
+// Notifier is told when jobs start and end, and when resource requests are submitted.
+// Its methods must not block for long (notify.Mailer queues).
+type Notifier interface {
+	JobStarted(ctx context.Context, job *store.Job, user *store.User)
+	JobEnded(ctx context.Context, job *store.Job, user *store.User, logTail string)
+	ProjectSubmitted(ctx context.Context, p *store.Project, admins []store.User)
+}
+
+// Config is the server's configuration. The zero value of each field means its default.
+type Config struct {
+	Store  store.Store
+	Logger *slog.Logger
+	// DataDir holds stored output files (required for uploads).
+	DataDir string
+	// BaseURL is the server's public URL, for download links; default: from each request.
+	BaseURL string
+	// Status is the initial service status: "ok", "down" or "read-only", optionally followed by ": message".
+	Status string
+	// Lease is how long a claimed job stays with its runner without a renewal (default 2 minutes).
+	Lease time.Duration
+	// TokenTTL is the lifetime of tokens issued at login (default 30 days).
+	TokenTTL time.Duration
+	// DownloadTTL is how long a signed download URL works (default 24 hours).
+	DownloadTTL time.Duration
+	// Retention is how long stored output files are kept (default queue.Retention, three months).
+	Retention time.Duration
+	// MaxLogBytes caps a job's log; the tail is kept (default 8 MiB).
+	MaxLogBytes int
+	// MaxBodyBytes caps JSON request bodies (default 64 MiB: job code travels inline).
+	MaxBodyBytes int64
+	// MaxFileBytes caps one uploaded output file (default 1 GiB).
+	MaxFileBytes int64
+	// Reservations override queue.Reservations per platform.
+	Reservations map[string]float64
+	// ExtraPlatforms are accepted besides queue.Platforms() (their units are "hours").
+	ExtraPlatforms []string
+	// AuthCacheTTL is how long a checked credential is trusted (default 5 s; negative: no cache).
+	AuthCacheTTL time.Duration
+	// PasswordIterations is the PBKDF2 work factor of passwords set through the API (0: default).
+	PasswordIterations int
+	Notifier           Notifier
+	Now                func() time.Time
+	// SigningKey signs download URLs; default: a random key kept in the store.
+	SigningKey []byte
+}
+
+// Server serves the API.
+type Server struct {
+	cfg    Config
+	st     store.Store
+	log    *slog.Logger
+	auth   *identity.Authenticator
+	key    []byte
+	router *router
+
+	mu        sync.RWMutex
+	status    string
+	message   string
+	platforms map[string]platformStatus
+	logins    map[string]loginCode
+}
+
+type platformStatus struct {
+	Status  string `json:"status"`
+	Message string `json:"message,omitempty"`
+}
+
+// New checks the configuration and returns a server.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("api: no store")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.Lease, 2*time.Minute)
+	def(&cfg.TokenTTL, 30*24*time.Hour)
+	def(&cfg.DownloadTTL, 24*time.Hour)
+	def(&cfg.Retention, queue.Retention)
+	if cfg.AuthCacheTTL == 0 {
+		cfg.AuthCacheTTL = 5 * time.Second
+	}
+	if cfg.MaxLogBytes <= 0 {
+		cfg.MaxLogBytes = 8 << 20
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 64 << 20
+	}
+	if cfg.MaxFileBytes <= 0 {
+		cfg.MaxFileBytes = 1 << 30
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, platforms: map[string]platformStatus{}, logins: map[string]loginCode{}}
+	s.auth = &identity.Authenticator{Store: cfg.Store, CacheTTL: cfg.AuthCacheTTL, Now: cfg.Now}
+	if err := s.setStatus(cfg.Status); err != nil {
+		return nil, err
+	}
+	s.key = cfg.SigningKey
+	if len(s.key) == 0 {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		v, err := cfg.Store.SettingGetOrCreate(ctx, "download_signing_key", hex.EncodeToString(b))
+		if err != nil {
+			return nil, fmt.Errorf("api: signing key: %w", err)
+		}
+		s.key, err = hex.DecodeString(v)
+		if err != nil {
+			return nil, fmt.Errorf("api: signing key in store is not hex: %w", err)
+		}
+	}
+	s.router = newRouter()
+	for _, rt := range s.routes() {
+		s.router.handle(rt.method, rt.pattern, rt.handler)
+	}
+	return s, nil
+}
+
+// Authenticator returns the server's credential checker (its cache can be flushed with Forget).
+func (s *Server) Authenticator() *identity.Authenticator { return s.auth }
+
+// Handler returns the HTTP handler with all middleware.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(s.serveHTTP)
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	start := s.cfg.Now()
+	rw := &statusWriter{ResponseWriter: w, status: 200}
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.ErrorContext(r.Context(), "panic serving request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			if !rw.wrote {
+				writeError(rw, http.StatusInternalServerError, "internal error; the server's log has the details")
+			}
+		}
+		s.log.DebugContext(r.Context(), "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rw.status), slog.Duration("took", s.cfg.Now().Sub(start)))
+	}()
+	// The nmpi client may build URLs with doubled slashes and either trailing-slash
+	// spelling: serve them all in place (a redirect would turn a POST into a GET).
+	r.URL.Path = normalizePath(r.URL.Path)
+	r.URL.RawPath = ""
+	h := rw.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	if r.Method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, x-api-key, X-Nmp-Lease")
+		rw.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if msg, blocked := s.blockedByStatus(r); blocked {
+		writeJSON(rw, http.StatusServiceUnavailable, map[string]string{"error": msg})
+		return
+	}
+	s.router.serve(rw, r)
+}
+
+// normalizePath collapses repeated slashes and drops a trailing slash.
+func normalizePath(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	for strings.Contains(p, "//") {
+		p = strings.ReplaceAll(p, "//", "/")
+	}
+	if len(p) > 1 {
+		p = strings.TrimSuffix(p, "/")
+	}
+	return p
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Service status: "ok", "down" (everything but / and /status answers 503) or
+// "read-only" (every change answers 503), as the reference server's NMPI_SERVICE_STATUS.
+
+func (s *Server) setStatus(v string) error {
+	status, msg, _ := strings.Cut(v, ":")
+	status = strings.TrimSpace(status)
+	if status == "" {
+		status = "ok"
+	}
+	switch status {
+	case "ok", "down", "read-only":
+	default:
+		return fmt.Errorf("status: %q is not ok, down or read-only", status)
+	}
+	s.mu.Lock()
+	s.status, s.message = status, strings.TrimSpace(msg)
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Server) statusText() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.message != "" {
+		return s.status + ": " + s.message
+	}
+	return s.status
+}
+
+func (s *Server) blockedByStatus(r *http.Request) (string, bool) {
+	s.mu.RLock()
+	status := s.status
+	s.mu.RUnlock()
+	if r.URL.Path == "/" || r.URL.Path == "/status" {
+		return "", false
+	}
+	switch status {
+	case "down":
+		return s.statusText(), true
+	case "read-only":
+		if r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch || r.Method == http.MethodDelete {
+			return s.statusText(), true
+		}
+	}
+	return "", false
+}
+
+func (s *Server) now() time.Time { return s.cfg.Now() }

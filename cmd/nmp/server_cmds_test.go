@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nmp-platform/nmp/api"
+	"github.com/nmp-platform/nmp/store/sqlite"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader in two goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func testEnv(stdin string, vars map[string]string) (*Env, *syncBuffer, *syncBuffer) {
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	return &Env{Stdin: strings.NewReader(stdin), Stdout: out, Stderr: errb, Getenv: func(k string) string { return vars[k] }}, out, errb
+}
+
+func runOK(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	env, out, errb := testEnv(stdin, nil)
+	if err := Run(context.Background(), env, args); err != nil {
+		t.Fatalf("nmp %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+	}
+	return out.String()
+}
+
+func TestAdmin(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a := func(args ...string) []string { return append([]string{"admin", "-data-dir", dir}, args...) }
+	out := runOK(t, "", a("init")...)
+	if !strings.Contains(out, "token:         nmpt_") || !strings.Contains(out, "api key:       nmpk_") {
+		t.Fatalf("init printed %q", out)
+	}
+	env, _, _ := testEnv("", nil)
+	if err := Run(context.Background(), env, a("init")); err == nil || !strings.Contains(err.Error(), "nothing changed") {
+		t.Fatalf("second init: %v", err)
+	}
+	runOK(t, "a long password\n", a("user", "add", "alice", "-email", "alice@example.org", "-password-stdin")...)
+	runOK(t, "", a("collab", "add", "lab", "-public")...)
+	runOK(t, "", a("collab", "member", "lab", "alice", "editor")...)
+	if out := runOK(t, "", a("collab", "members", "lab")...); !strings.Contains(out, "alice\teditor") {
+		t.Fatalf("members %q", out)
+	}
+	if out := runOK(t, "", a("grant", "lab", "-access", "preparatory")...); !strings.Contains(out, "500000 core-hours") {
+		t.Fatalf("grant %q", out)
+	}
+	tok := strings.TrimSpace(runOK(t, "", a("token", "add", "alice", "-ttl", "1h")...))
+	if !strings.HasPrefix(tok, "nmpt_") {
+		t.Fatalf("token %q", tok)
+	}
+	list := runOK(t, "", a("token", "list", "alice")...)
+	id := regexp.MustCompile(`(?m)^([0-9a-f]{12})\s+alice`).FindStringSubmatch(list)
+	if id == nil || !strings.Contains(list, "valid") {
+		t.Fatalf("token list %q", list)
+	}
+	runOK(t, "", a("provider", "add", "uhei", "BrainScaleS-2")...)
+	if out := runOK(t, "", a("key", "add", "uhei")...); !strings.HasPrefix(out, "nmpk_") {
+		t.Fatalf("key %q", out)
+	}
+	runOK(t, "", a("token", "revoke", id[1])...)
+	if out := runOK(t, "", a("token", "list")...); !strings.Contains(out, "revoked") {
+		t.Fatalf("after revoke %q", out)
+	}
+	runOK(t, "", a("user", "set", "alice", "-admin=true")...)
+	if out := runOK(t, "", a("user", "list")...); !regexp.MustCompile(`alice\s+true\s+true`).MatchString(out) {
+		t.Fatalf("user list %q", out)
+	}
+	for _, bad := range [][]string{a("collab", "member", "lab", "alice", "boss"), a("provider", "add", "x", "Loihi"), a("frobnicate"), a("user", "add"),
+		a("collab", "member", "nope", "alice", "viewer")} {
+		env, _, _ := testEnv("", nil)
+		if err := Run(context.Background(), env, bad); err == nil {
+			t.Fatalf("nmp %v succeeded", bad)
+		}
+	}
+}
+
+func TestServeAndLogin(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env, _, errb := testEnv("", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, env, []string{"serve", "-bootstrap", "-data-dir", dir, "-addr", "127.0.0.1:0"})
+	}()
+	var url string
+	for i := 0; i < 100 && url == ""; i++ {
+		time.Sleep(50 * time.Millisecond)
+		if m := regexp.MustCompile(`url=(http://\S+)`).FindStringSubmatch(errb.String()); m != nil {
+			url = m[1]
+		}
+	}
+	if url == "" {
+		cancel()
+		t.Fatalf("server did not start:\n%s", errb.String())
+	}
+	var boot struct{ Token string }
+	data, err := os.ReadFile(filepath.Join(dir, "bootstrap.json"))
+	if err != nil || json.Unmarshal(data, &boot) != nil || boot.Token == "" {
+		t.Fatalf("bootstrap.json: %v %s", err, data)
+	}
+	req, _ := http.NewRequest("GET", url+"/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+boot.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("userinfo: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+}
+
+func TestLogin(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	runOK(t, "", "admin", "-data-dir", dir, "user", "add", "bob")
+	runOK(t, "a long password\n", "admin", "-data-dir", dir, "user", "set", "bob", "-password-stdin")
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "nmp.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv, err := api.New(context.Background(), api.Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	home := t.TempDir()
+	tokFile := filepath.Join(home, ".hbptoken")
+	if err := os.WriteFile(tokFile, []byte(`{"carol": {"access_token": "keep-me"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env, out, _ := testEnv("a long password\n", map[string]string{"HOME": home})
+	if err := Run(context.Background(), env, []string{"login", "-server", hs.URL, "-user", "bob", "-password-stdin"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "logged in as bob") {
+		t.Fatalf("login printed %q", out.String())
+	}
+	var saved map[string]map[string]string
+	data, _ := os.ReadFile(tokFile)
+	if err := json.Unmarshal(data, &saved); err != nil || !strings.HasPrefix(saved["bob"]["access_token"], "nmpt_") || saved["carol"]["access_token"] != "keep-me" {
+		t.Fatalf("~/.hbptoken: %s", data)
+	}
+	env, _, _ = testEnv("wrong password\n", map[string]string{"HOME": home})
+	if err := Run(context.Background(), env, []string{"login", "-server", hs.URL, "-user", "bob", "-password-stdin"}); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("wrong password: %v", err)
+	}
+}

@@ -1,0 +1,195 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nmp-platform/nmp/store"
+)
+
+// Defaults of the maintenance services.
+const (
+	RescueIntervalDefault = 15 * time.Second
+	MaxAttemptsDefault    = 3
+	CleanIntervalDefault  = time.Hour
+)
+
+// service runs fn every interval between Start and Stop.
+type service struct {
+	name     string
+	interval time.Duration
+	logger   *slog.Logger
+	fn       func(ctx context.Context) error
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (s *service) start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancel != nil {
+		return fmt.Errorf("%s: already started", s.name)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	s.cancel, s.done = cancel, make(chan struct{})
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(s.interval)
+		defer t.Stop()
+		for {
+			if err := s.fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				s.logger.ErrorContext(ctx, s.name+": run failed", slog.String("error", err.Error()))
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return nil
+}
+
+func (s *service) stop() {
+	s.mu.Lock()
+	cancel, done := s.cancel, s.done
+	s.cancel = nil
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+// Rescuer requeues running jobs whose lease expired (their runner stopped
+// renewing it), up to MaxAttempts attempts per job, then marks them as errors.
+type Rescuer struct {
+	Store       store.Store
+	Logger      *slog.Logger
+	Interval    time.Duration // default RescueIntervalDefault
+	MaxAttempts int           // default MaxAttemptsDefault
+	Now         func() time.Time
+	// OnRescue is called for each job rescued (for notifications); may be nil.
+	OnRescue func(ctx context.Context, r store.JobRescued)
+	svc      service
+}
+
+// RunOnce rescues the jobs whose lease has expired now.
+func (r *Rescuer) RunOnce(ctx context.Context) ([]store.JobRescued, error) {
+	now := time.Now()
+	if r.Now != nil {
+		now = r.Now()
+	}
+	max := r.MaxAttempts
+	if max <= 0 {
+		max = MaxAttemptsDefault
+	}
+	rs, err := r.Store.JobRescue(ctx, &store.JobRescueParams{Now: now, MaxAttempts: max})
+	if err != nil {
+		return nil, fmt.Errorf("rescue jobs: %w", err)
+	}
+	for _, x := range rs {
+		r.logger().InfoContext(ctx, "rescuer: lease expired", slog.Int64("job", x.ID), slog.Int("attempts", x.Attempts), slog.String("now", x.Status))
+		if r.OnRescue != nil {
+			r.OnRescue(ctx, x)
+		}
+	}
+	return rs, nil
+}
+
+func (r *Rescuer) logger() *slog.Logger {
+	if r.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Logger
+}
+
+// Start runs the rescuer in the background until Stop or ctx ends.
+func (r *Rescuer) Start(ctx context.Context) error {
+	r.svc.name, r.svc.logger = "rescuer", r.logger()
+	r.svc.interval = r.Interval
+	if r.svc.interval <= 0 {
+		r.svc.interval = RescueIntervalDefault
+	}
+	r.svc.fn = func(ctx context.Context) error { _, err := r.RunOnce(ctx); return err }
+	return r.svc.start(ctx)
+}
+
+// Stop stops the rescuer and waits for it.
+func (r *Rescuer) Stop() { r.svc.stop() }
+
+// Cleaner deletes stored output files whose retention period has ended.
+type Cleaner struct {
+	Store    store.Store
+	Logger   *slog.Logger
+	DataDir  string // files live under DataDir/files/<job>/<path>
+	Interval time.Duration
+	Now      func() time.Time
+	svc      service
+}
+
+// FilePath is where a stored output file of a job lives.
+func FilePath(dataDir string, jobID int64, path string) string {
+	return filepath.Join(dataDir, "files", strconv.FormatInt(jobID, 10), filepath.FromSlash(path))
+}
+
+// RunOnce deletes the files whose retention ended, and returns how many.
+func (c *Cleaner) RunOnce(ctx context.Context) (int, error) {
+	now := time.Now()
+	if c.Now != nil {
+		now = c.Now()
+	}
+	n := 0
+	for {
+		items, err := c.Store.DataItemExpire(ctx, &store.DataItemExpireParams{Now: now, Limit: 500})
+		if err != nil {
+			return n, fmt.Errorf("expire files: %w", err)
+		}
+		for _, it := range items {
+			p := FilePath(c.DataDir, it.JobID, it.Path)
+			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+				c.logger().WarnContext(ctx, "cleaner: cannot delete file", slog.String("path", p), slog.String("error", err.Error()))
+			}
+		}
+		n += len(items)
+		if len(items) < 500 {
+			return n, nil
+		}
+	}
+}
+
+func (c *Cleaner) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}
+
+// Start runs the cleaner in the background until Stop or ctx ends.
+func (c *Cleaner) Start(ctx context.Context) error {
+	c.svc.name, c.svc.logger = "cleaner", c.logger()
+	c.svc.interval = c.Interval
+	if c.svc.interval <= 0 {
+		c.svc.interval = CleanIntervalDefault
+	}
+	c.svc.fn = func(ctx context.Context) error {
+		n, err := c.RunOnce(ctx)
+		if n > 0 {
+			c.logger().InfoContext(ctx, "cleaner: deleted expired output files", slog.Int("files", n))
+		}
+		return err
+	}
+	return c.svc.start(ctx)
+}
+
+// Stop stops the cleaner and waits for it.
+func (c *Cleaner) Stop() { c.svc.stop() }

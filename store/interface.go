@@ -1,0 +1,276 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Store is everything the server keeps. All methods are safe for concurrent use.
+type Store interface {
+	// Close releases the database connections.
+	Close() error
+
+	UserCreate(ctx context.Context, p *UserCreateParams) (*User, error)
+	UserGet(ctx context.Context, username string) (*User, error)
+	UserList(ctx context.Context) ([]User, error)
+	UserUpdate(ctx context.Context, p *UserUpdateParams) (*User, error)
+
+	CollabCreate(ctx context.Context, p *CollabCreateParams) (*Collab, error)
+	CollabGet(ctx context.Context, name string) (*Collab, error)
+	CollabList(ctx context.Context) ([]Collab, error)
+	// CollabMemberSet adds the user to the collab, or changes their role.
+	CollabMemberSet(ctx context.Context, p *Member) error
+	CollabMemberRemove(ctx context.Context, collab, username string) error
+	// CollabMemberList lists the members of a collab, or with collab "" the
+	// collabs a user belongs to (username set).
+	CollabMemberList(ctx context.Context, p *CollabMemberListParams) ([]Member, error)
+
+	TokenCreate(ctx context.Context, t *Token) error
+	// TokenGetByHash returns the token with this hash, whether or not it is valid.
+	TokenGetByHash(ctx context.Context, hash string) (*Token, error)
+	TokenList(ctx context.Context, username string) ([]Token, error)
+	TokenRevoke(ctx context.Context, id string, at time.Time) error
+
+	ProviderCreate(ctx context.Context, p *Provider) error
+	ProviderGet(ctx context.Context, name string) (*Provider, error)
+	ProviderList(ctx context.Context) ([]Provider, error)
+	APIKeyCreate(ctx context.Context, k *APIKey) error
+	APIKeyGetByHash(ctx context.Context, hash string) (*APIKey, error)
+	APIKeyRevoke(ctx context.Context, id string, at time.Time) error
+
+	// JobInsert stores a new job. When Reserve is set it first reserves quota in
+	// the same transaction: ErrQuotaExceeded when no accepted quota of the
+	// collab on the platform has room.
+	JobInsert(ctx context.Context, p *JobInsertParams) (*Job, error)
+	JobGet(ctx context.Context, id int64) (*Job, error)
+	JobList(ctx context.Context, p *JobListParams) ([]Job, error)
+	// JobCount counts jobs per status on a platform (for queue statistics).
+	JobCount(ctx context.Context, p *JobCountParams) (int, error)
+	// JobNext returns the oldest submitted job of a platform without changing it.
+	JobNext(ctx context.Context, platform string) (*Job, error)
+	// JobClaim atomically takes the oldest submitted job of a platform: it becomes
+	// running under a new lease. ErrNotFound when the queue is empty.
+	JobClaim(ctx context.Context, p *JobClaimParams) (*Job, error)
+	JobLeaseRenew(ctx context.Context, p *JobLeaseRenewParams) (*Job, error)
+	// JobRescue requeues running jobs whose lease expired, or errors them once
+	// they have been attempted MaxAttempts times.
+	JobRescue(ctx context.Context, p *JobRescueParams) ([]JobRescued, error)
+	// JobUpdate applies a provider's or owner's change. Ending a job releases its
+	// reservation and charges its usage; so does reporting usage after the end.
+	JobUpdate(ctx context.Context, p *JobUpdateParams) (*Job, error)
+	// JobDelete removes a job and everything attached to it.
+	JobDelete(ctx context.Context, id int64) error
+
+	JobLogGet(ctx context.Context, id int64) (string, error)
+	// JobLogSet replaces (Append false) or extends the log, keeping at most MaxBytes of its tail.
+	JobLogSet(ctx context.Context, p *JobLogSetParams) error
+
+	JobTagsAdd(ctx context.Context, id int64, tags []string) ([]string, error)
+	JobTagsRemove(ctx context.Context, id int64, tags []string) ([]string, error)
+	// TagList lists the distinct tags of the jobs in the given collabs (all collabs when nil).
+	TagList(ctx context.Context, collabs []string) ([]string, error)
+
+	CommentCreate(ctx context.Context, c *Comment) (*Comment, error)
+	CommentGet(ctx context.Context, id int64) (*Comment, error)
+	CommentList(ctx context.Context, jobID int64) ([]Comment, error)
+	CommentUpdate(ctx context.Context, id int64, content string) (*Comment, error)
+	CommentDelete(ctx context.Context, id int64) error
+
+	// DataItemUpsert records an output file, replacing the one with the same job
+	// and path. A stored file (Stored with Size) is charged to the collab's
+	// storage quota in the same transaction: ErrStorageExceeded when it does not fit.
+	DataItemUpsert(ctx context.Context, p *DataItemUpsertParams) (*DataItem, error)
+	// DataItemList lists the output files of the jobs, ordered by job and then as recorded.
+	DataItemList(ctx context.Context, jobIDs []int64) ([]DataItem, error)
+	DataItemGet(ctx context.Context, jobID int64, path string) (*DataItem, error)
+	// DataItemExpire deletes stored data items whose retention ended, releasing
+	// their storage, and returns them so the caller can delete the files.
+	DataItemExpire(ctx context.Context, p *DataItemExpireParams) ([]DataItem, error)
+	// DataItemRetain sets the retention end of the job's stored files (nil: kept
+	// until deleted) and returns how many it changed.
+	DataItemRetain(ctx context.Context, jobID int64, until *time.Time) (int, error)
+	// StorageUsage reports a collab's stored bytes and its storage limit in bytes.
+	StorageUsage(ctx context.Context, collab string) (used, limit int64, err error)
+
+	ProjectCreate(ctx context.Context, p *Project) (*Project, error)
+	ProjectGet(ctx context.Context, id string) (*Project, error)
+	ProjectList(ctx context.Context, p *ProjectListParams) ([]Project, error)
+	// ProjectUpdate changes the fields given. Accepting a project also adds Grant's quotas in the same transaction.
+	ProjectUpdate(ctx context.Context, p *ProjectUpdateParams) (*Project, error)
+	ProjectDelete(ctx context.Context, id string) error
+
+	QuotaCreate(ctx context.Context, q *Quota) (*Quota, error)
+	QuotaGet(ctx context.Context, id int64) (*Quota, error)
+	QuotaUpdate(ctx context.Context, p *QuotaUpdateParams) (*Quota, error)
+	QuotaDelete(ctx context.Context, id int64) error
+
+	// SessionInsert reserves quota like JobInsert.
+	SessionInsert(ctx context.Context, p *SessionInsertParams) (*Session, error)
+	SessionGet(ctx context.Context, id int64) (*Session, error)
+	SessionList(ctx context.Context, p *SessionListParams) ([]Session, error)
+	// SessionUpdate sets status and usage; ending a session charges it.
+	SessionUpdate(ctx context.Context, p *SessionUpdateParams) (*Session, error)
+
+	// SettingGetOrCreate returns the value of a server setting, storing value first if it has none.
+	SettingGetOrCreate(ctx context.Context, key, value string) (string, error)
+}
+
+type UserCreateParams struct {
+	Username, Email, GivenName, FamilyName, PasswordHash string
+	Admin                                                bool
+	Now                                                  time.Time
+}
+
+// UserUpdateParams changes the non-nil fields.
+type UserUpdateParams struct {
+	Username                                   string
+	Email, GivenName, FamilyName, PasswordHash *string
+	Admin                                      *bool
+}
+
+type CollabCreateParams struct {
+	Name, Title string
+	Public      bool
+	Now         time.Time
+}
+
+type CollabMemberListParams struct {
+	Collab   string
+	Username string
+}
+
+type JobInsertParams struct {
+	Job Job // ID, Status and SubmittedAt are set by the store (SubmittedAt from Now)
+	Now time.Time
+	// Reserve is the quota to hold for the job. Zero: the job is admitted when
+	// some quota has usage below its limit (the reference behaviour). Negative:
+	// no quota check (admins' and tests' use).
+	Reserve float64
+}
+
+type JobListParams struct {
+	Status           []string
+	Tags             []string
+	Collab           []string
+	UserID           []string
+	HardwarePlatform []string
+	SubmittedFrom    *time.Time
+	SubmittedTo      *time.Time
+	// CompletedFrom/To filter on completion time (statistics).
+	CompletedFrom, CompletedTo *time.Time
+	IncludeRemoved             bool
+	// Oldest lists in ascending id order; the default is newest first.
+	Oldest bool
+	Limit  int
+	Offset int
+}
+
+type JobCountParams struct {
+	HardwarePlatform string
+	Status           string
+}
+
+type JobClaimParams struct {
+	Platform string
+	Owner    string // provider name
+	LeaseID  string
+	Lease    time.Duration
+	Now      time.Time
+}
+
+type JobLeaseRenewParams struct {
+	ID      int64
+	LeaseID string
+	Lease   time.Duration
+	Now     time.Time
+}
+
+type JobRescueParams struct {
+	Now         time.Time
+	MaxAttempts int
+}
+
+// JobRescued reports what JobRescue did to one job.
+type JobRescued struct {
+	ID       int64
+	Attempts int
+	Status   string // submitted (requeued) or error (gave up)
+}
+
+// JobUpdateParams changes the non-nil fields of a job.
+type JobUpdateParams struct {
+	ID int64
+	// LeaseID, when set, must match the job's current lease (ErrLeaseLost otherwise).
+	LeaseID       string
+	Status        *string
+	Provenance    json.RawMessage
+	ResourceUsage *float64
+	Repository    *string
+	Now           time.Time
+}
+
+type JobLogSetParams struct {
+	ID       int64
+	Content  string
+	Append   bool
+	MaxBytes int // 0: no limit
+}
+
+type DataItemUpsertParams struct {
+	Item   DataItem
+	Collab string // the job's collab, charged for stored files
+	Now    time.Time
+}
+
+type DataItemExpireParams struct {
+	Now   time.Time
+	Limit int
+}
+
+type ProjectListParams struct {
+	Status string
+	Collab []string
+	Owner  []string
+	Limit  int
+	Offset int
+}
+
+// ProjectUpdateParams changes the non-nil fields.
+type ProjectUpdateParams struct {
+	ID                           string
+	Title, Abstract, Description *string
+	Owner, Access                *string
+	Submit                       bool  // set the submission date (under review)
+	Unsubmit                     bool  // back to in preparation (only before a decision)
+	Decide                       *bool // accept (true) or reject (false)
+	Grant                        []Quota
+	Now                          time.Time
+}
+
+type QuotaUpdateParams struct {
+	ID    int64
+	Limit *float64
+	Usage *float64
+}
+
+type SessionInsertParams struct {
+	Session Session
+	Now     time.Time
+	Reserve float64
+}
+
+type SessionListParams struct {
+	Status           []string
+	Collab           []string
+	UserID           []string
+	HardwarePlatform []string
+	Limit, Offset    int
+}
+
+type SessionUpdateParams struct {
+	ID            int64
+	Status        *string
+	ResourceUsage *float64
+	Now           time.Time
+}
