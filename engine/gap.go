@@ -27,9 +27,8 @@ type gapJunctions struct {
 }
 
 type gapProj struct {
-	index     int
-	pre, post []int32 // selection positions, connection order
-	entry     []int   // index into w of the forward entry of each connection
+	index int
+	entry []int // index into w of the forward entry of each connection, in connection order
 }
 
 func (s *Simulator) buildGap(pi int, pre, post []int32) error {

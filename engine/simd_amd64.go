@@ -2,7 +2,20 @@
 
 package engine
 
-import "simd/archsimd"
+import (
+	"simd/archsimd"
+	"unsafe"
+)
+
+// at4 returns the four elements of xs from i on, which the caller has
+// checked exist; it spares the vector loop a bounds check per load.
+func at4(xs []float64, i int) *[4]float64 {
+	return (*[4]float64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(xs)), i*8))
+}
+
+func at4i(xs []int32, i int) *[4]int32 {
+	return (*[4]int32)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(xs)), i*4))
+}
 
 // haveSIMD selects the vector kernels: built with GOEXPERIMENT=simd on a
 // CPU with AVX2. They compute the same operations in the same order as the
@@ -23,6 +36,10 @@ func (m *lifCond) stepExpHomSIMD(lo, hi int, in *Input, out *Spikes) {
 		gap = in.Gap[lo:hi]
 	}
 	n := len(v) &^ 3
+	// One check for all the unchecked loads below.
+	if len(ge) < n || len(gi) < n || len(refr) < n || len(inE) < n || len(inI) < n || (iext != nil && len(iext) < n) || (gap != nil && len(gap) < n) {
+		panic("engine: slices shorter than the population")
+	}
 	peh, pih := archsimd.BroadcastFloat64x4(h.peh), archsimd.BroadcastFloat64x4(h.pih)
 	pe, pi := archsimd.BroadcastFloat64x4(h.pe), archsimd.BroadcastFloat64x4(h.pi)
 	gL, gLvr, dtc := archsimd.BroadcastFloat64x4(h.gL), archsimd.BroadcastFloat64x4(h.gLvr), archsimd.BroadcastFloat64x4(h.dtc)
@@ -30,21 +47,22 @@ func (m *lifCond) stepExpHomSIMD(lo, hi int, in *Input, out *Spikes) {
 	thr, reset := archsimd.BroadcastFloat64x4(h.vThresh), archsimd.BroadcastFloat64x4(h.vReset)
 	one, half, twelfth := archsimd.BroadcastFloat64x4(1), archsimd.BroadcastFloat64x4(0.5), archsimd.BroadcastFloat64x4(1.0/12)
 	zero := archsimd.BroadcastFloat64x4(0)
-	zeroI := archsimd.BroadcastInt32x4(0)
+	zeroI := archsimd.BroadcastInt64x4(0)
 	for i := 0; i < n; i += 4 {
-		r32 := archsimd.LoadInt32x4Slice(refr[i:])
-		inRefr := r32.Greater(zeroI)
-		vi := archsimd.LoadFloat64x4Slice(v[i:])
-		gev := archsimd.LoadFloat64x4Slice(ge[i:])
-		giv := archsimd.LoadFloat64x4Slice(gi[i:])
+		// Only AVX2 instructions (VPMOVSXDQ, VPCMPGTQ): the mask must not
+		// come from a bitmap, which would need AVX-512's KMOV.
+		inRefr := archsimd.LoadInt32x4(at4i(refr, i)).ExtendToInt64().Greater(zeroI)
+		vi := archsimd.LoadFloat64x4(at4(v, i))
+		gev := archsimd.LoadFloat64x4(at4(ge, i))
+		giv := archsimd.LoadFloat64x4(at4(gi, i))
 		gem := gev.Mul(peh)
 		gim := giv.Mul(pih)
 		I := iOff
 		if iext != nil {
-			I = I.Add(archsimd.LoadFloat64x4Slice(iext[i:]))
+			I = I.Add(archsimd.LoadFloat64x4(at4(iext, i)))
 		}
 		if gap != nil {
-			I = I.Add(archsimd.LoadFloat64x4Slice(gap[i:]))
+			I = I.Add(archsimd.LoadFloat64x4(at4(gap, i)))
 		}
 		a := gL.Add(gem).Add(gim).Mul(dtc)
 		num := gLvr.Add(gem.Mul(eE)).Add(gim.Mul(eI)).Add(I)
@@ -52,18 +70,18 @@ func (m *lifCond) stepExpHomSIMD(lo, hi int, in *Input, out *Spikes) {
 		ha := half.Mul(a)
 		vn := vi.Mul(one.Sub(ha).Add(a2)).Add(dtc.Mul(num)).Div(one.Add(ha).Add(a2))
 		if rb := inRefr.ToBits(); rb != 0 {
-			vn = reset.Merge(vn, archsimd.Mask64x4FromBits(rb))
+			vn = reset.Merge(vn, inRefr)
 			for k := 0; k < 4; k++ {
 				if rb&(1<<k) != 0 {
 					refr[i+k]--
 				}
 			}
 		}
-		gev.Mul(pe).Add(archsimd.LoadFloat64x4Slice(inE[i:])).StoreSlice(ge[i:])
-		giv.Mul(pi).Add(archsimd.LoadFloat64x4Slice(inI[i:])).StoreSlice(gi[i:])
-		zero.StoreSlice(inE[i:])
-		zero.StoreSlice(inI[i:])
-		vn.StoreSlice(v[i:])
+		gev.Mul(pe).Add(archsimd.LoadFloat64x4(at4(inE, i))).Store(at4(ge, i))
+		giv.Mul(pi).Add(archsimd.LoadFloat64x4(at4(inI, i))).Store(at4(gi, i))
+		zero.Store(at4(inE, i))
+		zero.Store(at4(inI, i))
+		vn.Store(at4(v, i))
 		if sb := vn.GreaterEqual(thr).ToBits(); sb != 0 {
 			for k := 0; k < 4; k++ {
 				if sb&(1<<k) != 0 {

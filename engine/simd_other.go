@@ -5,4 +5,6 @@ package engine
 // haveSIMD is false without GOEXPERIMENT=simd on amd64: the scalar loops run.
 const haveSIMD = false
 
-func (m *lifCond) stepExpHomSIMD(lo, hi int, in *Input, out *Spikes) { m.stepExpHomScalar(lo, hi, in, out) }
+func (m *lifCond) stepExpHomSIMD(lo, hi int, in *Input, out *Spikes) {
+	m.stepExpHomScalar(lo, hi, in, out)
+}

@@ -203,12 +203,11 @@ func popLabel(d *network.Description, i int) string {
 // recorded spikes, over all segments.
 func summarize(w io.Writer, d *network.Description, segs []*engine.Segment) {
 	type acc struct {
-		recorded       int
-		spikes         int
-		ms             float64
-		cvSum          float64
-		cvN            int
-		recordedInSegs map[int]bool
+		recorded int
+		spikes   int
+		ms       float64
+		cvSum    float64
+		cvN      int
 	}
 	accs := make([]acc, len(d.Populations))
 	for _, seg := range segs {
