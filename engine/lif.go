@@ -154,6 +154,14 @@ func (m *lifCurr) stepExp(lo, hi int, in *Input, out *Spikes) {
 // stepExpHom is stepExp for populations with homogeneous parameters: the
 // same arithmetic in the same order, with the constants in registers.
 func (m *lifCurr) stepExpHom(lo, hi int, in *Input, out *Spikes) {
+	if haveSIMD {
+		m.stepExpHomSIMD(lo, hi, in, out)
+		return
+	}
+	m.stepExpHomScalar(lo, hi, in, out)
+}
+
+func (m *lifCurr) stepExpHomScalar(lo, hi int, in *Input, out *Spikes) {
 	h := m.h
 	v, ie, ii, refr := m.v[lo:hi], m.ie[lo:hi], m.ii[lo:hi], m.refr[lo:hi]
 	ie, ii, refr = ie[:len(v)], ii[:len(v)], refr[:len(v)]

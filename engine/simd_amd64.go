@@ -96,3 +96,66 @@ func (m *lifCond) stepExpHomSIMD(lo, hi int, in *Input, out *Spikes) {
 		m.stepExpHomScalar(lo+n, hi, in, out)
 	}
 }
+
+// stepExpHomSIMD is lifCurr's stepExpHom four neurons at a time.
+func (m *lifCurr) stepExpHomSIMD(lo, hi int, in *Input, out *Spikes) {
+	h := &m.h
+	v, ie, ii, refr := m.v[lo:hi], m.ie[lo:hi], m.ii[lo:hi], m.refr[lo:hi]
+	inE, inI := in.Syn[0][lo:hi], in.Syn[1][lo:hi]
+	var iext, gap []float64
+	if in.I != nil {
+		iext = in.I[lo:hi]
+	}
+	if in.Gap != nil {
+		gap = in.Gap[lo:hi]
+	}
+	n := len(v) &^ 3
+	if len(ie) < n || len(ii) < n || len(refr) < n || len(inE) < n || len(inI) < n || (iext != nil && len(iext) < n) || (gap != nil && len(gap) < n) {
+		panic("engine: slices shorter than the population")
+	}
+	vRest, p22, p20 := archsimd.BroadcastFloat64x4(h.vRest), archsimd.BroadcastFloat64x4(h.p22), archsimd.BroadcastFloat64x4(h.p20)
+	p11e, p11i := archsimd.BroadcastFloat64x4(h.p11e), archsimd.BroadcastFloat64x4(h.p11i)
+	p21e, p21i := archsimd.BroadcastFloat64x4(h.p21e), archsimd.BroadcastFloat64x4(h.p21i)
+	iOff, thr := archsimd.BroadcastFloat64x4(h.iOff), archsimd.BroadcastFloat64x4(h.vThresh)
+	zero := archsimd.BroadcastFloat64x4(0)
+	zeroI := archsimd.BroadcastInt64x4(0)
+	for i := 0; i < n; i += 4 {
+		inRefr := archsimd.LoadInt32x4(at4i(refr, i)).ExtendToInt64().Greater(zeroI)
+		vi := archsimd.LoadFloat64x4(at4(v, i))
+		iev := archsimd.LoadFloat64x4(at4(ie, i))
+		iiv := archsimd.LoadFloat64x4(at4(ii, i))
+		I := iOff
+		if iext != nil {
+			I = I.Add(archsimd.LoadFloat64x4(at4(iext, i)))
+		}
+		if gap != nil {
+			I = I.Add(archsimd.LoadFloat64x4(at4(gap, i)))
+		}
+		vn := vRest.Add(p22.Mul(vi.Sub(vRest))).Add(p21e.Mul(iev)).Add(p21i.Mul(iiv)).Add(p20.Mul(I))
+		if rb := inRefr.ToBits(); rb != 0 {
+			vn = vi.Merge(vn, inRefr)
+			for k := 0; k < 4; k++ {
+				if rb&(1<<k) != 0 {
+					refr[i+k]--
+				}
+			}
+		}
+		p11e.Mul(iev).Add(archsimd.LoadFloat64x4(at4(inE, i))).Store(at4(ie, i))
+		p11i.Mul(iiv).Add(archsimd.LoadFloat64x4(at4(inI, i))).Store(at4(ii, i))
+		zero.Store(at4(inE, i))
+		zero.Store(at4(inI, i))
+		vn.Store(at4(v, i))
+		if sb := vn.GreaterEqual(thr).ToBits(); sb != 0 {
+			for k := 0; k < 4; k++ {
+				if sb&(1<<k) != 0 {
+					out.Add(lo + i + k)
+					v[i+k] = h.vReset
+					refr[i+k] = h.refSteps
+				}
+			}
+		}
+	}
+	if n < len(v) {
+		m.stepExpHomScalar(lo+n, hi, in, out)
+	}
+}
