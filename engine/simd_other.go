@@ -9,4 +9,6 @@ func (m *lifCond) stepExpHomSIMD(lo, hi int, in *Input, out *Spikes) {
 	m.stepExpHomScalar(lo, hi, in, out)
 }
 
-func (m *lifCurr) stepExpHomSIMD(lo, hi int, in *Input, out *Spikes) { m.stepExpHomScalar(lo, hi, in, out) }
+func (m *lifCurr) stepExpHomSIMD(lo, hi int, in *Input, out *Spikes) {
+	m.stepExpHomScalar(lo, hi, in, out)
+}
