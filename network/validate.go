@@ -724,3 +724,12 @@ var ErrInvalid = errors.New("invalid network description")
 
 // Is makes errors.Is(err, ErrInvalid) true for validation errors.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+// ValidateAction checks an action that arrives after the build (in an
+// interactive session) against the description it acts on.
+func ValidateAction(d *Description, a *Action, cat *Catalog) error {
+	cp := *d
+	cp.Schedule = []Action{*a}
+	cp.Recordings = nil
+	return Validate(&cp, cat, Limits{MaxBytes: math.MaxInt64})
+}
