@@ -376,8 +376,17 @@ func (s *Simulator) synValues(pr *network.Projection, typ *network.SynapseType) 
 		sv.extras = append(sv.extras, prm.Name)
 		sv.extraSrc = append(sv.extraSrc, vs)
 	}
+	if typ.Plastic {
+		// Plastic weights evolve in double precision from the exact given
+		// values, not from their single-precision copy.
+		sv.extras = append(sv.extras, weight64)
+		sv.extraSrc = append(sv.extraSrc, valueSource{ownWeight: true})
+	}
 	return sv, nil
 }
+
+// weight64 names the extra column holding plastic weights in double precision.
+const weight64 = "weight64"
 
 // minDelay is the default delay: min_delay, or the timestep.
 func (s *Simulator) minDelay() float64 {
