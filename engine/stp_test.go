@@ -179,3 +179,108 @@ func TestTsodyksMarkramSetAndReset(t *testing.T) {
 }
 
 func ptrValue(v network.Value) *network.Value { return &v }
+
+// TestSynapseDynamicsThreadCount runs a spiking network that uses every
+// synapse dynamics (plasticity shaping the activity that drives it) on 1,
+// 2 and 3 threads: spikes, weights and u must agree bit for bit.
+func TestSynapseDynamicsThreadCount(t *testing.T) {
+	seed := *seedFlag
+	t.Logf("seed %d", seed)
+	uni := func(lo, hi float64) network.Value {
+		return network.Random("uniform", map[string]float64{"low": lo, "high": hi})
+	}
+	fp := func(p float64) *network.Connector { return &network.Connector{Type: "FixedProbabilityConnector", P: p} }
+	stdpSyn := func(timing string, tp map[string]float64, weight string, wp map[string]float64, ddf float64, w, d network.Value) network.Synapse {
+		vals := func(m map[string]float64) map[string]network.Value {
+			out := map[string]network.Value{}
+			for k, v := range m {
+				out[k] = network.Scalar(v)
+			}
+			return out
+		}
+		return network.Synapse{Type: "STDPMechanism",
+			Parameters:       map[string]network.Value{"weight": w, "delay": d, "dendritic_delay_fraction": network.Scalar(ddf)},
+			TimingDependence: &network.Component{Type: timing, Parameters: vals(tp)},
+			WeightDependence: &network.Component{Type: weight, Parameters: vals(wp)}}
+	}
+	withW := func(syn network.Synapse, w, d network.Value) network.Synapse {
+		syn.Parameters["weight"], syn.Parameters["delay"] = w, d
+		return syn
+	}
+	sel := func(p int) network.Selection { return network.Selection{{Population: p}} }
+	d := &network.Description{Format: network.FormatName, Version: 1,
+		Simulation: network.Simulation{Timestep: 0.1, Seed: seed},
+		Populations: []network.Population{
+			{Label: "in", Size: 80, CellType: "SpikeSourcePoisson", Parameters: map[string]network.Value{"rate": network.Scalar(40)}},
+			{Label: "exc", Size: 60, CellType: "IF_cond_exp"},
+			{Label: "inh", Size: 15, CellType: "IF_cond_exp"},
+		},
+		Projections: []network.Projection{
+			{Label: "tm", Pre: sel(0), Post: sel(1), Connector: fp(0.2),
+				Synapse: withW(dynSyn("TsodyksMarkramSynapse", map[string]float64{"tau_facil": 50}), uni(0.005, 0.02), network.Scalar(1))},
+			{Label: "bern", Pre: sel(0), Post: sel(1), Connector: fp(0.2),
+				Synapse: withW(dynSyn("SimpleStochasticSynapse", map[string]float64{"p": 0.6}), network.Scalar(0.01), uni(0.5, 3))},
+			{Label: "stm", Pre: sel(0), Post: sel(2), Connector: fp(0.3),
+				Synapse: withW(dynSyn("StochasticTsodyksMarkramSynapse", map[string]float64{"tau_rec": 50}), network.Scalar(0.02), network.Scalar(1))},
+			{Label: "quantal", Pre: sel(1), Post: sel(2), Connector: fp(0.3),
+				Synapse: withW(dynSyn("MultiQuantalSynapse", map[string]float64{"n": 4, "tau_rec": 100}), network.Scalar(0.005), uni(0.5, 2))},
+			{Label: "stdp", Pre: sel(0), Post: sel(1), Connector: fp(0.3),
+				Synapse: stdpSyn("SpikePairRule", map[string]float64{"A_plus": 0.02, "A_minus": 0.021}, "AdditiveWeightDependence", map[string]float64{"w_max": 0.03}, 1, uni(0.005, 0.02), uni(0.3, 4))},
+			{Label: "gutig", Pre: sel(1), Post: sel(1), Connector: fp(0.2),
+				Synapse: stdpSyn("SpikePairRule", nil, "GutigWeightDependence", map[string]float64{"w_max": 0.01}, 0.3, network.Scalar(0.004), uni(0.5, 3))},
+			{Label: "vogels", Pre: sel(2), Post: sel(1), Connector: fp(0.4), ReceptorType: "inhibitory",
+				Synapse: stdpSyn("Vogels2011Rule", map[string]float64{"eta": 0.001}, "AdditiveWeightDependence", map[string]float64{"w_max": 0.1}, 0, network.Scalar(0.02), network.Scalar(1))},
+		},
+		Recordings: []network.Recording{{Selection: sel(1), Variables: []string{"spikes"}}, {Selection: sel(2), Variables: []string{"spikes"}}},
+	}
+	type result struct {
+		spikes [][]float64
+		values [][]float64
+	}
+	run := func(threads int) result {
+		s := dynNew(t, d, threads)
+		var res result
+		for trial := 0; trial < 2; trial++ {
+			if err := s.Run(t.Context(), 250, nil); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"u", "weight"} {
+				for i := range d.Projections {
+					if v, err := s.SynapseValues(i, name); err == nil {
+						res.values = append(res.values, v)
+					}
+				}
+			}
+			s.Reset()
+		}
+		for _, seg := range s.Segments() {
+			for _, ps := range seg.Spikes {
+				res.spikes = append(res.spikes, ps.Times, float64s(ps.IDs))
+			}
+		}
+		return res
+	}
+	one := run(1)
+	n := 0
+	for _, xs := range one.spikes {
+		n += len(xs)
+	}
+	if n < 2*2*500 {
+		t.Fatalf("only %d spikes: the network is too quiet to test anything", n/2)
+	}
+	t.Logf("%d spikes", n/2)
+	for threads := 2; threads <= 3; threads++ {
+		other := run(threads)
+		if !equalRows(one.spikes, other.spikes) || !equalRows(one.values, other.values) {
+			t.Errorf("%d threads differ from 1", threads)
+		}
+	}
+}
+
+func float64s(xs []int32) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = float64(x)
+	}
+	return out
+}
