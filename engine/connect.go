@@ -24,6 +24,9 @@ type valueSource struct {
 	arr   []float64
 	dist  *network.Distribution
 	isSet bool
+	// ownWeight marks the column that keeps each synapse's weight in double
+	// precision (plastic types): it takes the weight drawn for the synapse.
+	ownWeight bool
 }
 
 func newValueSource(v *network.Value, def float64) valueSource {
@@ -94,7 +97,11 @@ func (sv *synValues) add(b *rowBlock, target uint32, r *rng.Stream, k int) {
 		b.delay = append(b.delay, uint16(ds))
 	}
 	for e, name := range sv.extras {
-		b.extra[name] = append(b.extra[name], sv.extraSrc[e].at(r, k))
+		x := w
+		if !sv.extraSrc[e].ownWeight {
+			x = sv.extraSrc[e].at(r, k)
+		}
+		b.extra[name] = append(b.extra[name], x)
 	}
 }
 

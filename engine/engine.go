@@ -225,8 +225,22 @@ func (s *Simulator) deliver(t *threadState, n int64) {
 			for _, g := range ids {
 				pj.dyn.post(t.k, c, g, n)
 			}
+			if e, ok := pj.dyn.(stepEnder); ok {
+				e.endStep(t.k, c, n, dl)
+			}
 		}
 	}
+}
+
+// stepEnder is implemented by dynamics that need to act once per step after
+// all spikes of the step are known (STDP with axonal delays processes a
+// presynaptic spike only once the postsynaptic spikes it pairs with have
+// happened).
+type stepEnder interface {
+	// endStep is called at the end of thread k's delivery of step n, after
+	// the pre- and postsynaptic spikes of stamp n+1; it may add arrivals
+	// from stamp n+2 on.
+	endStep(k int, c *csr, n int64, dl *delivery)
 }
 
 // deliverStatic adds the weights of row r to the ring: the spike carries

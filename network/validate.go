@@ -397,6 +397,23 @@ func (v *validator) projection(i int, dt float64) {
 	}
 }
 
+// synapseParams returns the parameters that set_synapses may change: the
+// synapse type's, and for composite types those of its components (PyNN
+// sets an STDP rule's parameters through the projection).
+func (v *validator) synapseParams(pr *Projection, st *SynapseType) []Param {
+	if !st.Composite {
+		return st.Params
+	}
+	ps := append([]Param(nil), st.Params...)
+	if c := pr.Synapse.TimingDependence; c != nil && v.cat.TimingRules[c.Type] != nil {
+		ps = append(ps, v.cat.TimingRules[c.Type].Params...)
+	}
+	if c := pr.Synapse.WeightDependence; c != nil && v.cat.WeightRules[c.Type] != nil {
+		ps = append(ps, v.cat.WeightRules[c.Type].Params...)
+	}
+	return ps
+}
+
 func (v *validator) component(path string, c *Component, types map[string]*ComponentType) {
 	if c == nil {
 		v.addf(path, "is required for STDPMechanism")
@@ -626,7 +643,7 @@ func (v *validator) schedule(dt float64) {
 			if s.Projection < 0 || s.Projection >= len(v.d.Projections) {
 				v.addf(path+".set_synapses.projection", "there is no projection %d", s.Projection)
 			} else if st := v.cat.Synapses[v.d.Projections[s.Projection].Synapse.Type]; st != nil {
-				v.values(path+".set_synapses.parameters", s.Parameters, st.Params, -1, "synapse parameter")
+				v.values(path+".set_synapses.parameters", s.Parameters, v.synapseParams(&v.d.Projections[s.Projection], st), -1, "synapse parameter")
 			}
 		}
 		if s := a.SetCurrentSource; s != nil {
