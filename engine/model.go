@@ -37,6 +37,19 @@ type Input struct {
 	Gap []float64
 }
 
+// external returns the external and gap-junction currents of neurons
+// [lo, hi), each nil where absent and otherwise exactly hi-lo long, so that
+// a loop over hi-lo neurons needs no bounds checks on them.
+func (in *Input) external(lo, hi int) (iext, gap []float64) {
+	if in.I != nil {
+		iext = in.I[lo:hi:hi]
+	}
+	if in.Gap != nil {
+		gap = in.Gap[lo:hi:hi]
+	}
+	return iext, gap
+}
+
 // Spikes collects the spikes of a step as global neuron indices.
 type Spikes struct {
 	IDs  []int32
