@@ -50,7 +50,7 @@ class State(common.control.BaseState):
         self.engine = None
         self.dt = 0.1
         self._min_delay = "auto"
-        self.max_delay = "auto"
+        self._max_delay = "auto"
         self.seed = DEFAULT_SEED
         self.threads = None
         self.spike_precision = "on_grid"
@@ -67,22 +67,38 @@ class State(common.control.BaseState):
     def t(self):
         return float(grid_times(self.step * self.dt, self.dt))
 
+    def _delay_range(self):
+        """(smallest, largest) delay of any connection, or None."""
+        lo, hi = np.inf, -np.inf
+        if self.built and not self.ended:
+            for prj in self.projections:
+                if "delay" not in prj.synapse_type.get_native_names() or len(prj) == 0:
+                    continue
+                d = prj._values(["delay"])[0]
+                lo, hi = min(lo, float(d.min())), max(hi, float(d.max()))
+        return None if np.isinf(lo) else (lo, hi)
+
     def _get_min_delay(self):
         if self._min_delay != "auto":
             return self._min_delay
-        if not self.built or not self.projections:
-            return self.dt
-        lowest = np.inf
-        for prj in self.projections:
-            if "delay" not in prj.synapse_type.get_native_names() or len(prj) == 0:
-                continue
-            lowest = min(lowest, float(np.min(prj._values(["delay"])[0])))
-        return self.dt if np.isinf(lowest) else lowest
+        r = self._delay_range()
+        return self.dt if r is None else r[0]
 
     def _set_min_delay(self, value):
         self._min_delay = value
 
     min_delay = property(_get_min_delay, _set_min_delay)
+
+    def _get_max_delay(self):
+        if self._max_delay != "auto":
+            return self._max_delay
+        r = self._delay_range()
+        return self.dt if r is None else r[1]
+
+    def _set_max_delay(self, value):
+        self._max_delay = value
+
+    max_delay = property(_get_max_delay, _set_max_delay)
 
     def engine_args(self):
         """Extra command-line arguments of `nmp engine`."""
@@ -155,7 +171,7 @@ class State(common.control.BaseState):
         """The network as a nmp.description.Description."""
         desc = Description(self.dt,
                            min_delay=None if self._min_delay == "auto" else self._min_delay,
-                           max_delay=None if self.max_delay == "auto" else self.max_delay,
+                           max_delay=None if self._max_delay == "auto" else self._max_delay,
                            seed=self.seed, threads=self.threads, system=self.system)
         for p in self.populations:
             p._describe(desc)

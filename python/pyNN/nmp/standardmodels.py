@@ -65,7 +65,9 @@ class SpikeSourceArray(cells.SpikeSourceArray):
 
 
 def _minimum_delay(self):
-    d = state.min_delay
+    # The default delay of a synapse: setup()'s min_delay, or the timestep
+    # when that is "auto".
+    d = state._min_delay
     if d == "auto":
         d = state.dt
     return d
