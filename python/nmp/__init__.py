@@ -4,7 +4,9 @@
 - :mod:`nmp.description`: building network descriptions and action values
   (docs/network-description.md)
 - :mod:`nmp.data`: recorded data pulled from the engine (docs/results.md)
+- :mod:`nmp.neoconv`: that data as neo spike trains and analog signals
 
-The PyNN backend built on these is ``pyNN.nmp``. This package imports
-nothing heavy, so that it can be loaded at interpreter start-up.
+The PyNN backend built on these is ``pyNN.nmp``; a hardware front end can
+reuse them, and pyNN.nmp's classes, directly. Importing the package itself
+imports nothing heavy.
 """

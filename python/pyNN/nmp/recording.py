@@ -2,13 +2,14 @@
 requests; what was recorded comes back from the engine (nmp.data) and is
 turned into neo objects here."""
 
-from collections import defaultdict
 from datetime import datetime
 
 import numpy as np
 import neo
 import quantities as pq
 from pyNN import recording
+
+from nmp import neoconv
 
 from . import simulator
 from .simulator import state
@@ -17,12 +18,6 @@ from .simulator import state
 def off_grid_stamps(times, dt):
     from .populations import off_grid_stamps as f
     return f(times, dt)
-
-# Units the engine's cell types use that quantities does not define.
-if not hasattr(pq, "uS"):
-    pq.uS = pq.UnitQuantity("microsiemens", 1e-6 * pq.S, "uS")
-if not hasattr(pq, "nS"):
-    pq.nS = pq.UnitQuantity("nanosiemens", 1e-9 * pq.S, "nS")
 
 
 class Recorder(recording.Recorder):
@@ -116,29 +111,18 @@ class Recorder(recording.Recorder):
             wanted &= set(variables)
         pd = self._data()
         first = int(pop.first_id)
-        t_stop = state.t * pq.ms
+        t0 = float(self._recording_start_time.rescale(pq.ms).magnitude)
         for variable in sorted(wanted):
             ids = np.array(sorted(self.filter_recorded(variable, filter_ids)), dtype=np.int64)
+            local = ids - first
             if variable == 'spikes':
                 _, idx, times = self._spikes_by_index()
-                local = ids - first
-                mask = np.isin(idx, local)
-                segment.spiketrains = neo.spiketrainlist.SpikeTrainList.from_spike_time_array(
-                    times[mask], idx[mask] + first, ids, t_stop=t_stop, units="ms",
-                    t_start=self._recording_start_time, source_population=pop.label)
-                continue
-            units = pop.find_units(variable)
-            local = ids - first
-            for piece in pd.pieces.get(variable, []):
-                cols = np.nonzero(np.isin(piece.indices, local))[0]
-                if not len(cols):
-                    continue
-                channel = piece.indices[cols]
-                segment.analogsignals.append(neo.AnalogSignal(
-                    piece.data[:, cols], units=units, t_start=piece.t_start * pq.ms,
-                    sampling_period=piece.interval * pq.ms, name=variable,
-                    source_ids=channel + first, source_population=pop.label,
-                    array_annotations={"channel_index": channel}))
+                segment.spiketrains = neoconv.spike_trains(idx, times, local, first, t0, state.t,
+                                                           pop.label)
+            else:
+                segment.analogsignals.extend(neoconv.analog_signals(
+                    pd.pieces.get(variable, []), variable, pop.find_units(variable), local, first,
+                    pop.label))
         return segment
 
     @property
