@@ -195,6 +195,22 @@ class ConnectorTest(Case):
         self.assertEqual(sorted(lst.get(["weight", "delay"], format="list")),
                          [(0.0, 1.0, 0.5, 1.0), (3.0, 2.0, 0.25, 2.0)])
 
+    def test_set_with_functions_and_arrays(self):
+        p1 = sim.Population(4, sim.IF_cond_exp())
+        p2 = sim.Population(2, sim.IF_cond_exp())
+        prj = sim.Projection(p1, p2, sim.FromListConnector([(0, 0), (3, 0), (1, 1), (1, 0), (2, 1)]),
+                             sim.StaticSynapse(weight=0.1, delay=0.1))
+        prj.set(delay=lambda d: 0.5 + d)
+        nan = np.nan
+        np.testing.assert_array_equal(prj.get("delay", format="array"),
+                                      [[0.5, nan], [1.5, 0.5], [nan, 1.5], [3.5, nan]])
+        prj.set(weight=np.array([[0, nan], [2, 3], [nan, 5], [6, nan]]) / 10)
+        np.testing.assert_array_equal(prj.get("weight", format="array"),
+                                      [[0, nan], [0.2, 0.3], [nan, 0.5], [0.6, nan]])
+        prj.set(weight=[0.9, 0.8, 0.7, 0.6, 0.5])   # one per connection, in row order
+        np.testing.assert_array_equal(prj.get("weight", format="array"),
+                                      [[0.9, nan], [0.8, 0.7], [nan, 0.6], [0.5, nan]])
+
     def test_connection_objects(self):
         p = sim.Population(2, sim.IF_cond_exp())
         prj = sim.Projection(p, p, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.01, delay=0.5))

@@ -9,6 +9,8 @@ connection arrays. Once built, the engine holds the connections: `get`,
 `set` and `connections` read and write them there.
 """
 
+from copy import deepcopy
+
 import numpy as np
 from pyNN import common, connectors, errors
 from pyNN.core import IndexBasedExpression
@@ -74,6 +76,42 @@ def _plain_value(larr):
     if isinstance(base, RandomDistribution):
         return base
     return None
+
+
+def _component_parameters(component):
+    """The parameters of an STDP timing or weight dependence, as numbers."""
+    ps = deepcopy(component.parameter_space)
+    ps.shape = (1,)
+    ps.evaluate(simplify=True)
+    out = {}
+    for name, value in ps.items():
+        value = np.asarray(value, dtype=float).ravel()
+        if value.size != 1:
+            raise errors.InvalidParameterValueError(
+                "nmp: %s of %s takes one number for the whole projection"
+                % (name, type(component).__name__))
+        out[name] = float(value[0])
+    return out
+
+
+def _at_connections(larr, shape, pre, post):
+    """Evaluate the lazy array `larr` of the given (pre, post) shape at the
+    connections (pre[k], post[k]), a block of rows at a time."""
+    larr.shape = shape
+    out = np.empty(len(pre))
+    if not len(pre):
+        return out
+    rows = max(1, int(4e6 // max(shape[1], 1)))
+    order = np.argsort(pre, kind="stable")
+    sp, sq = pre[order], post[order]
+    for lo in range(0, shape[0], rows):
+        hi = min(shape[0], lo + rows)
+        a, b = np.searchsorted(sp, [lo, hi])
+        if a == b:
+            continue
+        block = np.asarray(larr[lo:hi, :], dtype=float).reshape(hi - lo, shape[1])
+        out[order[a:b]] = block[sp[a:b] - lo, sq[a:b]]
+    return out
 
 
 class Connection(common.Connection):
@@ -232,12 +270,8 @@ class Projection(common.Projection):
         if isinstance(st, STDPMechanism):
             timing = (st.timing_dependence.nmp_name, {})
             weight_dep = (st.weight_dependence.nmp_name, {})
-            for comp, target in ((st.timing_dependence, timing[1]), (st.weight_dependence, weight_dep[1])):
-                ps = comp.parameter_space
-                ps.shape = (1,)
-                ps.evaluate(simplify=True)
-                for name, value in ps.items():
-                    target[name] = float(np.asarray(value).ravel()[0])
+            timing[1].update(_component_parameters(st.timing_dependence))
+            weight_dep[1].update(_component_parameters(st.weight_dependence))
         if self._explicit is not None:
             pre, post, params = self._explicit
             params = {k: v for k, v in params.items() if k not in components}
@@ -330,10 +364,7 @@ class Projection(common.Projection):
         st = self.synapse_type
         for comp in (st.timing_dependence, st.weight_dependence):
             if comp is not None and name in comp.get_parameter_names():
-                ps = comp.parameter_space
-                ps.shape = (1,)
-                ps.evaluate(simplify=True)
-                return float(np.asarray(ps[name]).ravel()[0])
+                return _component_parameters(comp)[name]
         raise errors.NonExistentParameterError(name, type(st).__name__, st.get_parameter_names())
 
     def _get_attributes_as_list(self, names):
@@ -407,8 +438,7 @@ class Projection(common.Projection):
                 return
         if plain is None:
             pre, post = self._addresses()
-            larr.shape = (self.pre.size, self.post.size)
-            value = np.asarray(larr[pre, post], dtype=float) if len(pre) else np.zeros(0)
+            value = _at_connections(larr, (self.pre.size, self.post.size), pre, post)
         elif isinstance(plain, RandomDistribution):
             value = np.asarray(plain.next(len(self)), dtype=float)
         else:
