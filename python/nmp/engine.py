@@ -122,6 +122,11 @@ class Engine(object):
         self.closed = True
         self._stderr.seek(0)
         tail = self._stderr.read()[-4000:].decode("utf-8", "replace").strip()
+        for f in (self._proc.stdin, self._proc.stdout, self._stderr):
+            try:
+                f.close()
+            except OSError:
+                pass
         msg = "the nmp engine exited unexpectedly (exit status %s)" % status
         if tail:
             msg += ": " + tail

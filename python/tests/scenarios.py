@@ -15,7 +15,9 @@ The scenarios are written for nose, which Debian 12 no longer packages: the
 few nose.tools assertions they use are provided here on unittest's.
 """
 
+import contextlib
 import faulthandler
+import io
 import os
 import sys
 import tempfile
@@ -139,8 +141,12 @@ def main(argv):
 
     models = sorted({m for ms in REQUIRES.values() for m in ms})
     have = {m: supported(m) for m in models}
-    print("engine %s; models not implemented yet: %s" % (
-        sim.state.engine.version if sim.state.engine else "",
+    from nmp.engine import Engine
+    probe = Engine()
+    version = probe.version
+    probe.close()
+    print("engine: %s (%s); models not implemented yet: %s" % (
+        probe.binary, version,
         ", ".join(m for m in models if not have[m]) or "none"))
 
     os.chdir(workdir)
@@ -154,8 +160,10 @@ def main(argv):
         t0 = time.time()
         faulthandler.dump_traceback_later(TIMEOUT, exit=True)
         error = None
+        output = io.StringIO()
         try:
-            scenario(sim)
+            with contextlib.redirect_stdout(output):
+                scenario(sim)
         except unittest.SkipTest as err:
             error = ("skip", str(err))
         except Exception as err:
@@ -184,7 +192,7 @@ def main(argv):
         tag = " [brian2-excluded]" if excluded else ""
         print("%-62s %-16s %6.1fs%s" % (name, status, dt, tag))
         if status in ("FAIL", "UNEXPECTED PASS", "SKIPPED"):
-            print("    " + detail.strip().replace("\n", "\n    "))
+            print("    " + (output.getvalue() + detail).strip().replace("\n", "\n    "))
         sys.stdout.flush()
 
     counts = {}
