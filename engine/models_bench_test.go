@@ -42,7 +42,7 @@ var benchCells = []struct {
 	params     map[string]network.Value
 	wE, wI, wR float64
 }{
-	{"IF_cond_exp", nil, 0.002, 0.004, 0.0005},
+	{"IF_cond_exp", nil, 0.0012, 0.004, 0.0002},
 	{"EIF_cond_exp_isfa_ista", nil, 0.0008, 0.001, 0.0002},
 	{"EIF_cond_alpha_isfa_ista", nil, 0.0003, 0.0004, 0.0001},
 	{"HH_cond_exp", nil, 0.004, 0.01, 0.001},
