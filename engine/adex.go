@@ -247,3 +247,6 @@ func (m *adex) Step(n int64, lo, hi int, in *Input, out *Spikes) {
 		inE[i], inI[i] = 0, 0
 	}
 }
+
+// Cost is relative to a LIF neuron (adaptive Dormand-Prince steps: about 400 ns per neuron-step, BenchmarkModels).
+func (m *adex) Cost() float64 { return 60 }

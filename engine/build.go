@@ -213,6 +213,9 @@ func (s *Simulator) partition() {
 		if p.Type.Source {
 			c = 0.25
 		}
+		if cm, ok := p.model.(Coster); ok {
+			c = cm.Cost()
+		}
 		cost[i] = c
 		total += c * float64(p.Size)
 	}

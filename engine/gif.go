@@ -205,3 +205,6 @@ func (m *gif) Step(n int64, lo, hi int, in *Input, out *Spikes) {
 		m.ieta[i], m.vt[i] = ie, vt
 	}
 }
+
+// Cost is relative to a LIF neuron (stochastic escape and eta/gamma kernels: about 80 ns per neuron-step, BenchmarkModels).
+func (m *gif) Cost() float64 { return 14 }

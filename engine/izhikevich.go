@@ -142,3 +142,6 @@ func (m *izhikevich) Step(n int64, lo, hi int, in *Input, out *Spikes) {
 		m.v[i], m.u[i] = v, u
 	}
 }
+
+// Cost is relative to a LIF neuron (adaptive steps: about 100 ns per neuron-step, BenchmarkModels).
+func (m *izhikevich) Cost() float64 { return 20 }

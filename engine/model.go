@@ -24,6 +24,14 @@ type Model interface {
 	Step(n int64, lo, hi int, in *Input, out *Spikes)
 }
 
+// Coster is implemented by models that cost much more (or less) per neuron
+// and step than a leaky integrate-and-fire neuron, whose cost is 1; the
+// engine balances its threads by it. Models without it count as 1 (spike
+// sources as 0.25).
+type Coster interface {
+	Cost() float64
+}
+
 // Input is what a population receives over one step.
 type Input struct {
 	// Syn holds, per receptor type of the model (in its catalog order), the
