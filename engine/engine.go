@@ -296,8 +296,9 @@ func newBarrier(n int) *barrier {
 	return b
 }
 
-// spinsBeforeSleep is about 20 microseconds of spinning.
-const spinsBeforeSleep = 4000
+// spinBeforeSleep is how long a waiter spins before it sleeps: longer
+// than the imbalance of a step, shorter than a time slice.
+const spinBeforeSleep = 50 * time.Microsecond
 
 func (b *barrier) wait() {
 	g := b.gen.Load()
@@ -311,11 +312,17 @@ func (b *barrier) wait() {
 		}
 		return
 	}
-	for i := 0; i < spinsBeforeSleep; i++ {
+	var start time.Time
+	for i := 0; ; i++ {
 		if b.gen.Load() != g {
 			return
 		}
-		if i&63 == 63 {
+		if i&255 == 255 {
+			if start.IsZero() {
+				start = time.Now()
+			} else if time.Since(start) > spinBeforeSleep {
+				break
+			}
 			runtime.Gosched()
 		}
 	}
