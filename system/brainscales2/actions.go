@@ -79,7 +79,7 @@ func (r *recState) apply(rec *network.Recording, replace bool) ([]network.Action
 		}
 	}
 	if len(analog) > 1 {
-		return nil, fmt.Errorf("Can only set 1 analog record type per neuron: the readout multiplexer of a circuit selects one of membrane, exc_synin, inh_synin and adaptation, and %s were asked for", strings.Join(analog, ", "))
+		return nil, fmt.Errorf("can only set 1 analog record type per neuron: the readout multiplexer of a circuit selects one of membrane, exc_synin, inh_synin and adaptation, and %s were asked for", strings.Join(analog, ", "))
 	}
 	next := r.clone()
 	for _, part := range rec.Selection {
@@ -97,7 +97,7 @@ func (r *recState) apply(rec *network.Recording, replace bool) ([]network.Action
 			}
 			if len(analog) == 1 {
 				if old, ok := next.analog[p][j]; ok && old != analog[0] {
-					return nil, fmt.Errorf("%s neuron %d: Only one source can be recorded per neuron: it already records %s, and %s was asked for", d.PopName(p), j, old, analog[0])
+					return nil, fmt.Errorf("%s neuron %d: only one source can be recorded per neuron: it already records %s, and %s was asked for", d.PopName(p), j, old, analog[0])
 				}
 				next.analog[p][j] = analog[0]
 			}

@@ -131,7 +131,7 @@ var userCatalog = func() *network.Catalog {
 		Recordables: []string{"spikes"}, Source: true}
 	c.Synapses["StaticSynapse"] = &network.SynapseType{Name: "StaticSynapse",
 		Description: "a 6-bit hardware synapse; integer weights, |w| > 63 spread over parallel synapses, delay 0",
-		Params: []network.Param{{Name: "weight", Units: "6-bit LSB", Constraint: network.Any}, {Name: "delay", Units: "ms", Constraint: network.NonNegative}}}
+		Params:      []network.Param{{Name: "weight", Units: "6-bit LSB", Constraint: network.Any}, {Name: "delay", Units: "ms", Constraint: network.NonNegative}}}
 	return c
 }()
 

@@ -81,7 +81,7 @@ func newHXModel(p *engine.Population, circuits []int, o *Options, cm *chipMismat
 	n := p.Size
 	m := &hxModel{pop: p, circuits: circuits, opts: o, cm: cm, st: st,
 		v: p.State["v"], exc: p.State["exc_synin"], inh: p.State["inh_synin"], ad: p.State["adaptation"],
-		w: make([]float64, n),
+		w:    make([]float64, n),
 		phys: make([]phys, n), k: make([]hxConst, n), kr: make([]hxReset, n), jit: make([]jitter, n)}
 	// The CADC reads the same nodes as the MADC.
 	for _, v := range analogVars {

@@ -101,9 +101,9 @@ type srcPop struct {
 	version uint64 // bumped when a parameter changes: new Poisson draws
 	seed    uint64
 	// background generator
-	gen          int
+	gen           int
 	period, rate8 int
-	genSeed      uint64
+	genSeed       uint64
 }
 
 // event is one spike on its way to the synapse drivers.

@@ -68,7 +68,7 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 		return nil, err
 	}
 	pl := &plan{user: d, opts: opts, cm: mismatchOf(opts.Chip, opts.Mismatch),
-		rt: &runState{neurons: map[int]*hxModel{}, sources: map[int]*hxSource{}},
+		rt:   &runState{neurons: map[int]*hxModel{}, sources: map[int]*hxSource{}},
 		dtMs: opts.TimestepUs * 1e-3}
 	pl.xbar.fifo = opts.CrossbarFIFO
 	if err := pl.placeNeurons(); err != nil {
@@ -292,7 +292,7 @@ func (s *srcPop) setParams(ps map[string]network.Value, seed uint64, version uin
 func (s *srcPop) configureGenerator() error {
 	period, rate8, ok := backgroundConfig(s.rate[0], s.size)
 	if !ok {
-		return fmt.Errorf("The chosen Poisson rate can not be realized on hardware. The product of rate and number of neurons is too high in this population (%g Hz x %d > %g Hz, the background generator's clock)", s.rate[0], s.size, backgroundHz)
+		return fmt.Errorf("the chosen Poisson rate can not be realized on hardware. The product of rate and number of neurons is too high in this population (%g Hz x %d > %g Hz, the background generator's clock)", s.rate[0], s.size, backgroundHz)
 	}
 	s.period, s.rate8 = period, rate8
 	s.genSeed = deriveSeed(uint64(s.start[0]), domSource, uint64(s.gen))
