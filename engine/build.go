@@ -213,6 +213,9 @@ func (s *Simulator) partition() {
 		if p.Type.Source {
 			c = 0.25
 		}
+		if cm, ok := p.model.(Coster); ok {
+			c = cm.Cost()
+		}
 		cost[i] = c
 		total += c * float64(p.Size)
 	}
@@ -427,7 +430,12 @@ func synParam(pr *network.Projection, typ *network.SynapseType, name string) flo
 func (s *Simulator) attachDynamics(pj *projRT) error {
 	f, ok := synapseDynamics[pj.typ.Name]
 	if !ok {
-		return nil
+		if pj.typ.Name == "StaticSynapse" {
+			return nil
+		}
+		// Running a dynamic synapse type as a static one would give
+		// plausible but wrong results.
+		return fmt.Errorf("synapse type %s has no implementation in this system", pj.typ.Name)
 	}
 	dyn, err := f(s, pj)
 	if err != nil {

@@ -277,28 +277,55 @@ func deliverStatic(c *csr, r int, n int64, dl *delivery) {
 	}
 }
 
-// barrier is a reusable spinning barrier: a step takes microseconds, too
-// short to park goroutines in between.
+// barrier is a reusable barrier for the threads of a run. A step takes
+// microseconds, too short to park goroutines every time, so waiters spin
+// first; but when the machine has fewer free cores than threads, spinning
+// would starve the thread everyone waits for, so after a while they sleep.
 type barrier struct {
-	n     int32
-	count atomic.Int32
-	gen   atomic.Uint32
+	n        int32
+	count    atomic.Int32
+	gen      atomic.Uint32
+	sleepers atomic.Int32
+	mu       sync.Mutex
+	cond     *sync.Cond
 }
 
-func newBarrier(n int) *barrier { return &barrier{n: int32(n)} }
+func newBarrier(n int) *barrier {
+	b := &barrier{n: int32(n)}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+// spinsBeforeSleep is about 20 microseconds of spinning.
+const spinsBeforeSleep = 4000
 
 func (b *barrier) wait() {
 	g := b.gen.Load()
 	if b.count.Add(1) == b.n {
 		b.count.Store(0)
 		b.gen.Add(1)
+		if b.sleepers.Load() > 0 {
+			b.mu.Lock()
+			b.cond.Broadcast()
+			b.mu.Unlock()
+		}
 		return
 	}
-	for i := 0; b.gen.Load() == g; i++ {
-		if i > 50 {
+	for i := 0; i < spinsBeforeSleep; i++ {
+		if b.gen.Load() != g {
+			return
+		}
+		if i&63 == 63 {
 			runtime.Gosched()
 		}
 	}
+	b.mu.Lock()
+	b.sleepers.Add(1)
+	for b.gen.Load() == g {
+		b.cond.Wait()
+	}
+	b.sleepers.Add(-1)
+	b.mu.Unlock()
 }
 
 // Reset returns to t = 0 with the initial values and starts a new segment.

@@ -208,8 +208,10 @@ func (v *validator) value(path string, val *Value, pd *Param, n int) {
 		return
 	case KindArray:
 		xs := val.Array.Float64s()
-		if pd.Kind == Number && n >= 0 {
-			if len(xs) != n && len(xs) != 1 {
+		if pd.Kind == Number {
+			// n < 0: the number of elements is not known here (the
+			// connections of a projection, counted when it is built).
+			if n >= 0 && len(xs) != n && len(xs) != 1 {
 				v.addf(path, "has %d values for %d elements", len(xs), n)
 				return
 			}
