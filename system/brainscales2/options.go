@@ -125,7 +125,7 @@ func defaultOptions() Options {
 		SynapseDACBias: []float64{1022},
 		CADCPeriodUs:   2,
 		CrossbarFIFO:   8,
-		Mismatch: Mismatch{CapMemOffsetMV: 10, CapMemGain: 0.02, SourceFollowerMV: 20, ComparatorMV: 12,
+		Mismatch: Mismatch{CapMemOffsetMV: 15, CapMemGain: 0.02, SourceFollowerMV: 25, ComparatorMV: 20,
 			CurrentGain: 0.15, Capacitance: 0.02, Synapse: 0.05, ShiftReferenceLSB: 20,
 			ReadoutMV: 5, MADCOffsetMV: 5, MADCGain: 0.01, CADCOffsetLSB: 8},
 		Noise: Noise{CapMemMV: 1, CurrentRel: 0.005, MADCLSB: 1, CADCLSB: 1},
