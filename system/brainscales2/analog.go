@@ -55,7 +55,7 @@ const (
 	gFloor          = 1e-4 // µS: what remains with a zero bias (subthreshold leakage)
 	capFull         = 2.2  // pF at capacitor code 63
 	capParasitic    = 0.08 // pF with capacitor code 0
-	tauSynMin       = 0.4  // µs: synaptic input time constant at code 1022, small capacitance
+	tauSynMin       = 0.3  // µs: synaptic input time constant at code 1022, small capacitance
 	synBigCap       = 3    // factor on tau (and 1/factor on the voltage jump) without small capacitance
 	synHighRes      = 4    // factor on tau in high-resistance mode
 	gmMax           = 1.2  // µS: synaptic input OTA at code 1022

@@ -17,7 +17,11 @@ type session struct {
 	d    *network.Description
 	sim  *engine.Simulator
 	plan *system.Plan
+	pl   *plan
 }
+
+// lastPlan is the plan the last Prepare in this package made (tests only).
+var lastPlan *plan
 
 func decode(t testing.TB, js string) *network.Description {
 	t.Helper()
@@ -34,8 +38,10 @@ func build(t testing.TB, d *network.Description) *session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &session{t: t, d: d, sim: sim, plan: plan}
+	return &session{t: t, d: d, sim: sim, plan: plan, pl: lastPlan}
 }
+
+func init() { onPrepare = func(p *plan) { lastPlan = p } }
 
 func (s *session) do(a network.Action) error {
 	if err := network.ValidateAction(s.d, &a, userCatalog); err != nil {

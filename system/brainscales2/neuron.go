@@ -310,30 +310,31 @@ func (m *hxModel) stepGeneral(n int64, lo, hi int, in *engine.Input, out *engine
 		vi, e, h := m.v[i], c.e, c.h
 		r := c.r
 		inReset := r > c.hold
-		iE, iI := ph.gmE*e, ph.gmI*h
+		// The synaptic lines act through the exact propagators, scaled by
+		// the COBA factor held over the step; the other currents are held.
+		fE, fI := 1.0, 1.0
 		if ph.cobaE {
-			iE *= math.Max(0, ph.kE*(ph.eRevE-vi))
+			fE = math.Max(0, ph.kE*(ph.eRevE-vi))
 		}
 		if ph.cobaI {
-			iI *= math.Max(0, ph.kI*(vi-ph.eRevI))
+			fI = math.Max(0, ph.kI*(vi-ph.eRevI))
 		}
 		I := ph.iDC
-		if !(inReset && ph.pause) {
-			I += iE - iI
-			if ph.expOn {
-				I += ph.iExp0 * math.Exp(math.Min((vi-ph.vExp)/expSlopeV, 20))
-			}
+		if ph.expOn && !(inReset && ph.pause) {
+			I += ph.iExp0 * math.Exp(math.Min((vi-ph.vExp)/expSlopeV, 20))
 		}
 		if ph.adOn {
 			I -= m.w[i]
 		}
-		var vinf, p float64
+		// Written as the linear step plus the held currents' part, so that
+		// without them both steps do the same arithmetic.
 		if inReset {
-			vinf, p = ph.vR+I/ph.gR, m.kr[i].p22
+			x := &m.kr[i]
+			vi = x.c0 + x.p22*vi + (1-x.p22)*(I-ph.iDC)/ph.gR + fE*x.p21e*e + fI*x.p21i*h
 		} else {
-			vinf, p = ph.eL+I/ph.gL, c.p22
+			vi = c.c0 + c.p22*vi + (1-c.p22)*(I-ph.iDC)/ph.gL + fE*c.p21e*e + fI*c.p21i*h
 		}
-		vi = clampRail(vinf + p*(vi-vinf))
+		vi = clampRail(vi)
 		if ph.adOn {
 			pW := m.kr[i].pW
 			m.w[i] = pW*m.w[i] + (1-pW)*ph.a*(vi-ph.eW)

@@ -33,6 +33,9 @@ type runState struct {
 	sources map[int]*hxSource
 }
 
+// onPrepare, when set (by tests), sees every plan made.
+var onPrepare func(*plan)
+
 // plan is a description prepared for the chip.
 type plan struct {
 	user   *network.Description
@@ -124,6 +127,9 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 			pl.rt.sources[p.Index] = s
 			return s, nil
 		},
+	}
+	if onPrepare != nil {
+		onPrepare(pl)
 	}
 	return &system.Plan{Description: ed, Catalog: engineCatalog, Models: models,
 		Action: pl.action, Readout: pl.readout, Info: pl.info}, nil
@@ -292,7 +298,7 @@ func (s *srcPop) setParams(ps map[string]network.Value, seed uint64, version uin
 func (s *srcPop) configureGenerator() error {
 	period, rate8, ok := backgroundConfig(s.rate[0], s.size)
 	if !ok {
-		return fmt.Errorf("the chosen Poisson rate can not be realized on hardware. The product of rate and number of neurons is too high in this population (%g Hz x %d > %g Hz, the background generator's clock)", s.rate[0], s.size, backgroundHz)
+		return fmt.Errorf("the chosen Poisson rate can not be realized on hardware. The product of rate and number of neurons is too high in this population (%g Hz x %d neurons exceeds the background generators' clock of %g MHz)", s.rate[0], s.size, backgroundHz/1e6)
 	}
 	s.period, s.rate8 = period, rate8
 	s.genSeed = deriveSeed(uint64(s.start[0]), domSource, uint64(s.gen))
