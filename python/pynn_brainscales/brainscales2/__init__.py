@@ -11,11 +11,12 @@ the Go system `brainscales2` (docs/brainscales2.md): placement onto circuits
 and synapses, analog mismatch of the virtual chip, readout.
 
 nmp's own setup() options: `chip` (the virtual chip's name: its fixed-pattern
-noise; default "nmp-virtual-hx-0"), `rng_seed` (the temporal noise of the
+noise; default $NMP_BSS2_CHIP, else "nmp-virtual-hx-0"), `rng_seed` (the temporal noise of the
 runs; default: a new one each setup(), as on hardware), `system_options` (a
 dict of further system options, e.g. {"mismatch": {...}}), `threads`.
 """
 
+import os
 from enum import Enum, auto
 
 from pyNN import common
@@ -42,6 +43,10 @@ __all__ = ["list_standard_models", "setup", "end", "run", "run_until", "run_for"
            "preprocess", "RunCommand", "get_mapping"]
 
 _log = logger.get("pyNN.brainscales2")
+
+#: Environment variable naming the virtual chip when setup() names none (as
+#: the platform's job runner assigns a job its hardware).
+CHIP_ENV = "NMP_BSS2_CHIP"
 
 
 def list_standard_models():
@@ -75,7 +80,7 @@ def setup(timestep=simulator.MADC_DT, min_delay=DEFAULT_MIN_DELAY, **extra_param
     extra = dict(extra_params)
     extra.pop("max_delay", None)
     options = dict(extra.pop("system_options", None) or {})
-    chip = extra.pop("chip", None)
+    chip = extra.pop("chip", None) or os.environ.get(CHIP_ENV)
     if chip is not None:
         options["chip"] = str(chip)
     seed = extra.pop("rng_seed", extra.pop("seed", None))
