@@ -343,6 +343,9 @@ func (pl *plan) set(a *network.SetAction) ([]network.Action, error) {
 			for name, v := range a.Parameters {
 				sub[name] = sliceValue(v, pos, n)
 			}
+			if err := checkEmulated(d.PopName(p), sub); err != nil {
+				return nil, err
+			}
 			acts = append(acts, network.Action{Set: &network.SetAction{Selection: network.Selection{part}, Parameters: sub}})
 		} else {
 			s := pl.srcs[p]

@@ -92,6 +92,15 @@ func newHXModel(p *engine.Population, circuits []int, o *Options, cm *chipMismat
 	return m
 }
 
+// Cost tells the engine's thread balancing what a neuron costs relative to
+// a LIF neuron: the linear step is one, the general step about twice that.
+func (m *hxModel) Cost() float64 {
+	if m.linear {
+		return 1
+	}
+	return 2
+}
+
 func (m *hxModel) Prepare(dtMs float64) error {
 	m.dt = dtMs * 1e3
 	m.derive()

@@ -178,8 +178,50 @@ func checkDescription(d *network.Description) error {
 	}
 	for i := range d.Populations {
 		p := &d.Populations[i]
-		if p.CellType == hxNeuron && len(p.InitialValues) > 0 {
+		if p.CellType != hxNeuron {
+			continue
+		}
+		if len(p.InitialValues) > 0 {
 			return fmt.Errorf("%s.initial_values: the membrane of an analog neuron circuit cannot be set; it starts wherever its dynamics have brought it", d.PopName(i))
+		}
+		if err := checkEmulated(d.PopName(i), p.Parameters); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// notEmulated are HXNeuron settings that couple circuits (multi-compartment
+// neurons, shared spike logic) or drive plasticity pulses: the emulation
+// refuses them rather than ignore them. Each must keep its default.
+var notEmulated = []string{
+	"multicompartment_connect_right", "multicompartment_connect_soma", "multicompartment_connect_soma_right",
+	"multicompartment_connect_vertical", "multicompartment_enable_conductance",
+	"bayesian_operation", "bayesian_connect_fire_vertical", "bayesian_connect_fire_to_right",
+	"bayesian_connect_fire_from_right", "bayesian_enable_master", "bayesian_enable_slave",
+	"event_routing_enable_post_overwrite",
+}
+
+func checkEmulated(pop string, params map[string]network.Value) error {
+	for _, name := range notEmulated {
+		v, ok := params[name]
+		if !ok {
+			continue
+		}
+		def := userCatalog.Cells[hxNeuron].Param(name).Default
+		same := true
+		switch v.Kind {
+		case network.KindScalar:
+			same = v.Scalar == def
+		case network.KindArray:
+			for _, x := range v.Array.Float64s() {
+				same = same && x == def
+			}
+		default:
+			same = false
+		}
+		if !same {
+			return fmt.Errorf("%s.parameters.%s: not emulated: nmp's chip runs single-circuit neurons without coupled spike logic or plasticity pulses (keep the default, %g)", pop, name, def)
 		}
 	}
 	return nil

@@ -114,6 +114,10 @@ func TestRefusesWhatTheChipCannotDo(t *testing.T) {
 		d := desc(t, `{"chips":"x"}`, "["+hx(1, "p")+"]", "", "")
 		wantMention(t, prepareErr(t, d), "system.options", "chips")
 	})
+	t.Run("multi-compartment switches", func(t *testing.T) {
+		d := desc(t, "", `[{"label":"mc","size":2,"cell_type":"HXNeuron","parameters":{"multicompartment_connect_right":[0,1]}}]`, "", "")
+		wantMention(t, prepareErr(t, d), `"mc"`, "multicompartment_connect_right", "not emulated")
+	})
 	t.Run("initial values", func(t *testing.T) {
 		d := desc(t, "", `[{"label":"p","size":1,"cell_type":"HXNeuron","initial_values":{"v":0.5}}]`, "", "")
 		wantMention(t, prepareErr(t, d), `"p"`, "cannot be set")
