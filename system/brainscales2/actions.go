@@ -152,6 +152,14 @@ func (r *recState) checkMADC() error {
 	return nil
 }
 
+// spiking marks the neurons of population p whose spikes are recorded.
+func (r *recState) spiking(p int, into []bool) {
+	clear(into)
+	for j := range r.spikes[p] {
+		into[j] = true
+	}
+}
+
 // observed lists the neurons of population p whose analog nodes are read.
 func (r *recState) observed(p int) []int32 {
 	var out []int32
@@ -279,6 +287,7 @@ func (pl *plan) action(a *network.Action) ([]network.Action, error) {
 		}
 		for p, m := range pl.rt.neurons {
 			m.obs = pl.rec.observed(p)
+			pl.rec.spiking(p, m.logSpikes)
 		}
 		pl.info["madc"] = pl.rec.madcInfo()
 		return acts, nil

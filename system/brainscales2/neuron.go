@@ -43,8 +43,10 @@ type hxModel struct {
 	spk  engine.Spikes
 
 	// crossings[lo] logs, for the thread whose range starts at lo, where
-	// within their steps the spikes happened (for the readout's times).
+	// within their steps the spikes of the neurons in logSpikes happened
+	// (those whose spikes are recorded), for the readout's times.
 	crossings [][]crossing
+	logSpikes []bool
 }
 
 // crossing is a spike placed within its step: at the end of step stamp-1
@@ -89,6 +91,7 @@ func newHXModel(p *engine.Population, circuits []int, o *Options, cm *chipMismat
 	}
 	m.zero[0], m.zero[1] = make([]float64, n), make([]float64, n)
 	m.crossings = make([][]crossing, n+1)
+	m.logSpikes = make([]bool, n)
 	return m
 }
 
@@ -296,7 +299,7 @@ func (m *hxModel) fire(n int64, lo, i int, v0, v1 float64) (float64, int32) {
 	if v1 > v0 {
 		f = math.Min(math.Max((c.vTh-v0)/(v1-v0), 0), 1)
 	}
-	if n >= 0 {
+	if n >= 0 && m.logSpikes[i] {
 		m.crossings[lo] = append(m.crossings[lo], crossing{seg: int32(m.runs - 1), neuron: int32(i), stamp: n + 1, frac: f})
 	}
 	since := (1 - f) * m.dt // time from the crossing to the step's end

@@ -119,6 +119,7 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 		hxNeuron: func(p *engine.Population) (engine.Model, error) {
 			m := newHXModel(p, pl.mp.circuits[p.Index], &pl.opts, pl.cm, pl.rt)
 			m.obs = pl.rec.observed(p.Index)
+			pl.rec.spiking(p.Index, m.logSpikes)
 			pl.rt.neurons[p.Index] = m
 			return m, nil
 		},
