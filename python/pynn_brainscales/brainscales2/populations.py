@@ -74,9 +74,28 @@ class Population(_nmp.Population):
             self._user_set |= set(values)
         _nmp.Population._assign_parameters(self, values, idx)
 
+    def _configured(self):
+        return isinstance(self.celltype, cells.HXNeuron) and bool(state.system) and \
+            "initial_config" in (state.system.get("options") or {})
+
+    def _get_parameters(self, *names):
+        from_config = [n for n in names if n not in self._user_set] if self._configured() else []
+        if from_config:
+            # The circuits' configuration decides these; it is applied when
+            # the network is mapped.
+            if not (state.built and not state.dirty):
+                raise RuntimeError(
+                    "Initial config not yet applied. Parameters are not yet set (and will be "
+                    "overwritten during mapping). Perform `pynn.run(None, command=pynn.RunCommand.PREPARE)` "
+                    "to apply the initial config or run an experiment.")
+            reply = state.request({"op": "state", "population": self._index, "names": from_config})
+            for n in from_config:
+                self._parameters[n] = np.asarray(reply.arrays[n], dtype=float)
+            self._user_set |= set(from_config)
+        return _nmp.Population._get_parameters(self, *names)
+
     def _describe(self, desc):
-        if isinstance(self.celltype, cells.HXNeuron) and state.system and \
-                "initial_config" in (state.system.get("options") or {}):
+        if self._configured():
             # The calibration gives the circuits what the script leaves open.
             params = {name: _nmp.encode_parameter(v) for name, v in self._parameters.items()
                       if name in self._user_set}

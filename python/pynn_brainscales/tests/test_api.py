@@ -120,6 +120,11 @@ class API(unittest.TestCase):
         other = pynn.Population(1, pynn.cells.HXNeuron(leak_v_leak=900))   # circuit 2, set here
         pop.record("v", device="cadc")
         other.record("v", device="cadc")
+        with self.assertRaises(RuntimeError):
+            pop.get("leak_v_leak")                               # not yet applied
+        pynn.run(None, pynn.RunCommand.PREPARE)
+        self.assertEqual(list(pop.get("leak_v_leak")), [500.0, 900.0])
+        self.assertEqual(other.get("leak_v_leak"), 900.0)
         pynn.run(0.01)
         means = [float(np.asarray(s).mean()) for p in (pop, other)
                  for s in p.get_data().segments[0].irregularlysampledsignals]
