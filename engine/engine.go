@@ -75,27 +75,30 @@ func (s *Simulator) Run(ctx context.Context, ms float64, progress Progress) erro
 	s.recs.beginRun(s.step, end)
 	seg := s.segments[len(s.segments)-1]
 	start := s.step
-	chunk := int64(64)
+	if err := ctx.Err(); err != nil {
+		s.finishRun(seg, start)
+		return err
+	}
+	// Thread 0 runs on this goroutine and looks after the run every
+	// checkEvery steps: it reports progress and, when ctx is cancelled,
+	// sets the step at which every thread stops.
 	lastReport := time.Now()
-	for s.step < end {
+	var stopErr error
+	check := func(n int64) (stopAt int64) {
 		if err := ctx.Err(); err != nil {
-			s.finishRun(seg, start)
-			return err
-		}
-		n1 := min(end, s.step+chunk)
-		t0 := time.Now()
-		s.runSteps(s.step, n1)
-		s.step = n1
-		// Aim for chunks of about 20 ms of wall time, to check ctx and report often enough.
-		if el := time.Since(t0); el < 10*time.Millisecond && chunk < 1<<20 {
-			chunk *= 2
-		} else if el > 40*time.Millisecond && chunk > 1 {
-			chunk /= 2
+			stopErr = err
+			return n + 1
 		}
 		if progress != nil && time.Since(lastReport) > 100*time.Millisecond {
-			progress(s.step-start, nsteps)
+			progress(n+1-start, nsteps)
 			lastReport = time.Now()
 		}
+		return end
+	}
+	s.step = s.runSteps(s.step, end, check)
+	if stopErr != nil {
+		s.finishRun(seg, start)
+		return stopErr
 	}
 	if progress != nil {
 		progress(nsteps, nsteps)
@@ -103,6 +106,10 @@ func (s *Simulator) Run(ctx context.Context, ms float64, progress Progress) erro
 	s.finishRun(seg, start)
 	return nil
 }
+
+// checkEvery is how many steps pass between the checks of a run's context
+// (and progress reports): a few milliseconds of wall time for most networks.
+const checkEvery = 256
 
 // finishRun files the spikes recorded during the run into the segment.
 func (s *Simulator) finishRun(seg *Segment, start int64) {
@@ -134,23 +141,33 @@ func (s *Simulator) finishRun(seg *Segment, start int64) {
 	}
 }
 
-// runSteps advances all threads from step n0 to n1.
-func (s *Simulator) runSteps(n0, n1 int64) {
+// runSteps advances all threads from step n0 to n1, or to the earlier step
+// check returns, and returns the step reached. The threads live for the
+// whole run; check is called on thread 0 every checkEvery steps, before the
+// step's barrier, so every thread sees the same stop step after it.
+func (s *Simulator) runSteps(n0, n1 int64, check func(n int64) int64) int64 {
 	if s.threads == 1 {
 		t := s.th[0]
-		for n := n0; n < n1; n++ {
+		stop := n1
+		n := n0
+		for ; n < stop; n++ {
+			if (n-n0)%checkEvery == checkEvery-1 {
+				stop = min(stop, check(n))
+			}
 			s.update(t, n)
 			s.deliver(t, n)
 		}
-		return
+		return n
 	}
 	var wg sync.WaitGroup
 	b := newBarrier(s.threads)
+	var stopAt atomic.Int64
+	stopAt.Store(n1)
 	for k := 1; k < s.threads; k++ {
 		wg.Add(1)
 		go func(t *threadState) {
 			defer wg.Done()
-			for n := n0; n < n1; n++ {
+			for n := n0; n < stopAt.Load(); n++ {
 				s.update(t, n)
 				b.wait()
 				s.deliver(t, n)
@@ -158,12 +175,19 @@ func (s *Simulator) runSteps(n0, n1 int64) {
 		}(s.th[k])
 	}
 	t := s.th[0]
-	for n := n0; n < n1; n++ {
+	n := n0
+	for ; n < stopAt.Load(); n++ {
 		s.update(t, n)
+		if (n-n0)%checkEvery == checkEvery-1 {
+			if at := check(n); at < n1 {
+				stopAt.Store(at)
+			}
+		}
 		b.wait()
 		s.deliver(t, n)
 	}
 	wg.Wait()
+	return n
 }
 
 // update advances thread t's neurons over step n and records them.
