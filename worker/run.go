@@ -25,11 +25,8 @@ import (
 	"github.com/nmp-platform/nmp/provider"
 )
 
-// Causes of a job's context ending early.
-var (
-	errRemoved  = errors.New("the job was removed by its owner")
-	errStopping = errors.New("the worker is stopping")
-)
+// errRemoved ends a job's context when its owner removes it.
+var errRemoved = errors.New("the job was removed by its owner")
 
 // outcome is how a job ended.
 type outcome struct {
@@ -278,7 +275,7 @@ func (r *jobRun) env() []string {
 // run runs argv in the job's sandbox, its output going to the job's log.
 func (r *jobRun) run(ctx context.Context, argv, env []string, limits Limits, isolateNet bool) (*sandboxResult, error) {
 	spec := &sandboxSpec{
-		Argv: argv, Env: env, Dir: r.work, JobDir: r.dir, WorkRoot: r.w.cfg.WorkDir, Hide: r.w.cfg.Hide,
+		Argv: argv, Env: env, Dir: r.work, JobDir: r.dir, WorkRoot: r.w.cfg.WorkDir, Hide: r.w.cfg.Hide, Expose: r.w.expose,
 		UID: r.uid, GID: r.gid, Network: !isolateNet, Limits: limits, Grace: r.w.cfg.Grace,
 	}
 	if r.w.cgroups.Version != "" {

@@ -39,6 +39,10 @@ type sandboxSpec struct {
 	WorkRoot string `json:"work_root"`
 	// Hide lists directories the job must not see (with namespaces).
 	Hide []string `json:"hide"`
+	// Expose lists files or directories the job must see read-only even
+	// where a hidden directory or the private /tmp covers them (the nmp
+	// binary its simulations run).
+	Expose []string `json:"expose"`
 	// UID and GID the command runs as; -1 keeps the supervisor's.
 	UID int `json:"uid"`
 	GID int `json:"gid"`
@@ -103,7 +107,11 @@ func (r *sandboxRunner) run(ctx context.Context, spec *sandboxSpec, out io.Write
 	if len(r.Helper) == 0 {
 		return nil, fmt.Errorf("%w: no supervisor command configured", errSandbox)
 	}
-	spec.Namespaces = r.NamespaceFlags != 0
+	flags := r.NamespaceFlags
+	if spec.Network {
+		flags &^= syscall.CLONE_NEWNET
+	}
+	spec.Namespaces = flags != 0
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return nil, err
@@ -121,7 +129,7 @@ func (r *sandboxRunner) run(ctx context.Context, spec *sandboxSpec, out io.Write
 	cmd.Stderr = stderr
 	cmd.ExtraFiles = []*os.File{pw}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags: r.NamespaceFlags,
+		Cloneflags: flags,
 		// The supervisor stops the job if the worker dies.
 		Pdeathsig: syscall.SIGTERM,
 		Setpgid:   true,

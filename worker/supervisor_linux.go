@@ -375,6 +375,25 @@ func setupNamespaces(spec *sandboxSpec) error {
 		return err
 	}
 	defer jobDir.Close()
+	// Keep hold of what must stay visible before anything covers it.
+	type exposed struct {
+		path string
+		f    *os.File
+		dir  bool
+	}
+	var expose []exposed
+	for _, p := range spec.Expose {
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			continue
+		}
+		expose = append(expose, exposed{p, f, fi.IsDir()})
+	}
 	tmpSize := spec.Limits.Output
 	if tmpSize <= 0 {
 		tmpSize = 1 << 30
@@ -421,6 +440,34 @@ func setupNamespaces(spec *sandboxSpec) error {
 	}
 	if err := syscall.Mount(fmt.Sprintf("/proc/self/fd/%d", jobDir.Fd()), spec.JobDir, "", syscall.MS_BIND, ""); err != nil {
 		return fmt.Errorf("bind job directory: %w", err)
+	}
+	for _, e := range expose {
+		covered := false
+		for _, d := range done {
+			if within(e.path, d) {
+				covered = true
+			}
+		}
+		if !covered {
+			continue
+		}
+		if e.dir {
+			err = os.MkdirAll(e.path, 0o755)
+		} else if err = os.MkdirAll(filepath.Dir(e.path), 0o755); err == nil {
+			var f *os.File
+			if f, err = os.OpenFile(e.path, os.O_CREATE|os.O_WRONLY, 0o755); err == nil {
+				f.Close()
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("expose %s: %w", e.path, err)
+		}
+		if err := syscall.Mount(fmt.Sprintf("/proc/self/fd/%d", e.f.Fd()), e.path, "", syscall.MS_BIND, ""); err != nil {
+			return fmt.Errorf("expose %s: %w", e.path, err)
+		}
+		if err := syscall.Mount("", e.path, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY|syscall.MS_NOSUID|syscall.MS_NODEV, ""); err != nil {
+			return fmt.Errorf("expose %s read-only: %w", e.path, err)
+		}
 	}
 	if err := syscall.Mount("proc", "/proc", "proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mount /proc: %w", err)

@@ -126,6 +126,8 @@ type Worker struct {
 	cgroups cgroupSetup
 	// isolation describes what protects jobs here, for logs and provenance.
 	isolation isolation
+	// expose is what jobs see read-only wherever it lies (the nmp binary).
+	expose []string
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -254,6 +256,9 @@ func New(cfg Config) (*Worker, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	w := &Worker{cfg: cfg, log: cfg.Logger, running: map[int64]bool{}}
+	if cfg.NMPBinary != "" {
+		w.expose = []string{cfg.NMPBinary}
+	}
 	w.client = provider.New(cfg.Server, cfg.APIKey)
 	w.client.HTTP = &http.Client{Timeout: 10 * time.Minute}
 	w.fetch = newFetcher(cfg.Server, cfg.AllowPrivateURLs, cfg.FetchTimeout)
