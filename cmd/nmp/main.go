@@ -33,6 +33,15 @@ var commands = map[string]command{
 	"serve":    {summary: "run the job queue server (nmpi v3 API)", run: runServe},
 	"admin":    {summary: "administer users, collabs, tokens, providers and keys", run: runAdmin},
 	"login":    {summary: "log in to a job queue server and save the token", run: runLogin},
+	"worker":   {summary: "run the jobs of a job queue server's platforms on this machine", run: runWorker},
+	"sandbox":  {summary: "supervise one job's command (started by workers)", hidden: true, run: runSandbox},
+	"submit":   {summary: "submit a job (a script, a URL or a directory), and follow it", run: runSubmit},
+	"jobs":     {summary: "list jobs", run: runJobs},
+	"job":      {summary: "show a job", run: runJob},
+	"log":      {summary: "print a job's log", run: runLog},
+	"download": {summary: "download a job's output files", run: runDownload},
+	"quotas":   {summary: "show a collab's quotas", run: runQuotas},
+	"requests": {summary: "list resource requests", run: runRequests},
 	"version":  {summary: "print the version", run: runVersion},
 }
 
