@@ -387,6 +387,18 @@ func (w *Worker) prepare(ctx context.Context) error {
 	} else if root && w.cfg.Strict {
 		return errors.New("worker: strict isolation needs namespaces")
 	}
+	// Without namespaces the jobs' users reach their directories through the real path.
+	if root && !iso.Namespaces && w.uids.single != -1 {
+		for d := w.cfg.WorkDir; d != "/"; d = filepath.Dir(d) {
+			fi, err := os.Stat(d)
+			if err != nil {
+				return fmt.Errorf("worker: work directory: %w", err)
+			}
+			if fi.Mode().Perm()&0o001 == 0 {
+				return fmt.Errorf("worker: jobs' users cannot reach the work directory %s: %s has mode %04o (it needs o+x); choose another -work-dir, such as /var/lib/nmp/jobs", w.cfg.WorkDir, d, fi.Mode().Perm())
+			}
+		}
+	}
 	w.isolation = iso
 	return nil
 }

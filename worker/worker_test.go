@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +73,10 @@ func (w tWriter) Write(p []byte) (int, error) {
 func (p *testPlatform) worker(mod func(*Config)) *Worker {
 	p.t.Helper()
 	h, env := helper()
-	cfg := Config{Server: p.url, APIKey: p.key, Platforms: []string{"Demo"}, WorkDir: p.t.TempDir(), Helper: h, HelperEnv: env,
+	wd := p.t.TempDir()
+	_ = os.Chmod(wd, 0o711)
+	_ = os.Chmod(filepath.Dir(wd), 0o711)
+	cfg := Config{Server: p.url, APIKey: p.key, Platforms: []string{"Demo"}, WorkDir: wd, Helper: h, HelperEnv: env,
 		Poll: 50 * time.Millisecond, StatusEvery: 200 * time.Millisecond, LogFlush: 100 * time.Millisecond, Grace: 500 * time.Millisecond,
 		Backoff: 100 * time.Millisecond, MaxBackoff: 500 * time.Millisecond, AllowPrivateURLs: true, Logger: testLogger(p.t),
 		Limits: Limits{WallClock: 2 * time.Minute, CPUTime: 2 * time.Minute, Memory: 1 << 30, Output: 64 << 20, Processes: 256}}
@@ -376,5 +380,45 @@ func TestWorkerWaitsForServer(t *testing.T) {
 	id := p.submit(map[string]any{"code": "print('hello')"})
 	if j := p.wait(id, "end", nil); j.Status != "finished" {
 		t.Fatalf("%s\n%s", j.Status, logOf(j))
+	}
+}
+
+// Where the kernel gives no namespaces or cgroups, jobs still run as users
+// of their own, with limits by sampling, and the log says so.
+func TestWorkerWithoutNamespacesOrCgroups(t *testing.T) {
+	p := newTestPlatform(t, time.Minute)
+	w := p.worker(func(c *Config) { c.NoNamespaces, c.NoCgroups = true, true })
+	p.start(w)
+	if iso := w.Isolation(); !strings.Contains(iso, "no namespaces") || !strings.Contains(iso, "sampling") {
+		t.Fatalf("isolation %q", iso)
+	}
+	id := p.submit(map[string]any{"code": scriptOK})
+	j := p.wait(id, "end", nil)
+	if j.Status != "finished" || j.OutputData == nil || len(j.OutputData.Files) != 2 || !strings.Contains(logOf(j), "measured by process scan") {
+		t.Fatalf("status %s, files %+v, log:\n%s", j.Status, j.OutputData, logOf(j))
+	}
+	id = p.submit(map[string]any{"code": "b = bytearray(600 << 20)\nimport time\ntime.sleep(5)\n", "hardware_config": map[string]any{"limits": map[string]any{"memory_mib": 200}}})
+	if j := p.wait(id, "end", nil); j.Status != "error" || !strings.Contains(logOf(j), "exceeded its memory limit of 200 MiB") {
+		t.Fatalf("status %s, log:\n%s", j.Status, logOf(j))
+	}
+}
+
+// A worker whose lease is lost (the server gave the job to another run)
+// stops the job and sends nothing more; the job's next run ends it once.
+func TestWorkerLeaseLost(t *testing.T) {
+	p := newTestPlatform(t, time.Minute)
+	p.start(p.worker(nil))
+	id := p.submit(map[string]any{"code": "import time\nprint('run started', flush=True)\ntime.sleep(3)\nprint('run done')\n"})
+	p.wait(id, "start", func(j jobJSON) bool { return strings.Contains(logOf(j), "run started") })
+	// As if the lease had expired: the rescuer gives the job back to the queue.
+	rs, err := p.st.JobRescue(context.Background(), &store.JobRescueParams{Now: time.Now().Add(10 * time.Minute), MaxAttempts: 3})
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("rescue: %v %v", rs, err)
+	}
+	j := p.wait(id, "end", nil)
+	l := logOf(j)
+	if j.Status != "finished" || strings.Count(l, "run started") != 2 || strings.Count(l, "run done") != 1 || strings.Count(l, "[nmp worker] finished") != 1 ||
+		fmt.Sprint(j.Provenance["attempt"]) != "2" || !strings.Contains(l, "back in the queue") {
+		t.Fatalf("status %s, attempt %v, log:\n%s", j.Status, j.Provenance["attempt"], l)
 	}
 }

@@ -86,6 +86,15 @@ func nmpBinary(t *testing.T) string {
 	return nmpBin
 }
 
+// reachableTempDir is a temporary directory the jobs' users can pass
+// through (needed where namespaces are not available and jobs see the real paths).
+func reachableTempDir(t *testing.T) string {
+	d := t.TempDir()
+	_ = os.Chmod(d, 0o711)
+	_ = os.Chmod(filepath.Dir(d), 0o711)
+	return d
+}
+
 // proc is a running nmp process.
 type proc struct {
 	cmd  *exec.Cmd
@@ -167,7 +176,7 @@ func (p *platform) startEnv(env []string, args ...string) *proc {
 // with short leases, so that vanished workers are noticed within seconds.
 func newPlatform(t *testing.T, serveArgs ...string) *platform {
 	t.Helper()
-	p := &platform{t: t, bin: nmpBinary(t), dir: t.TempDir()}
+	p := &platform{t: t, bin: nmpBinary(t), dir: reachableTempDir(t)}
 	p.home = filepath.Join(p.dir, "home")
 	p.data = filepath.Join(p.dir, "data")
 	p.workRoot = filepath.Join(p.dir, "jobs")
@@ -683,7 +692,7 @@ func TestEndToEndServerAway(t *testing.T) {
 // for nmp submit; and the README's main job when the PyNN backend is there.
 func TestEndToEndLocalPlatform(t *testing.T) {
 	bin := nmpBinary(t)
-	p := &platform{t: t, bin: bin, dir: t.TempDir()}
+	p := &platform{t: t, bin: bin, dir: reachableTempDir(t)}
 	p.home = filepath.Join(p.dir, "home")
 	p.data = filepath.Join(p.dir, "nmp-data")
 	_ = os.Mkdir(p.home, 0o700)

@@ -348,7 +348,7 @@ func printInstructions(env *Env, url, dataDir string, running []string, unavaila
 		platform = running[0]
 	}
 	fmt.Fprintf(w, "  submit a job from another terminal:\n")
-	fmt.Fprintf(w, "      nmp submit examples/leak_over_threshold/run.py -server %s -platform %s -collab demo -wait -download results\n", url, platform)
+	fmt.Fprintf(w, "      nmp submit examples/leak_over_threshold/run.py -server %s -platform %s -collab demo -wait -download nmp-results\n", url, platform)
 	fmt.Fprintf(w, "  or from Python, with the administrator's token from %s:\n", filepath.Join(dataDir, "bootstrap.json"))
 	fmt.Fprintf(w, "      c = nmpi.Client(token=TOKEN, job_service=%q, user_info_endpoint=%q)\n", url, url+"/userinfo")
 	fmt.Fprintf(w, "      job = c.submit_job(source=\"run.py\", platform=%q, collab_id=\"demo\", wait=True)\n\n", platform)
