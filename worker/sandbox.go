@@ -78,6 +78,9 @@ type sandboxResult struct {
 	// Reason is set when the supervisor stopped the command: one of the reason* constants.
 	Reason string `json:"reason,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// CommandError: the command could not start for a fault of its own (no
+	// such program, not executable), not of the sandbox.
+	CommandError bool `json:"command_error,omitempty"`
 	// WallClock, CPUTime in seconds; PeakMemory and Output in bytes.
 	WallClock  float64 `json:"wall_clock_s"`
 	CPUTime    float64 `json:"cpu_time_s"`
@@ -172,6 +175,9 @@ func (r *sandboxRunner) run(ctx context.Context, spec *sandboxSpec, out io.Write
 		return nil, fmt.Errorf("%w: the supervisor gave no result: %s", errSandbox, msg)
 	}
 	if !res.Started && res.Error != "" {
+		if res.CommandError {
+			return &res, userErrorf("%s", res.Error)
+		}
 		return &res, fmt.Errorf("%w: %s", errSandbox, res.Error)
 	}
 	return &res, nil

@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -261,7 +262,7 @@ func TestSandboxCancel(t *testing.T) {
 func TestSandboxStartFailure(t *testing.T) {
 	c := sandboxModes(t)[1]
 	res, err := c.runner.run(context.Background(), &sandboxSpec{Argv: []string{"no-such-program"}, Dir: "/", JobDir: t.TempDir(), UID: -1, GID: -1}, &syncBuffer{})
-	if err == nil || !strings.Contains(err.Error(), "not found") || res.Started {
+	if err == nil || !strings.Contains(err.Error(), "not found") || res.Started || !errors.Is(err, errUser) {
 		t.Fatalf("got %+v, %v", res, err)
 	}
 }

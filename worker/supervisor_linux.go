@@ -80,7 +80,7 @@ func supervise(spec *sandboxSpec, res *sandboxResult) {
 
 	path, err := lookPath(spec.Argv[0], spec.Dir, spec.Env)
 	if err != nil {
-		res.Error = err.Error()
+		res.Error, res.CommandError = err.Error(), true
 		return
 	}
 	devnull, err := os.Open(os.DevNull)
@@ -110,6 +110,7 @@ func supervise(spec *sandboxSpec, res *sandboxResult) {
 	devnull.Close()
 	if err != nil {
 		res.Error = fmt.Sprintf("cannot start %s: %v", spec.Argv[0], err)
+		res.CommandError = errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.ENOEXEC)
 		return
 	}
 	out.Close()

@@ -139,8 +139,8 @@ type isolation struct {
 	User       string `json:"user"`
 	Namespaces bool   `json:"namespaces"`
 	Network    string `json:"network"`
-	Cgroup     string `json:"cgroup"`
-	Notes      []string
+	Cgroup     string   `json:"cgroup"`
+	Notes      []string `json:"notes,omitempty"`
 }
 
 func (i isolation) String() string {

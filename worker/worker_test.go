@@ -283,6 +283,9 @@ func TestWorkerJobErrors(t *testing.T) {
 		"bad limits": {map[string]any{"code": "print(1)", "hardware_config": map[string]any{"limits": map[string]any{"memory_mib": -5}}}, "user",
 			[]string{"hardware_config.limits.memory_mib: -5 is not a positive number"}},
 		"drive code": {map[string]any{"code": "drive://demo/source_code"}, "user", []string{"nmp has no EBRAINS Drive"}},
+		"crash": {map[string]any{"code": "import os, signal\nprint('crashing', flush=True)\nos.kill(os.getpid(), signal.SIGSEGV)\n"}, "user",
+			[]string{"crashing", "error: the job's command was killed by SIGSEGV"}},
+		"no such program": {map[string]any{"code": "print(1)", "command": "analyse-it {system}"}, "user", []string{"command analyse-it: not found in PATH"}},
 		"wall clock": {map[string]any{"code": "import time\nprint('sleeping', flush=True)\ntime.sleep(60)\n", "hardware_config": map[string]any{"limits": map[string]any{"wall_clock_s": 1}}}, "limit",
 			[]string{"sleeping", "exceeded its wall-clock limit of 1s"}},
 	} {
