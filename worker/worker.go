@@ -136,9 +136,9 @@ type Worker struct {
 }
 
 type isolation struct {
-	User       string `json:"user"`
-	Namespaces bool   `json:"namespaces"`
-	Network    string `json:"network"`
+	User       string   `json:"user"`
+	Namespaces bool     `json:"namespaces"`
+	Network    string   `json:"network"`
 	Cgroup     string   `json:"cgroup"`
 	Notes      []string `json:"notes,omitempty"`
 }
