@@ -30,7 +30,7 @@ var commands = map[string]command{
 	"simulate": {summary: "run a network description and write its results", run: runSimulate},
 	"engine":   {summary: "serve an interactive simulation session on stdin/stdout (used by the PyNN front end)", hidden: true, run: runEngine},
 	"models":   {summary: "list the cell, source, synapse and current-source models with their parameters", run: runModels},
-	"serve":    {summary: "run the job queue server (nmpi v3 API)", run: runServe},
+	"serve":    {summary: "run the job queue server (nmpi v3 API) with workers: the local platform", run: runServe},
 	"admin":    {summary: "administer users, collabs, tokens, providers and keys", run: runAdmin},
 	"login":    {summary: "log in to a job queue server and save the token", run: runLogin},
 	"worker":   {summary: "run the jobs of a job queue server's platforms on this machine", run: runWorker},
