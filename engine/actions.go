@@ -32,10 +32,7 @@ func (s *Simulator) Apply(ctx context.Context, a *network.Action, progress Progr
 // ValidateAction checks an action that arrives after the build (in an
 // interactive session) against the network.
 func (s *Simulator) ValidateAction(a *network.Action) error {
-	d := *s.desc
-	d.Schedule = []network.Action{*a}
-	d.Recordings = nil
-	return network.Validate(&d, s.cat, network.Limits{MaxBytes: math.MaxInt64})
+	return network.ValidateAction(s.desc, a, s.cat)
 }
 
 func (s *Simulator) set(a *network.SetAction) error {

@@ -213,6 +213,9 @@ func (s *Simulator) partition() {
 		if p.Type.Source {
 			c = 0.25
 		}
+		if cm, ok := p.model.(Coster); ok {
+			c = cm.Cost()
+		}
 		cost[i] = c
 		total += c * float64(p.Size)
 	}
@@ -376,8 +379,17 @@ func (s *Simulator) synValues(pr *network.Projection, typ *network.SynapseType) 
 		sv.extras = append(sv.extras, prm.Name)
 		sv.extraSrc = append(sv.extraSrc, vs)
 	}
+	if typ.Plastic {
+		// Plastic weights evolve in double precision from the exact given
+		// values, not from their single-precision copy.
+		sv.extras = append(sv.extras, weight64)
+		sv.extraSrc = append(sv.extraSrc, valueSource{ownWeight: true})
+	}
 	return sv, nil
 }
+
+// weight64 names the extra column holding plastic weights in double precision.
+const weight64 = "weight64"
 
 // minDelay is the default delay: min_delay, or the timestep.
 func (s *Simulator) minDelay() float64 {
@@ -388,22 +400,42 @@ func (s *Simulator) minDelay() float64 {
 }
 
 // synParam returns the homogeneous value of a synapse parameter of a
-// projection (its default if not given).
+// projection (its default if not given), looked up as synValues does: the
+// connection list first, then the synapse, a one-element array counting as
+// a number.
 func synParam(pr *network.Projection, typ *network.SynapseType, name string) float64 {
-	if v, ok := pr.Synapse.Parameters[name]; ok && v.Kind == network.KindScalar {
-		return v.Scalar
-	}
+	def := 0.0
 	if p := typ.Param(name); p != nil {
-		return p.Default
+		def = p.Default
 	}
-	return 0
+	var v *network.Value
+	if pr.Connections != nil {
+		if x, ok := pr.Connections.Parameters[name]; ok {
+			v = &x
+		}
+	}
+	if v == nil {
+		if x, ok := pr.Synapse.Parameters[name]; ok {
+			v = &x
+		}
+	}
+	vs := newValueSource(v, def)
+	if vs.homogeneous() {
+		return vs.c
+	}
+	return def
 }
 
 // attachDynamics gives non-static synapse types their delivery.
 func (s *Simulator) attachDynamics(pj *projRT) error {
 	f, ok := synapseDynamics[pj.typ.Name]
 	if !ok {
-		return nil
+		if pj.typ.Name == "StaticSynapse" {
+			return nil
+		}
+		// Running a dynamic synapse type as a static one would give
+		// plausible but wrong results.
+		return fmt.Errorf("synapse type %s has no implementation in this system", pj.typ.Name)
 	}
 	dyn, err := f(s, pj)
 	if err != nil {

@@ -224,15 +224,7 @@ func (m *lifCond) stepExpHomScalar(lo, hi int, in *Input, out *Spikes) {
 	v, ge, gi, refr := m.v[lo:hi], m.ge[lo:hi], m.gi[lo:hi], m.refr[lo:hi]
 	ge, gi, refr = ge[:len(v)], gi[:len(v)], refr[:len(v)]
 	inE, inI = inE[:len(v)], inI[:len(v)]
-	var iext, gap []float64
-	if in.I != nil {
-		iext = in.I[lo:hi]
-		iext = iext[:len(v)]
-	}
-	if in.Gap != nil {
-		gap = in.Gap[lo:hi]
-		gap = gap[:len(v)]
-	}
+	iext, gap := in.external(lo, hi)
 	for i := range v {
 		vi := v[i]
 		if refr[i] > 0 {

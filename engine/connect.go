@@ -24,6 +24,9 @@ type valueSource struct {
 	arr   []float64
 	dist  *network.Distribution
 	isSet bool
+	// ownWeight marks the column that keeps each synapse's weight in double
+	// precision (plastic types): it takes the weight drawn for the synapse.
+	ownWeight bool
 }
 
 func newValueSource(v *network.Value, def float64) valueSource {
@@ -94,12 +97,16 @@ func (sv *synValues) add(b *rowBlock, target uint32, r *rng.Stream, k int) {
 		b.delay = append(b.delay, uint16(ds))
 	}
 	for e, name := range sv.extras {
-		b.extra[name] = append(b.extra[name], sv.extraSrc[e].at(r, k))
+		x := w
+		if !sv.extraSrc[e].ownWeight {
+			x = sv.extraSrc[e].at(r, k)
+		}
+		b.extra[name] = append(b.extra[name], x)
 	}
 }
 
 func (sv *synValues) newBlock() *rowBlock {
-	b := &rowBlock{}
+	b := &rowBlock{hetDelay: sv.hetDelay}
 	if len(sv.extras) > 0 {
 		b.extra = map[string][]float64{}
 	}
@@ -146,11 +153,12 @@ func spanOf(ids []int32) (lo, hi int32) {
 }
 
 // rowTask generates row i (a position in the pre selection) into b.
-type rowTask func(b *rowBlock, i int, r *rng.Stream, scratch *[]int32)
+type rowTask func(b *rowBlock, i int, r *rng.Stream, scratch *drawScratch)
 
 // parallelRows runs task for rows 0..n-1 in blocks over workers, each row
-// with its own stream, and adds the blocks to rb in row order.
-func parallelRows(rb *rowBuilder, n int, pre []int32, seed uint64, workers int, sv *synValues, task rowTask) {
+// with its own stream, and adds the blocks to rb in row order. perRow, the
+// expected row length, sizes the blocks so that they rarely grow.
+func parallelRows(rb *rowBuilder, n int, pre []int32, seed uint64, workers int, sv *synValues, perRow float64, task rowTask) {
 	const blockRows = 256
 	nblocks := (n + blockRows - 1) / blockRows
 	blocks := make([]*rowBlock, nblocks)
@@ -160,13 +168,15 @@ func parallelRows(rb *rowBuilder, n int, pre []int32, seed uint64, workers int, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var scratch []int32
+			var scratch drawScratch
 			for {
 				k := int(next.Add(1) - 1)
 				if k >= nblocks {
 					return
 				}
 				b := sv.newBlock()
+				rows := min(n, (k+1)*blockRows) - k*blockRows
+				b.reserve(int(perRow*float64(rows)*1.02) + 16)
 				for i := k * blockRows; i < min(n, (k+1)*blockRows); i++ {
 					r := rng.New(rng.Derive(seed, uint64(i)))
 					task(b, i, &r, &scratch)
@@ -187,7 +197,7 @@ func connectorRows(rb *rowBuilder, c *network.Connector, pre, post []int32, sv *
 	// k numbers the connections for error messages only; rows use their own count.
 	switch c.Type {
 	case "AllToAllConnector":
-		parallelRows(rb, nPre, pre, seed, workers, sv, func(b *rowBlock, i int, r *rng.Stream, _ *[]int32) {
+		parallelRows(rb, nPre, pre, seed, workers, sv, float64(nPost), func(b *rowBlock, i int, r *rng.Stream, _ *drawScratch) {
 			for j := 0; j < nPost; j++ {
 				if !self && post[j] == pre[i] {
 					continue
@@ -196,13 +206,13 @@ func connectorRows(rb *rowBuilder, c *network.Connector, pre, post []int32, sv *
 			}
 		})
 	case "OneToOneConnector":
-		parallelRows(rb, nPre, pre, seed, workers, sv, func(b *rowBlock, i int, r *rng.Stream, _ *[]int32) {
+		parallelRows(rb, nPre, pre, seed, workers, sv, 1, func(b *rowBlock, i int, r *rng.Stream, _ *drawScratch) {
 			sv.add(b, uint32(post[i]), r, i)
 		})
 	case "FixedProbabilityConnector":
 		p := c.P
 		logq := math.Log1p(-p)
-		parallelRows(rb, nPre, pre, seed, workers, sv, func(b *rowBlock, i int, r *rng.Stream, _ *[]int32) {
+		parallelRows(rb, nPre, pre, seed, workers, sv, p*float64(nPost), func(b *rowBlock, i int, r *rng.Stream, _ *drawScratch) {
 			if p <= 0 {
 				return
 			}
@@ -224,7 +234,7 @@ func connectorRows(rb *rowBuilder, c *network.Connector, pre, post []int32, sv *
 		})
 	case "FixedNumberPostConnector":
 		n := c.N
-		parallelRows(rb, nPre, pre, seed, workers, sv, func(b *rowBlock, i int, r *rng.Stream, scratch *[]int32) {
+		parallelRows(rb, nPre, pre, seed, workers, sv, float64(n), func(b *rowBlock, i int, r *rng.Stream, scratch *drawScratch) {
 			exclude := -1
 			if !self {
 				exclude = indexOf(post, pre[i])
@@ -236,25 +246,21 @@ func connectorRows(rb *rowBuilder, c *network.Connector, pre, post []int32, sv *
 	case "FixedNumberPreConnector":
 		return fixedNumberPre(rb, c, pre, post, sv, seed, workers)
 	case "FixedTotalNumberConnector":
-		// n independent uniform pairs: split n over the rows multinomially,
-		// then each row draws its targets.
-		counts := make([]int, nPre)
+		// n independent uniform pairs. With replacement, the rows' counts are
+		// a uniform multinomial: the rows of n sorted uniform draws (from
+		// exponential spacings, one draw each); then each row draws its
+		// targets from its own stream.
 		r := rng.New(rng.Derive(seed, math.MaxUint64))
+		counts := make([]int, nPre)
 		if c.WithReplacement {
-			left := c.N
-			for i := 0; i < nPre && left > 0; i++ {
-				counts[i] = r.Binomial(left, 1/float64(nPre-i))
-				left -= counts[i]
+			for _, row := range sample(&r, nPre, c.N, -1, true, new(drawScratch)) {
+				counts[row]++
 			}
-		} else {
-			// Distinct pairs: draw n distinct cells of the nPre x nPost matrix.
-			for _, cell := range sample(&r, nPre*nPost, c.N, -1, false, new([]int32)) {
-				counts[int(cell)/nPost]++
-			}
-			r = rng.New(rng.Derive(seed, math.MaxUint64))
+		} else if int64(nPre)*int64(nPost) > math.MaxInt32 {
+			return fmt.Errorf("FixedTotalNumberConnector without replacement over %d x %d candidate pairs is more than this engine draws from (%d); set with_replacement", nPre, nPost, math.MaxInt32)
 		}
 		if !c.WithReplacement {
-			cells := sample(&r, nPre*nPost, c.N, -1, false, new([]int32))
+			cells := sample(&r, nPre*nPost, c.N, -1, false, new(drawScratch))
 			sort.Slice(cells, func(a, b int) bool { return cells[a] < cells[b] })
 			b := sv.newBlock()
 			k := 0
@@ -273,7 +279,7 @@ func connectorRows(rb *rowBuilder, c *network.Connector, pre, post []int32, sv *
 			rb.blocks = append(rb.blocks, b)
 			return nil
 		}
-		parallelRows(rb, nPre, pre, seed, workers, sv, func(b *rowBlock, i int, r *rng.Stream, scratch *[]int32) {
+		parallelRows(rb, nPre, pre, seed, workers, sv, float64(c.N)/float64(nPre), func(b *rowBlock, i int, r *rng.Stream, scratch *drawScratch) {
 			for _, j := range sample(r, nPost, counts[i], -1, true, scratch) {
 				if !self && post[j] == pre[i] {
 					continue
@@ -305,7 +311,7 @@ func fixedNumberPre(rb *rowBuilder, c *network.Connector, pre, post []int32, sv 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var scratch []int32
+			var scratch drawScratch
 			for {
 				j := int(next.Add(1) - 1)
 				if j >= nPost {
@@ -461,17 +467,23 @@ func indexOf(xs []int32, x int32) int {
 	return -1
 }
 
+// drawScratch is reused memory for sample.
+type drawScratch struct {
+	ints   []int32
+	floats []float64
+}
+
 // sample returns n positions in [0, m) drawn uniformly, excluding the
 // position exclude (unless it is -1), distinct unless replace is set,
-// sorted. The result aliases *scratch.
-func sample(r *rng.Stream, m, n, exclude int, replace bool, scratch *[]int32) []int32 {
-	out := (*scratch)[:0]
+// sorted. The result aliases scratch.
+func sample(r *rng.Stream, m, n, exclude int, replace bool, scratch *drawScratch) []int32 {
+	out := scratch.ints[:0]
 	avail := m
 	if exclude >= 0 {
 		avail--
 	}
 	if avail <= 0 || n <= 0 {
-		*scratch = out
+		scratch.ints = out
 		return out
 	}
 	mapPos := func(x int) int32 {
@@ -484,21 +496,26 @@ func sample(r *rng.Stream, m, n, exclude int, replace bool, scratch *[]int32) []
 	case replace:
 		// Sorted uniform draws without sorting: the normalised partial sums
 		// of n+1 exponential spacings are the order statistics of n
-		// uniforms (Devroye 1986, ch. V.2). A first pass over a copy of the
-		// stream finds the total; the second draws the same spacings again.
-		probe := *r
+		// uniforms (Devroye 1986, ch. V.2).
+		if cap(scratch.floats) < n+1 {
+			scratch.floats = make([]float64, 0, n+1)
+		}
+		if cap(out) < n {
+			out = make([]int32, 0, n)
+		}
+		sp := scratch.floats[:0]
 		total := 0.0
 		for k := 0; k <= n; k++ {
-			total += probe.Exp()
+			total += r.Exp()
+			sp = append(sp, total)
 		}
-		acc := 0.0
+		scale := float64(avail) / total
 		for k := 0; k < n; k++ {
-			acc += r.Exp()
-			x := int(acc / total * float64(avail))
+			x := int(sp[k] * scale)
 			out = append(out, mapPos(min(x, avail-1)))
 		}
-		r.Exp() // the (n+1)-th spacing, so that r ends where probe did
-		*scratch = out
+		scratch.floats = sp
+		scratch.ints = out
 		return out
 	case n >= avail:
 		for x := 0; x < avail; x++ {
@@ -530,6 +547,6 @@ func sample(r *rng.Stream, m, n, exclude int, replace bool, scratch *[]int32) []
 		}
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a] < out[b] })
-	*scratch = out
+	scratch.ints = out
 	return out
 }

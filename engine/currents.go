@@ -131,7 +131,8 @@ func (c *currentSource) value(n int64) float64 {
 		}
 	case "ACSource":
 		if t >= p["start"]-c.dt/2 && t < p["stop"]-c.dt/2 {
-			return p["offset"] + p["amplitude"]*math.Sin(2*math.Pi*p["frequency"]*t/1000+p["phase"]*math.Pi/180)
+			// PyNN's phase is the phase at start, not at t = 0.
+			return p["offset"] + p["amplitude"]*math.Sin(2*math.Pi*p["frequency"]*(t-p["start"])/1000+p["phase"]*math.Pi/180)
 		}
 	case "StepCurrentSource":
 		k := sort.Search(len(c.times), func(i int) bool { return c.times[i] > t+c.dt/2 })

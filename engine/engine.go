@@ -225,8 +225,22 @@ func (s *Simulator) deliver(t *threadState, n int64) {
 			for _, g := range ids {
 				pj.dyn.post(t.k, c, g, n)
 			}
+			if e, ok := pj.dyn.(stepEnder); ok {
+				e.endStep(t.k, c, n, dl)
+			}
 		}
 	}
+}
+
+// stepEnder is implemented by dynamics that need to act once per step after
+// all spikes of the step are known (STDP with axonal delays processes a
+// presynaptic spike only once the postsynaptic spikes it pairs with have
+// happened).
+type stepEnder interface {
+	// endStep is called at the end of thread k's delivery of step n, after
+	// the pre- and postsynaptic spikes of stamp n+1; it may add arrivals
+	// from stamp n+2 on.
+	endStep(k int, c *csr, n int64, dl *delivery)
 }
 
 // deliverStatic adds the weights of row r to the ring: the spike carries
@@ -263,28 +277,62 @@ func deliverStatic(c *csr, r int, n int64, dl *delivery) {
 	}
 }
 
-// barrier is a reusable spinning barrier: a step takes microseconds, too
-// short to park goroutines in between.
+// barrier is a reusable barrier for the threads of a run. A step takes
+// microseconds, too short to park goroutines every time, so waiters spin
+// first; but when the machine has fewer free cores than threads, spinning
+// would starve the thread everyone waits for, so after a while they sleep.
 type barrier struct {
-	n     int32
-	count atomic.Int32
-	gen   atomic.Uint32
+	n        int32
+	count    atomic.Int32
+	gen      atomic.Uint32
+	sleepers atomic.Int32
+	mu       sync.Mutex
+	cond     *sync.Cond
 }
 
-func newBarrier(n int) *barrier { return &barrier{n: int32(n)} }
+func newBarrier(n int) *barrier {
+	b := &barrier{n: int32(n)}
+	b.cond = sync.NewCond(&b.mu)
+	return b
+}
+
+// spinBeforeSleep is how long a waiter spins before it sleeps: longer
+// than the imbalance of a step, shorter than a time slice.
+const spinBeforeSleep = 50 * time.Microsecond
 
 func (b *barrier) wait() {
 	g := b.gen.Load()
 	if b.count.Add(1) == b.n {
 		b.count.Store(0)
 		b.gen.Add(1)
+		if b.sleepers.Load() > 0 {
+			b.mu.Lock()
+			b.cond.Broadcast()
+			b.mu.Unlock()
+		}
 		return
 	}
-	for i := 0; b.gen.Load() == g; i++ {
-		if i > 50 {
+	var start time.Time
+	for i := 0; ; i++ {
+		if b.gen.Load() != g {
+			return
+		}
+		if i&255 == 255 {
+			if start.IsZero() {
+				start = time.Now()
+			} else if time.Since(start) > spinBeforeSleep {
+				break
+			}
 			runtime.Gosched()
 		}
 	}
+	b.mu.Lock()
+	b.sleepers.Add(1)
+	for b.gen.Load() == g {
+		b.cond.Wait()
+	}
+	b.sleepers.Add(-1)
+	b.mu.Unlock()
 }
 
 // Reset returns to t = 0 with the initial values and starts a new segment.

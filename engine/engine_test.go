@@ -478,3 +478,14 @@ func signal(t *testing.T, seg *Segment, pop int, variable string) *Signal {
 	t.Fatalf("no signal %s of population %d", variable, pop)
 	return nil
 }
+
+// TestBarrierOversubscribed runs more threads than cores: the barrier must
+// let every step complete, and results must not change.
+func TestBarrierOversubscribed(t *testing.T) {
+	t.Parallel()
+	a := mustRun(t, coba(5), 1, 50).Segments()[0]
+	b := mustRun(t, coba(5), 7, 50).Segments()[0]
+	if !reflect.DeepEqual(a.Spikes, b.Spikes) {
+		t.Errorf("7 threads gave other spikes than 1")
+	}
+}

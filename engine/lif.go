@@ -167,15 +167,7 @@ func (m *lifCurr) stepExpHomScalar(lo, hi int, in *Input, out *Spikes) {
 	ie, ii, refr = ie[:len(v)], ii[:len(v)], refr[:len(v)]
 	inE, inI := in.Syn[0][lo:hi], in.Syn[1][lo:hi]
 	inE, inI = inE[:len(v)], inI[:len(v)]
-	var iext, gap []float64
-	if in.I != nil {
-		iext = in.I[lo:hi]
-		iext = iext[:len(v)]
-	}
-	if in.Gap != nil {
-		gap = in.Gap[lo:hi]
-		gap = gap[:len(v)]
-	}
+	iext, gap := in.external(lo, hi)
 	for i := range v {
 		vi := v[i]
 		if refr[i] > 0 {

@@ -24,6 +24,14 @@ type Model interface {
 	Step(n int64, lo, hi int, in *Input, out *Spikes)
 }
 
+// Coster is implemented by models that cost much more (or less) per neuron
+// and step than a leaky integrate-and-fire neuron, whose cost is 1; the
+// engine balances its threads by it. Models without it count as 1 (spike
+// sources as 0.25).
+type Coster interface {
+	Cost() float64
+}
+
 // Input is what a population receives over one step.
 type Input struct {
 	// Syn holds, per receptor type of the model (in its catalog order), the
@@ -35,6 +43,19 @@ type Input struct {
 	I []float64
 	// Gap holds the current of electrical synapses in nA; nil when none.
 	Gap []float64
+}
+
+// external returns the external and gap-junction currents of neurons
+// [lo, hi), each nil where absent and otherwise exactly hi-lo long, so that
+// a loop over hi-lo neurons needs no bounds checks on them.
+func (in *Input) external(lo, hi int) (iext, gap []float64) {
+	if in.I != nil {
+		iext = in.I[lo:hi:hi]
+	}
+	if in.Gap != nil {
+		gap = in.Gap[lo:hi:hi]
+	}
+	return iext, gap
 }
 
 // Spikes collects the spikes of a step as global neuron indices.

@@ -32,6 +32,11 @@ type Signal struct {
 	TStart     float64
 	Interval   float64
 	Data       []float64
+	// Times, when set (by a system's readout), holds the time of each sample
+	// in ms: the signal is irregularly sampled, as a hardware ADC with its
+	// own clock delivers it, and Interval is only the mean interval. The
+	// engine itself always samples on its grid and leaves Times nil.
+	Times []float64
 	// every is the sampling interval in steps; last the last step boundary
 	// sampled (-1: none yet).
 	every int64

@@ -28,16 +28,10 @@ func (m *lifCond) stepExpHomSIMD(lo, hi int, in *Input, out *Spikes) {
 	h := &m.h
 	v, ge, gi, refr := m.v[lo:hi], m.ge[lo:hi], m.gi[lo:hi], m.refr[lo:hi]
 	inE, inI := in.Syn[0][lo:hi], in.Syn[1][lo:hi]
-	var iext, gap []float64
-	if in.I != nil {
-		iext = in.I[lo:hi]
-	}
-	if in.Gap != nil {
-		gap = in.Gap[lo:hi]
-	}
+	iext, gap := in.external(lo, hi)
 	n := len(v) &^ 3
 	// One check for all the unchecked loads below.
-	if len(ge) < n || len(gi) < n || len(refr) < n || len(inE) < n || len(inI) < n || (iext != nil && len(iext) < n) || (gap != nil && len(gap) < n) {
+	if len(ge) < n || len(gi) < n || len(refr) < n || len(inE) < n || len(inI) < n {
 		panic("engine: slices shorter than the population")
 	}
 	peh, pih := archsimd.BroadcastFloat64x4(h.peh), archsimd.BroadcastFloat64x4(h.pih)
@@ -102,15 +96,9 @@ func (m *lifCurr) stepExpHomSIMD(lo, hi int, in *Input, out *Spikes) {
 	h := &m.h
 	v, ie, ii, refr := m.v[lo:hi], m.ie[lo:hi], m.ii[lo:hi], m.refr[lo:hi]
 	inE, inI := in.Syn[0][lo:hi], in.Syn[1][lo:hi]
-	var iext, gap []float64
-	if in.I != nil {
-		iext = in.I[lo:hi]
-	}
-	if in.Gap != nil {
-		gap = in.Gap[lo:hi]
-	}
+	iext, gap := in.external(lo, hi)
 	n := len(v) &^ 3
-	if len(ie) < n || len(ii) < n || len(refr) < n || len(inE) < n || len(inI) < n || (iext != nil && len(iext) < n) || (gap != nil && len(gap) < n) {
+	if len(ie) < n || len(ii) < n || len(refr) < n || len(inE) < n || len(inI) < n {
 		panic("engine: slices shorter than the population")
 	}
 	vRest, p22, p20 := archsimd.BroadcastFloat64x4(h.vRest), archsimd.BroadcastFloat64x4(h.p22), archsimd.BroadcastFloat64x4(h.p20)

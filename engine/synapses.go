@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"math"
 	"sort"
 )
 
@@ -116,12 +115,25 @@ type rowBuilder struct {
 
 // rowBlock is a batch of rows generated together (by one worker).
 type rowBlock struct {
-	rows   []int32 // global presynaptic index of each row, in generation order
-	ends   []int64 // end offset of each row in the arrays below
-	target []uint32
-	weight []float32
-	delay  []uint16
-	extra  map[string][]float64
+	hetDelay bool
+	rows     []int32 // global presynaptic index of each row, in generation order
+	ends     []int64 // end offset of each row in the arrays below
+	target   []uint32
+	weight   []float32
+	delay    []uint16
+	extra    map[string][]float64
+}
+
+// reserve makes room for n synapses.
+func (b *rowBlock) reserve(n int) {
+	b.target = make([]uint32, 0, n)
+	b.weight = make([]float32, 0, n)
+	if b.delay != nil || b.hetDelay {
+		b.delay = make([]uint16, 0, n)
+	}
+	for name := range b.extra {
+		b.extra[name] = make([]float64, 0, n)
+	}
 }
 
 func (b *rowBlock) endRow(pre int32) {
@@ -238,5 +250,7 @@ func (rb *rowBuilder) assemble(hetDelay bool, delay0 uint16, extras []string) *c
 
 // delaySteps converts a delay in ms to steps, at least one.
 func delaySteps(ms, dt float64) int {
-	return max(int(math.Round(ms/dt)), 1)
+	// Delays are positive: adding a half and truncating rounds to nearest
+	// (ties up) without math.Round's call.
+	return max(int(ms/dt+0.5), 1)
 }

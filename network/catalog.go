@@ -315,7 +315,7 @@ var Standard = func() *Catalog {
 	cs := func(t *CurrentSourceType) { c.CurrentSources[t.Name] = t }
 	window := []Param{p("start", 0, "ms", NonNegative), p("stop", 1e12, "ms", NonNegativeOrInf)}
 	cs(&CurrentSourceType{Name: "DCSource", Description: "constant current between start and stop", Params: join([]Param{p("amplitude", 1, "nA", Any)}, window)})
-	cs(&CurrentSourceType{Name: "ACSource", Description: "sinusoidal current offset + amplitude*sin(2*pi*frequency*t + phase) between start and stop; phase in degrees", Params: join([]Param{p("amplitude", 1, "nA", Any)}, window, []Param{p("frequency", 10, "Hz", NonNegative), p("offset", 0, "nA", Any), p("phase", 0, "deg", Any)})})
+	cs(&CurrentSourceType{Name: "ACSource", Description: "sinusoidal current offset + amplitude*sin(2*pi*frequency*(t - start) + phase) between start and stop; phase in degrees, at start", Params: join([]Param{p("amplitude", 1, "nA", Any)}, window, []Param{p("frequency", 10, "Hz", NonNegative), p("offset", 0, "nA", Any), p("phase", 0, "deg", Any)})})
 	cs(&CurrentSourceType{Name: "StepCurrentSource", Description: "piecewise-constant current: amplitudes[k] from times[k] on", Params: []Param{seq("amplitudes", nil, "nA", Any), seq("times", nil, "ms", NonNegative)}})
 	cs(&CurrentSourceType{Name: "NoisyCurrentSource", Description: "Gaussian white noise current, a new value every dt, independent for each target", Params: join([]Param{p("mean", 0, "nA", Any), p("stdev", 1, "nA", NonNegative)}, window, []Param{p("dt", 0.1, "ms", Positive)})})
 	return c

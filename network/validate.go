@@ -208,8 +208,10 @@ func (v *validator) value(path string, val *Value, pd *Param, n int) {
 		return
 	case KindArray:
 		xs := val.Array.Float64s()
-		if pd.Kind == Number && n >= 0 {
-			if len(xs) != n && len(xs) != 1 {
+		if pd.Kind == Number {
+			// n < 0: the number of elements is not known here (the
+			// connections of a projection, counted when it is built).
+			if n >= 0 && len(xs) != n && len(xs) != 1 {
 				v.addf(path, "has %d values for %d elements", len(xs), n)
 				return
 			}
@@ -395,6 +397,23 @@ func (v *validator) projection(i int, dt float64) {
 		check(name+".delay", &d, nConn)
 		v.delays(name+".delay", &d, dt)
 	}
+}
+
+// synapseParams returns the parameters that set_synapses may change: the
+// synapse type's, and for composite types those of its components (PyNN
+// sets an STDP rule's parameters through the projection).
+func (v *validator) synapseParams(pr *Projection, st *SynapseType) []Param {
+	if !st.Composite {
+		return st.Params
+	}
+	ps := append([]Param(nil), st.Params...)
+	if c := pr.Synapse.TimingDependence; c != nil && v.cat.TimingRules[c.Type] != nil {
+		ps = append(ps, v.cat.TimingRules[c.Type].Params...)
+	}
+	if c := pr.Synapse.WeightDependence; c != nil && v.cat.WeightRules[c.Type] != nil {
+		ps = append(ps, v.cat.WeightRules[c.Type].Params...)
+	}
+	return ps
 }
 
 func (v *validator) component(path string, c *Component, types map[string]*ComponentType) {
@@ -626,7 +645,7 @@ func (v *validator) schedule(dt float64) {
 			if s.Projection < 0 || s.Projection >= len(v.d.Projections) {
 				v.addf(path+".set_synapses.projection", "there is no projection %d", s.Projection)
 			} else if st := v.cat.Synapses[v.d.Projections[s.Projection].Synapse.Type]; st != nil {
-				v.values(path+".set_synapses.parameters", s.Parameters, st.Params, -1, "synapse parameter")
+				v.values(path+".set_synapses.parameters", s.Parameters, v.synapseParams(&v.d.Projections[s.Projection], st), -1, "synapse parameter")
 			}
 		}
 		if s := a.SetCurrentSource; s != nil {
@@ -724,3 +743,12 @@ var ErrInvalid = errors.New("invalid network description")
 
 // Is makes errors.Is(err, ErrInvalid) true for validation errors.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+// ValidateAction checks an action that arrives after the build (in an
+// interactive session) against the description it acts on.
+func ValidateAction(d *Description, a *Action, cat *Catalog) error {
+	cp := *d
+	cp.Schedule = []Action{*a}
+	cp.Recordings = nil
+	return Validate(&cp, cat, Limits{MaxBytes: math.MaxInt64})
+}

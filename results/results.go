@@ -93,6 +93,9 @@ type SignalInfo struct {
 	Indices          string  `json:"indices"`
 	Data             string  `json:"data"`
 	Samples          int     `json:"samples"`
+	// Times names the sample times (ms) of an irregularly sampled signal
+	// (a hardware ADC's); empty when samples are on the regular grid.
+	Times string `json:"times,omitempty"`
 }
 
 // Write writes segments of a simulation of d as an archive to w.
@@ -144,6 +147,15 @@ func Write(w io.Writer, d *network.Description, segs []*engine.Segment, prov Pro
 			shape := []int{sig.Samples(), len(sig.Indices)}
 			if err := put(info.Data, func(w io.Writer) error { return network.WriteNpyFloat64(w, sig.Data, shape) }); err != nil {
 				return err
+			}
+			if sig.Times != nil {
+				if len(sig.Times) != sig.Samples() {
+					return fmt.Errorf("segment %d, signal %d (%s): %d sample times for %d samples", seg.Index, k, sig.Variable, len(sig.Times), sig.Samples())
+				}
+				info.Times = base + ".times"
+				if err := put(info.Times, func(w io.Writer) error { return network.WriteNpyFloat64(w, sig.Times, nil) }); err != nil {
+					return err
+				}
 			}
 			js.Signals = append(js.Signals, info)
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/nmp-platform/nmp/internal/buildinfo"
 	"github.com/nmp-platform/nmp/network"
 	"github.com/nmp-platform/nmp/results"
+	"github.com/nmp-platform/nmp/system"
 )
 
 // MaxMessage bounds a message's size.
@@ -59,9 +60,9 @@ type Reply struct {
 // Options configure a session.
 type Options struct {
 	Threads int
-	Catalog *network.Catalog
-	Models  map[string]engine.ModelFactory
-	System  string
+	// System names the system to run on; empty or "reference" lets each
+	// description choose (the reference when it names none).
+	System string
 }
 
 // Serve answers requests from r on w until op "end", the end of r, or ctx.
@@ -92,6 +93,8 @@ type server struct {
 	opts  Options
 	desc  *network.Description
 	sim   *engine.Simulator
+	plan  *system.Plan
+	sys   system.System
 	ended bool
 	t0    time.Time
 }
@@ -160,29 +163,45 @@ func (s *server) do(ctx context.Context, req *Request, arrays map[string]*networ
 		if threads == 0 {
 			threads = s.opts.Threads
 		}
-		t0 := time.Now()
-		sim, err := engine.New(d, engine.Options{Threads: threads, Catalog: s.opts.Catalog, Models: s.opts.Models})
+		override := s.opts.System
+		if override == "reference" {
+			override = "" // the default: let the description name its system
+		}
+		sys, err := system.For(d, override)
 		if err != nil {
 			return Reply{}, nil, err
 		}
-		s.desc, s.sim, s.t0 = d, sim, time.Now()
+		t0 := time.Now()
+		sim, plan, err := system.Build(sys, d, engine.Options{Threads: threads})
+		if err != nil {
+			return Reply{}, nil, err
+		}
+		s.desc, s.sim, s.plan, s.sys, s.t0 = d, sim, plan, sys, time.Now()
 		sizes := make([]int, len(d.Projections))
 		for i := range sizes {
 			sizes[i], _ = sim.ProjectionSize(i)
 		}
 		return Reply{Info: map[string]any{"neurons": sim.Neurons(), "projection_sizes": sizes, "threads": sim.Threads(),
-			"build_s": time.Since(t0).Seconds()}}, nil, nil
+			"build_s": time.Since(t0).Seconds(), "system": sys.Name(), "mapping": plan.Info}}, nil, nil
 	case "action":
 		a, err := network.DecodeAction(req.Action, arrays)
 		if err != nil {
 			return Reply{}, nil, err
 		}
-		if err := s.sim.ValidateAction(a); err != nil {
+		if err := network.ValidateAction(s.desc, a, s.sys.Catalog()); err != nil {
 			return Reply{}, nil, err
 		}
+		actions := []network.Action{*a}
+		if s.plan.Action != nil {
+			if actions, err = s.plan.Action(a); err != nil {
+				return Reply{}, nil, err
+			}
+		}
 		t0 := time.Now()
-		if err := s.sim.Apply(ctx, a, nil); err != nil {
-			return Reply{}, nil, err
+		for i := range actions {
+			if err := s.sim.Apply(ctx, &actions[i], nil); err != nil {
+				return Reply{}, nil, err
+			}
 		}
 		return Reply{Info: map[string]any{"wall_s": time.Since(t0).Seconds()}}, nil, nil
 	case "data":
@@ -192,8 +211,14 @@ func (s *server) do(ctx context.Context, req *Request, arrays map[string]*networ
 		} else {
 			segs = s.sim.Segments()
 		}
+		if s.plan.Readout != nil {
+			var err error
+			if segs, err = s.plan.Readout(segs); err != nil {
+				return Reply{}, nil, err
+			}
+		}
 		var buf bytes.Buffer
-		prov := results.Provenance{Engine: "nmp reference engine", Version: buildinfo.Version(), System: s.opts.System,
+		prov := results.Provenance{Engine: "nmp engine", Version: buildinfo.Version(), System: s.sys.Name(), Extra: s.plan.Info,
 			Seed: s.desc.Simulation.Seed, Timestep: s.desc.Simulation.Timestep, Threads: s.sim.Threads(),
 			Started: s.t0.UTC().Format(time.RFC3339), Synapses: s.sim.Synapses(), Neurons: s.sim.Neurons()}
 		if err := results.Write(&buf, s.desc, segs, prov); err != nil {

@@ -1,6 +1,8 @@
 package session
 
 import (
+	_ "github.com/nmp-platform/nmp/system/reference"
+
 	"archive/zip"
 	"bytes"
 	"context"

@@ -16,13 +16,15 @@ import (
 	"github.com/nmp-platform/nmp/internal/buildinfo"
 	"github.com/nmp-platform/nmp/network"
 	"github.com/nmp-platform/nmp/results"
+	"github.com/nmp-platform/nmp/system"
 )
 
 const simulateUsage = `
 usage: nmp simulate [flags] FILE
 
 Runs the network description FILE (a JSON document or an .npz archive, see
-docs/network-description.md) on the reference engine and writes what it
+docs/network-description.md) on the system it names (the ideal reference if
+it names none, or the one given with -system) and writes what it
 recorded to a results archive (docs/results.md) that numpy reads directly:
 
 	r = numpy.load("net.results.npz")
@@ -48,6 +50,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	duration := fs.Float64("duration", 0, "run this many ms (for descriptions without a schedule)")
 	seed := fs.Int64("seed", -1, "override the description's seed")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
+	sysName := fs.String("system", "", "run on this system instead of the description's (see 'nmp models')")
 	validateOnly := fs.Bool("validate", false, "check the description and print what it holds, without running it")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -78,7 +81,11 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	} else if *duration > 0 {
 		return usagef("%s has its own schedule; -duration applies only to descriptions without one", path)
 	}
-	if err := network.Validate(d, network.Standard, network.Limits{}); err != nil {
+	sys, err := system.For(d, *sysName)
+	if err != nil {
+		return err
+	}
+	if err := network.Validate(d, sys.Catalog(), network.Limits{}); err != nil {
 		return err
 	}
 	loaded := time.Since(t0)
@@ -86,12 +93,12 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		return describe(stdout, path, d)
 	}
 	t1 := time.Now()
-	sim, err := engine.New(d, engine.Options{Threads: *threads})
+	sim, plan, err := system.Build(sys, d, engine.Options{Threads: *threads})
 	if err != nil {
 		return err
 	}
 	built := time.Since(t1)
-	fmt.Fprintf(stdout, "nmp simulate %s: %d neurons, %d synapses, %d threads\n", path, sim.Neurons(), sim.Synapses(), sim.Threads())
+	fmt.Fprintf(stdout, "nmp simulate %s on %s: %d neurons, %d synapses, %d threads\n", path, sys.Name(), sim.Neurons(), sim.Synapses(), sim.Threads())
 
 	var bar *progressBar
 	var progress engine.Progress
@@ -112,7 +119,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 			bar.start = time.Now()
 		}
 		t := sim.Now()
-		runErr = sim.Apply(ctx, a, progress)
+		runErr = applyPlanned(ctx, sim, plan, a, progress)
 		if a.Run != nil {
 			simulated += sim.Now() - t
 		}
@@ -130,7 +137,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	}
 	t3 := time.Now()
 	prov := results.Provenance{
-		Engine: "nmp reference engine", Version: buildinfo.Version(), System: "reference", Seed: d.Simulation.Seed,
+		Engine: "nmp engine", Version: buildinfo.Version(), System: sys.Name(), Seed: d.Simulation.Seed, Extra: plan.Info,
 		Timestep: d.Simulation.Timestep, Threads: sim.Threads(), Started: t0.UTC().Format(time.RFC3339), Source: path,
 		Simulated: simulated, Synapses: sim.Synapses(), Neurons: sim.Neurons(),
 		Timings: map[string]float64{"load": loaded.Seconds(), "build": built.Seconds(), "run": ran.Seconds()},
@@ -139,6 +146,11 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		prov.Host = host
 	}
 	segs := sim.Segments()
+	if plan.Readout != nil {
+		if segs, err = plan.Readout(segs); err != nil {
+			return errors.Join(runErr, fmt.Errorf("reading out: %w", err))
+		}
+	}
 	if err := results.WriteFile(*out, d, segs, prov); err != nil {
 		return errors.Join(runErr, fmt.Errorf("writing results: %w", err))
 	}
@@ -156,6 +168,23 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 			fmt.Fprintf(env.Stderr, "nmp: interrupted at %.1f ms; what was recorded until then is in %s\n", sim.Now(), *out)
 		}
 		return runErr
+	}
+	return nil
+}
+
+// applyPlanned performs a schedule action through the system's plan.
+func applyPlanned(ctx context.Context, sim *engine.Simulator, plan *system.Plan, a *network.Action, progress engine.Progress) error {
+	if plan.Action == nil {
+		return sim.Apply(ctx, a, progress)
+	}
+	as, err := plan.Action(a)
+	if err != nil {
+		return err
+	}
+	for i := range as {
+		if err := sim.Apply(ctx, &as[i], progress); err != nil {
+			return err
+		}
 	}
 	return nil
 }

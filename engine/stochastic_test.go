@@ -1,0 +1,247 @@
+package engine
+
+import (
+	"math"
+	"testing"
+
+	"github.com/nmp-platform/nmp/network"
+)
+
+// dynRing runs s one step at a time and returns, per arrival stamp, what
+// arrived at each neuron on projection 0's channel.
+func dynRing(t testing.TB, s *Simulator, steps int) [][]float64 {
+	t.Helper()
+	ch := s.projs[0].channel
+	out := make([][]float64, int(s.step)+steps+1)
+	for m := 0; m < steps; m++ {
+		a := s.step + 1
+		slot := int(a%s.slots) * s.n
+		out[a] = append([]float64(nil), s.ring[ch][slot:slot+s.n]...)
+		if err := s.Run(t.Context(), s.dt, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// regular returns n spike times from first on, every T ms.
+func regular(n int, first, T float64) []float64 {
+	var ts []float64
+	for k := 0; k < n; k++ {
+		ts = append(ts, first+T*float64(k))
+	}
+	return ts
+}
+
+// releaseCounts runs one presynaptic train through m synapses (weight 1,
+// delay 1 ms) and returns, per spike of the train, the arrivals at each
+// synapse's target: it runs to the step before each arrival and reads the
+// ring there.
+func releaseCounts(t *testing.T, s *Simulator, train []float64, m int) [][]float64 {
+	t.Helper()
+	ch := s.projs[0].channel
+	off := s.pops[1].Offset
+	start := s.step
+	out := make([][]float64, len(train))
+	for k, ts := range train {
+		a := start + int64(math.Round((ts+1)/0.1))
+		if err := s.Run(t.Context(), float64(a-1-s.step)*s.dt, nil); err != nil {
+			t.Fatal(err)
+		}
+		slot := int(a%s.slots) * s.n
+		out[k] = append([]float64(nil), s.ring[ch][slot+off:slot+off+m]...)
+	}
+	return out
+}
+
+// checkRate holds the mean of xs against want, for independent values of
+// variance v each, at 5 standard deviations.
+func checkRate(t *testing.T, what string, xs []float64, want, v float64) {
+	t.Helper()
+	mean := 0.0
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	tol := 5 * math.Sqrt(v/float64(len(xs)))
+	if math.Abs(mean-want) > tol {
+		t.Errorf("%s: mean %.5f, want %.5f ± %.5f (5 sd)", what, mean, want, tol)
+	}
+}
+
+func TestSimpleStochasticSynapseStatistics(t *testing.T) {
+	seed := *seedFlag
+	t.Logf("seed %d", seed)
+	const m, p, spikes = 3000, 0.3, 30
+	train := regular(spikes, 2, 1)
+	s := dynNew(t, dynNet(seed, [][]float64{train}, m, dynSyn("SimpleStochasticSynapse", map[string]float64{"weight": 1, "delay": 1, "p": p})), 2)
+	counts := releaseCounts(t, s, train, m)
+	var all []float64
+	perSyn := make([]float64, m)
+	for _, row := range counts {
+		all = append(all, row...)
+		for i, x := range row {
+			if x != 0 && x != 1 {
+				t.Fatalf("arrival %g: a spike is transmitted whole or not at all", x)
+			}
+			perSyn[i] += x
+		}
+	}
+	checkRate(t, "transmission probability", all, p, p*(1-p))
+	// Synapses are independent: the number of transmissions per synapse
+	// is binomial(spikes, p); its variance over synapses must match.
+	mean, varc := 0.0, 0.0
+	for _, x := range perSyn {
+		mean += x / m
+	}
+	for _, x := range perSyn {
+		varc += (x - mean) * (x - mean) / (m - 1)
+	}
+	want := spikes * p * (1 - p)
+	// The sample variance has a relative sd of about sqrt(2/m) (plus kurtosis).
+	if math.Abs(varc-want) > 5*want*math.Sqrt(3.0/m) {
+		t.Errorf("variance of transmissions per synapse %.4f, want %.4f", varc, want)
+	}
+	for _, pp := range []float64{0, 1} {
+		if err := s.SetSynapseValues(0, "p", ptrValue(network.Scalar(pp))); err != nil {
+			t.Fatal(err)
+		}
+		s.Reset()
+		for _, row := range releaseCounts(t, s, train, m) {
+			for _, x := range row {
+				if x != pp {
+					t.Fatalf("p = %g: arrival %g", pp, x)
+				}
+			}
+		}
+	}
+}
+
+// availability returns, for a release site that starts available and
+// recovers between spikes T apart with probability rho, the probability
+// that it is available at each spike, given the release probabilities u.
+func availability(u []float64, rho float64) []float64 {
+	a := make([]float64, len(u))
+	a[0] = 1
+	for n := 1; n < len(u); n++ {
+		full := a[n-1] * (1 - u[n-1])
+		a[n] = full + (1-full)*rho
+	}
+	return a
+}
+
+// facilitated returns u at each spike of a regular train: U at the first,
+// then u_(n+1) = U + u_n (1-U) e^(-T/tau_facil).
+func facilitated(n int, U, T, tauFac float64) []float64 {
+	u := make([]float64, n)
+	u[0] = U
+	ef := 0.0
+	if tauFac > 0 {
+		ef = math.Exp(-T / tauFac)
+	}
+	for k := 1; k < n; k++ {
+		u[k] = U + u[k-1]*(1-U)*ef
+	}
+	return u
+}
+
+// TestStochasticTsodyksMarkramStatistics: the release probability at each
+// spike of a regular train equals u_n times the probability that the
+// single site is available, which follows a two-state Markov chain.
+func TestStochasticTsodyksMarkramStatistics(t *testing.T) {
+	seed := *seedFlag
+	t.Logf("seed %d", seed)
+	const m, T = 4000, 5.0
+	train := regular(8, 2, T)
+	for _, tc := range []struct{ U, tauRec, tauFac float64 }{{0.5, 13, 0}, {0.2, 10, 33}} {
+		s := dynNew(t, dynNet(seed, [][]float64{train}, m, dynSyn("StochasticTsodyksMarkramSynapse", map[string]float64{"weight": 1, "delay": 1, "U": tc.U, "tau_rec": tc.tauRec, "tau_facil": tc.tauFac})), 3)
+		counts := releaseCounts(t, s, train, m)
+		u := facilitated(len(train), tc.U, T, tc.tauFac)
+		a := availability(u, 1-math.Exp(-T/tc.tauRec))
+		for k, row := range counts {
+			p := a[k] * u[k]
+			checkRate(t, "release probability", row, p, p*(1-p))
+		}
+	}
+}
+
+// TestMultiQuantalSynapseStatistics: each of the n sites behaves as the
+// single site above, independently, so the number released at spike k is
+// binomial(n, a_k u_k); the transmitted weight is weight times that number.
+func TestMultiQuantalSynapseStatistics(t *testing.T) {
+	seed := *seedFlag
+	t.Logf("seed %d", seed)
+	const m, T, n, w = 3000, 4.0, 5, 0.5
+	train := regular(8, 2, T)
+	for _, tc := range []struct{ U, tauRec, tauFac float64 }{{0.4, 20, 0}, {0.15, 17, 27}} {
+		s := dynNew(t, dynNet(seed, [][]float64{train}, m, dynSyn("MultiQuantalSynapse", map[string]float64{"weight": w, "delay": 1, "U": tc.U, "n": n, "tau_rec": tc.tauRec, "tau_facil": tc.tauFac})), 2)
+		counts := releaseCounts(t, s, train, m)
+		u := facilitated(len(train), tc.U, T, tc.tauFac)
+		a := availability(u, 1-math.Exp(-T/tc.tauRec))
+		for k, row := range counts {
+			released := make([]float64, len(row))
+			for i, x := range row {
+				released[i] = x / w
+				if released[i] != math.Round(released[i]) || released[i] < 0 || released[i] > n {
+					t.Fatalf("spike %d: arrival %g is not a whole number of quanta of %g", k, x, w)
+				}
+			}
+			p := a[k] * u[k]
+			checkRate(t, "sites released", released, n*p, n*p*(1-p))
+		}
+	}
+}
+
+// TestStochasticDraws: the same seed gives the same releases, another seed
+// others; a reset does not replay the previous trial's releases, and
+// releases do not depend on the thread count.
+func TestStochasticDraws(t *testing.T) {
+	seed := *seedFlag
+	t.Logf("seed %d", seed)
+	train := regular(5, 2, 3)
+	for typ, params := range map[string]map[string]float64{
+		"SimpleStochasticSynapse":         {"weight": 1, "delay": 1},
+		"StochasticTsodyksMarkramSynapse": {"weight": 1, "delay": 1, "tau_rec": 20},
+		"MultiQuantalSynapse":             {"weight": 1, "delay": 1, "n": 3, "tau_rec": 20},
+	} {
+		net := func(seed uint64) *network.Description {
+			return dynNet(seed, [][]float64{train, regular(4, 3, 2.9)}, 300, dynSyn(typ, params))
+		}
+		run := func(seed uint64, threads int) ([][]float64, [][]float64) {
+			s := dynNew(t, net(seed), threads)
+			first := releaseCounts(t, s, train, 300)
+			s.Reset()
+			return first, releaseCounts(t, s, train, 300)
+		}
+		a1, b1 := run(seed, 1)
+		for threads := 2; threads <= 3; threads++ {
+			a, b := run(seed, threads)
+			if !equalRows(a, a1) || !equalRows(b, b1) {
+				t.Errorf("%s: releases differ between 1 and %d threads", typ, threads)
+			}
+		}
+		if equalRows(a1, b1) {
+			t.Errorf("%s: the trial after a reset repeats the first one", typ)
+		}
+		if a2, _ := run(seed+1, 1); equalRows(a1, a2) {
+			t.Errorf("%s: seeds %d and %d give the same releases", typ, seed, seed+1)
+		}
+	}
+}
+
+func equalRows(a, b [][]float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if len(a[i]) != len(b[i]) {
+			return false
+		}
+		for j := range a[i] {
+			if a[i][j] != b[i][j] {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,31 @@
+package network
+
+import (
+	"strings"
+	"testing"
+)
+
+// set_synapses may give one value per connection: their number is known
+// only once the projection is built, so validation must not count them
+// against anything, while still checking each value's range.
+func TestValidateSetSynapsesArray(t *testing.T) {
+	run := 10.0
+	d := &Description{Format: FormatName, Version: FormatVersion,
+		Simulation:  Simulation{Timestep: 0.1},
+		Populations: []Population{{Size: 2, CellType: "IF_cond_exp"}},
+		Projections: []Projection{{Pre: Selection{{Population: 0}}, Post: Selection{{Population: 0}},
+			Synapse: Synapse{Type: "StaticSynapse"}, Connector: &Connector{Type: "AllToAllConnector"}}},
+		Schedule: []Action{
+			{SetSynapses: &SetSynapsesAction{Projection: 0, Parameters: map[string]Value{"weight": Floats([]float64{0.1, 0.2, 0.3, 0.4})}}},
+			{Run: &run},
+		},
+	}
+	if err := Validate(d, Standard, Limits{}); err != nil {
+		t.Fatalf("valid set_synapses refused: %v", err)
+	}
+	d.Schedule[0].SetSynapses.Parameters["delay"] = Floats([]float64{1, 1, -1, 1})
+	err := Validate(d, Standard, Limits{})
+	if err == nil || !strings.Contains(err.Error(), "delay") {
+		t.Fatalf("negative delay accepted: %v", err)
+	}
+}

@@ -1,0 +1,101 @@
+"""
+nmp implementation of the PyNN API: `import pyNN.nmp as sim`.
+
+The network a script builds is sent to the nmp engine (a Go program, found as
+$NMP_BINARY or `nmp` on PATH) as a network description, and run there; see
+docs/pynn.md for what is supported and how nmp differs from NEST and Brian2.
+"""
+
+import logging
+
+from pyNN import common, space
+from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_TIMESTEP, DEFAULT_MIN_DELAY
+from pyNN.connectors import *
+from pyNN.recording import get_io
+from pyNN.standardmodels import StandardCellType
+
+from nmp.engine import EngineError
+
+from . import simulator
+from .simulator import state, NetworkChangedError
+from .standardmodels import *
+from .electrodes import *
+from .populations import Population, PopulationView, Assembly
+from .projections import Projection
+
+logger = logging.getLogger("PyNN")
+
+
+def list_standard_models():
+    """Return a list of all the StandardCellType classes available for this simulator."""
+    return [obj.__name__ for obj in globals().values()
+            if isinstance(obj, type) and issubclass(obj, StandardCellType) and obj is not StandardCellType]
+
+
+def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params):
+    """
+    Initialises/reinitialises the simulator. Any existing network structure is
+    destroyed.
+
+    `timestep`, `min_delay` and `max_delay` are in milliseconds. nmp also takes
+    `rng_seed` (or `seed`): the seed of every random stream of the engine
+    (default 1); `threads`: the number of threads of the engine (default: all
+    cores); `spike_precision`: "on_grid" (default) or "off_grid", which reports
+    the spikes of SpikeSourceArray populations at their given times.
+    Other simulators' options (e.g. `verbosity`) are accepted and ignored.
+    """
+    max_delay = extra_params.get('max_delay', DEFAULT_MAX_DELAY)
+    common.setup(timestep, min_delay, **extra_params)
+    state.clear()
+    state.dt = float(timestep)
+    state.min_delay = min_delay
+    state.max_delay = max_delay
+    seed = extra_params.get("rng_seed", extra_params.get("seed", simulator.DEFAULT_SEED))
+    state.seed = int(seed) % (2 ** 63)
+    state.threads = extra_params.get("threads")
+    precision = extra_params.get("spike_precision", "on_grid")
+    if precision not in ("on_grid", "off_grid"):
+        raise ValueError("spike_precision must be 'on_grid' or 'off_grid', not %r" % (precision,))
+    state.spike_precision = precision
+    state.mpi_rank = 0
+    state.num_processes = 1
+    return rank()
+
+
+def end(compatible_output=True):
+    """Write the data recorded to files named in record(), and stop the engine.
+    Recorded data stay readable with get_data()."""
+    try:
+        for (population, variables, filename) in state.write_on_end:
+            io = get_io(filename)
+            population.write_data(io, variables)
+        state.write_on_end = []
+    finally:
+        state.finish()
+
+
+run, run_until = common.build_run(simulator)
+run_for = run
+
+reset = common.build_reset(simulator)
+
+initialize = common.initialize
+
+get_current_time, get_time_step, get_min_delay, get_max_delay, \
+    num_processes, rank = common.build_state_queries(simulator)
+
+create = common.build_create(Population)
+
+connect = common.build_connect(Projection, FixedProbabilityConnector, StaticSynapse)
+
+set = common.set
+
+record = common.build_record(simulator)
+
+
+def record_v(source, filename):
+    return record(['v'], source, filename)
+
+
+def record_gsyn(source, filename):
+    return record(['gsyn_exc', 'gsyn_inh'], source, filename)

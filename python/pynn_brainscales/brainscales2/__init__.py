@@ -1,0 +1,185 @@
+"""
+The PyNN API of pynn-brainscales (`import pynn_brainscales.brainscales2 as
+pynn`), running on nmp's emulated BrainScaleS-2 chip.
+
+Scripts written for the real system run unchanged: HXNeuron with its raw
+hardware parameters, spike sources, static 6-bit synapses, recording of
+spikes and of one analog variable per neuron through the membrane ADC (MADC)
+or the columnar ADC (CADC), times in ms of hardware time (1000x faster than
+biology), data in raw ADC units as neo IrregularlySampledSignals. The chip is
+the Go system `brainscales2` (docs/brainscales2.md): placement onto circuits
+and synapses, analog mismatch of the virtual chip, readout.
+
+nmp's own setup() options: `chip` (the virtual chip's name: its fixed-pattern
+noise; default $NMP_BSS2_CHIP, else "nmp-virtual-hx-0"), `rng_seed` (the temporal noise of the
+runs; default: a new one each setup(), as on hardware), `system_options` (a
+dict of further system options, e.g. {"mismatch": {...}}), `threads`.
+"""
+
+import os
+from enum import Enum, auto
+
+from pyNN import common
+from pyNN.common.control import DEFAULT_MIN_DELAY
+
+import pyNN.nmp as _nmp
+from nmp.data import parse_results
+
+from . import logger, helper, simulator  # noqa: F401
+from .connectors import (AllToAllConnector, OneToOneConnector, FixedProbabilityConnector,  # noqa: F401
+                         DistanceDependentProbabilityConnector,
+                         DisplacementDependentProbabilityConnector, IndexBasedProbabilityConnector,
+                         FromListConnector, FromFileConnector, FixedNumberPreConnector,
+                         FixedNumberPostConnector, SmallWorldConnector, CSAConnector, CloneConnector,
+                         ArrayConnector, FixedTotalNumberConnector)
+from .populations import Population, PopulationView, Assembly  # noqa: F401
+from .projections import Projection  # noqa: F401
+from .simulator import state, Chip  # noqa: F401
+from .standardmodels import cells, synapses  # noqa: F401
+from . import standardmodels  # noqa: F401
+
+__all__ = ["list_standard_models", "setup", "end", "run", "run_until", "run_for", "reset",
+           "initialize", "get_current_time", "create", "connect", "set", "record", "logger",
+           "preprocess", "RunCommand", "get_mapping"]
+
+_log = logger.get("pyNN.brainscales2")
+
+#: Environment variable naming the virtual chip when setup() names none (as
+#: the platform's job runner assigns a job its hardware).
+CHIP_ENV = "NMP_BSS2_CHIP"
+
+
+def list_standard_models():
+    """The cell types of the chip."""
+    return [cells.HXNeuron]
+
+
+class RunCommand(Enum):
+    """What run() does: PREPARE maps the network (place and route) without
+    running; APPEND and EXECUTE run it for the given time. (On the hardware,
+    APPEND schedules a snippet that EXECUTE runs; the emulation runs each
+    snippet at once, continuing from the one before, which gives the same
+    experiment.)"""
+    PREPARE = auto()
+    APPEND = auto()
+    EXECUTE = auto()
+
+
+_NOT_EMULATED = ("injected_config", "injected_readout", "calibration_cache", "injected_calib_target",
+                 "injected_calib_options", "connection")
+
+
+def setup(timestep=simulator.MADC_DT, min_delay=DEFAULT_MIN_DELAY, **extra_params):
+    """Start a new experiment on the emulated chip.
+
+    pynn-brainscales' extras: `initial_config` (a Chip, e.g. from
+    helper.chip_from_file), `enable_neuron_bypass`, `neuronPermutation`
+    (circuits, 0..511, for the HXNeurons in order). nmp's: `chip`,
+    `rng_seed`, `system_options`, `threads` (see the module's doc).
+    `timestep` is accepted and ignored: the MADC samples about every 34 ns."""
+    extra = dict(extra_params)
+    extra.pop("max_delay", None)
+    options = dict(extra.pop("system_options", None) or {})
+    chip = extra.pop("chip", None) or os.environ.get(CHIP_ENV)
+    if chip is not None:
+        options["chip"] = str(chip)
+    seed = extra.pop("rng_seed", extra.pop("seed", None))
+    if seed is None:
+        seed = simulator.random_seed()
+    threads = extra.pop("threads", None)
+    perm = extra.pop("neuronPermutation", None)
+    if perm is not None:
+        options["neuron_permutation"] = [int(getattr(n, "toEnum", lambda: n)()) for n in perm]
+    if extra.pop("backgroundPermutation", None) is not None:
+        raise NotImplementedError("backgroundPermutation: the emulation assigns the background "
+                                  "spike generators in population order")
+    initial_config = extra.pop("initial_config", None)
+    if extra.pop("enable_neuron_bypass", False):
+        if initial_config is not None:
+            _log.INFO("setup(): Supplied initial_config overwritten by enable_neuron_bypass")
+        initial_config = None
+        options["enable_neuron_bypass"] = True
+    if initial_config is not None:
+        if not isinstance(initial_config, Chip):
+            raise TypeError("initial_config must be a pynn_brainscales.brainscales2.Chip "
+                            "(helper.chip_from_file), got %s" % type(initial_config).__name__)
+        options.update(initial_config.options())
+    for key in _NOT_EMULATED:
+        if extra.pop(key, None) is not None:
+            raise NotImplementedError("setup(%s=...): not available on the emulated chip" % key)
+    if extra:
+        raise KeyError("unhandled extra_params in call to pynn.setup(...):%s" % extra)
+    step_us = float(options.get("timestep_us", simulator.ENGINE_STEP_US))
+    _nmp.setup(timestep=step_us * 1e-3, min_delay="auto", rng_seed=seed, threads=threads)
+    state.system = {"name": "brainscales2", "options": options}
+    state.store = simulator.ChipStore(state.dt)
+    state.seed = int(seed) % (2 ** 63)
+    _log.DEBUG("setup(): chip %s, seed %d" % (options.get("chip", "nmp-virtual-hx-0"), state.seed))
+    return 0
+
+
+def end():
+    """Finish the experiment: keep the recorded data, stop the engine."""
+    _nmp.end()
+
+
+def run(runtime, command=RunCommand.EXECUTE):
+    """Run for `runtime` ms of hardware time (1 ms is 1 s of biological time).
+    Returns the time reached."""
+    if command == RunCommand.PREPARE:
+        state.ensure_built()
+        return state.t
+    if command == RunCommand.APPEND:
+        if runtime is None:
+            raise ValueError("Appending a configuration that is executed for no time is forbidden.")
+        return _nmp.run(runtime)
+    if command == RunCommand.EXECUTE:
+        if runtime is None:
+            return state.t
+        return _nmp.run(runtime)
+    raise ValueError("Passed command is invalid.")
+
+
+run_for = run
+run_until = _nmp.run_until
+reset = _nmp.reset
+get_current_time = _nmp.get_current_time
+get_min_delay = _nmp.get_min_delay
+get_max_delay = _nmp.get_max_delay
+num_processes = _nmp.num_processes
+rank = _nmp.rank
+initialize = common.initialize
+create = common.build_create(Population)
+connect = common.build_connect(Projection, FixedProbabilityConnector, synapses.StaticSynapse)
+set = common.set
+record = _nmp.record
+
+
+def get_time_step():
+    """The average time between two MADC samples (ms), as pynn-brainscales
+    reports it."""
+    return simulator.MADC_DT
+
+
+def preprocess():
+    """Map the network without running it (run(None, RunCommand.PREPARE))."""
+    return run(None, RunCommand.PREPARE)
+
+
+def get_mapping():
+    """Where the network went on the chip: the circuits of each population,
+    the synapse rows of each projection, the synapse arrays' use, the
+    background generators, the MADC's channels, the crossbar's events and
+    drops, the mismatch and noise settings (the plan's info; also in the
+    provenance of every results file)."""
+    state.ensure_built()
+    reply = state.engine.request({"op": "data", "clear": False})
+    meta, _ = parse_results(reply.raw["results.npz"])
+    return meta.get("provenance", {}).get("extra", {})
+
+
+def get_backend_statistics():
+    """The mapping's resource use (pynn-brainscales' name; see get_mapping)."""
+    m = get_mapping()
+    return {"neuron_circuits_used": m.get("neuron_circuits_used"), "synapse_arrays": m.get("synapse_arrays"),
+            "crossbar": m.get("crossbar")}

@@ -1,0 +1,103 @@
+"""Population, PopulationView and Assembly on the emulated chip: pyNN.nmp's,
+with recording devices (record(..., device="madc"|"cadc")), HXNeuron's
+hardware ranges checked at once, and an initial configuration (a
+calibration) that gives the circuits every parameter the script does not
+set."""
+
+import numpy as np
+from pyNN import common
+
+from pyNN.nmp import populations as _nmp
+
+from .recording import Recorder
+from .simulator import state
+from .standardmodels import cells
+
+
+class Assembly(_nmp.Assembly):
+    pass
+
+
+def _record(self, variables, to_file=None, sampling_interval=None, locations=None, device="madc"):
+    if sampling_interval is not None:
+        raise NotImplementedError("Sampling interval not implemented.")
+    if variables is None:
+        self.recorder.reset()
+    else:
+        cells_ = self.all_cells if self._record_filter is None else self._record_filter
+        self.recorder.record(variables, cells_, None, device=device)
+    if isinstance(to_file, str):
+        self.recorder.file = to_file
+        self._simulator.state.write_on_end.append((self, variables, self.recorder.file))
+
+
+class PopulationView(_nmp.PopulationView):
+    _assembly_class = Assembly
+
+    def record(self, variables, to_file=None, sampling_interval=None, locations=None, *, device="madc"):
+        """Record `variables` of this view's neurons: "spikes", and one of
+        "v", "exc_synin", "inh_synin", "adaptation" per neuron through the
+        device "madc" (default) or "cadc"."""
+        _record(self, variables, to_file, sampling_interval, locations, device)
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+
+class Population(_nmp.Population):
+    __doc__ = common.Population.__doc__
+    _recorder_class = Recorder
+    _assembly_class = Assembly
+
+    def _create_cells(self):
+        if isinstance(self.celltype, cells.HXNeuron):
+            for name, value in self.celltype._user_provided_parameters.items():
+                cells.check_range(name, np.asarray(getattr(value, "base_value", value), dtype=float)
+                                  if not callable(value) else 0)
+        _nmp.Population._create_cells(self)
+        self._user_set = set(getattr(self.celltype, "_user_provided_parameters", {}))
+
+    def record(self, variables, to_file=None, sampling_interval=None, locations=None, *, device="madc"):
+        """Record `variables`: "spikes", and one of "v", "exc_synin",
+        "inh_synin", "adaptation" per neuron through the device "madc"
+        (default; at most one even and one odd circuit per run) or "cadc"."""
+        _record(self, variables, to_file, sampling_interval, locations, device)
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+    def _assign_parameters(self, values, idx):
+        if isinstance(self.celltype, cells.HXNeuron):
+            for name, v in values.items():
+                if name in cells.RANGES:
+                    cells.check_range(name, v)
+            self._user_set |= set(values)
+        _nmp.Population._assign_parameters(self, values, idx)
+
+    def _configured(self):
+        return isinstance(self.celltype, cells.HXNeuron) and bool(state.system) and \
+            "initial_config" in (state.system.get("options") or {})
+
+    def _get_parameters(self, *names):
+        from_config = [n for n in names if n not in self._user_set] if self._configured() else []
+        if from_config:
+            # The circuits' configuration decides these; it is applied when
+            # the network is mapped.
+            if not (state.built and not state.dirty):
+                raise RuntimeError(
+                    "Initial config not yet applied. Parameters are not yet set (and will be "
+                    "overwritten during mapping). Perform `pynn.run(None, command=pynn.RunCommand.PREPARE)` "
+                    "to apply the initial config or run an experiment.")
+            reply = state.request({"op": "state", "population": self._index, "names": from_config})
+            for n in from_config:
+                self._parameters[n] = np.asarray(reply.arrays[n], dtype=float)
+            self._user_set |= set(from_config)
+        return _nmp.Population._get_parameters(self, *names)
+
+    def _describe(self, desc):
+        if self._configured():
+            # The calibration gives the circuits what the script leaves open.
+            params = {name: _nmp.encode_parameter(v) for name, v in self._parameters.items()
+                      if name in self._user_set}
+            return desc.add_population(self.size, self.celltype.nmp_name, params, {}, label=self.label)
+        return _nmp.Population._describe(self, desc)

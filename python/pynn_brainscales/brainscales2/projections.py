@@ -1,0 +1,121 @@
+"""Projections on the emulated chip: every connection becomes hardware
+synapses. Weights are integers (rounded): at most 63 per synapse, larger
+magnitudes spread over synapses in parallel; they are not negative for
+excitatory and not positive for inhibitory projections. Delays must be 0.
+
+Connectors are expanded here, by PyNN's own code, so that the front end
+knows every connection's weight as the script gave it (the engine holds the
+synapses' actual strengths, with their mismatch)."""
+
+import numpy as np
+from pyNN import errors
+
+from pyNN.nmp import projections as _nmp
+from pyNN.nmp.projections import _at_connections, _plain_value
+from pyNN.random import RandomDistribution
+
+from .simulator import state
+from .standardmodels.synapses import StaticSynapse
+
+SIGN_MESSAGE = ("Weights must be positive for conductance-based and/or excitatory synapses and "
+                "negative for inhibitory synapses")
+
+
+class Projection(_nmp.Projection):
+    __doc__ = _nmp.Projection.__doc__
+    _static_synapse_class = StaticSynapse
+
+    def __init__(self, presynaptic_population, postsynaptic_population, connector,
+                 synapse_type=None, source=None, receptor_type=None, space=None, label=None):
+        if synapse_type is None:
+            synapse_type = StaticSynapse()
+        if not isinstance(synapse_type, StaticSynapse):
+            raise NotImplementedError(
+                "%s: the emulated chip runs static synapses "
+                "(pynn_brainscales.brainscales2.standardmodels.synapses.StaticSynapse); "
+                "plastic synapses need the chip's plasticity processor, which is not emulated"
+                % type(synapse_type).__name__)
+        kw = {}
+        if space is not None:
+            kw["space"] = space
+        _nmp.Projection.__init__(self, presynaptic_population, postsynaptic_population, connector,
+                                 synapse_type, source, receptor_type, label=label, **kw)
+
+    def _engine_connector(self, connector):
+        return None  # always expanded here (see the module's doc)
+
+    def _check(self, weights):
+        w = np.round(np.asarray(weights, dtype=float))
+        if w.size == 0:
+            return w
+        inh = self.receptor_type == "inhibitory"
+        if (inh and np.any(w > 0)) or (not inh and np.any(w < 0)):
+            raise errors.ConnectionError(SIGN_MESSAGE)
+        return w
+
+    def _collect(self):
+        pre, post, params = _nmp.Projection._collect(self)
+        d = np.asarray(params.pop("delay", 0.0), dtype=float)
+        if np.any(d != 0):
+            raise ValueError("Setting the delay unequal 0 is not supported.")
+        w = self._check(np.broadcast_to(np.asarray(params.get("weight", 0.0), dtype=float), (len(pre),)))
+        self._weights = w.copy()
+        params["weight"] = float(w[0]) if len(w) and np.all(w == w[0]) else w
+        return pre, post, params
+
+    def _snapshot(self):
+        # The connections and weights the script gave are kept here already.
+        self._go = None
+        self._cache = None
+        self._order = None
+
+    def _built(self, size):
+        _nmp.Projection._built(self, size)
+        self._order = None
+
+    def _engine_order(self):
+        """Positions of the engine's connections in the given order."""
+        if getattr(self, "_order", None) is None:
+            epre, epost = self._addresses()
+            gpre, gpost, _ = self._explicit
+            ek = np.lexsort((np.arange(len(epre)), epost, epre))
+            gk = np.lexsort((np.arange(len(gpre)), gpost, gpre))
+            order = np.empty(len(epre), dtype=np.int64)
+            order[ek] = gk
+            self._order = order
+        return self._order
+
+    def _values(self, names, build=True):
+        out = []
+        for name in names:
+            if name == "weight":
+                if build:
+                    state.ensure_built()
+                out.append(self._weights[self._engine_order()].astype(float))
+            elif name == "delay":
+                out.append(np.zeros(len(self)))
+            else:
+                out.append(_nmp.Projection._values(self, [name], build)[0])
+        return out
+
+    def _set_one(self, name, larr):
+        if name == "delay":
+            value = _plain_value(larr)
+            if value is None or value != 0:
+                raise ValueError("Setting the delay unequal 0 is not supported.")
+            return
+        if name != "weight":
+            raise errors.NonExistentParameterError(name, "StaticSynapse", ["weight", "delay"])
+        plain = _plain_value(larr)
+        gpre, gpost, params = self._explicit
+        if plain is None:
+            value = _at_connections(larr, (self.pre.size, self.post.size), gpre, gpost)
+        elif isinstance(plain, RandomDistribution):
+            value = np.asarray(plain.next(len(gpre)), dtype=float)
+        else:
+            value = np.full(len(gpre), float(plain))
+        w = self._check(value)
+        if state.built and not state.dirty:
+            state.set_synapses(self._index, {"weight": w[self._engine_order()]})
+        self._weights = w
+        params["weight"] = float(w[0]) if len(w) and np.all(w == w[0]) else w
