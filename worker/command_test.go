@@ -130,16 +130,20 @@ func TestSystems(t *testing.T) {
 	if err != nil || s.Backend != "nmp" || s.Unavailable != "" {
 		t.Fatalf("Demo: %+v %v", s, err)
 	}
-	if e := Emulated(); !reflect.DeepEqual(e, []string{"Demo"}) {
+	if e := Emulated(); !reflect.DeepEqual(e, []string{"BrainScaleS-2", "Demo"}) {
 		t.Fatalf("emulated: %v", e)
 	}
 	u := Unavailable([]string{"SpiNNaker"})
-	if _, ok := u["SpiNNaker"]; ok || u["BrainScaleS-2"] == "" || u["Demo"] != "" {
+	if _, ok := u["SpiNNaker"]; ok || u["BrainScaleS"] == "" || u["Demo"] != "" || u["BrainScaleS-2"] != "" {
 		t.Fatalf("unavailable: %v", u)
 	}
 	v, units, _ := s.usage(&sandboxResult{WallClock: 36})
 	if units != "hours" || v != 0.01 {
 		t.Fatalf("usage %v %s", v, units)
+	}
+	b, _ := LookupSystem("BrainScaleS-2")
+	if v, units, _ := b.usage(&sandboxResult{WallClock: 36}); units != "chip-hours" || v != 0.01 || b.DefaultChip == "" {
+		t.Fatalf("BrainScaleS-2 usage %v %s, chip %q", v, units, b.DefaultChip)
 	}
 }
 

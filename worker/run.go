@@ -77,8 +77,8 @@ func (w *Worker) runJob(ctx context.Context, job *provider.Job, slot int) {
 
 	r := &jobRun{w: w, job: job, sys: sys, slot: slot, prov: map[string]any{}}
 	r.log = newLogStream(jctx, w, job, cancel)
-	r.log.printf("job %d, attempt %d, on %s (nmp %s system, PyNN backend %q), worker %s slot %d, nmp %s",
-		job.ID, attempt, job.HardwarePlatform, sys.Name, sys.Backend, w.cfg.Name, slot, buildinfo.Version())
+	r.log.printf("job %d, attempt %d, on %s (nmp %s system, PyNN backend %q%s), worker %s slot %d, nmp %s",
+		job.ID, attempt, job.HardwarePlatform, sys.Name, sys.Backend, chipText(r.chip()), w.cfg.Name, slot, buildinfo.Version())
 	out := r.execute(jctx)
 
 	cause := context.Cause(jctx)
@@ -106,6 +106,13 @@ func (w *Worker) runJob(ctx context.Context, job *provider.Job, slot int) {
 	}
 	release()
 	r.cleanup()
+}
+
+func chipText(chip string) string {
+	if chip == "" {
+		return ""
+	}
+	return ", chip " + chip
 }
 
 // watch checks the job's status now and then, to stop it once it is removed.
@@ -269,7 +276,21 @@ func (r *jobRun) env() []string {
 	if r.w.cfg.NMPBinary != "" {
 		env = append(env, "NMP_BINARY="+r.w.cfg.NMPBinary)
 	}
+	if chip := r.chip(); chip != "" {
+		env = append(env, r.sys.ChipEnv+"="+chip)
+	}
 	return env
+}
+
+// chip is the emulated chip the job runs on ("" for systems without chips).
+func (r *jobRun) chip() string {
+	if r.sys.ChipEnv == "" {
+		return ""
+	}
+	if r.w.cfg.Chip != "" {
+		return r.w.cfg.Chip
+	}
+	return r.sys.DefaultChip
 }
 
 // run runs argv in the job's sandbox, its output going to the job's log.
@@ -613,6 +634,13 @@ func (r *jobRun) provenance(o *outcome, files []map[string]any, value float64, u
 		p["runs"] = runs
 	}
 	p["seeds"] = seeds
+	if chip := r.chip(); chip != "" {
+		// The chip the worker gave the job (a script may name another in setup()).
+		p["chip"] = chip
+		if len(chips) == 0 {
+			chips = append(chips, chip)
+		}
+	}
 	p["chips"] = chips
 	if o.status == provider.Error {
 		p["error"] = map[string]any{"kind": o.kind, "reason": o.reason, "log_tail": r.log.tail()}

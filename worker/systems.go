@@ -19,14 +19,20 @@ type System struct {
 	Name string
 	// Unavailable says why nmp cannot run the platform's jobs ("" when it can).
 	Unavailable string
+	// ChipEnv names the environment variable that tells the emulation which
+	// (virtual) chip to run on, and DefaultChip the chip a worker stands for
+	// unless configured otherwise ("" for systems without chips).
+	ChipEnv, DefaultChip string
 }
 
 // Systems is the table of platforms: the PyNN backend each one's {system}
 // stands for, and which of them nmp emulates. docs/worker.md shows it.
 var Systems = []System{
 	{Platform: queue.Demo, Backend: "nmp", Name: "reference"},
-	{Platform: queue.BrainScaleS2, Backend: "brainscales2",
-		Unavailable: "nmp has no BrainScaleS-2 emulation yet (it is being built); use Demo, nmp's reference system, meanwhile"},
+	// Scripts for BrainScaleS-2 import pynn_brainscales.brainscales2 themselves;
+	// {system} gives the module's last name.
+	{Platform: queue.BrainScaleS2, Backend: "brainscales2", Name: "brainscales2",
+		ChipEnv: "NMP_BSS2_CHIP", DefaultChip: "nmp-virtual-hx-0"},
 	{Platform: queue.BrainScaleS, Backend: "hardware.hbp_pm",
 		Unavailable: "nmp has no BrainScaleS (wafer-scale) emulation yet; use Demo, nmp's reference system, meanwhile"},
 	{Platform: queue.BrainScaleSESS, Backend: "hardware.brainscales",
@@ -77,18 +83,23 @@ func Unavailable(keep []string) map[string]string {
 
 // usage converts what a job used into its platform's units. The reference
 // system (Demo, in hours) charges the wall-clock time the job's command ran,
-// as the EBRAINS runners charge their simulators. Emulations of hardware
-// will charge the emulated hardware time their runs report.
+// as the EBRAINS runners charge their simulators. BrainScaleS-2 (in
+// chip-hours) charges the time the job held its emulated chip: the
+// wall-clock time of its command, as long as a real chip would be reserved
+// for it. (The real system would charge its own, shorter,
+// configuration and run time; the emulation does not report an estimate of
+// it yet, see docs/worker.md.)
 func (s System) usage(r *sandboxResult) (value float64, units, rule string) {
 	units = queue.Units[s.Platform]
+	wall := 0.0
+	if r != nil {
+		wall = r.WallClock / 3600
+	}
 	switch units {
 	case "hours":
-		rule = "the wall-clock hours the job's command ran"
-		if r != nil {
-			value = r.WallClock / 3600
-		}
-	default:
-		rule = "no usage rule for " + units + " yet"
+		return wall, units, "the wall-clock hours the job's command ran"
+	case "chip-hours":
+		return wall, units, "the hours the job held its emulated chip (the wall-clock time of its command)"
 	}
-	return value, units, rule
+	return 0, units, "no usage rule for " + units + " yet"
 }

@@ -55,6 +55,10 @@ type Config struct {
 	// NMPBinary is given to jobs as $NMP_BINARY, so that their simulations
 	// use the same nmp as the worker ("" leaves it unset).
 	NMPBinary string
+	// Chip is the emulated chip this worker stands for, on platforms with
+	// chips (BrainScaleS-2; default: the system's DefaultChip). Jobs get it
+	// in the system's ChipEnv, and it goes in their provenance.
+	Chip string
 
 	// RunAs is a user all jobs run as. Empty (the default when the worker
 	// runs as root): each job gets a user id of its own from UIDs, with

@@ -530,12 +530,13 @@ open("out/result.txt", "w").write("42\n")
 		}
 	})
 	t.Run("unavailable platform", func(t *testing.T) {
-		_, errOut, err := p.nmp("submit", filepath.Join(dir, "experiment.py"), "-collab", "demo", "-platform", "BrainScaleS-2")
-		if err == nil || !strings.Contains(errOut, "BrainScaleS-2 is not available on this server") || !strings.Contains(errOut, "no BrainScaleS-2 emulation yet") {
-			t.Fatalf("submission to BrainScaleS-2: %v %s", err, errOut)
+		_, errOut, err := p.nmp("submit", filepath.Join(dir, "experiment.py"), "-collab", "demo", "-platform", "BrainScaleS")
+		if err == nil || !strings.Contains(errOut, "BrainScaleS is not available on this server") || !strings.Contains(errOut, "no BrainScaleS (wafer-scale) emulation yet") {
+			t.Fatalf("submission to BrainScaleS: %v %s", err, errOut)
 		}
 		var about client.About
-		if err := json.Unmarshal([]byte(get(t, p.url+"/")), &about); err != nil || about.Platforms["BrainScaleS-2"].Status != "unavailable" || about.Platforms["Demo"].Status != "ok" {
+		if err := json.Unmarshal([]byte(get(t, p.url+"/")), &about); err != nil || about.Platforms["BrainScaleS"].Status != "unavailable" ||
+			about.Platforms["Demo"].Status != "ok" || about.Platforms["BrainScaleS-2"].Status != "ok" {
 			t.Fatalf("about: %+v %v", about.Platforms, err)
 		}
 	})
@@ -706,8 +707,9 @@ func TestEndToEndLocalPlatform(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	out := p.serve.out.String()
-	for _, want := range []string{"runs        Demo: nmp's reference system (PyNN backend \"nmp\")", "unavailable BrainScaleS, BrainScaleS-2",
-		"nmp submit examples/leak_over_threshold/run.py -server " + p.url, "saved in " + filepath.Join(p.home, ".hbptoken")} {
+	for _, want := range []string{"runs        Demo: nmp's reference system (PyNN backend \"nmp\")",
+		"runs        BrainScaleS-2: nmp's brainscales2 system (PyNN backend \"brainscales2\", chip nmp-virtual-hx-0)", "unavailable BrainScaleS, BrainScaleS-ESS",
+		"nmp submit examples/brainscales2/second_experiment.py -platform BrainScaleS-2 -command run.py -server " + p.url, "saved in " + filepath.Join(p.home, ".hbptoken")} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("serve output lacks %q:\n%s", want, out)
 		}
@@ -729,20 +731,50 @@ func TestEndToEndLocalPlatform(t *testing.T) {
 	}
 
 	t.Run("main job", func(t *testing.T) {
+		if err := exec.Command("/usr/bin/python3", "-c", "import pynn_brainscales.brainscales2").Run(); err != nil {
+			t.Skip("SKIPPED: pynn_brainscales is not importable (python/install installs it); the main job needs it")
+		}
+		// The seed tutorial's second BrainScaleS-2 experiment, submitted as the tutorial does (command run.py).
+		results := t.TempDir()
+		out, err := cli("submit", filepath.Join("..", "..", "examples", "brainscales2", "second_experiment.py"), "-platform", "BrainScaleS-2",
+			"-command", "run.py", "-follow", "-download", results)
+		if err != nil || !strings.Contains(out, "second_experiment.dat") {
+			t.Fatalf("the main job: %v\n%s", err, out)
+		}
+		id := regexp.MustCompile(`(?m)^job (\d+) finished`).FindStringSubmatch(out)
+		if id == nil {
+			t.Fatalf("the main job did not finish:\n%s", out)
+		}
+		dat := filepath.Join(results, "job_"+id[1], "second_experiment.dat")
+		png := filepath.Join(results, "job_"+id[1], "second_experiment.png")
+		plot := exec.Command("/usr/bin/python3", filepath.Join("..", "..", "examples", "brainscales2", "plot_membrane_dynamics.py"), dat, png)
+		if b, err := plot.CombinedOutput(); err != nil || !regexp.MustCompile(`plotted [1-9]\d* spikes`).Match(b) {
+			t.Fatalf("plot: %v\n%s", err, b)
+		}
+		b, err := cli("job", id[1], "-json")
+		var j client.Job
+		var prov struct{ Chip string }
+		if err != nil || json.Unmarshal([]byte(b), &j) != nil || j.ResourceUsage == nil || j.ResourceUsage.Units != "chip-hours" || j.ResourceUsage.Value <= 0 ||
+			json.Unmarshal(j.Provenance, &prov) != nil || prov.Chip != "nmp-virtual-hx-0" {
+			t.Fatalf("the main job: %v\n%s", err, b)
+		}
+		t.Logf("%s", out)
+	})
+
+	t.Run("reference example", func(t *testing.T) {
 		if err := exec.Command("/usr/bin/python3", "-c", "import pyNN.nmp").Run(); err != nil {
-			t.Skip("SKIPPED: pyNN.nmp is not importable (the PyNN backend is not installed here); the main job needs it")
+			t.Skip("SKIPPED: pyNN.nmp is not importable (python/install installs it)")
 		}
 		results := t.TempDir()
-		out, err := cli("submit", filepath.Join("..", "..", "examples", "leak_over_threshold", "run.py"), "-wait", "-download", results)
+		out, err := cli("submit", filepath.Join("..", "..", "examples", "leak_over_threshold", "run.py"), "-platform", "Demo", "-wait", "-download", results)
 		if err != nil {
-			t.Fatalf("the main job: %v\n%s", err, out)
+			t.Fatalf("the reference example: %v\n%s", err, out)
 		}
 		for _, f := range []string{"leak_over_threshold.png", "leak_over_threshold.dat"} {
 			if !strings.Contains(out, f) {
-				t.Fatalf("the main job did not give %s:\n%s", f, out)
+				t.Fatalf("the reference example did not give %s:\n%s", f, out)
 			}
 		}
-		t.Logf("%s", out)
 	})
 	p.serve.stop(t)
 	if p.serve.err != nil {

@@ -330,7 +330,11 @@ func printInstructions(env *Env, url, dataDir string, running []string, unavaila
 	fmt.Fprintf(w, "\nnmp: the job queue server is ready at %s\n", url)
 	for _, p := range running {
 		s, _ := worker.LookupSystem(p)
-		fmt.Fprintf(w, "  runs        %s: nmp's %s system (PyNN backend %q), %d job(s) at a time, in this process\n", p, s.Name, s.Backend, slots)
+		chip := ""
+		if s.DefaultChip != "" {
+			chip = ", chip " + s.DefaultChip
+		}
+		fmt.Fprintf(w, "  runs        %s: nmp's %s system (PyNN backend %q%s), %d job(s) at a time, in this process\n", p, s.Name, s.Backend, chip, slots)
 	}
 	if len(running) == 0 {
 		fmt.Fprintf(w, "  runs        no jobs in this process: start workers with 'nmp worker' (-workers 0)\n")
@@ -343,13 +347,14 @@ func printInstructions(env *Env, url, dataDir string, running []string, unavaila
 	if len(names) > 0 {
 		fmt.Fprintf(w, "  unavailable %s (not emulated yet; jobs for them are refused)\n", strings.Join(names, ", "))
 	}
-	platform := "Demo"
-	if len(running) > 0 {
-		platform = running[0]
-	}
 	fmt.Fprintf(w, "  submit a job from another terminal:\n")
-	fmt.Fprintf(w, "      nmp submit examples/leak_over_threshold/run.py -server %s -platform %s -collab demo -wait -download nmp-results\n", url, platform)
+	switch {
+	case slices.Contains(running, "BrainScaleS-2"):
+		fmt.Fprintf(w, "      nmp submit examples/brainscales2/second_experiment.py -platform BrainScaleS-2 -command run.py -server %s -collab demo -wait -download nmp-results\n", url)
+	default:
+		fmt.Fprintf(w, "      nmp submit examples/leak_over_threshold/run.py -platform Demo -server %s -collab demo -wait -download nmp-results\n", url)
+	}
 	fmt.Fprintf(w, "  or from Python, with the administrator's token from %s:\n", filepath.Join(dataDir, "bootstrap.json"))
 	fmt.Fprintf(w, "      c = nmpi.Client(token=TOKEN, job_service=%q, user_info_endpoint=%q)\n", url, url+"/userinfo")
-	fmt.Fprintf(w, "      job = c.submit_job(source=\"run.py\", platform=%q, collab_id=\"demo\", wait=True)\n\n", platform)
+	fmt.Fprintf(w, "      job = c.submit_job(source=\"run.py\", platform=\"Demo\", collab_id=\"demo\", wait=True)\n\n")
 }

@@ -106,6 +106,7 @@ type workerFlags struct {
 	strict, allowPrivate, keepDirs *bool
 	fetchTimeout, grace, poll      *time.Duration
 	maxCode, maxInput              *string
+	chip                           *string
 }
 
 // addWorkerFlags defines the worker's flags.
@@ -138,6 +139,7 @@ func addWorkerFlags(fs interface {
 		poll:         fs.Duration("poll", 2*time.Second, "pause after finding the queues empty"),
 		maxCode:      fs.String("max-code", "1GiB", "largest code archive or repository"),
 		maxInput:     fs.String("max-input", "4GiB", "most input data of one job"),
+		chip:         fs.String("chip", "", "the emulated chip this worker stands for (BrainScaleS-2; default nmp-virtual-hx-0)"),
 	}
 }
 
@@ -152,7 +154,7 @@ func (f *workerFlags) config() (worker.Config, error) {
 	cfg := worker.Config{
 		WorkDir: *f.workDir, RunAs: *f.runAs, Group: *f.group, JobNetwork: *f.network,
 		NoNamespaces: *f.noNS, NoCgroups: *f.noCgroups, Strict: *f.strict, AllowPrivateURLs: *f.allowPrivate,
-		KeepWorkDirs: *f.keepDirs, FetchTimeout: *f.fetchTimeout, Grace: *f.grace, Poll: *f.poll,
+		KeepWorkDirs: *f.keepDirs, FetchTimeout: *f.fetchTimeout, Grace: *f.grace, Poll: *f.poll, Chip: *f.chip,
 		Limits: worker.Limits{WallClock: *f.wall, CPUTime: *f.cpu, Processes: *f.processes},
 	}
 	if exe, err := os.Executable(); err == nil {
