@@ -117,6 +117,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		}
 		// Jobs run as other users: the server's data must be out of their reach
 		// even where namespaces cannot hide it.
+		if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
 		if err := os.Chmod(*dataDir, 0o700); err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
