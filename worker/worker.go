@@ -436,19 +436,31 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 func (w *Worker) loop(ctx context.Context, slot int) {
 	backoff := time.Duration(0)
 	next := rand.IntN(len(w.cfg.Platforms))
+	// Platforms the server refuses to give this worker (its key's provider
+	// does not run them), left alone for MaxBackoff before asking again.
+	refused := map[string]time.Time{}
 	for ctx.Err() == nil {
 		var job *provider.Job
 		var err error
-		empty := 0
-		for i := 0; i < len(w.cfg.Platforms) && job == nil; i++ {
+		asked := 0
+		for i := 0; i < len(w.cfg.Platforms) && job == nil && err == nil; i++ {
 			p := w.cfg.Platforms[(next+i)%len(w.cfg.Platforms)]
-			job, err = w.client.Claim(ctx, p)
-			if errors.Is(err, provider.ErrNoJob) {
-				empty++
-				err = nil
+			if time.Now().Before(refused[p]) {
+				continue
 			}
-			if err != nil {
-				break
+			asked++
+			job, err = w.client.Claim(ctx, p)
+			var ae *provider.APIError
+			switch {
+			case errors.Is(err, provider.ErrNoJob):
+				err = nil
+			case errors.As(err, &ae) && ae.Status < 500 && ae.Status != http.StatusTooManyRequests:
+				// A configuration problem (a bad key, a platform not the provider's): say so, and ask less often.
+				if slot == 0 {
+					w.log.Error("worker: the server refuses to give jobs of a platform", "platform", p, "error", err)
+				}
+				refused[p] = time.Now().Add(w.cfg.MaxBackoff)
+				err = nil
 			}
 		}
 		next++
@@ -456,16 +468,12 @@ func (w *Worker) loop(ctx context.Context, slot int) {
 		case ctx.Err() != nil:
 			return
 		case err != nil:
-			var ae *provider.APIError
-			if errors.As(err, &ae) && ae.Status < 500 && ae.Status != http.StatusTooManyRequests {
-				// A configuration problem (bad key, platform not the provider's): say so, slowly.
-				w.log.Error("worker: the server refuses to give jobs", "error", err)
-				backoff = w.cfg.MaxBackoff
-			} else {
-				backoff = nextBackoff(backoff, w.cfg.Backoff, w.cfg.MaxBackoff)
-				w.log.Warn("worker: server unreachable; retrying", "in", backoff.Round(time.Millisecond).String(), "error", err)
-			}
+			backoff = nextBackoff(backoff, w.cfg.Backoff, w.cfg.MaxBackoff)
+			w.log.Warn("worker: server unreachable; retrying", "in", backoff.Round(time.Millisecond).String(), "error", err)
 			sleep(ctx, backoff)
+			continue
+		case job == nil && asked == 0:
+			sleep(ctx, jitter(w.cfg.Poll))
 			continue
 		case job == nil:
 			if backoff > 0 {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nmp-platform/nmp/api"
+	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 	"github.com/nmp-platform/nmp/store/storetest"
@@ -423,5 +424,34 @@ func TestWorkerLeaseLost(t *testing.T) {
 	if j.Status != "finished" || strings.Count(l, "run started") != 2 || strings.Count(l, "run done") != 1 || strings.Count(l, "[nmp worker] finished") != 1 ||
 		fmt.Sprint(j.Provenance["attempt"]) != "2" || !strings.Contains(l, "back in the queue") {
 		t.Fatalf("status %s, attempt %v, log:\n%s", j.Status, j.Provenance["attempt"], l)
+	}
+}
+
+// A platform the server refuses to this worker's provider does not hold up
+// the others.
+func TestWorkerRefusedPlatform(t *testing.T) {
+	p := newTestPlatform(t, time.Minute)
+	ctx := context.Background()
+	if err := p.st.ProviderCreate(ctx, &store.Provider{Name: "demo-only", Platforms: []string{"Demo"}}); err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := identity.IssueAPIKey(ctx, p.st, "demo-only", "test", 0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf syncBuffer
+	p.start(p.worker(func(c *Config) {
+		c.APIKey, c.Platforms, c.MaxBackoff = key, []string{"BrainScaleS-2", "Demo"}, time.Hour
+		c.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+	}))
+	start := time.Now()
+	for i := 0; i < 3; i++ {
+		id := p.submit(map[string]any{"code": "print('ok')"})
+		if j := p.wait(id, "end", nil); j.Status != "finished" {
+			t.Fatalf("%s\n%s", j.Status, logOf(j))
+		}
+	}
+	if time.Since(start) > time.Minute || !strings.Contains(buf.String(), "refuses to give jobs of a platform") || !strings.Contains(buf.String(), "BrainScaleS-2") {
+		t.Fatalf("after %s, log:\n%s", time.Since(start), buf.String())
 	}
 }
