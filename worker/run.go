@@ -115,7 +115,8 @@ func chipText(chip string) string {
 	return ", chip " + chip
 }
 
-// watch checks the job's status now and then, to stop it once it is removed.
+// watch checks the job's status now and then, to stop it once it is
+// removed, or back in the queue because the lease was lost.
 func (w *Worker) watch(ctx context.Context, cancel context.CancelCauseFunc, job *provider.Job) {
 	t := time.NewTicker(w.cfg.StatusEvery)
 	defer t.Stop()
@@ -134,8 +135,14 @@ func (w *Worker) watch(ctx context.Context, cancel context.CancelCauseFunc, job 
 			return
 		case <-t.C:
 			j, err := w.client.Get(ctx, job.ID, false)
-			if err == nil && j.Status == "removed" {
+			switch {
+			case err != nil:
+			case j.Status == "removed":
 				cancel(errRemoved)
+				return
+			case j.Status != provider.Running:
+				// Back in the queue (our lease expired) or ended: no longer ours.
+				cancel(fmt.Errorf("%w: the job is %s", provider.ErrLeaseLost, j.Status))
 				return
 			}
 		}
@@ -265,6 +272,7 @@ func (r *jobRun) env() []string {
 		"PYTHONUNBUFFERED=1",
 		"MPLBACKEND=Agg",
 		"NMP_JOB_ID=" + strconv.FormatInt(r.job.ID, 10),
+		"NMP_JOB_ATTEMPT=" + strconv.Itoa(r.attempt()),
 		"NMP_PLATFORM=" + r.job.HardwarePlatform,
 		"NMP_SYSTEM=" + r.sys.Name,
 		"NMP_BACKEND=" + r.sys.Backend,
@@ -280,6 +288,14 @@ func (r *jobRun) env() []string {
 		env = append(env, r.sys.ChipEnv+"="+chip)
 	}
 	return env
+}
+
+// attempt is the run of the job this is (1 for the first).
+func (r *jobRun) attempt() int {
+	if r.job.Lease == nil {
+		return 0
+	}
+	return r.job.Lease.Attempt
 }
 
 // chip is the emulated chip the job runs on ("" for systems without chips).

@@ -340,7 +340,7 @@ func TestWorkerStopGivesJobBack(t *testing.T) {
 	if err := w1.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	id := p.submit(map[string]any{"code": "import os, time\nprint('attempt', flush=True)\nif not os.path.exists('/nonexistent-marker'):\n    time.sleep(float(os.environ.get('SLEEP', '3')))\nprint('done')\n"})
+	id := p.submit(map[string]any{"code": "import os, time\nprint('attempt', flush=True)\nif os.environ['NMP_JOB_ATTEMPT'] == '1':\n    time.sleep(120)\nprint('done')\n"})
 	p.wait(id, "start", func(j jobJSON) bool { return strings.Contains(logOf(j), "attempt") })
 	w1.Stop()
 	j := p.job(id)
@@ -369,9 +369,11 @@ func TestWorkerWaitsForServer(t *testing.T) {
 		c.Logger = slog.New(slog.NewTextHandler(&buf, nil))
 	})
 	p.start(w)
-	time.Sleep(time.Second)
-	if !strings.Contains(buf.String(), "server unreachable") {
-		t.Fatalf("no backoff logged:\n%s", buf.String())
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(buf.String(), "server unreachable"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no backoff logged:\n%s", buf.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	ln, err = net.Listen("tcp", addr)
 	if err != nil {
@@ -412,7 +414,7 @@ func TestWorkerWithoutNamespacesOrCgroups(t *testing.T) {
 func TestWorkerLeaseLost(t *testing.T) {
 	p := newTestPlatform(t, time.Minute)
 	p.start(p.worker(nil))
-	id := p.submit(map[string]any{"code": "import time\nprint('run started', flush=True)\ntime.sleep(3)\nprint('run done')\n"})
+	id := p.submit(map[string]any{"code": "import os, time\nprint('run started', flush=True)\nif os.environ['NMP_JOB_ATTEMPT'] == '1':\n    time.sleep(120)\nprint('run done')\n"})
 	p.wait(id, "start", func(j jobJSON) bool { return strings.Contains(logOf(j), "run started") })
 	// As if the lease had expired: the rescuer gives the job back to the queue.
 	rs, err := p.st.JobRescue(context.Background(), &store.JobRescueParams{Now: time.Now().Add(10 * time.Minute), MaxAttempts: 3})
