@@ -121,6 +121,10 @@ func (s *Server) handleJobSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "hardware_platform: %q is not a platform of this server (known: %s)", platform, strings.Join(queue.Platforms(), ", ")))
 		return
 	}
+	if why, ok := s.cfg.Unavailable[platform]; ok {
+		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "hardware_platform: %s is not available on this server: %s", platform, why))
+		return
+	}
 	cfg, err := checkObject("hardware_config", body.HardwareConfig)
 	if err != nil {
 		s.fail(w, r, err)

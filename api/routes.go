@@ -69,6 +69,8 @@ func (s *Server) routes() []route {
 		{"POST", "/jobs/{id}/lease", s.handleLeaseRenew},
 		{"PUT", "/jobs/{id}/files/{path...}", s.handleFileUpload},
 		{"GET", "/files/{id}/{path...}", s.handleFileDownload},
+		{"POST", "/code", s.handleCodeUpload},
+		{"GET", "/code/{name}", s.handleCodeDownload},
 
 		{"GET", "/projects", s.handleProjectList},
 		{"POST", "/projects", s.handleProjectCreate},
@@ -138,6 +140,9 @@ func (s *Server) handleAbout(w http.ResponseWriter, r *http.Request) {
 		ps, ok := s.platforms[p]
 		if !ok {
 			ps = platformStatus{Status: "ok"}
+		}
+		if why, ok := s.cfg.Unavailable[p]; ok {
+			ps = platformStatus{Status: "unavailable", Message: why}
 		}
 		plats[p] = ps
 	}

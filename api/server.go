@@ -61,6 +61,12 @@ type Config struct {
 	Reservations map[string]float64
 	// ExtraPlatforms are accepted besides queue.Platforms() (their units are "hours").
 	ExtraPlatforms []string
+	// Unavailable lists platforms that take no jobs here, with the reason
+	// submitters are told (e.g. "nmp has no emulation of this system yet").
+	// GET / reports them as "unavailable".
+	Unavailable map[string]string
+	// MaxCodeBytes caps an uploaded code archive (POST /code; default 256 MiB).
+	MaxCodeBytes int64
 	// AuthCacheTTL is how long a checked credential is trusted (default 5 s; negative: no cache).
 	AuthCacheTTL time.Duration
 	// PasswordIterations is the PBKDF2 work factor of passwords set through the API (0: default).
@@ -123,6 +129,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.MaxFileBytes <= 0 {
 		cfg.MaxFileBytes = 1 << 30
+	}
+	if cfg.MaxCodeBytes <= 0 {
+		cfg.MaxCodeBytes = 256 << 20
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, platforms: map[string]platformStatus{}, logins: map[string]loginCode{}}

@@ -127,15 +127,21 @@ func (r *Rescuer) Start(ctx context.Context) error {
 // Stop stops the rescuer and waits for it.
 func (r *Rescuer) Stop() { r.svc.stop() }
 
-// Cleaner deletes stored output files whose retention period has ended.
+// Cleaner deletes stored output files and uploaded code archives whose
+// retention period has ended.
 type Cleaner struct {
-	Store    store.Store
-	Logger   *slog.Logger
-	DataDir  string // files live under DataDir/files/<job>/<path>
-	Interval time.Duration
-	Now      func() time.Time
-	svc      service
+	Store   store.Store
+	Logger  *slog.Logger
+	DataDir string // files live under DataDir/files/<job>/<path>, code archives under DataDir/code
+	// CodeRetention is how long uploaded code archives are kept (default Retention).
+	CodeRetention time.Duration
+	Interval      time.Duration
+	Now           func() time.Time
+	svc           service
 }
+
+// CodeDir is the directory below the data directory that holds uploaded code archives.
+const CodeDir = "code"
 
 // FilePath is where a stored output file of a job lives.
 func FilePath(dataDir string, jobID int64, path string) string {
@@ -162,9 +168,38 @@ func (c *Cleaner) RunOnce(ctx context.Context) (int, error) {
 		}
 		n += len(items)
 		if len(items) < 500 {
-			return n, nil
+			break
 		}
 	}
+	m, err := c.cleanCode(now)
+	return n + m, err
+}
+
+// cleanCode deletes uploaded code archives older than the code retention.
+func (c *Cleaner) cleanCode(now time.Time) (int, error) {
+	keep := c.CodeRetention
+	if keep <= 0 {
+		keep = Retention
+	}
+	dir := filepath.Join(c.DataDir, CodeDir)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("expire code archives: %w", err)
+	}
+	n := 0
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil || !fi.Mode().IsRegular() || now.Sub(fi.ModTime()) < keep {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (c *Cleaner) logger() *slog.Logger {
@@ -184,7 +219,7 @@ func (c *Cleaner) Start(ctx context.Context) error {
 	c.svc.fn = func(ctx context.Context) error {
 		n, err := c.RunOnce(ctx)
 		if n > 0 {
-			c.logger().InfoContext(ctx, "cleaner: deleted expired output files", slog.Int("files", n))
+			c.logger().InfoContext(ctx, "cleaner: deleted expired output files and code archives", slog.Int("files", n))
 		}
 		return err
 	}

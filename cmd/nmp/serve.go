@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,33 +10,46 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nmp-platform/nmp/api"
+	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/notify"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 	"github.com/nmp-platform/nmp/store/postgres"
 	"github.com/nmp-platform/nmp/store/sqlite"
+	"github.com/nmp-platform/nmp/worker"
 )
 
 const serveUsage = `usage: nmp serve [flags]
 
 Runs the job queue server: the EBRAINS Neuromorphic Computing Platform's v3 REST
 API, so that the official Python client (nmpi) and hardware providers' runners
-work against it unchanged.
+work against it unchanged. With no flags it is a whole local platform: the
+server, on SQLite and local storage in ./nmp-data, and in-process workers that
+run the jobs of every platform nmp emulates. Platforms nmp does not emulate
+yet are listed as unavailable, and jobs for them are refused with the reason.
 
-By default everything lives in ./nmp-data: the SQLite database (nmp.db) and the
-stored output files. On first start, -bootstrap creates an administrator, a
-"demo" collab with test-access quotas and a provider "local" for every platform,
-and writes their token and API key to nmp-data/bootstrap.json (mode 0600).
+On first start it creates an administrator, a "demo" collab with test-access
+quotas and a provider "local" for every platform, writes their token and API
+key to nmp-data/bootstrap.json (mode 0600), saves the token in ~/.hbptoken
+(entry "admin", where nmp submit and the nmpi client find it), and prints
+how to submit a job. -bootstrap=false never creates them.
 
 Examples:
 
-	nmp serve -bootstrap                       # a local server on localhost:8080
-	nmp serve -addr :443 -base-url https://nmp.example.org \
-	    -db postgres://nmp@db/nmp -data-dir /srv/nmp
+	nmp serve                                  # the local platform on localhost:8080
+	nmp submit examples/leak_over_threshold/run.py -wait -download results
+	nmp serve -addr :443 -base-url https://nmp.example.org -workers 0 \
+	    -db postgres://nmp@db/nmp -data-dir /srv/nmp -bootstrap=false
+
+The in-process workers take the flags of 'nmp worker' (limits such as
+-memory and -wall-clock, -work-dir, isolation); docs/worker.md has them.
 
 Then, in Python:
 
@@ -56,8 +70,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	status := fs.String("status", "ok", "service status: ok, down or read-only, optionally followed by ': message'")
 	lease := fs.Duration("lease", 2*time.Minute, "how long a claimed job stays with its runner without a lease renewal")
 	attempts := fs.Int("max-attempts", queue.MaxAttemptsDefault, "how many times a job whose runner vanished is run before it is marked as an error")
+	rescueEvery := fs.Duration("rescue-interval", queue.RescueIntervalDefault, "how often jobs with expired leases are given back to the queue")
 	retention := fs.Duration("retention", queue.Retention, "how long stored output files are kept")
-	bootstrap := fs.Bool("bootstrap", false, "create the default administrator, demo collab and local provider if the database has none")
+	bootstrap := fs.Bool("bootstrap", true, "create the default administrator, demo collab and local provider if the database has none")
+	workers := fs.Int("workers", 1, "in-process workers per platform nmp emulates (0: none; run 'nmp worker' instead)")
+	external := fs.String("external", "", "platforms runners outside this process serve though nmp does not emulate them (e.g. real hardware), comma-separated")
+	wf := addWorkerFlags(fs)
 	smtpAddr := fs.String("smtp", "", "SMTP server host:port for e-mail notifications (default: none)")
 	smtpFrom := fs.String("smtp-from", "nmp@localhost", "sender address of notifications")
 	smtpUser := fs.String("smtp-user", "", "SMTP username (password in $NMP_SMTP_PASSWORD)")
@@ -86,8 +104,29 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
+	var keep []string
+	for _, p := range strings.Split(*external, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			keep = append(keep, p)
+		}
+	}
+	var wcfg worker.Config
+	if *workers > 0 {
+		if wcfg, err = wf.config(); err != nil {
+			return err
+		}
+		// Jobs run as other users: the server's data must be out of their reach
+		// even where namespaces cannot hide it.
+		if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		if err := os.Chmod(*dataDir, 0o700); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
 
-	cfg := api.Config{Store: st, Logger: logger, DataDir: *dataDir, BaseURL: *baseURL, Status: *status, Lease: *lease, Retention: *retention}
+	cfg := api.Config{Store: st, Logger: logger, DataDir: *dataDir, BaseURL: *baseURL, Status: *status, Lease: *lease, Retention: *retention,
+		Unavailable: worker.Unavailable(keep)}
 	var mailer *notify.Mailer
 	if *smtpAddr != "" {
 		mailer, err = notify.New(notify.Config{Addr: *smtpAddr, From: *smtpFrom, Username: *smtpUser, Password: env.Getenv("NMP_SMTP_PASSWORD"), BaseURL: *baseURL, Logger: logger})
@@ -104,7 +143,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rescuer := &queue.Rescuer{Store: st, Logger: logger, MaxAttempts: *attempts}
+	rescuer := &queue.Rescuer{Store: st, Logger: logger, MaxAttempts: *attempts, Interval: *rescueEvery}
 	if err := rescuer.Start(ctx); err != nil {
 		return err
 	}
@@ -123,6 +162,18 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	logger.Info("serving the nmpi v3 API", "url", "http://"+ln.Addr().String(), "status", *status)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	local := localURL(ln.Addr())
+	var running []string
+	if *workers > 0 {
+		ws, stop, err := startLocalWorkers(ctx, st, logger, wcfg, local, *dataDir, *workers)
+		if err != nil {
+			_ = hs.Close()
+			return err
+		}
+		defer stop()
+		running = ws
+	}
+	printInstructions(env, local, *dataDir, running, cfg.Unavailable, *workers)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -182,5 +233,131 @@ func bootstrapDefaults(ctx context.Context, env *Env, st store.Store, dataDir st
 	}
 	fmt.Fprintf(env.Stderr, "nmp: created administrator %q, collab %q with test access, provider %q; their token and API key are in %s\n",
 		b.Admin, b.Collab, b.Provider, path)
+	if home := env.Getenv("HOME"); home != "" {
+		tf := filepath.Join(home, ".hbptoken")
+		if err := saveToken(tf, b.Admin, b.Token); err != nil {
+			fmt.Fprintf(env.Stderr, "nmp: could not save the administrator's token in %s: %v\n", tf, err)
+		} else {
+			fmt.Fprintf(env.Stderr, "nmp: the administrator's token is saved in %s (entry %q), for nmp submit and the nmpi client\n", tf, b.Admin)
+		}
+	}
 	return nil
+}
+
+// saveToken sets user's entry of a token file (~/.hbptoken), keeping the others.
+func saveToken(path, user, token string) error {
+	saved := map[string]map[string]any{}
+	if old, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(old, &saved); err != nil {
+			return fmt.Errorf("not a token file (%v); left as it is", err)
+		}
+	}
+	saved[user] = map[string]any{"access_token": token}
+	data, _ := json.MarshalIndent(saved, "", "  ")
+	return os.WriteFile(path, append(data, '\n'), 0o600)
+}
+
+// localURL is the URL the in-process workers reach the server at.
+func localURL(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return "http://" + a.String()
+	}
+	ip := ta.IP
+	if ip == nil || ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return "http://" + net.JoinHostPort(ip.String(), strconv.Itoa(ta.Port))
+}
+
+// startLocalWorkers runs in-process workers for every platform nmp emulates,
+// as the provider "local" (created if missing) with an API key of their own,
+// revoked when they stop. It returns the platforms they run.
+func startLocalWorkers(ctx context.Context, st store.Store, logger *slog.Logger, cfg worker.Config, url, dataDir string, slots int) ([]string, func(), error) {
+	const name = "local"
+	prov, err := st.ProviderGet(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		prov = &store.Provider{Name: name, Platforms: worker.Emulated(), CreatedAt: time.Now()}
+		if err := st.ProviderCreate(ctx, prov); err != nil {
+			return nil, nil, fmt.Errorf("serve: provider for the in-process workers: %w", err)
+		}
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("serve: %w", err)
+	}
+	var platforms []string
+	for _, p := range worker.Emulated() {
+		if slices.Contains(prov.Platforms, p) {
+			platforms = append(platforms, p)
+		}
+	}
+	if len(platforms) == 0 {
+		logger.Warn("serve: the provider local runs none of the platforms nmp emulates; no in-process workers", "its_platforms", prov.Platforms)
+		return nil, func() {}, nil
+	}
+	secret, key, err := identity.IssueAPIKey(ctx, st, name, "nmp serve in-process workers", 0, time.Now())
+	if err != nil {
+		return nil, nil, fmt.Errorf("serve: API key for the in-process workers: %w", err)
+	}
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	var started []*worker.Worker
+	stop := func() {
+		for _, w := range started {
+			w.Stop()
+		}
+		_ = st.APIKeyRevoke(context.WithoutCancel(ctx), key.ID, time.Now())
+	}
+	for _, p := range platforms {
+		c := cfg
+		c.Server, c.APIKey, c.Platforms, c.Slots = url, secret, []string{p}, slots
+		c.Hide = append(append([]string(nil), cfg.Hide...), abs)
+		c.Logger = logger.With("worker", p)
+		w, err := worker.New(c)
+		if err == nil {
+			err = w.Start(ctx)
+		}
+		if err != nil {
+			stop()
+			return nil, nil, fmt.Errorf("serve: in-process worker for %s: %w", p, err)
+		}
+		started = append(started, w)
+	}
+	return platforms, stop, nil
+}
+
+// printInstructions tells a newcomer what runs and how to submit a job.
+func printInstructions(env *Env, url, dataDir string, running []string, unavailable map[string]string, slots int) {
+	w := env.Stderr
+	fmt.Fprintf(w, "\nnmp: the job queue server is ready at %s\n", url)
+	for _, p := range running {
+		s, _ := worker.LookupSystem(p)
+		chip := ""
+		if s.DefaultChip != "" {
+			chip = ", chip " + s.DefaultChip
+		}
+		fmt.Fprintf(w, "  runs        %s: nmp's %s system (PyNN backend %q%s), %d job(s) at a time, in this process\n", p, s.Name, s.Backend, chip, slots)
+	}
+	if len(running) == 0 {
+		fmt.Fprintf(w, "  runs        no jobs in this process: start workers with 'nmp worker' (-workers 0)\n")
+	}
+	var names []string
+	for p := range unavailable {
+		names = append(names, p)
+	}
+	sort.Strings(names)
+	if len(names) > 0 {
+		fmt.Fprintf(w, "  unavailable %s (not emulated yet; jobs for them are refused)\n", strings.Join(names, ", "))
+	}
+	fmt.Fprintf(w, "  submit a job from another terminal:\n")
+	switch {
+	case slices.Contains(running, "BrainScaleS-2"):
+		fmt.Fprintf(w, "      nmp submit examples/brainscales2/second_experiment.py -platform BrainScaleS-2 -command run.py -server %s -collab demo -wait -download nmp-results\n", url)
+	default:
+		fmt.Fprintf(w, "      nmp submit examples/leak_over_threshold/run.py -platform Demo -server %s -collab demo -wait -download nmp-results\n", url)
+	}
+	fmt.Fprintf(w, "  or from Python, with the administrator's token from %s:\n", filepath.Join(dataDir, "bootstrap.json"))
+	fmt.Fprintf(w, "      c = nmpi.Client(token=TOKEN, job_service=%q, user_info_endpoint=%q)\n", url, url+"/userinfo")
+	fmt.Fprintf(w, "      job = c.submit_job(source=\"run.py\", platform=\"Demo\", collab_id=\"demo\", wait=True)\n\n")
 }
