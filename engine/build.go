@@ -93,6 +93,11 @@ type Simulator struct {
 	step     int64
 	segments []*Segment
 	recs     *recording
+	// For delivery: where each population ends, the static projections
+	// each population feeds, the projections with dynamics.
+	popEnd     []int
+	staticFrom [][]*projRT
+	dynProjs   []*projRT
 }
 
 // New compiles a description into a simulator. The description must have
@@ -140,6 +145,10 @@ func New(d *network.Description, opts Options) (*Simulator, error) {
 		offset += p.Size
 	}
 	s.n = offset
+	s.popEnd = make([]int, len(s.pops))
+	for i, p := range s.pops {
+		s.popEnd[i] = p.Offset + p.Size
+	}
 	if int64(s.n) > math.MaxInt32 {
 		return nil, fmt.Errorf("the network has %d neurons, more than this engine can index (%d)", s.n, math.MaxInt32)
 	}
@@ -165,6 +174,7 @@ func New(d *network.Description, opts Options) (*Simulator, error) {
 			return nil, err
 		}
 	}
+	s.indexProjections()
 	maxD := 1
 	for _, pj := range s.projs {
 		for _, c := range pj.parts {
@@ -265,12 +275,11 @@ func (s *Simulator) selection(sel network.Selection) ([]int32, error) {
 
 // locate returns the population and local index of global neuron g.
 func (s *Simulator) locate(g int32) (pop, local int) {
-	for i, p := range s.pops {
-		if int(g) < p.Offset+p.Size {
-			return i, int(g) - p.Offset
-		}
+	if g < 0 || int(g) >= s.n {
+		return -1, -1
 	}
-	return -1, -1
+	pop = s.popOf(g)
+	return pop, int(g) - s.pops[pop].Offset
 }
 
 func (s *Simulator) buildProjection(i int, chanOf map[string]int) error {

@@ -116,29 +116,48 @@ func (s *Simulator) finishRun(seg *Segment, start int64) {
 	seg.Runs = append(seg.Runs, float64(s.step-start)*s.dt)
 	s.recs.endRun(s.step)
 	s.recs.noteRecorded(seg)
-	type rec struct {
-		stamp int64
-		id    int32
-	}
-	var all []rec
-	for _, t := range s.th {
-		for j := range t.recStamp {
-			all = append(all, rec{t.recStamp[j], t.recID[j]})
+	// Each thread's list is in step order, and within a step in neuron
+	// order; the threads own ascending ranges of neurons. Merging the lists
+	// gives the spikes by time, then neuron, without sorting.
+	heads := make([]int, len(s.th))
+	for {
+		best, bs, bi := -1, int64(0), int32(0)
+		for k, t := range s.th {
+			h := heads[k]
+			if h == len(t.recStamp) {
+				continue
+			}
+			st, id := t.recStamp[h], t.recID[h]
+			if best < 0 || st < bs || (st == bs && id < bi) {
+				best, bs, bi = k, st, id
+			}
 		}
+		if best < 0 {
+			break
+		}
+		heads[best]++
+		pop := s.popOf(bi)
+		ps := &seg.Spikes[pop]
+		ps.IDs = append(ps.IDs, bi-int32(s.pops[pop].Offset))
+		ps.Times = append(ps.Times, float64(bs)*s.dt)
+	}
+	for _, t := range s.th {
 		t.recStamp, t.recID = t.recStamp[:0], t.recID[:0]
 	}
-	sort.Slice(all, func(a, b int) bool {
-		if all[a].stamp != all[b].stamp {
-			return all[a].stamp < all[b].stamp
+}
+
+// popOf returns the population of global neuron g.
+func (s *Simulator) popOf(g int32) int {
+	lo, hi := 0, len(s.popEnd)-1
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if int(g) < s.popEnd[mid] {
+			hi = mid
+		} else {
+			lo = mid + 1
 		}
-		return all[a].id < all[b].id
-	})
-	for _, r := range all {
-		pop, local := s.locate(r.id)
-		ps := &seg.Spikes[pop]
-		ps.IDs = append(ps.IDs, int32(local))
-		ps.Times = append(ps.Times, float64(r.stamp)*s.dt)
 	}
+	return lo
 }
 
 // runSteps advances all threads from step n0 to n1, or to the earlier step
@@ -217,13 +236,38 @@ func (s *Simulator) update(t *threadState, n int64) {
 // deliver hands all spikes of step n to thread t's synapses.
 func (s *Simulator) deliver(t *threadState, n int64) {
 	par := n & 1
-	for _, pj := range s.projs {
+	dl := &t.dl
+	dl.n, dl.slots = s.n, s.slots
+	// Static synapses, spike by spike: each spike goes to the projections
+	// its population feeds. The spike lists of the threads, taken in order,
+	// are the step's spikes in neuron order, so each target receives its
+	// arrivals in the same order for any number of threads. Walking spikes
+	// rather than projections keeps the per-step cost that every thread
+	// pays independent of the number of projections.
+	for _, src := range s.th {
+		pop := 0
+		for _, g := range src.spikes[par].IDs {
+			for int(g) >= s.popEnd[pop] {
+				pop++
+			}
+			for _, pj := range s.staticFrom[pop] {
+				r := int(g - pj.preLo)
+				if uint(r) >= uint(pj.nrows) {
+					continue
+				}
+				dl.ring = s.ring[pj.channel]
+				deliverStatic(pj.parts[t.k], r, n, dl)
+			}
+		}
+	}
+	// Synapses with dynamics, projection by projection: presynaptic spikes,
+	// then postsynaptic ones, then the end of the step, as plasticity needs.
+	for _, pj := range s.dynProjs {
 		c := pj.parts[t.k]
 		if c.len() == 0 {
 			continue
 		}
-		dl := &t.dl
-		dl.ring, dl.n, dl.slots = s.ring[pj.channel], s.n, s.slots
+		dl.ring = s.ring[pj.channel]
 		lo, hi := pj.preLo, pj.preLo+int32(pj.nrows)
 		for _, src := range s.th {
 			ids := src.spikes[par].IDs
@@ -235,22 +279,33 @@ func (s *Simulator) deliver(t *threadState, n int64) {
 				if g >= hi {
 					break
 				}
-				r := int(g - lo)
-				if pj.dyn != nil {
-					pj.dyn.deliver(t.k, c, r, n, dl)
-				} else {
-					deliverStatic(c, r, n, dl)
-				}
+				pj.dyn.deliver(t.k, c, int(g-lo), n, dl)
 			}
 		}
+		// Postsynaptic spikes of this thread's neurons, for plasticity.
+		for _, g := range t.spikes[par].IDs {
+			pj.dyn.post(t.k, c, g, n)
+		}
+		if e, ok := pj.dyn.(stepEnder); ok {
+			e.endStep(t.k, c, n, dl)
+		}
+	}
+}
+
+// indexProjections lists, for delivery, the static projections fed by each
+// population and the projections with dynamics.
+func (s *Simulator) indexProjections() {
+	s.staticFrom = make([][]*projRT, len(s.pops))
+	s.dynProjs = s.dynProjs[:0]
+	for _, pj := range s.projs {
 		if pj.dyn != nil {
-			// Postsynaptic spikes of this thread's neurons, for plasticity.
-			ids := t.spikes[par].IDs
-			for _, g := range ids {
-				pj.dyn.post(t.k, c, g, n)
-			}
-			if e, ok := pj.dyn.(stepEnder); ok {
-				e.endStep(t.k, c, n, dl)
+			s.dynProjs = append(s.dynProjs, pj)
+			continue
+		}
+		lo, hi := int(pj.preLo), int(pj.preLo)+pj.nrows
+		for i, p := range s.pops {
+			if p.Offset < hi && p.Offset+p.Size > lo {
+				s.staticFrom[i] = append(s.staticFrom[i], pj)
 			}
 		}
 	}
