@@ -367,10 +367,15 @@ type barrier struct {
 	sleepers atomic.Int32
 	mu       sync.Mutex
 	cond     *sync.Cond
+	// yield lets spinning waiters give their processor to other goroutines;
+	// only useful when there are more threads than processors, and harmful
+	// otherwise: the scheduler may then run two threads on one processor,
+	// taking turns.
+	yield bool
 }
 
 func newBarrier(n int) *barrier {
-	b := &barrier{n: int32(n)}
+	b := &barrier{n: int32(n), yield: n > runtime.GOMAXPROCS(0)}
 	b.cond = sync.NewCond(&b.mu)
 	return b
 }
@@ -402,7 +407,9 @@ func (b *barrier) wait() {
 			} else if time.Since(start) > spinBeforeSleep {
 				break
 			}
-			runtime.Gosched()
+			if b.yield {
+				runtime.Gosched()
+			}
 		}
 	}
 	b.mu.Lock()
