@@ -380,9 +380,13 @@ func newBarrier(n int) *barrier {
 	return b
 }
 
-// spinBeforeSleep is how long a waiter spins before it sleeps: longer
-// than the imbalance of a step, shorter than a time slice.
-const spinBeforeSleep = 50 * time.Microsecond
+// spinBeforeSleep is how long a waiter spins before it sleeps: far longer
+// than the imbalance of a step, so that on a machine with a core per thread
+// no thread ever sleeps. Sleeping is for machines that are busy with other
+// work; it has a cost beyond the wake-up: the waker readies the sleeper on
+// its own processor, after which the two threads may take turns on one
+// core instead of running side by side.
+const spinBeforeSleep = 2 * time.Millisecond
 
 func (b *barrier) wait() {
 	g := b.gen.Load()
