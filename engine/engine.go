@@ -372,10 +372,14 @@ type barrier struct {
 	// otherwise: the scheduler may then run two threads on one processor,
 	// taking turns.
 	yield bool
+	spin  time.Duration
 }
 
 func newBarrier(n int) *barrier {
-	b := &barrier{n: int32(n), yield: n > runtime.GOMAXPROCS(0)}
+	b := &barrier{n: int32(n), yield: n > runtime.GOMAXPROCS(0), spin: spinBeforeSleep}
+	if b.yield {
+		b.spin = spinBeforeSleepShared
+	}
 	b.cond = sync.NewCond(&b.mu)
 	return b
 }
@@ -387,6 +391,10 @@ func newBarrier(n int) *barrier {
 // its own processor, after which the two threads may take turns on one
 // core instead of running side by side.
 const spinBeforeSleep = 2 * time.Millisecond
+
+// spinBeforeSleepShared is the spin when threads outnumber processors: some
+// thread is always waiting for a processor then, and spinning only delays it.
+const spinBeforeSleepShared = 50 * time.Microsecond
 
 func (b *barrier) wait() {
 	g := b.gen.Load()
@@ -408,10 +416,15 @@ func (b *barrier) wait() {
 		if i&255 == 255 {
 			if start.IsZero() {
 				start = time.Now()
-			} else if time.Since(start) > spinBeforeSleep {
+				continue
+			}
+			waited := time.Since(start)
+			if waited > b.spin {
 				break
 			}
-			if b.yield {
+			// A wait this long means some thread lacks a processor; if it is
+			// queued on ours, yielding lets it run.
+			if b.yield || waited > spinBeforeSleepShared {
 				runtime.Gosched()
 			}
 		}
