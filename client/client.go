@@ -11,6 +11,8 @@
 package client
 
 import (
+	"github.com/nmp-platform/nmp/internal/httperr"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -186,24 +188,7 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 		return err
 	}
 	if resp.StatusCode >= 300 {
-		var e struct {
-			Detail json.RawMessage `json:"detail"`
-			Error  string          `json:"error"`
-		}
-		_ = json.Unmarshal(data, &e)
-		msg := e.Error
-		var s string
-		if json.Unmarshal(e.Detail, &s) == nil && s != "" {
-			msg = s
-		} else if len(e.Detail) > 0 && string(e.Detail) != "null" {
-			msg = string(e.Detail)
-		}
-		if msg == "" {
-			msg = strings.TrimSpace(string(data))
-		}
-		if msg == "" {
-			msg = resp.Status
-		}
+		msg := httperr.Detail(resp.Status, data)
 		return &Error{Status: resp.StatusCode, Detail: msg}
 	}
 	switch o := out.(type) {

@@ -40,18 +40,7 @@ func (s *Simulator) set(a *network.SetAction) error {
 	pos := 0
 	for _, part := range a.Selection {
 		p := s.pops[part.Population]
-		var locals []int
-		if part.Indices == nil {
-			locals = make([]int, p.Size)
-			for j := range locals {
-				locals[j] = j
-			}
-		} else {
-			xs, _, _ := part.Indices.Array.Int64s()
-			for _, x := range xs {
-				locals = append(locals, int(x))
-			}
-		}
+		locals := p.locals(part)
 		for _, name := range sortedNames(a.Parameters) {
 			v := a.Parameters[name]
 			pd := p.Type.Param(name)

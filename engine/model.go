@@ -222,6 +222,24 @@ func (p *Population) state(name string) []float64 {
 	return xs
 }
 
+// locals returns the local indices of the neurons that part (of a
+// selection of this population) names, in its order.
+func (p *Population) locals(part network.SelectionPart) []int {
+	if part.Indices == nil {
+		out := make([]int, p.Size)
+		for j := range out {
+			out[j] = j
+		}
+		return out
+	}
+	xs, _, _ := part.Indices.Array.Int64s()
+	out := make([]int, len(xs))
+	for k, x := range xs {
+		out[k] = int(x)
+	}
+	return out
+}
+
 // resetState copies the initial values into the state.
 func (p *Population) resetState() {
 	for k, init := range p.Initial {

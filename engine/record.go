@@ -57,18 +57,7 @@ func (r *recording) set(rec *network.Recording, replace bool) error {
 	}
 	for _, part := range rec.Selection {
 		p := s.pops[part.Population]
-		var locals []int
-		if part.Indices == nil {
-			locals = make([]int, p.Size)
-			for j := range locals {
-				locals[j] = j
-			}
-		} else {
-			xs, _, _ := part.Indices.Array.Int64s()
-			for _, x := range xs {
-				locals = append(locals, int(x))
-			}
-		}
+		locals := p.locals(part)
 		vars := []string{}
 		if replace {
 			vars = append(vars, "spikes")

@@ -17,6 +17,8 @@
 package provider
 
 import (
+	"github.com/nmp-platform/nmp/internal/httperr"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -149,18 +151,7 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 		return err
 	}
 	if resp.StatusCode >= 300 {
-		var e struct {
-			Detail string `json:"detail"`
-			Error  string `json:"error"`
-		}
-		_ = json.Unmarshal(data, &e)
-		msg := e.Detail
-		if msg == "" {
-			msg = e.Error
-		}
-		if msg == "" {
-			msg = strings.TrimSpace(string(data))
-		}
+		msg := httperr.Detail(resp.Status, data)
 		ae := &APIError{Status: resp.StatusCode, Detail: msg}
 		if resp.StatusCode == http.StatusConflict && strings.Contains(msg, "lease lost") {
 			return fmt.Errorf("%w: %w", ErrLeaseLost, ae)
