@@ -9,29 +9,37 @@ import (
 	"text/tabwriter"
 
 	"github.com/nmp-platform/nmp/network"
+	"github.com/nmp-platform/nmp/system"
 )
 
 const modelsUsage = `
-usage: nmp models [NAME]
+usage: nmp models [-system NAME] [MODEL]
 
 Lists the cell types, spike sources, synapse types, plasticity rules and
-current sources the reference system offers, with PyNN's names. With a NAME,
-prints that model's parameters with their defaults and units, its state
-variables and what it can record.
+current sources a system offers (the reference: PyNN's standard library),
+with PyNN's names. With a MODEL, prints its parameters with their defaults
+and units (and ranges, for hardware parameters), its state variables and
+what it can record.
 
 Examples:
 
 	nmp models
 	nmp models IF_cond_exp
+	nmp models -system brainscales2 HXNeuron
 `
 
 func runModels(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "models", modelsUsage)
+	sysName := fs.String("system", "reference", "the system whose models to list: "+strings.Join(system.Names(), ", "))
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	cat := network.Standard
+	sys, err := system.Lookup(*sysName)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	cat := sys.Catalog()
 	w := env.Stdout
 	if len(pos) == 0 {
 		var cells, sources []string
@@ -109,7 +117,11 @@ func params(w io.Writer, ps []network.Param) {
 				def = "[]"
 			}
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", p.Name, def, p.Units)
+		rng := ""
+		if p.Max > p.Min {
+			rng = fmt.Sprintf("%g..%g", p.Min, p.Max)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", p.Name, def, p.Units, rng)
 	}
 	tw.Flush()
 }

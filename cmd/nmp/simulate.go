@@ -50,7 +50,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	duration := fs.Float64("duration", 0, "run this many ms (for descriptions without a schedule)")
 	seed := fs.Int64("seed", -1, "override the description's seed")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
-	sysName := fs.String("system", "", "run on this system instead of the description's (see 'nmp models')")
+	sysName := fs.String("system", "", "run on this system instead of the one the description names: "+strings.Join(system.Names(), ", "))
 	validateOnly := fs.Bool("validate", false, "check the description and print what it holds, without running it")
 	pos, err := parseArgs(fs, args)
 	if err != nil {

@@ -116,3 +116,14 @@ func TestValidateOnly(t *testing.T) {
 		t.Errorf("exit %d:\n%s", code, stdout)
 	}
 }
+
+func TestModelsOfASystem(t *testing.T) {
+	t.Parallel()
+	stdout, stderr, code := run(t, "models", "-system", "brainscales2", "HXNeuron")
+	if code != 0 || !strings.Contains(stdout, "leak_v_leak") || !strings.Contains(stdout, "0..1022") {
+		t.Errorf("exit %d, stderr %s:\n%s", code, stderr, stdout)
+	}
+	if _, stderr, code := run(t, "models", "-system", "truenorth"); code != 2 || !strings.Contains(stderr, `unknown system "truenorth"`) {
+		t.Errorf("unknown system: exit %d, %s", code, stderr)
+	}
+}
