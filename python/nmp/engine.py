@@ -7,6 +7,7 @@ the pipe breaks, the handle says so with what the process wrote to stderr,
 instead of hanging or losing the cause.
 """
 
+import json
 import os
 import shutil
 import struct
@@ -40,6 +41,10 @@ def find_binary():
             "'go build -o /usr/local/bin/nmp ./cmd/nmp' (or run scripts/setup), "
             "or set %s to its path" % BINARY_ENV)
     return path
+
+
+# REPORT_ENV names the directory of a job's run reports (set by nmp worker).
+REPORT_ENV = "NMP_JOB_REPORT"
 
 
 class Reply(object):
@@ -100,7 +105,43 @@ class Engine(object):
             raise err
         names = meta.get("arrays") or {}
         named = {key: arrays[member] for key, member in names.items()}
-        return Reply(meta.get("t", 0.0), meta.get("info") or {}, named, raw)
+        reply = Reply(meta.get("t", 0.0), meta.get("info") or {}, named, raw)
+        self._note(req, members, reply)
+        return reply
+
+    def _note(self, req, members, reply):
+        """Keep what a job's provenance needs: the system, seed and chip of
+        the build, and a run report per run when $NMP_JOB_REPORT names a
+        directory (nmp worker sets it; docs/worker.md)."""
+        op = req.get("op")
+        if op == "build":
+            self._run_info = {"system": reply.info.get("system", "reference")}
+            try:
+                doc = json.loads((members or {}).get("network.json", b"{}"))
+                self._run_info["seed"] = doc.get("simulation", {}).get("seed", 0)
+            except (ValueError, AttributeError):
+                pass
+            mapping = reply.info.get("mapping") or {}
+            if mapping.get("chip"):
+                self._run_info["chip"] = mapping["chip"]
+            return
+        action = req.get("action") or {}
+        if op != "action" or "run" not in action:
+            return
+        report = os.environ.get(REPORT_ENV)
+        info = getattr(self, "_run_info", None)
+        if not report or info is None or not os.path.isdir(report):
+            return
+        run = dict(info)
+        # Hardware systems run in hardware time, the reference in biological time.
+        key = "biological_time_ms" if run["system"] == "reference" else "hardware_time_ms"
+        run[key] = float(action["run"])
+        run["t_ms"] = reply.t
+        try:
+            with open(os.path.join(report, "runs.jsonl"), "a") as f:
+                f.write(json.dumps(run) + "\n")
+        except OSError:
+            pass  # a report is best effort: the simulation's results stand
 
     def _read(self, n):
         chunks, got = [], 0
