@@ -29,12 +29,6 @@ func (s *Simulator) Apply(ctx context.Context, a *network.Action, progress Progr
 	return nil
 }
 
-// ValidateAction checks an action that arrives after the build (in an
-// interactive session) against the network.
-func (s *Simulator) ValidateAction(a *network.Action) error {
-	return network.ValidateAction(s.desc, a, s.cat)
-}
-
 func (s *Simulator) set(a *network.SetAction) error {
 	// The values are given in selection order; walk the selection.
 	pos := 0

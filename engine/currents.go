@@ -172,7 +172,7 @@ func (s *Simulator) computeCurrents(t *threadState, n int64) {
 			continue
 		}
 		for _, g := range c.targets[rg[0]:rg[1]] {
-			pop, local := s.locateFast(g, t)
+			pop, local := s.locate(g)
 			s.pops[pop].iext[local] += v
 		}
 	}
@@ -195,15 +195,4 @@ func (c *currentSource) addNoise(s *Simulator, rg [2]int, n int64) {
 		pop, local := s.locate(g)
 		s.pops[pop].iext[local] += c.noise[j]
 	}
-}
-
-// locateFast is locate restricted to the populations of thread t.
-func (s *Simulator) locateFast(g int32, t *threadState) (int, int) {
-	for i := range t.segs {
-		p := t.segs[i].pop
-		if int(g) < p.Offset+p.Size && int(g) >= p.Offset {
-			return p.Index, int(g) - p.Offset
-		}
-	}
-	return s.locate(g)
 }

@@ -143,7 +143,7 @@ func (gj *gapJunctions) compute(t *threadState, n int64) {
 	rg := gj.ranges[t.k]
 	for i := rg[0]; i < rg[1]; i++ {
 		r := gj.recv[i]
-		pop, local := s.locateFast(r, t)
+		pop, local := s.locate(r)
 		s.pops[pop].gap[local] += gj.w[i] * (snap[gj.from[i]] - snap[r])
 	}
 }

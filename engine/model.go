@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"hash/fnv"
-	"sort"
 
 	"github.com/nmp-platform/nmp/internal/rng"
 	"github.com/nmp-platform/nmp/network"
@@ -245,16 +244,6 @@ func (p *Population) resetState() {
 	for k, init := range p.Initial {
 		copy(p.State[k], init)
 	}
-}
-
-// ModelNames returns the names of the models in m, sorted.
-func ModelNames(m map[string]ModelFactory) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // forceReference makes models take their plain per-neuron-array loops even
