@@ -12,7 +12,7 @@ and synapses, analog mismatch of the virtual chip, readout.
 
 nmp's own setup() options: `chip` (the virtual chip's name: its fixed-pattern
 noise; default $NMP_BSS2_CHIP, else "nmp-virtual-hx-0"), `rng_seed` (the temporal noise of the
-runs; default: a new one each setup(), as on hardware), `system_options` (a
+runs; default: $NMP_BSS2_SEED, else a new one each setup(), as on hardware), `system_options` (a
 dict of further system options, e.g. {"mismatch": {...}}), `threads`.
 """
 

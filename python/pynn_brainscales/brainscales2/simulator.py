@@ -108,7 +108,20 @@ class Chip(object):
         return out
 
 
+#: SEED_ENV, when set, is the seed of setup()s that give none: a way to
+#: replay a run (its run report and provenance record its seed) without
+#: changing the script.
+SEED_ENV = "NMP_BSS2_SEED"
+
+
 def random_seed():
     """A seed for a run's temporal noise when setup() gives none: like the
-    hardware, every experiment differs a little from the last."""
+    hardware, every experiment differs a little from the last, unless
+    $NMP_BSS2_SEED fixes it."""
+    fixed = os.environ.get(SEED_ENV)
+    if fixed:
+        try:
+            return int(fixed) % (2 ** 63)
+        except ValueError:
+            raise ValueError("%s=%r is not an integer seed" % (SEED_ENV, fixed)) from None
     return int.from_bytes(os.urandom(8), "little") % (2 ** 63)
