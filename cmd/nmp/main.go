@@ -27,22 +27,22 @@ type command struct {
 
 // commands is the table of subcommands. Add one line per subcommand.
 var commands = map[string]command{
-	"simulate": {summary: "run a network description and write its results", run: runSimulate},
-	"engine":   {summary: "serve an interactive simulation session on stdin/stdout (used by the PyNN front end)", hidden: true, run: runEngine},
-	"models":   {summary: "list the cell, source, synapse and current-source models with their parameters", run: runModels},
-	"serve":    {summary: "run the job queue server (nmpi v3 API) with workers: the local platform", run: runServe},
-	"admin":    {summary: "administer users, collabs, tokens, providers and keys", run: runAdmin},
-	"login":    {summary: "log in to a job queue server and save the token", run: runLogin},
-	"worker":   {summary: "run the jobs of a job queue server's platforms on this machine", run: runWorker},
-	"sandbox":  {summary: "supervise one job's command (started by workers)", hidden: true, run: runSandbox},
-	"submit":   {summary: "submit a job (a script, a URL or a directory), and follow it", run: runSubmit},
-	"jobs":     {summary: "list jobs", run: runJobs},
-	"job":      {summary: "show a job", run: runJob},
-	"log":      {summary: "print a job's log", run: runLog},
-	"download": {summary: "download a job's output files", run: runDownload},
-	"quotas":   {summary: "show a collab's quotas", run: runQuotas},
-	"requests": {summary: "list resource requests", run: runRequests},
-	"version":  {summary: "print the version", run: runVersion},
+	"simulate":  {summary: "run a network description and write its results", run: runSimulate},
+	"simserver": {summary: "serve a live simulation on stdin/stdout (used by the PyNN front ends)", hidden: true, run: runSimserver},
+	"models":    {summary: "list the cell, source, synapse and current-source models with their parameters", run: runModels},
+	"serve":     {summary: "run the job queue server (nmpi v3 API) with workers: the local platform", run: runServe},
+	"admin":     {summary: "administer users, collabs, tokens, providers and keys", run: runAdmin},
+	"login":     {summary: "log in to a job queue server and save the token", run: runLogin},
+	"worker":    {summary: "run the jobs of a job queue server's platforms on this machine", run: runWorker},
+	"sandbox":   {summary: "supervise one job's command (started by workers)", hidden: true, run: runSandbox},
+	"submit":    {summary: "submit a job (a script, a URL or a directory), and follow it", run: runSubmit},
+	"jobs":      {summary: "list jobs", run: runJobs},
+	"job":       {summary: "show a job", run: runJob},
+	"log":       {summary: "print a job's log", run: runLog},
+	"download":  {summary: "download a job's output files", run: runDownload},
+	"quotas":    {summary: "show a collab's quotas", run: runQuotas},
+	"requests":  {summary: "list resource requests", run: runRequests},
+	"version":   {summary: "print the version", run: runVersion},
 }
 
 // Env is what a subcommand may touch of the outside world. Tests give their own.

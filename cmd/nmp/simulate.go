@@ -137,7 +137,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	}
 	t3 := time.Now()
 	prov := results.Provenance{
-		Engine: "nmp engine", Version: buildinfo.Version(), System: sys.Name(), Seed: d.Simulation.Seed, Extra: plan.Info,
+		Engine: "nmp simserver", Version: buildinfo.Version(), System: sys.Name(), Seed: d.Simulation.Seed, Extra: plan.Info,
 		Timestep: d.Simulation.Timestep, Threads: sim.Threads(), Started: t0.UTC().Format(time.RFC3339), Source: path,
 		Simulated: simulated, Synapses: sim.Synapses(), Neurons: sim.Neurons(),
 		Timings: map[string]float64{"load": loaded.Seconds(), "build": built.Seconds(), "run": ran.Seconds()},

@@ -1,6 +1,6 @@
 """nmp's Python client: the parts of a front end that talk to the Go side.
 
-- :mod:`nmp.engine`: a handle on one `nmp engine` process (docs/session.md)
+- :mod:`nmp.simclient`: a handle on one `nmp simserver` process (docs/simserver.md)
 - :mod:`nmp.description`: building network descriptions and action values
   (docs/network-description.md)
 - :mod:`nmp.data`: recorded data pulled from the engine (docs/results.md)

@@ -91,7 +91,7 @@ def supported(model):
     """Whether the engine implements a cell or synapse type: build a tiny
     network with it."""
     import pyNN.nmp as sim
-    from nmp.engine import EngineError
+    from nmp.simclient import EngineError
     sim.setup()
     try:
         if model in sim.list_standard_models():
@@ -141,7 +141,7 @@ def main(argv):
 
     models = sorted({m for ms in REQUIRES.values() for m in ms})
     have = {m: supported(m) for m in models}
-    from nmp.engine import Engine
+    from nmp.simclient import Engine
     probe = Engine()
     version = probe.version
     probe.close()

@@ -12,7 +12,7 @@ import quantities as pq
 
 import pyNN.nmp as sim
 from pyNN.random import NumpyRNG, RandomDistribution
-from nmp.engine import EngineError
+from nmp.simclient import EngineError
 
 PY = "/usr/bin/python3"
 HERE = os.path.dirname(os.path.abspath(__file__))

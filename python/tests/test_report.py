@@ -6,7 +6,7 @@ import tempfile
 import unittest
 
 import pyNN.nmp as sim
-from nmp.engine import REPORT_ENV
+from nmp.simclient import REPORT_ENV
 
 
 class RunReportTest(unittest.TestCase):

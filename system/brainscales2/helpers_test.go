@@ -10,7 +10,7 @@ import (
 	"github.com/nmp-platform/nmp/system"
 )
 
-// session runs a description on the chip the way nmp engine does: build,
+// session runs a description on the chip the way nmp simserver does: build,
 // then actions through the plan, then the readout.
 type session struct {
 	t    testing.TB

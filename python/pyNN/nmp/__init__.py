@@ -1,7 +1,7 @@
 """
 nmp implementation of the PyNN API: `import pyNN.nmp as sim`.
 
-The network a script builds is sent to the nmp engine (a Go program, found as
+The network a script builds is sent to the nmp simserver (a Go program, found as
 $NMP_BINARY or `nmp` on PATH) as a network description, and run there; see
 docs/pynn.md for what is supported and how nmp differs from NEST and Brian2.
 """
@@ -14,7 +14,7 @@ from pyNN.connectors import *
 from pyNN.recording import get_io
 from pyNN.standardmodels import StandardCellType
 
-from nmp.engine import EngineError
+from nmp.simclient import EngineError
 
 from . import simulator
 from .simulator import state, NetworkChangedError

@@ -17,7 +17,7 @@ from pyNN import common
 
 from nmp.data import Store, grid_times
 from nmp.description import Description, Encoder
-from nmp.engine import Engine, EngineError
+from nmp.simclient import Engine, EngineError
 
 name = "nmp"
 logger = logging.getLogger("PyNN")
@@ -101,7 +101,7 @@ class State(common.control.BaseState):
     max_delay = property(_get_max_delay, _set_max_delay)
 
     def engine_args(self):
-        """Extra command-line arguments of `nmp engine`."""
+        """Extra command-line arguments of `nmp simserver`."""
         return []
 
     # -- life cycle ---------------------------------------------------------------

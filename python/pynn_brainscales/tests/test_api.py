@@ -8,7 +8,7 @@ from pyNN import errors
 
 import pynn_brainscales.brainscales2 as pynn
 from pynn_brainscales.brainscales2.standardmodels.synapses import StaticSynapse
-from nmp.engine import EngineError
+from nmp.simclient import EngineError
 
 LOT = dict(leak_v_leak=1000, leak_i_bias=200, threshold_v_threshold=300, reset_v_reset=400,
            membrane_capacitance_capacitance=63, refractory_period_refractory_time=120,

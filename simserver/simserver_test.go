@@ -1,4 +1,4 @@
-package session
+package simserver
 
 import (
 	_ "github.com/nmp-platform/nmp/system/reference"

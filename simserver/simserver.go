@@ -1,13 +1,13 @@
-// Package session serves an interactive simulation over a byte stream: the
-// protocol by which front ends (the PyNN backend) build a network, run it,
+// Package simserver serves a live simulation over a byte stream (the simulation
+// server protocol): how front ends (the PyNN backends) build a network, run it,
 // change it between runs and read back results, without writing files.
 //
 // Each message, in both directions, is an 8-byte little-endian length
 // followed by that many bytes of a zip archive in numpy's .npz layout: a JSON
 // member (request.json or reply.json) and .npy members for arrays, which the
 // JSON references as {"array": NAME}. The protocol is documented in
-// docs/session.md.
-package session
+// docs/simserver.md.
+package simserver
 
 import (
 	"archive/zip"
@@ -218,7 +218,7 @@ func (s *server) do(ctx context.Context, req *Request, arrays map[string]*networ
 			}
 		}
 		var buf bytes.Buffer
-		prov := results.Provenance{Engine: "nmp engine", Version: buildinfo.Version(), System: s.sys.Name(), Extra: s.plan.Info,
+		prov := results.Provenance{Engine: "nmp simserver", Version: buildinfo.Version(), System: s.sys.Name(), Extra: s.plan.Info,
 			Seed: s.desc.Simulation.Seed, Timestep: s.desc.Simulation.Timestep, Threads: s.sim.Threads(),
 			Started: s.t0.UTC().Format(time.RFC3339), Synapses: s.sim.Synapses(), Neurons: s.sim.Neurons()}
 		if err := results.Write(&buf, s.desc, segs, prov); err != nil {

@@ -1,5 +1,5 @@
-"""A handle on one `nmp engine` process: the interactive session of
-docs/session.md, driven request by request.
+"""A handle on one `nmp simserver` process: the interactive session of
+docs/simserver.md, driven request by request.
 
 The engine answers every request, errors included; an error comes back as an
 :class:`EngineError` carrying the engine's message. If the process dies or
@@ -23,7 +23,7 @@ PROTOCOL = 1
 
 
 class EngineError(RuntimeError):
-    """An error reported by the nmp engine (invalid network, parameter out of
+    """An error reported by the nmp simserver (invalid network, parameter out of
     range, ...), or the loss of the engine process."""
 
 
@@ -59,13 +59,13 @@ class Reply(object):
 
 class Engine(object):
     """One engine process. `args` are extra command-line arguments of
-    `nmp engine` (e.g. ["-system", "brainscales2"])."""
+    `nmp simserver` (e.g. ["-system", "brainscales2"])."""
 
     def __init__(self, binary=None, args=()):
         self.binary = binary or find_binary()
         self._stderr = tempfile.TemporaryFile()
         try:
-            self._proc = subprocess.Popen([self.binary, "engine"] + list(args),
+            self._proc = subprocess.Popen([self.binary, "simserver"] + list(args),
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                           stderr=self._stderr, bufsize=0)
         except OSError as err:
@@ -82,7 +82,7 @@ class Engine(object):
         """Send one request (a dict with "op") and return its Reply; raise
         EngineError with the engine's message when it reports an error."""
         if self.closed:
-            raise EngineError("the nmp engine has already ended")
+            raise EngineError("the nmp simserver has already ended")
         body = message.encode("request.json", req, arrays, members)
         try:
             self._proc.stdin.write(struct.pack("<Q", len(body)))
@@ -100,7 +100,7 @@ class Engine(object):
             raise
         meta, arrays, raw = message.decode(body, "reply.json")
         if not meta.get("ok"):
-            err = EngineError(meta.get("error") or "the nmp engine reported an error")
+            err = EngineError(meta.get("error") or "the nmp simserver reported an error")
             err.t = meta.get("t")
             raise err
         names = meta.get("arrays") or {}
@@ -168,7 +168,7 @@ class Engine(object):
                 f.close()
             except OSError:
                 pass
-        msg = "the nmp engine exited unexpectedly (exit status %s)" % status
+        msg = "the nmp simserver exited unexpectedly (exit status %s)" % status
         if tail:
             msg += ": " + tail
         return EngineError(msg)

@@ -1,5 +1,5 @@
-"""The engine handle (nmp.engine) and description builder (nmp.description)
-against a real `nmp engine` process."""
+"""The engine handle (nmp.simclient) and description builder (nmp.description)
+against a real `nmp simserver` process."""
 
 import json
 import os
@@ -12,7 +12,7 @@ import numpy as np
 
 from nmp import message
 from nmp.description import Description, Distribution, Encoder, Ragged
-from nmp.engine import Engine, EngineError, find_binary
+from nmp.simclient import Engine, EngineError, find_binary
 
 
 def build(engine, desc):

@@ -4,19 +4,19 @@ import (
 	"bufio"
 	"context"
 
-	"github.com/nmp-platform/nmp/session"
+	"github.com/nmp-platform/nmp/simserver"
 )
 
-const engineUsage = `
-usage: nmp engine [-threads N]
+const simserverUsage = `
+usage: nmp simserver [-threads N] [-system NAME]
 
-Serves one interactive simulation session on standard input and output, in
-the framed protocol of docs/session.md. The PyNN backend (pyNN.nmp) starts it;
-people do not need to.
+Serves one live simulation on standard input and output, in the framed
+simulation server protocol of docs/simserver.md. The PyNN front ends
+(pyNN.nmp, pynn_brainscales.brainscales2) start it; people do not need to.
 `
 
-func runEngine(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "engine", engineUsage)
+func runSimserver(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "simserver", simserverUsage)
 	threads := fs.Int("threads", 0, "threads to use (0: all cores)")
 	system := fs.String("system", "reference", "system to emulate")
 	pos, err := parseArgs(fs, args)
@@ -24,10 +24,10 @@ func runEngine(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(pos) != 0 {
-		return usagef("engine takes no arguments")
+		return usagef("simserver takes no arguments")
 	}
 	w := bufio.NewWriterSize(env.Stdout, 1<<20)
-	err = session.Serve(ctx, bufio.NewReaderSize(env.Stdin, 1<<20), flushWriter{w}, session.Options{Threads: *threads, System: *system})
+	err = simserver.Serve(ctx, bufio.NewReaderSize(env.Stdin, 1<<20), flushWriter{w}, simserver.Options{Threads: *threads, System: *system})
 	if ferr := w.Flush(); err == nil {
 		err = ferr
 	}
