@@ -1,7 +1,7 @@
-"""Recorded data pulled from the engine (docs/results.md), kept per
-population until a front end turns it into neo objects.
+"""Recorded data pulled from the simulation server (docs/results.md), kept
+per population until a front end turns it into neo objects.
 
-The engine's `data` request returns what was recorded since the last
+The server's `data` request returns what was recorded since the last
 request; :class:`Store` appends it to what each population already has, so
 that one population's data can be read or cleared without touching the
 others'. Times on the simulation grid are given as the double nearest to
@@ -109,7 +109,7 @@ class Store(object):
         return pd
 
     def add(self, raw):
-        """Append a results archive (the `data` reply of the engine)."""
+        """Append a results archive (the `data` reply of the server)."""
         meta, arrays = parse_results(raw)
         dt = self.dt
         for seg in meta.get("segments", []):

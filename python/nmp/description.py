@@ -1,5 +1,5 @@
 """Building nmp network descriptions (docs/network-description.md) and the
-values of session actions from Python, with numpy arrays carried as binary
+values of simserver actions from Python, with numpy arrays carried as binary
 .npy members rather than as text.
 
 Nothing here knows PyNN: a front end (pyNN.nmp, a hardware front end built on

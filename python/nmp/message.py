@@ -1,4 +1,4 @@
-"""The messages of nmp's session protocol (docs/simserver.md).
+"""The messages of the simulation server protocol (docs/simserver.md).
 
 A message is a zip archive in numpy's .npz layout: one JSON member and any
 number of arrays as .npy members, stored uncompressed so that large arrays

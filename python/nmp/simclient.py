@@ -1,8 +1,14 @@
-"""A handle on one `nmp simserver` process: the interactive session of
-docs/simserver.md, driven request by request.
+"""The client of nmp's simulation server protocol (docs/simserver.md): a
+handle on one `nmp simserver` process, driven request by request.
 
-The engine answers every request, errors included; an error comes back as an
-:class:`EngineError` carrying the engine's message. If the process dies or
+Every front end talks to the Go side through :class:`SimServer` and holds no
+protocol code of its own: it builds a network description
+(:mod:`nmp.description`), sends it with :meth:`SimServer.build`, changes and
+runs it with :meth:`SimServer.action`, and reads what was recorded with
+:meth:`SimServer.data` (:mod:`nmp.data` keeps it).
+
+The server answers every request, errors included; an error comes back as a
+:class:`SimServerError` carrying the server's message. If the process dies or
 the pipe breaks, the handle says so with what the process wrote to stderr,
 instead of hanging or losing the cause.
 """
@@ -14,6 +20,8 @@ import struct
 import subprocess
 import tempfile
 
+import numpy as np
+
 from . import message
 
 #: Environment variable naming the nmp binary; otherwise `nmp` is looked up on PATH.
@@ -22,9 +30,12 @@ BINARY_ENV = "NMP_BINARY"
 PROTOCOL = 1
 
 
-class EngineError(RuntimeError):
+class SimServerError(RuntimeError):
     """An error reported by the nmp simserver (invalid network, parameter out of
-    range, ...), or the loss of the engine process."""
+    range, ...), or the loss of its process. `t` is the simulation time (ms)
+    the server reported with the error, if any."""
+
+    t = None
 
 
 def find_binary():
@@ -32,11 +43,11 @@ def find_binary():
     path = os.environ.get(BINARY_ENV)
     if path:
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-            raise EngineError("%s=%s is not an executable file" % (BINARY_ENV, path))
+            raise SimServerError("%s=%s is not an executable file" % (BINARY_ENV, path))
         return path
     path = shutil.which("nmp")
     if path is None:
-        raise EngineError(
+        raise SimServerError(
             "the nmp binary was not found on PATH; build it with "
             "'go build -o /usr/local/bin/nmp ./cmd/nmp' (or run scripts/setup), "
             "or set %s to its path" % BINARY_ENV)
@@ -57,9 +68,9 @@ class Reply(object):
         self.t, self.info, self.arrays, self.raw = t, info, arrays, raw
 
 
-class Engine(object):
-    """One engine process. `args` are extra command-line arguments of
-    `nmp simserver` (e.g. ["-system", "brainscales2"])."""
+class SimServer(object):
+    """One `nmp simserver` process. `args` are extra command-line arguments
+    of `nmp simserver` (e.g. ["-system", "brainscales2"])."""
 
     def __init__(self, binary=None, args=()):
         self.binary = binary or find_binary()
@@ -69,20 +80,20 @@ class Engine(object):
                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                           stderr=self._stderr, bufsize=0)
         except OSError as err:
-            raise EngineError("cannot start %s engine: %s" % (self.binary, err)) from None
+            raise SimServerError("cannot start %s simserver: %s" % (self.binary, err)) from None
         self.closed = False
         reply = self.request({"op": "version"})
         if reply.info.get("protocol") != PROTOCOL:
             self.close()
-            raise EngineError("%s speaks session protocol %s; this front end needs %d"
-                              % (self.binary, reply.info.get("protocol"), PROTOCOL))
+            raise SimServerError("%s speaks simserver protocol %s; this front end needs %d"
+                                 % (self.binary, reply.info.get("protocol"), PROTOCOL))
         self.version = reply.info.get("version")
 
     def request(self, req, arrays=None, members=None):
         """Send one request (a dict with "op") and return its Reply; raise
-        EngineError with the engine's message when it reports an error."""
+        SimServerError with the server's message when it reports an error."""
         if self.closed:
-            raise EngineError("the nmp simserver has already ended")
+            raise SimServerError("the nmp simserver has already ended")
         body = message.encode("request.json", req, arrays, members)
         try:
             self._proc.stdin.write(struct.pack("<Q", len(body)))
@@ -95,12 +106,12 @@ class Engine(object):
             raise self._lost() from None
         except BaseException:
             # Interrupted part way (e.g. Ctrl-C during a long run): the
-            # stream is out of step, so this engine cannot be used again.
+            # stream is out of step, so this process cannot be used again.
             self.kill()
             raise
         meta, arrays, raw = message.decode(body, "reply.json")
         if not meta.get("ok"):
-            err = EngineError(meta.get("error") or "the nmp simserver reported an error")
+            err = SimServerError(meta.get("error") or "the nmp simserver reported an error")
             err.t = meta.get("t")
             raise err
         names = meta.get("arrays") or {}
@@ -108,6 +119,45 @@ class Engine(object):
         reply = Reply(meta.get("t", 0.0), meta.get("info") or {}, named, raw)
         self._note(req, members, reply)
         return reply
+
+    # -- the protocol's requests (docs/simserver.md) -------------------------------
+
+    def build(self, description, threads=None):
+        """Build a network (a nmp.description.Description) in the server,
+        replacing any earlier one. The reply's info carries the neurons, the
+        projections' sizes, the system and its `mapping` (the plan's info)."""
+        req = {"op": "build"}
+        if threads:
+            req["threads"] = int(threads)
+        doc = json.dumps(description.document(), allow_nan=False)
+        return self.request(req, arrays=description.enc.arrays, members={"network.json": doc})
+
+    def action(self, action, arrays=None):
+        """Apply one schedule action (docs/network-description.md), e.g.
+        {"run": 10.0}; `arrays` are those its values refer to."""
+        return self.request({"op": "action", "action": action}, arrays=arrays)
+
+    def data(self, clear=True):
+        """The results archive (bytes, docs/results.md) of what was recorded:
+        since the last clearing request, or all of it with clear=False."""
+        return self.request({"op": "data", "clear": bool(clear)}).raw["results.npz"]
+
+    def connections(self, projection):
+        """The connections of a projection: (pre, post) positions as int64 arrays."""
+        reply = self.request({"op": "connections", "projection": int(projection)})
+        return reply.arrays["pre"].astype(np.int64), reply.arrays["post"].astype(np.int64)
+
+    def synapses(self, projection, names):
+        """The values of synapse parameters of a projection: name -> float array,
+        one value per connection, in the order of connections()."""
+        reply = self.request({"op": "synapses", "projection": int(projection), "names": list(names)})
+        return {n: np.asarray(reply.arrays[n], dtype=float) for n in names}
+
+    def population_state(self, population, names):
+        """The present values of parameters or state variables of a
+        population: name -> float array, one value per neuron."""
+        reply = self.request({"op": "state", "population": int(population), "names": list(names)})
+        return {n: np.asarray(reply.arrays[n], dtype=float) for n in names}
 
     def _note(self, req, members, reply):
         """Keep what a job's provenance needs: the system, seed and chip of
@@ -171,7 +221,7 @@ class Engine(object):
         msg = "the nmp simserver exited unexpectedly (exit status %s)" % status
         if tail:
             msg += ": " + tail
-        return EngineError(msg)
+        return SimServerError(msg)
 
     def close(self):
         """End the session and wait for the process."""
@@ -179,7 +229,7 @@ class Engine(object):
             return
         try:
             self.request({"op": "end"})
-        except EngineError:
+        except SimServerError:
             pass
         self.closed = True
         try:

@@ -91,7 +91,7 @@ def supported(model):
     """Whether the engine implements a cell or synapse type: build a tiny
     network with it."""
     import pyNN.nmp as sim
-    from nmp.simclient import EngineError
+    from nmp.simclient import SimServerError
     sim.setup()
     try:
         if model in sim.list_standard_models():
@@ -107,7 +107,7 @@ def supported(model):
             sim.Projection(p, p, sim.AllToAllConnector(), syn)
         sim.run(1.0)
         return True
-    except EngineError as err:
+    except SimServerError as err:
         if "has no implementation" in str(err):
             return False
         raise
@@ -141,8 +141,8 @@ def main(argv):
 
     models = sorted({m for ms in REQUIRES.values() for m in ms})
     have = {m: supported(m) for m in models}
-    from nmp.simclient import Engine
-    probe = Engine()
+    from nmp.simclient import SimServer
+    probe = SimServer()
     version = probe.version
     probe.close()
     print("engine: %s (%s); models not implemented yet: %s" % (

@@ -12,7 +12,7 @@ import quantities as pq
 
 import pyNN.nmp as sim
 from pyNN.random import NumpyRNG, RandomDistribution
-from nmp.simclient import EngineError
+from nmp.simclient import SimServerError
 
 PY = "/usr/bin/python3"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -129,7 +129,7 @@ class ErrorTest(Case):
 
     def test_engine_error_names_population_and_parameter(self):
         sim.Population(4, sim.IF_cond_exp(tau_refrac=-1.0), label="broken cells")
-        with self.assertRaises(EngineError) as cm:
+        with self.assertRaises(SimServerError) as cm:
             sim.run(10.0)
         self.assertIn("broken cells", str(cm.exception))
         self.assertIn("tau_refrac", str(cm.exception))

@@ -12,7 +12,7 @@ import numpy as np
 
 from nmp import message
 from nmp.description import Description, Distribution, Encoder, Ragged
-from nmp.simclient import Engine, EngineError, find_binary
+from nmp.simclient import SimServer, SimServerError, find_binary
 
 
 def build(engine, desc):
@@ -23,13 +23,13 @@ def build(engine, desc):
 class EngineTest(unittest.TestCase):
 
     def setUp(self):
-        self.engine = Engine()
+        self.engine = SimServer()
         self.addCleanup(self.engine.close)
 
     def test_error_names_population_and_parameter_and_session_goes_on(self):
         d = Description(0.1)
         d.add_population(3, "IF_cond_exp", {"tau_m": np.array([20.0, -5.0, 10.0])}, label="cortex")
-        with self.assertRaises(EngineError) as cm:
+        with self.assertRaises(SimServerError) as cm:
             build(self.engine, d)
         msg = str(cm.exception)
         self.assertIn("cortex", msg)
@@ -43,7 +43,7 @@ class EngineTest(unittest.TestCase):
     def test_lost_process_is_reported(self):
         os.kill(self.engine._proc.pid, signal.SIGKILL)
         self.engine._proc.wait()
-        with self.assertRaises(EngineError) as cm:
+        with self.assertRaises(SimServerError) as cm:
             self.engine.request({"op": "version"})
         self.assertIn("exited unexpectedly", str(cm.exception))
 
@@ -51,7 +51,7 @@ class EngineTest(unittest.TestCase):
         old = os.environ.get("NMP_BINARY")
         os.environ["NMP_BINARY"] = "/nonexistent/nmp"
         try:
-            with self.assertRaises(EngineError) as cm:
+            with self.assertRaises(SimServerError) as cm:
                 find_binary()
             self.assertIn("NMP_BINARY", str(cm.exception))
         finally:

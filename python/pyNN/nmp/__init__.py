@@ -11,10 +11,10 @@ import logging
 from pyNN import common, space
 from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_TIMESTEP, DEFAULT_MIN_DELAY
 from pyNN.connectors import *
-from pyNN.recording import get_io
+from pyNN.recording import get_io  # noqa: F401  (part of the backend API, as in pyNN.nest)
 from pyNN.standardmodels import StandardCellType
 
-from nmp.simclient import EngineError
+from nmp.simclient import SimServerError
 
 from . import simulator
 from .simulator import state, NetworkChangedError
@@ -24,6 +24,10 @@ from .populations import Population, PopulationView, Assembly
 from .projections import Projection
 
 logger = logging.getLogger("PyNN")
+
+#: The name docs/pynn.md gave SimServerError before the protocol was named
+#: for what it is; scripts that catch it keep working.
+EngineError = SimServerError
 
 
 def list_standard_models():
@@ -44,34 +48,18 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     the spikes of SpikeSourceArray populations at their given times.
     Other simulators' options (e.g. `verbosity`) are accepted and ignored.
     """
-    max_delay = extra_params.get('max_delay', DEFAULT_MAX_DELAY)
     common.setup(timestep, min_delay, **extra_params)
-    state.clear()
-    state.dt = float(timestep)
-    state.min_delay = min_delay
-    state.max_delay = max_delay
-    seed = extra_params.get("rng_seed", extra_params.get("seed", simulator.DEFAULT_SEED))
-    state.seed = int(seed) % (2 ** 63)
-    state.threads = extra_params.get("threads")
-    precision = extra_params.get("spike_precision", "on_grid")
-    if precision not in ("on_grid", "off_grid"):
-        raise ValueError("spike_precision must be 'on_grid' or 'off_grid', not %r" % (precision,))
-    state.spike_precision = precision
-    state.mpi_rank = 0
-    state.num_processes = 1
+    state.setup(timestep, min_delay, extra_params.get("max_delay", DEFAULT_MAX_DELAY),
+                seed=extra_params.get("rng_seed", extra_params.get("seed", simulator.DEFAULT_SEED)),
+                threads=extra_params.get("threads"),
+                spike_precision=extra_params.get("spike_precision", "on_grid"))
     return rank()
 
 
 def end(compatible_output=True):
-    """Write the data recorded to files named in record(), and stop the engine.
+    """Write the data recorded to files named in record(), and stop the server.
     Recorded data stay readable with get_data()."""
-    try:
-        for (population, variables, filename) in state.write_on_end:
-            io = get_io(filename)
-            population.write_data(io, variables)
-        state.write_on_end = []
-    finally:
-        state.finish()
+    state.end()
 
 
 run, run_until = common.build_run(simulator)

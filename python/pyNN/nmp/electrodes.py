@@ -20,13 +20,14 @@ from pyNN.random import NumpyRNG
 
 from nmp.data import grid_times
 
-from .simulator import state
+from . import simulator
 
 
 class NmpCurrentSource(StandardCurrentSource):
     """Base class of nmp's current sources."""
 
     translations = {}
+    _simulator = simulator
 
     def __init__(self, **parameters):
         StandardCurrentSource.__init__(self, **parameters)
@@ -45,6 +46,7 @@ class NmpCurrentSource(StandardCurrentSource):
         pass
 
     def set_native_parameters(self, parameters):
+        state = self._simulator.state
         parameters.evaluate(simplify=True)
         new = dict(self._params)
         for name, value in parameters.items():
@@ -80,6 +82,7 @@ class NmpCurrentSource(StandardCurrentSource):
     def inject_into(self, cells):
         """Inject the current of this source into `cells`: a Population,
         PopulationView, Assembly or a list of IDs."""
+        state = self._simulator.state
         from .populations import selection_of
         parts = selection_of(cells)
         for pop, indices in parts:
@@ -102,6 +105,7 @@ class NmpCurrentSource(StandardCurrentSource):
     @property
     def targets(self):
         """The number of neurons this source feeds."""
+        state = self._simulator.state
         n = 0
         for pop, idx in self._parts:
             n += state.populations[pop].size if idx is None else len(idx)
@@ -112,7 +116,7 @@ class NmpCurrentSource(StandardCurrentSource):
         object.__setattr__(self, "_index", len(desc.current_sources))
         desc.add_current_source(self.nmp_name, self._params, self._parts)
 
-    def _engine_parameters(self):
+    def _server_parameters(self):
         """[(description index, parameters)] to send after a change."""
         return [(self._index, self._params)]
 
@@ -139,6 +143,7 @@ class NmpCurrentSource(StandardCurrentSource):
         raise NotImplementedError
 
     def _get_data(self):
+        state = self._simulator.state
         if not self._recorded:
             raise errors.RecordingError("current", self.__class__.__name__ + " (call record() first)")
         dt = state.dt
@@ -195,6 +200,7 @@ class StepCurrentSource(NmpCurrentSource, electrodes.StepCurrentSource):
                     for k in electrodes.StepCurrentSource.default_parameters}
 
     def _check(self, params):
+        state = self._simulator.state
         times = np.asarray(params.get("times", []), dtype=float)
         amps = np.asarray(params.get("amplitudes", []), dtype=float)
         if times.shape != amps.shape:
@@ -233,6 +239,7 @@ class NoisyCurrentSource(NmpCurrentSource, electrodes.NoisyCurrentSource):
         NmpCurrentSource.__init__(self, **parameters)
 
     def _check(self, params):
+        state = self._simulator.state
         dt = state.dt
         ratio = params["dt"] / dt
         if abs(ratio - round(ratio)) > 1e-9 * max(ratio, 1) or round(ratio) < 1:
@@ -243,9 +250,11 @@ class NoisyCurrentSource(NmpCurrentSource, electrodes.NoisyCurrentSource):
     # While recorded, the noise is drawn here: per target, the values of the
     # noise intervals since start, drawn in order from one stream.
     def _recording_changed(self):
+        state = self._simulator.state
         state.structure_changed()
 
     def _noise_state(self):
+        state = self._simulator.state
         if self._noise is None:
             serial = state.current_sources.index(self) if self in state.current_sources else 0
             seed = (int(state.seed) * 1000003 + 7919 * (serial + 1)) % (2 ** 32)
@@ -291,6 +300,7 @@ class NoisyCurrentSource(NmpCurrentSource, electrodes.NoisyCurrentSource):
         return out
 
     def _describe(self, desc):
+        state = self._simulator.state
         if not self._recorded:
             NmpCurrentSource._describe(self, desc)
             return
@@ -301,6 +311,7 @@ class NoisyCurrentSource(NmpCurrentSource, electrodes.NoisyCurrentSource):
             desc.add_current_source("StepCurrentSource", sp, [idx])
 
     def _target_part(self, j):
+        state = self._simulator.state
         k = j
         for pop, idx in self._parts:
             size = state.populations[pop].size if idx is None else len(idx)
@@ -309,13 +320,14 @@ class NoisyCurrentSource(NmpCurrentSource, electrodes.NoisyCurrentSource):
             k -= size
         raise IndexError(j)
 
-    def _engine_parameters(self):
+    def _server_parameters(self):
         if not self._recorded:
-            return NmpCurrentSource._engine_parameters(self)
+            return NmpCurrentSource._server_parameters(self)
         return [(self._index + j, sp) for j, sp in
                 enumerate(self._step_parameters(self._params, getattr(self, "_horizon", 0.0)))]
 
     def _before_run(self, t_end):
+        state = self._simulator.state
         if not self._recorded or self._index is None:
             return
         if t_end <= getattr(self, "_horizon", 0.0):

@@ -14,7 +14,6 @@ from nmp.description import Ragged, Sequence1
 
 from . import simulator
 from .recording import Recorder
-from .simulator import state
 
 
 def selection_of(cells):
@@ -59,14 +58,15 @@ def off_grid_stamps(times, dt):
     return np.maximum(1, np.ceil(np.asarray(times, dtype=float) / dt - 1e-9)) * dt
 
 
-def encode_parameter(values, spike_times=False):
+def encode_parameter(values, off_grid_dt=None):
     """The description value of per-neuron parameter values: one number when
     all are equal, else an array; for sequence parameters (spike times) one
-    shared sequence or one per neuron."""
+    shared sequence or one per neuron. With off_grid_dt (the timestep), the
+    sequences are spike times to be stamped off the grid."""
     if _is_sequence_parameter(values):
         seqs = [np.asarray(getattr(s, "value", s), dtype=float) for s in values]
-        if spike_times and state.spike_precision == "off_grid":
-            seqs = [off_grid_stamps(s, state.dt) for s in seqs]
+        if off_grid_dt is not None:
+            seqs = [off_grid_stamps(s, off_grid_dt) for s in seqs]
         first = seqs[0]
         if all(len(s) == len(first) and np.array_equal(s, first) for s in seqs[1:]):
             return Sequence1(first)
@@ -160,13 +160,14 @@ class Population(common.Population):
     _assembly_class = Assembly
 
     def _create_cells(self):
+        state = self._simulator.state
         if not isinstance(self.celltype, StandardCellType) or not hasattr(self.celltype, "nmp_name"):
             raise errors.InvalidModelError(
                 "nmp runs PyNN's standard cell types (pyNN.nmp.list_standard_models()); "
                 "%s is not one of them" % type(self.celltype).__name__)
         first = state.id_counter
-        self.all_cells = np.array([simulator.ID(i) for i in range(first, first + self.size)],
-                                  dtype=simulator.ID)
+        ID = self._simulator.ID
+        self.all_cells = np.array([ID(i) for i in range(first, first + self.size)], dtype=ID)
         self._mask_local = np.ones((self.size,), bool)
         for cell in self.all_cells:
             cell.parent = self
@@ -194,6 +195,7 @@ class Population(common.Population):
 
     def _assign_parameters(self, values, idx):
         """Set parameters of the neurons at positions idx (None: all)."""
+        state = self._simulator.state
         if "spike_times" in values:
             self.celltype.check_spike_times(values["spike_times"])
         for name, v in values.items():
@@ -207,6 +209,7 @@ class Population(common.Population):
         state.population_parameters_changed(self, values, idx)
 
     def _assign_initial_values(self, variable, initial_values, idx):
+        state = self._simulator.state
         n = self.size if idx is None else len(idx)
         if hasattr(initial_values, "evaluate"):
             initial_values.shape = (n,)
@@ -228,10 +231,15 @@ class Population(common.Population):
             self.initial_values[variable] = LazyArray(current.copy(), shape=(self.size,))
         state.population_initial_values_changed(self, variable, v, idx)
 
+    def _encode(self, name, values):
+        """The description value of a parameter's per-neuron values."""
+        state = self._simulator.state
+        off_grid = name == "spike_times" and state.spike_precision == "off_grid"
+        return encode_parameter(values, state.dt if off_grid else None)
+
     def _describe(self, desc):
         """Add this population to a nmp.description.Description."""
-        params = {name: encode_parameter(v, spike_times=(name == "spike_times"))
-                  for name, v in self._parameters.items()}
+        params = {name: self._encode(name, v) for name, v in self._parameters.items()}
         initial = {name: encode_parameter(v) for name, v in self._initial.items()}
         return desc.add_population(self.size, self.celltype.nmp_name, params, initial,
                                    label=self.label)

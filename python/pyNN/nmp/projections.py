@@ -22,7 +22,6 @@ from nmp.description import Distribution
 
 from . import simulator
 from .populations import selection_of
-from .simulator import state
 from .standardmodels import StaticSynapse, STDPMechanism
 
 _GO_CONNECTORS = {
@@ -157,6 +156,7 @@ class Projection(common.Projection):
 
     def __init__(self, presynaptic_population, postsynaptic_population, connector,
                  synapse_type=None, source=None, receptor_type=None, space=Space(), label=None):
+        state = self._simulator.state
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
                                    connector, synapse_type, source, receptor_type, space, label)
         if not hasattr(self.synapse_type, "nmp_name"):
@@ -189,6 +189,7 @@ class Projection(common.Projection):
     def _engine_connector(self, connector):
         """The connector as the engine's procedural rule, with the synapse
         parameters the engine draws; None if it must be expanded here."""
+        state = self._simulator.state
         name = _GO_CONNECTORS.get(type(connector))
         if name is None or connector.callback is not None:
             return None
@@ -314,6 +315,7 @@ class Projection(common.Projection):
     # -- reading and writing connections ---------------------------------------
 
     def __len__(self):
+        state = self._simulator.state
         if self._size is None:
             state.ensure_built()
         return self._size
@@ -331,28 +333,29 @@ class Projection(common.Projection):
     def _addresses(self, build=True):
         """(pre positions, post positions) of the connections, in the
         engine's connection order."""
+        state = self._simulator.state
         if build:
             state.ensure_built()
         if self._cache is None:
-            reply = state.request({"op": "connections", "projection": self._index})
-            self._cache = (reply.arrays["pre"].astype(np.int64), reply.arrays["post"].astype(np.int64))
+            self._cache = state.connections(self._index)
         return self._cache
 
     def _values(self, names, build=True):
         """Values of synaptic parameters, one array per name, in connection order."""
+        state = self._simulator.state
         if build:
             state.ensure_built()
         components = self._component_names()
         out = [None] * len(names)
         ask = [n for n in names if n not in components]
         if ask:
-            reply = state.request({"op": "synapses", "projection": self._index, "names": ask})
+            got = state.synapses(self._index, ask)
         for k, name in enumerate(names):
             if name in components:
                 value = self._component_value(name)
                 out[k] = np.full(self._size, value)
                 continue
-            v = np.asarray(reply.arrays[name], dtype=float)
+            v = got[name]
             if name == "weight":
                 v = float32_decimal(v)
             elif name == "delay":
@@ -411,6 +414,7 @@ class Projection(common.Projection):
         self._set_one(variable, initial_value)
 
     def _set_one(self, name, larr):
+        state = self._simulator.state
         if name in self._component_names():
             value = _plain_value(larr)
             if not isinstance(value, float):
@@ -446,5 +450,6 @@ class Projection(common.Projection):
         self._send(name, value)
 
     def _send(self, name, value):
+        state = self._simulator.state
         state.ensure_built()
         state.set_synapses(self._index, {name: value})

@@ -12,7 +12,6 @@ from pyNN import recording
 from nmp import neoconv
 
 from . import simulator
-from .simulator import state
 
 
 def off_grid_stamps(times, dt):
@@ -25,11 +24,13 @@ class Recorder(recording.Recorder):
     _simulator = simulator
 
     def _record(self, variable, new_ids, sampling_interval=None):
+        state = self._simulator.state
         if sampling_interval is not None:
             self.sampling_interval = sampling_interval
         state.recording_changed(self.population)
 
     def reset(self):
+        state = self._simulator.state
         recording.Recorder.reset(self)
         state.recording_changed(self.population)
 
@@ -58,6 +59,7 @@ class Recorder(recording.Recorder):
     # -- data -------------------------------------------------------------------
 
     def _data(self):
+        state = self._simulator.state
         state.pull()
         return state.store.population(self.population._index)
 
@@ -83,6 +85,7 @@ class Recorder(recording.Recorder):
         # reported at the times it was given; the engine delivers them on
         # the grid. Each neuron's grid spikes are matched with its given
         # times; where they do not match one to one, the grid times stay.
+        state = self._simulator.state
         pop = self.population
         if state.spike_precision != "off_grid" or pop.celltype.nmp_name != "SpikeSourceArray":
             return idx, times
@@ -103,6 +106,7 @@ class Recorder(recording.Recorder):
         return idx, out
 
     def _get_current_segment(self, filter_ids=None, variables='all', clear=False):
+        state = self._simulator.state
         pop = self.population
         segment = neo.Segment(name="segment%03d" % state.segment_counter,
                               description=pop.describe(), rec_datetime=datetime.now())
@@ -127,6 +131,7 @@ class Recorder(recording.Recorder):
 
     @property
     def metadata(self):
+        state = self._simulator.state
         md = recording.Recorder.metadata.fget(self)
         md["nmp_seed"] = state.seed
         return md

@@ -1,23 +1,30 @@
 """The state of a pyNN.nmp simulation: the network the script has built, the
-engine process that runs it, and the recorded data pulled from it.
+`nmp simserver` process that runs it, and the recorded data pulled from it.
 
-The network is sent to the engine when something first needs the engine (a
-run, reading connections); changes after that are sent as they happen. A
-change of structure (a new population, projection or current source) after
-the build makes the network be built anew at the next need: the connections
-made so far are kept as they are in the engine. The structure cannot change
-once the simulation has advanced, only after a reset.
+The network is sent to the server when something first needs it (a run,
+reading connections); changes after that are sent as they happen. A change
+of structure (a new population, projection or current source) after the
+build makes the network be built anew at the next need: the connections made
+so far are kept as they are in the server. The structure cannot change once
+the simulation has advanced, only after a reset.
+
+This module is the seam for PyNN 0.10 backends on other nmp systems (such as
+pynn_brainscales.brainscales2): such a backend has its own simulator module
+with its own :class:`State` subclass and instance, and its Population,
+Projection and Recorder classes name that module as their `_simulator`;
+pyNN.nmp's classes reach the state only through `self._simulator.state`, so
+that two backends can live in one process. See python/README.md.
 """
 
-import json
 import logging
 
 import numpy as np
 from pyNN import common
+from pyNN.recording import get_io
 
 from nmp.data import Store, grid_times
 from nmp.description import Description, Encoder
-from nmp.simclient import Engine, EngineError
+from nmp.simclient import SimServer, SimServerError
 
 name = "nmp"
 logger = logging.getLogger("PyNN")
@@ -39,22 +46,26 @@ class ID(int, common.IDMixin):
 
 
 class State(common.control.BaseState):
-    """The simulation state; a hardware front end may subclass it to change
-    how the engine is started (engine_args) and what system the
-    description names (system)."""
+    """The simulation state of one backend. A backend on another nmp system
+    subclasses it: `system_name` and `system_options()` (the system the
+    description names), `server_args()` (how the server is started),
+    `new_store()` (how recorded data are kept), and `setup()`."""
+
+    #: The nmp system the description names (its system.name); None: the
+    #: description names none, and runs on the reference.
+    system_name = None
 
     def __init__(self):
         common.control.BaseState.__init__(self)
         self.mpi_rank = 0
         self.num_processes = 1
-        self.engine = None
+        self.server = None
         self.dt = 0.1
         self._min_delay = "auto"
         self._max_delay = "auto"
         self.seed = DEFAULT_SEED
         self.threads = None
         self.spike_precision = "on_grid"
-        self.system = None
         self.binary = None
         self.populations = []
         self.projections = []
@@ -100,15 +111,45 @@ class State(common.control.BaseState):
 
     max_delay = property(_get_max_delay, _set_max_delay)
 
-    def engine_args(self):
+    def server_args(self):
         """Extra command-line arguments of `nmp simserver`."""
         return []
 
+    def system_options(self):
+        """The options of the system the description names (a dict)."""
+        return {}
+
+    def system(self):
+        """The description's system: {"name", "options"}, or None."""
+        if self.system_name is None:
+            return None
+        return {"name": self.system_name, "options": self.system_options()}
+
+    def new_store(self):
+        """A nmp.data.Store (or subclass) for the recorded data."""
+        return Store(self.dt)
+
     # -- life cycle ---------------------------------------------------------------
+
+    def setup(self, timestep, min_delay="auto", max_delay="auto", seed=DEFAULT_SEED, threads=None,
+              spike_precision="on_grid"):
+        """Forget the network and start anew with these settings (setup())."""
+        self.clear()
+        self.dt = float(timestep)
+        self.min_delay = min_delay
+        self.max_delay = max_delay
+        self.seed = int(seed) % (2 ** 63)
+        self.threads = threads
+        if spike_precision not in ("on_grid", "off_grid"):
+            raise ValueError("spike_precision must be 'on_grid' or 'off_grid', not %r" % (spike_precision,))
+        self.spike_precision = spike_precision
+        self.store.dt = self.dt
+        self.mpi_rank = 0
+        self.num_processes = 1
 
     def clear(self):
         """Forget the network (setup())."""
-        self.close_engine()
+        self.close_server()
         self.recorders = set()
         self.write_on_end = []
         self.id_counter = 0
@@ -119,28 +160,42 @@ class State(common.control.BaseState):
         self.built = False
         self.dirty = False
         self.ended = False
-        #: Seconds the engine reported spending on builds and runs, so that
-        #: benchmarks can tell them from the time spent in Python.
+        #: Seconds the server reported its engine spent on builds and runs,
+        #: so that benchmarks can tell them from the time spent in Python.
         self.engine_time = {"build": 0.0, "run": 0.0}
+        #: The plan's info (the system's mapping of the network): from the
+        #: build reply, and from the provenance of every pull since, which
+        #: adds what the runs counted.
+        self.mapping = {}
         self.step = 0
-        self.store = Store(self.dt)
+        self.store = self.new_store()
         self._unpulled = False
         self.running = False
         self.reset()
 
-    def close_engine(self):
-        if self.engine is not None:
+    def close_server(self):
+        if self.server is not None:
             try:
-                self.engine.close()
+                self.server.close()
             finally:
-                self.engine = None
+                self.server = None
+
+    def end(self):
+        """end(): write the files record() named, keep the recorded data and
+        stop the server."""
+        try:
+            for (population, variables, filename) in self.write_on_end:
+                population.write_data(get_io(filename), variables)
+            self.write_on_end = []
+        finally:
+            self.finish()
 
     def finish(self):
-        """end(): keep the recorded data and stop the engine."""
+        """Keep the recorded data and stop the server."""
         try:
             self.pull()
         finally:
-            self.close_engine()
+            self.close_server()
             self.ended = True
 
     def structure_changed(self):
@@ -162,17 +217,17 @@ class State(common.control.BaseState):
             self.current_sources.append(source)
         self.structure_changed()
 
-    # -- the engine ----------------------------------------------------------------
+    # -- the server ----------------------------------------------------------------
 
-    def make_engine(self):
-        return Engine(binary=self.binary, args=self.engine_args())
+    def make_server(self):
+        return SimServer(binary=self.binary, args=self.server_args())
 
     def describe(self):
         """The network as a nmp.description.Description."""
         desc = Description(self.dt,
                            min_delay=None if self._min_delay == "auto" else self._min_delay,
                            max_delay=None if self._max_delay == "auto" else self._max_delay,
-                           seed=self.seed, threads=self.threads, system=self.system)
+                           seed=self.seed, threads=self.threads, system=self.system())
         for p in self.populations:
             p._describe(desc)
         for prj in self.projections:
@@ -186,7 +241,7 @@ class State(common.control.BaseState):
         return desc
 
     def ensure_built(self):
-        """Make sure the engine holds the network as it is now."""
+        """Make sure the server holds the network as it is now."""
         if self.ended:
             raise RuntimeError("pyNN.nmp: the simulation has ended (end() was called); "
                                "call setup() to start a new one")
@@ -202,22 +257,18 @@ class State(common.control.BaseState):
             for prj in self.projections:
                 if prj._size is not None and prj._explicit is None:
                     prj._snapshot()
-            self.close_engine()
+            self.close_server()
             self.built = False
         if not self.populations:
             raise RuntimeError("pyNN.nmp: the network has no populations")
         self.store.dt = self.dt
         desc = self.describe()
-        doc = desc.document()
-        engine = self.engine or self.make_engine()
-        self.engine = engine
-        req = {"op": "build"}
-        if self.threads:
-            req["threads"] = int(self.threads)
-        reply = engine.request(req, arrays=desc.enc.arrays,
-                               members={"network.json": json.dumps(doc, allow_nan=False)})
+        if self.server is None:
+            self.server = self.make_server()
+        reply = self.server.build(desc, threads=self.threads)
         self.built, self.dirty = True, False
         self.step = 0
+        self.mapping = reply.info.get("mapping") or {}
         self.engine_time["build"] += float(reply.info.get("build_s", 0.0))
         sizes = reply.info.get("projection_sizes") or []
         for prj, size in zip(self.projections, sizes):
@@ -225,8 +276,8 @@ class State(common.control.BaseState):
         logger.debug("nmp: built %s neurons in %.3f s", reply.info.get("neurons"),
                      reply.info.get("build_s", 0))
 
-    def request(self, req, arrays=None):
-        reply = self.engine.request(req, arrays=arrays)
+    def _track(self, reply):
+        """Follow the simulation time every reply reports."""
         self.step = int(round(reply.t / self.dt))
         return reply
 
@@ -234,15 +285,28 @@ class State(common.control.BaseState):
         """Send one schedule action (after the build)."""
         self.ensure_built()
         try:
-            return self.request({"op": "action", "action": action},
-                                arrays=enc.arrays if enc is not None else None)
-        except EngineError as err:
-            if getattr(err, "t", None) is not None:
+            return self._track(self.server.action(action, enc.arrays if enc is not None else None))
+        except SimServerError as err:
+            if err.t is not None:
                 self.step = int(round(err.t / self.dt))
             raise
 
+    # Queries of what the server holds; the caller makes sure it was built.
+
+    def connections(self, projection):
+        """(pre, post) positions of a projection's connections in the server."""
+        return self.server.connections(projection)
+
+    def synapses(self, projection, names):
+        """name -> values of a projection's synapses in the server."""
+        return self.server.synapses(projection, names)
+
+    def population_state(self, population, names):
+        """name -> values of a population's parameters or state in the server."""
+        return self.server.population_state(population, names)
+
     def _live(self):
-        return self.built and not self.dirty and self.engine is not None
+        return self.built and not self.dirty and self.server is not None
 
     def set_synapses(self, projection, parameters):
         enc = Encoder()
@@ -270,10 +334,8 @@ class State(common.control.BaseState):
     def population_parameters_changed(self, population, values, idx):
         if not self._live():
             return
-        from .populations import encode_parameter
         self.set_population([(population._index, idx)],
-                            parameters={k: encode_parameter(v, spike_times=(k == "spike_times"))
-                                        for k, v in values.items()})
+                            parameters={k: population._encode(k, v) for k, v in values.items()})
 
     def population_initial_values_changed(self, population, variable, values, idx):
         if not self._live():
@@ -298,7 +360,7 @@ class State(common.control.BaseState):
     def current_source_changed(self, source):
         if not self._live():
             return
-        for index, params in source._engine_parameters():
+        for index, params in source._server_parameters():
             self.set_current_source(index, params)
 
     # -- running ----------------------------------------------------------------------
@@ -317,18 +379,21 @@ class State(common.control.BaseState):
         self.run(tstop - self.t)
 
     def pull(self):
-        """Fetch what the engine recorded since the last pull."""
-        if not self._unpulled or self.engine is None or self.engine.closed:
+        """Fetch what the server recorded since the last pull."""
+        if not self._unpulled or self.server is None or self.server.closed:
             return
-        reply = self.engine.request({"op": "data", "clear": True})
+        raw = self.server.data(clear=True)
         self._unpulled = False
-        self.store.add(reply.raw["results.npz"])
+        meta = self.store.add(raw)
+        extra = (meta or {}).get("provenance", {}).get("extra")
+        if extra is not None:
+            self.mapping = extra
 
     def reset(self):
         """Back to t = 0 (after the recorders have kept their segments)."""
-        if self.built and self.engine is not None and not self.engine.closed:
+        if self.built and self.server is not None and not self.server.closed:
             self.pull()
-            self.request({"op": "action", "action": {"reset": True}})
+            self._track(self.server.action({"reset": True}))
         self.store.clear()
         self.step = 0
         self.running = False

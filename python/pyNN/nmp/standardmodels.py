@@ -10,7 +10,7 @@ import numpy as np
 from pyNN import errors
 from pyNN.standardmodels import cells, synapses, build_translations
 
-from .simulator import state
+from . import simulator
 
 
 def _identity(names):
@@ -67,6 +67,7 @@ class SpikeSourceArray(cells.SpikeSourceArray):
 def _minimum_delay(self):
     # The default delay of a synapse: setup()'s min_delay, or the timestep
     # when that is "auto".
+    state = self._simulator.state
     d = state._min_delay
     if d == "auto":
         d = state.dt
@@ -81,6 +82,7 @@ def _synapse_type(base, names=None):
         "translations": _identity(names),
         "nmp_name": base.__name__,
         "_get_minimum_delay": _minimum_delay,
+        "_simulator": simulator,
     })
 
 
@@ -97,6 +99,7 @@ class STDPMechanism(synapses.STDPMechanism):
     nmp_name = "STDPMechanism"
     base_translations = _identity(["weight", "delay", "dendritic_delay_fraction"])
     _get_minimum_delay = _minimum_delay
+    _simulator = simulator
 
     def _build_translations(self):
         # PyNN's version updates the class attribute in place, so that the

@@ -16,14 +16,10 @@ runs; default: $NMP_BSS2_SEED, else a new one each setup(), as on hardware), `sy
 dict of further system options, e.g. {"mismatch": {...}}), `threads`.
 """
 
-import os
 from enum import Enum, auto
 
 from pyNN import common
 from pyNN.common.control import DEFAULT_MIN_DELAY
-
-import pyNN.nmp as _nmp
-from nmp.data import parse_results
 
 from . import logger, helper, simulator  # noqa: F401
 from .connectors import (AllToAllConnector, OneToOneConnector, FixedProbabilityConnector,  # noqa: F401
@@ -44,9 +40,8 @@ __all__ = ["list_standard_models", "setup", "end", "run", "run_until", "run_for"
 
 _log = logger.get("pyNN.brainscales2")
 
-#: Environment variable naming the virtual chip when setup() names none (as
-#: the platform's job runner assigns a job its hardware).
-CHIP_ENV = "NMP_BSS2_CHIP"
+#: Environment variable naming the virtual chip when setup() names none.
+CHIP_ENV = simulator.CHIP_ENV
 
 
 def list_standard_models():
@@ -80,9 +75,9 @@ def setup(timestep=simulator.MADC_DT, min_delay=DEFAULT_MIN_DELAY, **extra_param
     extra = dict(extra_params)
     extra.pop("max_delay", None)
     options = dict(extra.pop("system_options", None) or {})
-    chip = extra.pop("chip", None) or os.environ.get(CHIP_ENV)
+    chip = simulator.chip_name(extra.pop("chip", None))
     if chip is not None:
-        options["chip"] = str(chip)
+        options["chip"] = chip
     seed = extra.pop("rng_seed", extra.pop("seed", None))
     if seed is None:
         seed = simulator.random_seed()
@@ -109,18 +104,17 @@ def setup(timestep=simulator.MADC_DT, min_delay=DEFAULT_MIN_DELAY, **extra_param
             raise NotImplementedError("setup(%s=...): not available on the emulated chip" % key)
     if extra:
         raise KeyError("unhandled extra_params in call to pynn.setup(...):%s" % extra)
-    step_us = float(options.get("timestep_us", simulator.ENGINE_STEP_US))
-    _nmp.setup(timestep=step_us * 1e-3, min_delay="auto", rng_seed=seed, threads=threads)
-    state.system = {"name": "brainscales2", "options": options}
-    state.store = simulator.ChipStore(state.dt)
-    state.seed = int(seed) % (2 ** 63)
-    _log.DEBUG("setup(): chip %s, seed %d" % (options.get("chip", "nmp-virtual-hx-0"), state.seed))
+    state.setup(options, seed, threads=threads)
+    _log.DEBUG("setup(): chip %s, seed %d" % (state.chip, state.seed))
     return 0
 
 
 def end():
-    """Finish the experiment: keep the recorded data, stop the engine."""
-    _nmp.end()
+    """Finish the experiment: keep the recorded data, stop the simulation server."""
+    state.end()
+
+
+_run, _run_until = common.build_run(simulator)
 
 
 def run(runtime, command=RunCommand.EXECUTE):
@@ -132,27 +126,24 @@ def run(runtime, command=RunCommand.EXECUTE):
     if command == RunCommand.APPEND:
         if runtime is None:
             raise ValueError("Appending a configuration that is executed for no time is forbidden.")
-        return _nmp.run(runtime)
+        return _run(runtime)
     if command == RunCommand.EXECUTE:
         if runtime is None:
             return state.t
-        return _nmp.run(runtime)
+        return _run(runtime)
     raise ValueError("Passed command is invalid.")
 
 
 run_for = run
-run_until = _nmp.run_until
-reset = _nmp.reset
-get_current_time = _nmp.get_current_time
-get_min_delay = _nmp.get_min_delay
-get_max_delay = _nmp.get_max_delay
-num_processes = _nmp.num_processes
-rank = _nmp.rank
+run_until = _run_until
+reset = common.build_reset(simulator)
+get_current_time, _, get_min_delay, get_max_delay, num_processes, rank = \
+    common.build_state_queries(simulator)
 initialize = common.initialize
 create = common.build_create(Population)
 connect = common.build_connect(Projection, FixedProbabilityConnector, synapses.StaticSynapse)
 set = common.set
-record = _nmp.record
+record = common.build_record(simulator)
 
 
 def get_time_step():
@@ -173,9 +164,11 @@ def get_mapping():
     drops, the mismatch and noise settings (the plan's info; also in the
     provenance of every results file)."""
     state.ensure_built()
-    reply = state.engine.request({"op": "data", "clear": False})
-    meta, _ = parse_results(reply.raw["results.npz"])
-    return meta.get("provenance", {}).get("extra", {})
+    # The build reply carries the mapping; the crossbar's counts grow with
+    # the runs, and come with the data recorded since the last pull, which
+    # get_data() would fetch anyway.
+    state.pull()
+    return state.mapping
 
 
 def get_backend_statistics():

@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from .simulator import Chip
+from .simulator import Chip, DEFAULT_CHIP
 from .standardmodels import cells
 
 __all__ = ["chip_from_file", "chip_to_file", "nightly_calib_path", "chip_from_nightly",
@@ -47,13 +47,13 @@ def chip_to_file(chip, path):
         json.dump(doc, f)
 
 
-def nightly_calib_path(chip="nmp-virtual-hx-0"):
+def nightly_calib_path(chip=DEFAULT_CHIP):
     """The path of the nightly calibration of a virtual chip."""
     base = os.environ.get(CALIB_DIR_ENV, os.path.expanduser("~/.cache/nmp/brainscales2"))
     return Path(base) / chip / "stable" / "latest" / "spiking_cocolist.json"
 
 
-def chip_from_nightly(chip="nmp-virtual-hx-0"):
+def chip_from_nightly(chip=DEFAULT_CHIP):
     """The nightly calibration of a virtual chip, if one was stored."""
     path = nightly_calib_path(chip)
     if not path.exists():

@@ -9,13 +9,14 @@ from pyNN import common
 
 from pyNN.nmp import populations as _nmp
 
+from . import simulator
 from .recording import Recorder
 from .simulator import state
 from .standardmodels import cells
 
 
 class Assembly(_nmp.Assembly):
-    pass
+    _simulator = simulator
 
 
 def _record(self, variables, to_file=None, sampling_interval=None, locations=None, device="madc"):
@@ -33,6 +34,7 @@ def _record(self, variables, to_file=None, sampling_interval=None, locations=Non
 
 class PopulationView(_nmp.PopulationView):
     _assembly_class = Assembly
+    _simulator = simulator
 
     def record(self, variables, to_file=None, sampling_interval=None, locations=None, *, device="madc"):
         """Record `variables` of this view's neurons: "spikes", and one of
@@ -46,6 +48,7 @@ class PopulationView(_nmp.PopulationView):
 
 class Population(_nmp.Population):
     __doc__ = common.Population.__doc__
+    _simulator = simulator
     _recorder_class = Recorder
     _assembly_class = Assembly
 
@@ -75,8 +78,7 @@ class Population(_nmp.Population):
         _nmp.Population._assign_parameters(self, values, idx)
 
     def _configured(self):
-        return isinstance(self.celltype, cells.HXNeuron) and bool(state.system) and \
-            "initial_config" in (state.system.get("options") or {})
+        return isinstance(self.celltype, cells.HXNeuron) and "initial_config" in state.options
 
     def _get_parameters(self, *names):
         from_config = [n for n in names if n not in self._user_set] if self._configured() else []
@@ -88,9 +90,7 @@ class Population(_nmp.Population):
                     "Initial config not yet applied. Parameters are not yet set (and will be "
                     "overwritten during mapping). Perform `pynn.run(None, command=pynn.RunCommand.PREPARE)` "
                     "to apply the initial config or run an experiment.")
-            reply = state.request({"op": "state", "population": self._index, "names": from_config})
-            for n in from_config:
-                self._parameters[n] = np.asarray(reply.arrays[n], dtype=float)
+            self._parameters.update(state.population_state(self._index, from_config))
             self._user_set |= set(from_config)
         return _nmp.Population._get_parameters(self, *names)
 

@@ -14,6 +14,7 @@ from pyNN.nmp import projections as _nmp
 from pyNN.nmp.projections import _at_connections, _plain_value
 from pyNN.random import RandomDistribution
 
+from . import simulator
 from .simulator import state
 from .standardmodels.synapses import StaticSynapse
 
@@ -23,6 +24,7 @@ SIGN_MESSAGE = ("Weights must be positive for conductance-based and/or excitator
 
 class Projection(_nmp.Projection):
     __doc__ = _nmp.Projection.__doc__
+    _simulator = simulator
     _static_synapse_class = StaticSynapse
 
     def __init__(self, presynaptic_population, postsynaptic_population, connector,

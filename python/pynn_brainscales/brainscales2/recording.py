@@ -15,6 +15,7 @@ from pyNN.recording import normalize_variables_arg
 from nmp import neoconv
 from pyNN.nmp.recording import Recorder as _NmpRecorder
 
+from . import simulator
 from .simulator import state
 
 DEVICES = ("madc", "cadc")
@@ -32,6 +33,7 @@ def check_device(device):
 
 class Recorder(_NmpRecorder):
     """Records spikes and ADC readings of one population."""
+    _simulator = simulator
 
     def __init__(self, population, file=None):
         _NmpRecorder.__init__(self, population, file=file)

@@ -1,7 +1,13 @@
-"""The simulation state of pynn_brainscales: pyNN.nmp's state (one engine
-session), configured for the emulated chip, with a store that keeps the
-chip's readout as it comes: spikes at the FPGA's 8 ns time stamps and ADC
-samples at their own times."""
+"""The simulation state of pynn_brainscales: a State of its own, subclassing
+pyNN.nmp's (one `nmp simserver` process per experiment), that names the
+emulated chip as its system (the Go system `brainscales2`) with the chip,
+seed and further options of setup(), and keeps the chip's readout as it
+comes: spikes at the FPGA's 8 ns time stamps and ADC samples at their own
+times.
+
+pynn_brainscales' classes name this module as their `_simulator`, so they
+use this module's `state`, never pyNN.nmp's: a script may import both.
+"""
 
 import os
 
@@ -9,11 +15,20 @@ import numpy as np
 
 from nmp.data import PopulationData, Store, parse_results
 from pyNN.nmp import simulator as _nmp_simulator
-
-#: The simulator state (shared with pyNN.nmp, which runs underneath).
-state = _nmp_simulator.state
+from pyNN.nmp.simulator import ID  # noqa: F401  (PyNN finds a backend's ID class here)
 
 name = "HX"
+
+#: The Go system the descriptions name.
+SYSTEM = "brainscales2"
+
+#: CHIP_ENV names the virtual chip when setup() names none (as the
+#: platform's job runner, nmp worker, assigns a job its hardware).
+CHIP_ENV = "NMP_BSS2_CHIP"
+
+#: The virtual chip when neither setup() nor $NMP_BSS2_CHIP names one (the
+#: Go system's default).
+DEFAULT_CHIP = "nmp-virtual-hx-0"
 
 #: Average time between two MADC samples, in ms (what pynn-brainscales
 #: reports as its time step).
@@ -47,10 +62,6 @@ class ChipPopulationData(PopulationData):
 class ChipStore(Store):
     """Store for the chip's readout: no rounding of times to a grid."""
 
-    def __init__(self, dt):
-        Store.__init__(self, dt)
-        self.provenance = {}
-
     def population(self, index):
         pd = self.populations.get(index)
         if pd is None:
@@ -59,7 +70,6 @@ class ChipStore(Store):
 
     def add(self, raw):
         meta, arrays = parse_results(raw)
-        self.provenance = meta.get("provenance", {})
         for seg in meta.get("segments", []):
             for sp in seg.get("spikes", []):
                 # FPGA time stamps are multiples of 8 ns: 9 decimals of a ms
@@ -125,3 +135,44 @@ def random_seed():
         except ValueError:
             raise ValueError("%s=%r is not an integer seed" % (SEED_ENV, fixed)) from None
     return int.from_bytes(os.urandom(8), "little") % (2 ** 63)
+
+
+def chip_name(given=None):
+    """The virtual chip of an experiment: the one setup() names, else
+    $NMP_BSS2_CHIP, else None (the system's default, DEFAULT_CHIP)."""
+    chip = given or os.environ.get(CHIP_ENV)
+    return None if chip is None else str(chip)
+
+
+class State(_nmp_simulator.State):
+    """pyNN.nmp's state on the emulated chip: the system `brainscales2` with
+    the options setup() gave (the chip among them), and a ChipStore."""
+
+    system_name = SYSTEM
+
+    def __init__(self):
+        #: The system options of the experiment (docs/brainscales2.md).
+        self.options = {}
+        _nmp_simulator.State.__init__(self)
+
+    @property
+    def chip(self):
+        """The name of the virtual chip the experiment runs on."""
+        return self.options.get("chip", DEFAULT_CHIP)
+
+    def system_options(self):
+        return self.options
+
+    def new_store(self):
+        return ChipStore(self.dt)
+
+    def setup(self, options, seed, threads=None):
+        """Start a new experiment with these system options, the seed of its
+        temporal noise, and the server's threads."""
+        step_us = float(options.get("timestep_us", ENGINE_STEP_US))
+        _nmp_simulator.State.setup(self, step_us * 1e-3, "auto", seed=seed, threads=threads)
+        self.options = options
+
+
+#: The state of pynn_brainscales' experiment (pyNN.nmp has its own).
+state = State()

@@ -8,7 +8,7 @@ from pyNN import errors
 
 import pynn_brainscales.brainscales2 as pynn
 from pynn_brainscales.brainscales2.standardmodels.synapses import StaticSynapse
-from nmp.simclient import EngineError
+from nmp.simclient import SimServerError
 
 LOT = dict(leak_v_leak=1000, leak_i_bias=200, threshold_v_threshold=300, reset_v_reset=400,
            membrane_capacitance_capacitance=63, refractory_period_refractory_time=120,
@@ -44,7 +44,7 @@ class API(unittest.TestCase):
     def test_three_neurons_on_the_madc(self):
         pop = pynn.Population(3, pynn.cells.HXNeuron(**LOT), label="trio")
         pop.record(["v"])
-        with self.assertRaises(EngineError) as cm:
+        with self.assertRaises(SimServerError) as cm:
             pynn.run(0.01)
         self.assertIn("one on an even and one on an odd circuit", str(cm.exception))
         self.assertIn('"trio"', str(cm.exception))
@@ -75,7 +75,7 @@ class API(unittest.TestCase):
         self.assertEqual(prj.get("delay", format="array")[0, 0], 0.0)
         prj.set(weight=120)
         self.assertEqual(prj.get("weight", format="array")[0, 0], 120.0)
-        with self.assertRaises(EngineError):
+        with self.assertRaises(SimServerError):
             prj.set(weight=20)       # one synapse instead of two: a new placement
         mapping = pynn.get_mapping()
         self.assertEqual(mapping["projections"][0]["synapses"], 2)
@@ -104,6 +104,22 @@ class API(unittest.TestCase):
         n_bg = sum(len(s) for s in onchip.get_data().segments[0].spiketrains)
         self.assertTrue(30 < n_ext < 80, n_ext)      # 5 x 50 kHz x 0.2 ms = 50
         self.assertTrue(25 < n_bg < 90, n_bg)
+
+    def test_mapping_is_the_plans_info(self):
+        # get_mapping() answers from the build reply and the data pulled
+        # since; it must equal what the whole results archive records.
+        from nmp.data import parse_results
+        src = pynn.Population(4, pynn.cells.SpikeSourceArray(spike_times=[0.001 * k for k in range(1, 40)]))
+        pop = pynn.Population(2, pynn.cells.HXNeuron(**LOT))
+        pynn.Projection(src, pop, pynn.AllToAllConnector(), StaticSynapse(weight=63))
+        pop.record("spikes")
+        pynn.run(None, pynn.RunCommand.PREPARE)
+        self.assertEqual(pynn.get_mapping()["neurons"][0]["circuits"], [0, 1])
+        for _ in range(2):
+            pynn.run(0.05)
+            meta, _ = parse_results(pynn.simulator.state.server.data(clear=False))
+            self.assertEqual(pynn.get_mapping(), meta["provenance"]["extra"])
+        self.assertGreater(pynn.get_mapping()["crossbar"]["events"], 0)
 
     def test_initial_config(self):
         import os

@@ -2,6 +2,8 @@
 
 from pyNN.nmp.standardmodels import StaticSynapse as _NmpStaticSynapse
 
+from .. import simulator
+
 __all__ = ["StaticSynapse"]
 
 
@@ -11,6 +13,7 @@ class StaticSynapse(_NmpStaticSynapse):
     sign), and no delay."""
 
     default_parameters = {"weight": 0.0, "delay": 0.0}
+    _simulator = simulator
 
     def __init__(self, weight=0.0, delay=0.0, **extra):
         if delay is not None and delay != 0:
