@@ -9,7 +9,11 @@
 // The format is documented in docs/network-description.md.
 package network
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/nmp-platform/nmp/npy"
+)
 
 // FormatName and FormatVersion identify the format in every document.
 const (
@@ -34,7 +38,7 @@ type Description struct {
 
 	// arrays holds the binary members an archive brought, by name, until they
 	// are resolved into the Values that reference them.
-	arrays map[string]*Array
+	arrays map[string]*npy.Array
 }
 
 // Simulation holds the settings of PyNN's setup().

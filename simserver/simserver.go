@@ -10,7 +10,6 @@
 package simserver
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -24,6 +23,7 @@ import (
 	"github.com/nmp-platform/nmp/engine"
 	"github.com/nmp-platform/nmp/internal/buildinfo"
 	"github.com/nmp-platform/nmp/network"
+	"github.com/nmp-platform/nmp/npy"
 	"github.com/nmp-platform/nmp/results"
 	"github.com/nmp-platform/nmp/system"
 )
@@ -118,7 +118,7 @@ func (s *server) handle(ctx context.Context, msg []byte) (reply Reply, members [
 			reply, members = fail(fmt.Errorf("internal error in nmp (please report it): %v", p)), nil
 		}
 	}()
-	arrays, other, err := network.ReadArchive(bytes.NewReader(msg), int64(len(msg)), network.DecodeOptions{})
+	arrays, other, err := npy.ReadArchive(bytes.NewReader(msg), int64(len(msg)), network.DefaultMaxBytes)
 	if err != nil {
 		return fail(err), nil
 	}
@@ -143,7 +143,7 @@ func (s *server) handle(ctx context.Context, msg []byte) (reply Reply, members [
 
 func fail(err error) Reply { return Reply{OK: false, Error: err.Error()} }
 
-func (s *server) do(ctx context.Context, req *Request, arrays map[string]*network.Array, other map[string][]byte) (Reply, []member, error) {
+func (s *server) do(ctx context.Context, req *Request, arrays map[string]*npy.Array, other map[string][]byte) (Reply, []member, error) {
 	if req.Op != "build" && req.Op != "end" && req.Op != "version" && s.sim == nil {
 		return Reply{}, nil, fmt.Errorf("op %q before build", req.Op)
 	}
@@ -287,29 +287,25 @@ func readMessage(r io.Reader) ([]byte, error) {
 
 func writeMessage(w io.Writer, reply Reply, members []member) error {
 	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
+	zw := npy.NewWriter(&buf)
 	for _, m := range members {
-		name := m.name
-		if m.raw == nil {
-			name += ".npy"
-		}
-		f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
-		if err != nil {
-			return err
-		}
+		var err error
 		switch {
 		case m.raw != nil:
-			_, err = f.Write(m.raw)
+			var f io.Writer
+			if f, err = zw.Create(m.name, false); err == nil {
+				_, err = f.Write(m.raw)
+			}
 		case m.isInt:
-			err = network.WriteNpyInt32(f, m.i32, m.shape)
+			err = zw.Int32(m.name, m.i32, m.shape)
 		default:
-			err = network.WriteNpyFloat64(f, m.f64, m.shape)
+			err = zw.Float64(m.name, m.f64, m.shape)
 		}
 		if err != nil {
 			return err
 		}
 	}
-	f, err := zw.CreateHeader(&zip.FileHeader{Name: "reply.json", Method: zip.Store})
+	f, err := zw.Create("reply.json", false)
 	if err != nil {
 		return err
 	}
