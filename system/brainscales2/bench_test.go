@@ -31,7 +31,7 @@ func fullChip(seed uint64) *network.Description {
 	rate := network.Scalar(10e3)
 	d := &network.Description{Format: network.FormatName, Version: network.FormatVersion,
 		Simulation: network.Simulation{Timestep: 3.4e-5, Seed: seed},
-		System:     &network.System{Name: "brainscales2", Options: json.RawMessage(os.Getenv("NMP_BSS2_OPTIONS"))},
+		System:     &network.Target{Name: "brainscales2", Options: json.RawMessage(os.Getenv("NMP_BSS2_OPTIONS"))},
 		Populations: []network.Population{
 			{Label: "neurons", Size: 512, CellType: hxNeuron, Parameters: neuron},
 			{Label: "exc_input", Size: 192, CellType: sourcePoisson, Parameters: map[string]network.Value{"rate": rate}},
