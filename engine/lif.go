@@ -75,18 +75,18 @@ func (m *lifCurr) Prepare(dt float64) error {
 	m.dt = dt
 	for i := range m.v {
 		m.p22[i] = math.Exp(-dt / m.tauM[i])
-		m.p20[i] = propConst(dt, m.tauM[i], m.cm[i])
+		m.p20[i] = PropConst(dt, m.tauM[i], m.cm[i])
 		m.refSteps[i] = int32(steps(m.tauRef[i], dt))
 		if m.shape == synDelta {
 			continue
 		}
 		m.p11e[i] = math.Exp(-dt / m.tauE[i])
 		m.p11i[i] = math.Exp(-dt / m.tauI[i])
-		m.p21e[i] = propExp(dt, m.tauM[i], m.tauE[i], m.cm[i])
-		m.p21i[i] = propExp(dt, m.tauM[i], m.tauI[i], m.cm[i])
+		m.p21e[i] = PropExp(dt, m.tauM[i], m.tauE[i], m.cm[i])
+		m.p21i[i] = PropExp(dt, m.tauM[i], m.tauI[i], m.cm[i])
 		if m.shape == synAlpha {
-			m.p31e[i] = propAlpha(dt, m.tauM[i], m.tauE[i], m.cm[i])
-			m.p31i[i] = propAlpha(dt, m.tauM[i], m.tauI[i], m.cm[i])
+			m.p31e[i] = PropAlpha(dt, m.tauM[i], m.tauE[i], m.cm[i])
+			m.p31i[i] = PropAlpha(dt, m.tauM[i], m.tauI[i], m.cm[i])
 			// A weight w is the current's peak, reached tau after the spike.
 			m.jumpE[i] = math.E / m.tauE[i]
 			m.jumpI[i] = math.E / m.tauI[i]
