@@ -42,6 +42,8 @@ type lifCurr struct {
 	// take the fast path with the constants in h.
 	hom bool
 	h   currConst
+	// plain keeps to the per-neuron loops (Options.Plain).
+	plain bool
 }
 
 // currConst is the constants of one IF_curr_exp neuron.
@@ -51,7 +53,7 @@ type currConst struct {
 }
 
 func newLIFCurr(p *Population, shape synShape) *lifCurr {
-	m := &lifCurr{shape: shape,
+	m := &lifCurr{shape: shape, plain: p.Plain,
 		vRest: p.param("v_rest"), cm: p.param("cm"), tauM: p.param("tau_m"), tauRef: p.param("tau_refrac"),
 		iOff: p.param("i_offset"), vReset: p.param("v_reset"), vThresh: p.param("v_thresh"),
 		v: p.state("v"), refr: make([]int32, p.Size),
@@ -113,7 +115,7 @@ func (m *lifCurr) Reset() {
 
 func (m *lifCurr) Step(n int64, lo, hi int, in *Input, out *Spikes) {
 	switch {
-	case m.hom && !forceReference:
+	case m.hom && !m.plain:
 		m.stepExpHom(lo, hi, in, out)
 	case m.shape == synExp:
 		m.stepExp(lo, hi, in, out)
