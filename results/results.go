@@ -28,6 +28,8 @@ const (
 	FormatVersion = 1
 	// DocumentName is the member holding the JSON document.
 	DocumentName = "results.json"
+	// EngineName is what produced the results, as provenance names it.
+	EngineName = "nmp engine"
 )
 
 // Document is the JSON part of a results archive.

@@ -91,12 +91,9 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, opts Options) error {
 
 type server struct {
 	opts  Options
-	desc  *network.Description
-	sim   *engine.Simulator
-	plan  *system.Plan
-	sys   system.System
+	run   *system.Run
+	sim   *engine.Simulator // run's, for the reads
 	ended bool
-	t0    time.Time
 }
 
 // member is an archive member of a reply.
@@ -172,56 +169,34 @@ func (s *server) do(ctx context.Context, req *Request, arrays map[string]*npy.Ar
 			return Reply{}, nil, err
 		}
 		t0 := time.Now()
-		sim, plan, err := system.Build(sys, d, engine.Options{Threads: threads})
+		run, err := system.NewRun(ctx, sys, d, system.RunOptions{Threads: threads})
 		if err != nil {
 			return Reply{}, nil, err
 		}
-		s.desc, s.sim, s.plan, s.sys, s.t0 = d, sim, plan, sys, time.Now()
+		s.run, s.sim = run, run.Simulator()
 		sizes := make([]int, len(d.Projections))
 		for i := range sizes {
-			sizes[i], _ = sim.ProjectionSize(i)
+			sizes[i], _ = s.sim.ProjectionSize(i)
 		}
-		return Reply{Info: map[string]any{"neurons": sim.Neurons(), "projection_sizes": sizes, "threads": sim.Threads(),
-			"build_s": time.Since(t0).Seconds(), "system": sys.Name(), "mapping": plan.Info}}, nil, nil
+		return Reply{Info: map[string]any{"neurons": s.sim.Neurons(), "projection_sizes": sizes, "threads": s.sim.Threads(),
+			"build_s": time.Since(t0).Seconds(), "system": sys.Name(), "mapping": run.Plan().Info}}, nil, nil
 	case "action":
 		a, err := network.DecodeAction(req.Action, arrays)
 		if err != nil {
 			return Reply{}, nil, err
 		}
-		if err := network.ValidateAction(s.desc, a, s.sys.Catalog()); err != nil {
-			return Reply{}, nil, err
-		}
-		actions := []network.Action{*a}
-		if s.plan.Action != nil {
-			if actions, err = s.plan.Action(a); err != nil {
-				return Reply{}, nil, err
-			}
-		}
 		t0 := time.Now()
-		for i := range actions {
-			if err := s.sim.Apply(ctx, &actions[i], nil); err != nil {
-				return Reply{}, nil, err
-			}
+		if err := s.run.Apply(ctx, a); err != nil {
+			return Reply{}, nil, err
 		}
 		return Reply{Info: map[string]any{"wall_s": time.Since(t0).Seconds()}}, nil, nil
 	case "data":
-		var segs []*engine.Segment
-		if req.Clear {
-			segs = s.sim.TakeSegments()
-		} else {
-			segs = s.sim.Segments()
-		}
-		if s.plan.Readout != nil {
-			var err error
-			if segs, err = s.plan.Readout(segs); err != nil {
-				return Reply{}, nil, err
-			}
+		segs, err := s.run.Data(req.Clear)
+		if err != nil {
+			return Reply{}, nil, err
 		}
 		var buf bytes.Buffer
-		prov := results.Provenance{Engine: "nmp simserver", Version: buildinfo.Version(), System: s.sys.Name(), Extra: s.plan.Info,
-			Seed: s.desc.Simulation.Seed, Timestep: s.desc.Simulation.Timestep, Threads: s.sim.Threads(),
-			Started: s.t0.UTC().Format(time.RFC3339), Synapses: s.sim.Synapses(), Neurons: s.sim.Neurons()}
-		if err := results.Write(&buf, s.desc, segs, prov); err != nil {
+		if err := results.Write(&buf, s.run.Description(), segs, s.run.Provenance()); err != nil {
 			return Reply{}, nil, err
 		}
 		return Reply{}, []member{{name: "results.npz", raw: buf.Bytes()}}, nil
