@@ -22,6 +22,12 @@ type Options struct {
 	// Limits bound what the description may ask for.
 	Limits network.Limits
 	Logger *slog.Logger
+	// Validated tells New that the description has passed network.Validate
+	// with Catalog and Limits already, so that it is not checked twice.
+	Validated bool
+	// Plain makes the models take their plain per-neuron loops even where
+	// a fast path applies, so that tests can hold the fast paths against them.
+	Plain bool
 }
 
 // popRT is a population at run time.
@@ -100,10 +106,10 @@ type Simulator struct {
 	dynProjs   []*projRT
 }
 
-// New compiles a description into a simulator. The description must have
-// passed network.Validate with the same catalog; New still checks what only
-// the build can see (drawn values, delays against the ring) and returns
-// errors naming the population or projection.
+// New compiles a description into a simulator. It validates the
+// description against the catalog (unless opts.Validated says that was
+// done) and checks what only the build can see (drawn values, delays
+// against the ring); errors name the population or projection.
 func New(d *network.Description, opts Options) (*Simulator, error) {
 	cat := opts.Catalog
 	if cat == nil {
@@ -113,8 +119,10 @@ func New(d *network.Description, opts Options) (*Simulator, error) {
 	if models == nil {
 		models = StandardModels
 	}
-	if err := network.Validate(d, cat, opts.Limits); err != nil {
-		return nil, err
+	if !opts.Validated {
+		if err := network.Validate(d, cat, opts.Limits); err != nil {
+			return nil, err
+		}
 	}
 	threads := opts.Threads
 	if threads == 0 {
@@ -137,6 +145,7 @@ func New(d *network.Description, opts Options) (*Simulator, error) {
 			return nil, fmt.Errorf("%s: cell type %s has no implementation in this system", d.PopName(i), p.CellType)
 		}
 		pop := newPopulation(d, i, offset, ct)
+		pop.Plain = opts.Plain
 		m, err := f(pop)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", d.PopName(i), err)

@@ -39,6 +39,8 @@ type lifCond struct {
 	// Step then takes the fast path with the values held in h.
 	hom bool
 	h   condConst
+	// plain keeps to the per-neuron loops (Options.Plain).
+	plain bool
 }
 
 // condConst is the per-neuron constants of lifCond for one neuron.
@@ -48,7 +50,7 @@ type condConst struct {
 }
 
 func newLIFCond(p *Population, shape synShape, adapt bool) *lifCond {
-	m := &lifCond{shape: shape, adapt: adapt,
+	m := &lifCond{shape: shape, adapt: adapt, plain: p.Plain,
 		vRest: p.param("v_rest"), cm: p.param("cm"), tauM: p.param("tau_m"), tauRef: p.param("tau_refrac"),
 		iOff: p.param("i_offset"), vReset: p.param("v_reset"), vThresh: p.param("v_thresh"),
 		tauE: p.param("tau_syn_E"), tauI: p.param("tau_syn_I"), eE: p.param("e_rev_E"), eI: p.param("e_rev_I"),
@@ -168,7 +170,7 @@ func (m *lifCond) Step(n int64, lo, hi int, in *Input, out *Spikes) {
 		m.stepAdapt(lo, hi, in, out)
 	case m.shape == synAlpha:
 		m.stepAlpha(lo, hi, in, out)
-	case m.hom && !forceReference:
+	case m.hom && !m.plain:
 		m.stepExpHom(lo, hi, in, out)
 	default:
 		m.stepExp(lo, hi, in, out)

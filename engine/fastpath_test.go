@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"os"
 	"reflect"
 	"testing"
@@ -9,9 +10,8 @@ import (
 )
 
 // TestFastPathsMatchReference runs networks whose populations take the
-// homogeneous fast paths, once normally and once with forceReference, and
-// requires bit-identical spikes and membrane traces. It must not run in
-// parallel: it toggles a package variable the models read.
+// homogeneous fast paths, once normally and once with Options.Plain, and
+// requires bit-identical spikes and membrane traces.
 func TestFastPathsMatchReference(t *testing.T) {
 	cuba := func() *network.Description {
 		b, err := os.ReadFile("../examples/cuba.json")
@@ -26,12 +26,17 @@ func TestFastPathsMatchReference(t *testing.T) {
 		return d
 	}
 	for name, mk := range map[string]func() *network.Description{"IF_cond_exp (COBA)": func() *network.Description { return coba(11) }, "IF_curr_exp (CUBA)": cuba} {
-		run := func(reference bool) *Segment {
-			forceReference = reference
-			defer func() { forceReference = false }()
+		run := func(plain bool) *Segment {
 			d := mk()
 			d.Recordings = append(d.Recordings, network.Recording{Selection: sel(0, 0, 7, 3199), Variables: []string{"v"}})
-			return mustRun(t, d, 2, 200).Segments()[0]
+			s, err := New(d, Options{Threads: 2, Plain: plain})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Run(context.Background(), 200, nil); err != nil {
+				t.Fatal(err)
+			}
+			return s.Segments()[0]
 		}
 		probe, err := New(mk(), Options{Threads: 1})
 		if err != nil {

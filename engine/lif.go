@@ -42,6 +42,8 @@ type lifCurr struct {
 	// take the fast path with the constants in h.
 	hom bool
 	h   currConst
+	// plain keeps to the per-neuron loops (Options.Plain).
+	plain bool
 }
 
 // currConst is the constants of one IF_curr_exp neuron.
@@ -51,7 +53,7 @@ type currConst struct {
 }
 
 func newLIFCurr(p *Population, shape synShape) *lifCurr {
-	m := &lifCurr{shape: shape,
+	m := &lifCurr{shape: shape, plain: p.Plain,
 		vRest: p.param("v_rest"), cm: p.param("cm"), tauM: p.param("tau_m"), tauRef: p.param("tau_refrac"),
 		iOff: p.param("i_offset"), vReset: p.param("v_reset"), vThresh: p.param("v_thresh"),
 		v: p.state("v"), refr: make([]int32, p.Size),
@@ -75,18 +77,18 @@ func (m *lifCurr) Prepare(dt float64) error {
 	m.dt = dt
 	for i := range m.v {
 		m.p22[i] = math.Exp(-dt / m.tauM[i])
-		m.p20[i] = propConst(dt, m.tauM[i], m.cm[i])
+		m.p20[i] = PropConst(dt, m.tauM[i], m.cm[i])
 		m.refSteps[i] = int32(steps(m.tauRef[i], dt))
 		if m.shape == synDelta {
 			continue
 		}
 		m.p11e[i] = math.Exp(-dt / m.tauE[i])
 		m.p11i[i] = math.Exp(-dt / m.tauI[i])
-		m.p21e[i] = propExp(dt, m.tauM[i], m.tauE[i], m.cm[i])
-		m.p21i[i] = propExp(dt, m.tauM[i], m.tauI[i], m.cm[i])
+		m.p21e[i] = PropExp(dt, m.tauM[i], m.tauE[i], m.cm[i])
+		m.p21i[i] = PropExp(dt, m.tauM[i], m.tauI[i], m.cm[i])
 		if m.shape == synAlpha {
-			m.p31e[i] = propAlpha(dt, m.tauM[i], m.tauE[i], m.cm[i])
-			m.p31i[i] = propAlpha(dt, m.tauM[i], m.tauI[i], m.cm[i])
+			m.p31e[i] = PropAlpha(dt, m.tauM[i], m.tauE[i], m.cm[i])
+			m.p31i[i] = PropAlpha(dt, m.tauM[i], m.tauI[i], m.cm[i])
 			// A weight w is the current's peak, reached tau after the spike.
 			m.jumpE[i] = math.E / m.tauE[i]
 			m.jumpI[i] = math.E / m.tauI[i]
@@ -113,7 +115,7 @@ func (m *lifCurr) Reset() {
 
 func (m *lifCurr) Step(n int64, lo, hi int, in *Input, out *Spikes) {
 	switch {
-	case m.hom && !forceReference:
+	case m.hom && !m.plain:
 		m.stepExpHom(lo, hi, in, out)
 	case m.shape == synExp:
 		m.stepExp(lo, hi, in, out)

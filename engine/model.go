@@ -84,6 +84,9 @@ type Population struct {
 	Initial map[string][]float64
 	// Seed derives the population's random streams.
 	Seed uint64
+	// Plain asks the model for its plain per-neuron loops, not its fast
+	// paths (Options.Plain).
+	Plain bool
 }
 
 // ModelFactory builds a Model for a population.
@@ -245,8 +248,3 @@ func (p *Population) resetState() {
 		copy(p.State[k], init)
 	}
 }
-
-// forceReference makes models take their plain per-neuron-array loops even
-// where a fast path applies; tests set it to hold the fast paths against
-// the reference.
-var forceReference = false

@@ -244,22 +244,22 @@ func TestStepAllocs(t *testing.T) {
 	names := append([]string(nil), network.Standard.CellNames()...)
 	sort.Strings(names)
 	for _, name := range names {
-		s, err := New(netDescription(name, 3), Options{Threads: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Run(context.Background(), 20, nil); err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range s.pops {
-			in := &Input{Syn: make([][]float64, len(p.Type.Receptors)), I: make([]float64, p.Size)}
-			for r := range in.Syn {
-				in.Syn[r] = make([]float64, p.Size)
+		// Once with the fast paths and once with the plain loops.
+		for _, plain := range []bool{false, true} {
+			s, err := New(netDescription(name, 3), Options{Threads: 1, Plain: plain})
+			if err != nil {
+				t.Fatal(err)
 			}
-			out := &Spikes{IDs: make([]int32, 0, 64*p.Size)}
-			n := int64(200)
-			for _, ref := range []bool{false, true} {
-				forceReference = ref
+			if err := s.Run(context.Background(), 20, nil); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range s.pops {
+				in := &Input{Syn: make([][]float64, len(p.Type.Receptors)), I: make([]float64, p.Size)}
+				for r := range in.Syn {
+					in.Syn[r] = make([]float64, p.Size)
+				}
+				out := &Spikes{IDs: make([]int32, 0, 64*p.Size)}
+				n := int64(200)
 				allocs := testing.AllocsPerRun(20, func() {
 					out.IDs = out.IDs[:0]
 					for r := range in.Syn {
@@ -268,7 +268,6 @@ func TestStepAllocs(t *testing.T) {
 					p.model.Step(n, 0, p.Size, in, out)
 					n++
 				})
-				forceReference = false
 				if allocs != 0 {
 					t.Errorf("%s: Step allocates %g times per call", p.Type.Name, allocs)
 				}

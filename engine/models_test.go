@@ -111,9 +111,8 @@ func TestTracesAgainstReference(t *testing.T) {
 				if plain && !strings.HasPrefix(c.cell, "IF_") {
 					break
 				}
-				forceReference = plain
+				c.plain = plain
 				got := c.runEngine(t)
-				forceReference = false
 				if tc.forced {
 					c.forced = got.spikes
 				}

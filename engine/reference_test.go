@@ -41,6 +41,8 @@ type cellTest struct {
 	vars       []string
 	threads    int
 	seed       uint64
+	// plain runs the engine's plain loops instead of its fast paths.
+	plain bool
 	// forced, when set, makes a reference of a model whose threshold is
 	// checked on the grid (LIF, GIF) spike exactly at these times instead of
 	// deciding itself, and report how far its V was from justifying each
@@ -171,7 +173,7 @@ func (c *cellTest) runEngine(t *testing.T) cellRun {
 	if threads == 0 {
 		threads = 1
 	}
-	s, err := New(c.description(), Options{Threads: threads})
+	s, err := New(c.description(), Options{Threads: threads, Plain: c.plain})
 	if err != nil {
 		t.Fatalf("%s: %v", c.cell, err)
 	}

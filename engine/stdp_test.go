@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nmp-platform/nmp/network"
+	"github.com/nmp-platform/nmp/npy"
 )
 
 // The STDP tests hold the engine against a plain reference written from the
@@ -414,7 +415,7 @@ func TestSTDPSetWeights(t *testing.T) {
 	for k := range set {
 		set[k] = 0.3 + 0.01*float64(k)
 	}
-	if err := s.SetSynapseValues(0, "weight", &network.Value{Kind: network.KindArray, Array: network.Float64Array(set)}); err != nil {
+	if err := s.SetSynapseValues(0, "weight", &network.Value{Kind: network.KindArray, Array: npy.Float64Array(set)}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.SynapseValues(0, "weight"); !slices.Equal(got, set) {

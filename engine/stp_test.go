@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/nmp-platform/nmp/network"
+	"github.com/nmp-platform/nmp/npy"
 )
 
 // Helpers shared by the tests of synapse dynamics.
@@ -146,7 +147,7 @@ func TestTsodyksMarkramSetAndReset(t *testing.T) {
 	if !closeTo(a[30], 0.5, 1e-12) || !closeTo(a[50], 0.5*(1-0.5*math.Exp(-2.0/100)), 1e-9) {
 		t.Fatalf("first run: %g %g", a[30], a[50])
 	}
-	if err := s.SetSynapseValues(0, "U", &network.Value{Kind: network.KindArray, Array: network.Float64Array([]float64{0.25, 0.75})}); err != nil {
+	if err := s.SetSynapseValues(0, "U", &network.Value{Kind: network.KindArray, Array: npy.Float64Array([]float64{0.25, 0.75})}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetSynapseValues(0, "weight", ptrValue(network.Scalar(2))); err != nil {

@@ -1,7 +1,6 @@
 package network
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -11,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/nmp-platform/nmp/npy"
 )
 
 // DocumentName is the archive member that holds the JSON document.
@@ -75,7 +76,11 @@ func DecodeBytes(b []byte, opts DecodeOptions) (*Description, error) {
 }
 
 func decodeArchive(r io.ReaderAt, size int64, opts DecodeOptions) (*Description, error) {
-	arrays, other, err := ReadArchive(r, size, opts)
+	max := opts.MaxBytes
+	if max == 0 {
+		max = DefaultMaxBytes
+	}
+	arrays, other, err := npy.ReadArchive(r, size, max)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +94,7 @@ func decodeArchive(r io.ReaderAt, size int64, opts DecodeOptions) (*Description,
 // DecodeJSON decodes a JSON document whose array references are resolved
 // against arrays (which may be nil). Unknown fields are errors, so that a
 // misspelt key is reported rather than ignored.
-func DecodeJSON(js []byte, arrays map[string]*Array) (*Description, error) {
+func DecodeJSON(js []byte, arrays map[string]*npy.Array) (*Description, error) {
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.DisallowUnknownFields()
 	var d Description
@@ -281,10 +286,10 @@ type Writer struct {
 
 // Encode writes d as an archive to w.
 func (wr Writer) Encode(w io.Writer, d *Description) error {
-	zw := zip.NewWriter(w)
+	zw := npy.NewWriter(w)
 	type member struct {
 		name string
-		a    *Array
+		a    *npy.Array
 	}
 	var members []member
 	count := 0
@@ -312,15 +317,11 @@ func (wr Writer) Encode(w io.Writer, d *Description) error {
 	}
 	sort.Slice(members, func(i, j int) bool { return members[i].name < members[j].name })
 	for _, m := range members {
-		fw, err := zw.CreateHeader(&zip.FileHeader{Name: m.name + ".npy", Method: zip.Store})
-		if err != nil {
-			return err
-		}
-		if err := WriteNpy(fw, m.a); err != nil {
+		if err := zw.Array(m.name, m.a); err != nil {
 			return err
 		}
 	}
-	fw, err := zw.CreateHeader(&zip.FileHeader{Name: DocumentName, Method: zip.Deflate})
+	fw, err := zw.Create(DocumentName, true)
 	if err != nil {
 		return err
 	}
@@ -334,7 +335,7 @@ func (wr Writer) Encode(w io.Writer, d *Description) error {
 
 // DecodeAction decodes one schedule action whose array references are
 // resolved against arrays, as an interactive session receives them.
-func DecodeAction(js []byte, arrays map[string]*Array) (*Action, error) {
+func DecodeAction(js []byte, arrays map[string]*npy.Array) (*Action, error) {
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.DisallowUnknownFields()
 	var a Action
@@ -346,48 +347,4 @@ func DecodeAction(js []byte, arrays map[string]*Array) (*Action, error) {
 		return nil, err
 	}
 	return &d.Schedule[0], nil
-}
-
-// ReadArchive reads every .npy member of a zip archive and returns them by
-// name (without the extension), with the raw bytes of the other members.
-func ReadArchive(r io.ReaderAt, size int64, opts DecodeOptions) (arrays map[string]*Array, other map[string][]byte, err error) {
-	zr, err := zip.NewReader(r, size)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading archive: %w", err)
-	}
-	max := opts.MaxBytes
-	if max == 0 {
-		max = DefaultMaxBytes
-	}
-	var total uint64
-	for _, f := range zr.File {
-		total += f.UncompressedSize64
-	}
-	if total > uint64(max) {
-		return nil, nil, fmt.Errorf("the archive holds %d bytes, more than the %d this machine can take", total, max)
-	}
-	arrays, other = map[string]*Array{}, map[string][]byte{}
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
-		}
-		if strings.HasSuffix(f.Name, ".npy") {
-			var a *Array
-			a, err = ReadNpy(rc, int64(f.UncompressedSize64))
-			if err == nil {
-				_, err = io.Copy(io.Discard, rc)
-			}
-			arrays[strings.TrimSuffix(f.Name, ".npy")] = a
-		} else {
-			var b []byte
-			b, err = io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)+1))
-			other[f.Name] = b
-		}
-		rc.Close()
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", f.Name, err)
-		}
-	}
-	return arrays, other, nil
 }

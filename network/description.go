@@ -9,7 +9,11 @@
 // The format is documented in docs/network-description.md.
 package network
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/nmp-platform/nmp/npy"
+)
 
 // FormatName and FormatVersion identify the format in every document.
 const (
@@ -23,7 +27,7 @@ type Description struct {
 	Version int    `json:"version"`
 
 	Simulation     Simulation      `json:"simulation"`
-	System         *System         `json:"system,omitempty"`
+	System         *Target         `json:"system,omitempty"`
 	Populations    []Population    `json:"populations"`
 	Projections    []Projection    `json:"projections,omitempty"`
 	CurrentSources []CurrentSource `json:"current_sources,omitempty"`
@@ -34,7 +38,7 @@ type Description struct {
 
 	// arrays holds the binary members an archive brought, by name, until they
 	// are resolved into the Values that reference them.
-	arrays map[string]*Array
+	arrays map[string]*npy.Array
 }
 
 // Simulation holds the settings of PyNN's setup().
@@ -51,9 +55,11 @@ type Simulation struct {
 	Threads int `json:"threads,omitempty"`
 }
 
-// System names the system the description runs on, with that system's own
-// options (chip identity, calibration, ...). Absent means the ideal reference.
-type System struct {
+// Target names the system the description is written for (its "system"
+// field), with that system's own options (chip identity, calibration, ...).
+// Absent means the ideal reference. It is a reference to a system, not the
+// system itself, which is package system's.
+type Target struct {
 	Name    string          `json:"name"`
 	Options json.RawMessage `json:"options,omitempty"`
 }

@@ -7,6 +7,8 @@ import (
 	"math"
 	"sort"
 	"strconv"
+
+	"github.com/nmp-platform/nmp/npy"
 )
 
 // Kind says what a Value holds.
@@ -52,9 +54,9 @@ type Value struct {
 	Kind   Kind
 	Scalar float64
 	// Array holds KindArray's elements, or KindRagged's concatenated sequences.
-	Array *Array
+	Array *npy.Array
 	// Offsets holds KindRagged's n+1 offsets into Array.
-	Offsets *Array
+	Offsets *npy.Array
 	Dist    *Distribution
 
 	// ref and offRef name archive members not yet resolved.
@@ -72,10 +74,10 @@ type Distribution struct {
 func Scalar(x float64) Value { return Value{Kind: KindScalar, Scalar: x} }
 
 // Floats returns an array Value holding xs.
-func Floats(xs []float64) Value { return Value{Kind: KindArray, Array: Float64Array(xs)} }
+func Floats(xs []float64) Value { return Value{Kind: KindArray, Array: npy.Float64Array(xs)} }
 
 // Ints returns an array Value holding xs.
-func Ints(xs []int64) Value { return Value{Kind: KindArray, Array: Int64Array(xs)} }
+func Ints(xs []int64) Value { return Value{Kind: KindArray, Array: npy.Int64Array(xs)} }
 
 // Ragged returns a ragged Value from per-element sequences.
 func Ragged(seqs [][]float64) Value {
@@ -85,7 +87,7 @@ func Ragged(seqs [][]float64) Value {
 		all = append(all, s...)
 		off[i+1] = int64(len(all))
 	}
-	return Value{Kind: KindRagged, Array: Float64Array(all), Offsets: Int64Array(off)}
+	return Value{Kind: KindRagged, Array: npy.Float64Array(all), Offsets: npy.Int64Array(off)}
 }
 
 // Random returns a Value drawn from a distribution.
@@ -288,7 +290,7 @@ func (v Value) MarshalJSON() ([]byte, error) {
 		if v.ref != "" {
 			return json.Marshal(map[string]string{"array": v.ref})
 		}
-		return v.Array.marshalList()
+		return marshalArray(v.Array)
 	case KindRagged:
 		var buf bytes.Buffer
 		buf.WriteString(`{"ragged":{"values":`)
@@ -296,7 +298,7 @@ func (v Value) MarshalJSON() ([]byte, error) {
 			b, _ := json.Marshal(map[string]string{"array": v.ref})
 			buf.Write(b)
 		} else {
-			b, err := v.Array.marshalList()
+			b, err := marshalArray(v.Array)
 			if err != nil {
 				return nil, err
 			}
@@ -307,7 +309,7 @@ func (v Value) MarshalJSON() ([]byte, error) {
 			b, _ := json.Marshal(map[string]string{"array": v.offRef})
 			buf.Write(b)
 		} else {
-			b, err := v.Offsets.marshalList()
+			b, err := marshalArray(v.Offsets)
 			if err != nil {
 				return nil, err
 			}
@@ -317,6 +319,26 @@ func (v Value) MarshalJSON() ([]byte, error) {
 		return buf.Bytes(), nil
 	}
 	return nil, fmt.Errorf("unknown value kind %d", v.Kind)
+}
+
+// marshalArray writes a as a JSON list (numbers the way marshalFloat does).
+func marshalArray(a *npy.Array) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	n := a.Len()
+	isInt := n > 0 && a.IsInt()
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if isInt {
+			buf.WriteString(strconv.FormatInt(int64(a.Int(i)), 10))
+		} else {
+			buf.Write(marshalFloat(a.Float(i)))
+		}
+	}
+	buf.WriteByte(']')
+	return buf.Bytes(), nil
 }
 
 func marshalFloat(x float64) []byte {

@@ -11,16 +11,15 @@
 package results
 
 import (
-	"archive/zip"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/nmp-platform/nmp/engine"
 	"github.com/nmp-platform/nmp/network"
+	"github.com/nmp-platform/nmp/npy"
 )
 
 // FormatName and FormatVersion identify the format.
@@ -29,6 +28,8 @@ const (
 	FormatVersion = 1
 	// DocumentName is the member holding the JSON document.
 	DocumentName = "results.json"
+	// EngineName is what produced the results, as provenance names it.
+	EngineName = "nmp engine"
 )
 
 // Document is the JSON part of a results archive.
@@ -100,17 +101,10 @@ type SignalInfo struct {
 
 // Write writes segments of a simulation of d as an archive to w.
 func Write(w io.Writer, d *network.Description, segs []*engine.Segment, prov Provenance) error {
-	zw := zip.NewWriter(w)
+	zw := npy.NewWriter(w)
 	doc := Document{Format: FormatName, Version: FormatVersion, Provenance: prov}
 	for _, p := range d.Populations {
 		doc.Populations = append(doc.Populations, Population{Label: p.Label, Size: p.Size, CellType: p.CellType})
-	}
-	put := func(name string, write func(io.Writer) error) error {
-		f, err := zw.CreateHeader(&zip.FileHeader{Name: name + ".npy", Method: zip.Store})
-		if err != nil {
-			return err
-		}
-		return write(f)
 	}
 	for _, seg := range segs {
 		js := Segment{Index: seg.Index, Runs: seg.Runs, Spikes: []SpikeRecord{}, Signals: []SignalInfo{}}
@@ -123,13 +117,13 @@ func Write(w io.Writer, d *network.Description, segs []*engine.Segment, prov Pro
 			}
 			base := fmt.Sprintf("seg%d/pop%d/spikes", seg.Index, pi)
 			rec := SpikeRecord{Population: pi, Recorded: base + ".recorded", IDs: base + ".ids", Times: base + ".times", Count: len(ps.IDs)}
-			if err := put(rec.Recorded, func(w io.Writer) error { return network.WriteNpyInt32(w, ps.Recorded, nil) }); err != nil {
+			if err := zw.Int32(rec.Recorded, ps.Recorded, nil); err != nil {
 				return err
 			}
-			if err := put(rec.IDs, func(w io.Writer) error { return network.WriteNpyInt32(w, ps.IDs, nil) }); err != nil {
+			if err := zw.Int32(rec.IDs, ps.IDs, nil); err != nil {
 				return err
 			}
-			if err := put(rec.Times, func(w io.Writer) error { return network.WriteNpyFloat64(w, ps.Times, nil) }); err != nil {
+			if err := zw.Float64(rec.Times, ps.Times, nil); err != nil {
 				return err
 			}
 			js.Spikes = append(js.Spikes, rec)
@@ -141,11 +135,10 @@ func Write(w io.Writer, d *network.Description, segs []*engine.Segment, prov Pro
 			base := fmt.Sprintf("seg%d/sig%d", seg.Index, k)
 			info := SignalInfo{Population: sig.Population, Variable: sig.Variable, Units: sig.Units, TStart: sig.TStart,
 				SamplingInterval: sig.Interval, Indices: base + ".indices", Data: base + "." + sig.Variable, Samples: sig.Samples()}
-			if err := put(info.Indices, func(w io.Writer) error { return network.WriteNpyInt32(w, sig.Indices, nil) }); err != nil {
+			if err := zw.Int32(info.Indices, sig.Indices, nil); err != nil {
 				return err
 			}
-			shape := []int{sig.Samples(), len(sig.Indices)}
-			if err := put(info.Data, func(w io.Writer) error { return network.WriteNpyFloat64(w, sig.Data, shape) }); err != nil {
+			if err := zw.Float64(info.Data, sig.Data, []int{sig.Samples(), len(sig.Indices)}); err != nil {
 				return err
 			}
 			if sig.Times != nil {
@@ -153,7 +146,7 @@ func Write(w io.Writer, d *network.Description, segs []*engine.Segment, prov Pro
 					return fmt.Errorf("segment %d, signal %d (%s): %d sample times for %d samples", seg.Index, k, sig.Variable, len(sig.Times), sig.Samples())
 				}
 				info.Times = base + ".times"
-				if err := put(info.Times, func(w io.Writer) error { return network.WriteNpyFloat64(w, sig.Times, nil) }); err != nil {
+				if err := zw.Float64(info.Times, sig.Times, nil); err != nil {
 					return err
 				}
 			}
@@ -161,7 +154,7 @@ func Write(w io.Writer, d *network.Description, segs []*engine.Segment, prov Pro
 		}
 		doc.Segments = append(doc.Segments, js)
 	}
-	f, err := zw.CreateHeader(&zip.FileHeader{Name: DocumentName, Method: zip.Deflate})
+	f, err := zw.Create(DocumentName, true)
 	if err != nil {
 		return err
 	}
@@ -194,42 +187,34 @@ func WriteFile(path string, d *network.Description, segs []*engine.Segment, prov
 // Archive is a results archive opened for reading.
 type Archive struct {
 	Document
-	arrays map[string]*network.Array
+	arrays map[string]*npy.Array
 }
 
 // Read reads a results archive.
 func Read(path string) (*Archive, error) {
-	zr, err := zip.OpenReader(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	defer zr.Close()
-	a := &Archive{arrays: map[string]*network.Array{}}
-	found := false
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case f.Name == DocumentName:
-			err = json.NewDecoder(rc).Decode(&a.Document)
-			found = true
-		case strings.HasSuffix(f.Name, ".npy"):
-			var arr *network.Array
-			arr, err = network.ReadNpy(rc, int64(f.UncompressedSize64))
-			a.arrays[strings.TrimSuffix(f.Name, ".npy")] = arr
-		}
-		rc.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.Name, err)
-		}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
 	}
-	if !found {
+	arrays, other, err := npy.ReadArchive(f, fi.Size(), 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	js, ok := other[DocumentName]
+	if !ok {
 		return nil, fmt.Errorf("%s: no %s: not an nmp results archive", path, DocumentName)
+	}
+	a := &Archive{arrays: arrays}
+	if err := json.Unmarshal(js, &a.Document); err != nil {
+		return nil, fmt.Errorf("%s: %w", DocumentName, err)
 	}
 	return a, nil
 }
 
 // Array returns a named array of the archive, or nil.
-func (a *Archive) Array(name string) *network.Array { return a.arrays[name] }
+func (a *Archive) Array(name string) *npy.Array { return a.arrays[name] }

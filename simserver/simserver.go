@@ -10,7 +10,6 @@
 package simserver
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -24,6 +23,7 @@ import (
 	"github.com/nmp-platform/nmp/engine"
 	"github.com/nmp-platform/nmp/internal/buildinfo"
 	"github.com/nmp-platform/nmp/network"
+	"github.com/nmp-platform/nmp/npy"
 	"github.com/nmp-platform/nmp/results"
 	"github.com/nmp-platform/nmp/system"
 )
@@ -91,12 +91,9 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, opts Options) error {
 
 type server struct {
 	opts  Options
-	desc  *network.Description
-	sim   *engine.Simulator
-	plan  *system.Plan
-	sys   system.System
+	run   *system.Run
+	sim   *engine.Simulator // run's, for the reads
 	ended bool
-	t0    time.Time
 }
 
 // member is an archive member of a reply.
@@ -118,7 +115,7 @@ func (s *server) handle(ctx context.Context, msg []byte) (reply Reply, members [
 			reply, members = fail(fmt.Errorf("internal error in nmp (please report it): %v", p)), nil
 		}
 	}()
-	arrays, other, err := network.ReadArchive(bytes.NewReader(msg), int64(len(msg)), network.DecodeOptions{})
+	arrays, other, err := npy.ReadArchive(bytes.NewReader(msg), int64(len(msg)), network.DefaultMaxBytes)
 	if err != nil {
 		return fail(err), nil
 	}
@@ -143,7 +140,7 @@ func (s *server) handle(ctx context.Context, msg []byte) (reply Reply, members [
 
 func fail(err error) Reply { return Reply{OK: false, Error: err.Error()} }
 
-func (s *server) do(ctx context.Context, req *Request, arrays map[string]*network.Array, other map[string][]byte) (Reply, []member, error) {
+func (s *server) do(ctx context.Context, req *Request, arrays map[string]*npy.Array, other map[string][]byte) (Reply, []member, error) {
 	if req.Op != "build" && req.Op != "end" && req.Op != "version" && s.sim == nil {
 		return Reply{}, nil, fmt.Errorf("op %q before build", req.Op)
 	}
@@ -172,56 +169,34 @@ func (s *server) do(ctx context.Context, req *Request, arrays map[string]*networ
 			return Reply{}, nil, err
 		}
 		t0 := time.Now()
-		sim, plan, err := system.Build(sys, d, engine.Options{Threads: threads})
+		run, err := system.NewRun(ctx, sys, d, system.RunOptions{Threads: threads})
 		if err != nil {
 			return Reply{}, nil, err
 		}
-		s.desc, s.sim, s.plan, s.sys, s.t0 = d, sim, plan, sys, time.Now()
+		s.run, s.sim = run, run.Simulator()
 		sizes := make([]int, len(d.Projections))
 		for i := range sizes {
-			sizes[i], _ = sim.ProjectionSize(i)
+			sizes[i], _ = s.sim.ProjectionSize(i)
 		}
-		return Reply{Info: map[string]any{"neurons": sim.Neurons(), "projection_sizes": sizes, "threads": sim.Threads(),
-			"build_s": time.Since(t0).Seconds(), "system": sys.Name(), "mapping": plan.Info}}, nil, nil
+		return Reply{Info: map[string]any{"neurons": s.sim.Neurons(), "projection_sizes": sizes, "threads": s.sim.Threads(),
+			"build_s": time.Since(t0).Seconds(), "system": sys.Name(), "mapping": run.Plan().Info}}, nil, nil
 	case "action":
 		a, err := network.DecodeAction(req.Action, arrays)
 		if err != nil {
 			return Reply{}, nil, err
 		}
-		if err := network.ValidateAction(s.desc, a, s.sys.Catalog()); err != nil {
-			return Reply{}, nil, err
-		}
-		actions := []network.Action{*a}
-		if s.plan.Action != nil {
-			if actions, err = s.plan.Action(a); err != nil {
-				return Reply{}, nil, err
-			}
-		}
 		t0 := time.Now()
-		for i := range actions {
-			if err := s.sim.Apply(ctx, &actions[i], nil); err != nil {
-				return Reply{}, nil, err
-			}
+		if err := s.run.Apply(ctx, a); err != nil {
+			return Reply{}, nil, err
 		}
 		return Reply{Info: map[string]any{"wall_s": time.Since(t0).Seconds()}}, nil, nil
 	case "data":
-		var segs []*engine.Segment
-		if req.Clear {
-			segs = s.sim.TakeSegments()
-		} else {
-			segs = s.sim.Segments()
-		}
-		if s.plan.Readout != nil {
-			var err error
-			if segs, err = s.plan.Readout(segs); err != nil {
-				return Reply{}, nil, err
-			}
+		segs, err := s.run.Data(req.Clear)
+		if err != nil {
+			return Reply{}, nil, err
 		}
 		var buf bytes.Buffer
-		prov := results.Provenance{Engine: "nmp simserver", Version: buildinfo.Version(), System: s.sys.Name(), Extra: s.plan.Info,
-			Seed: s.desc.Simulation.Seed, Timestep: s.desc.Simulation.Timestep, Threads: s.sim.Threads(),
-			Started: s.t0.UTC().Format(time.RFC3339), Synapses: s.sim.Synapses(), Neurons: s.sim.Neurons()}
-		if err := results.Write(&buf, s.desc, segs, prov); err != nil {
+		if err := results.Write(&buf, s.run.Description(), segs, s.run.Provenance()); err != nil {
 			return Reply{}, nil, err
 		}
 		return Reply{}, []member{{name: "results.npz", raw: buf.Bytes()}}, nil
@@ -287,29 +262,25 @@ func readMessage(r io.Reader) ([]byte, error) {
 
 func writeMessage(w io.Writer, reply Reply, members []member) error {
 	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
+	zw := npy.NewWriter(&buf)
 	for _, m := range members {
-		name := m.name
-		if m.raw == nil {
-			name += ".npy"
-		}
-		f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
-		if err != nil {
-			return err
-		}
+		var err error
 		switch {
 		case m.raw != nil:
-			_, err = f.Write(m.raw)
+			var f io.Writer
+			if f, err = zw.Create(m.name, false); err == nil {
+				_, err = f.Write(m.raw)
+			}
 		case m.isInt:
-			err = network.WriteNpyInt32(f, m.i32, m.shape)
+			err = zw.Int32(m.name, m.i32, m.shape)
 		default:
-			err = network.WriteNpyFloat64(f, m.f64, m.shape)
+			err = zw.Float64(m.name, m.f64, m.shape)
 		}
 		if err != nil {
 			return err
 		}
 	}
-	f, err := zw.CreateHeader(&zip.FileHeader{Name: "reply.json", Method: zip.Store})
+	f, err := zw.Create("reply.json", false)
 	if err != nil {
 		return err
 	}

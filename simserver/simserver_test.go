@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nmp-platform/nmp/network"
+	"github.com/nmp-platform/nmp/npy"
 )
 
 // client speaks the protocol to a session served over pipes.
@@ -35,7 +35,7 @@ func start(t *testing.T) *client {
 	return c
 }
 
-func (c *client) send(req map[string]any, members map[string][]byte, arrays map[string][]float64) (Reply, map[string]*network.Array, map[string][]byte) {
+func (c *client) send(req map[string]any, members map[string][]byte, arrays map[string][]float64) (Reply, map[string]*npy.Array, map[string][]byte) {
 	c.t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -48,7 +48,7 @@ func (c *client) send(req map[string]any, members map[string][]byte, arrays map[
 	}
 	for name, xs := range arrays {
 		f, _ := zw.Create(name + ".npy")
-		network.WriteNpyFloat64(f, xs, nil)
+		npy.WriteFloat64(f, xs, nil)
 	}
 	zw.Close()
 	var hdr [8]byte
@@ -62,7 +62,7 @@ func (c *client) send(req map[string]any, members map[string][]byte, arrays map[
 	if _, err := io.ReadFull(c.r, body); err != nil {
 		c.t.Fatalf("reading reply: %v", err)
 	}
-	arr, other, err := network.ReadArchive(bytes.NewReader(body), int64(len(body)), network.DecodeOptions{})
+	arr, other, err := npy.ReadArchive(bytes.NewReader(body), int64(len(body)), 0)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestSessionLifecycle(t *testing.T) {
 	if !r.OK || len(other["results.npz"]) == 0 {
 		t.Fatalf("data: %+v", r)
 	}
-	res, _, err := network.ReadArchive(bytes.NewReader(other["results.npz"]), int64(len(other["results.npz"])), network.DecodeOptions{})
+	res, _, err := npy.ReadArchive(bytes.NewReader(other["results.npz"]), int64(len(other["results.npz"])), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

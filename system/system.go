@@ -22,9 +22,10 @@ type System interface {
 	Name() string
 	// Catalog is the models a user may write for the system.
 	Catalog() *network.Catalog
-	// Prepare checks d against the system's resources and returns the plan
-	// the engine runs. It must not modify d. Errors name the population,
-	// projection or parameter and the limit.
+	// Prepare validates d (network.Validate with Catalog), checks it against
+	// the system's resources and returns the plan the engine runs. It must
+	// not modify d. Errors name the population, projection or parameter and
+	// the limit.
 	Prepare(d *network.Description) (*Plan, error)
 }
 
@@ -44,6 +45,10 @@ type Plan struct {
 	// Info describes the mapping (placement, resources used) for the user
 	// and for provenance.
 	Info map[string]any
+	// Validated says that Prepare validated Description itself against
+	// Catalog (as when it passes on the description it was given), so that
+	// the engine does not check it again.
+	Validated bool
 }
 
 var (
@@ -98,18 +103,4 @@ func For(d *network.Description, override string) (System, error) {
 		name = "reference"
 	}
 	return Lookup(name)
-}
-
-// Build prepares d on s and builds the engine for it.
-func Build(s System, d *network.Description, opts engine.Options) (*engine.Simulator, *Plan, error) {
-	plan, err := s.Prepare(d)
-	if err != nil {
-		return nil, nil, err
-	}
-	opts.Catalog, opts.Models = plan.Catalog, plan.Models
-	sim, err := engine.New(plan.Description, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	return sim, plan, nil
 }

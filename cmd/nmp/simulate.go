@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/nmp-platform/nmp/engine"
-	"github.com/nmp-platform/nmp/internal/buildinfo"
 	"github.com/nmp-platform/nmp/network"
 	"github.com/nmp-platform/nmp/results"
 	"github.com/nmp-platform/nmp/system"
@@ -85,46 +83,41 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := network.Validate(d, sys.Catalog(), network.Limits{}); err != nil {
-		return err
-	}
-	loaded := time.Since(t0)
 	if *validateOnly {
+		if err := network.Validate(d, sys.Catalog(), network.Limits{}); err != nil {
+			return err
+		}
 		return describe(stdout, path, d)
 	}
-	t1 := time.Now()
-	sim, plan, err := system.Build(sys, d, engine.Options{Threads: *threads})
-	if err != nil {
-		return err
-	}
-	built := time.Since(t1)
-	fmt.Fprintf(stdout, "nmp simulate %s on %s: %d neurons, %d synapses, %d threads\n", path, sys.Name(), sim.Neurons(), sim.Synapses(), sim.Threads())
-
+	loaded := time.Since(t0)
 	var bar *progressBar
 	var progress engine.Progress
 	if env.IsTerminal && !*quiet {
-		bar = newProgressBar(env.Stderr, "running", sim.Timestep())
 		progress = func(done, total int64) {
 			if time.Since(bar.start) > 500*time.Millisecond {
 				bar.update(done, total)
 			}
 		}
 	}
+	t1 := time.Now()
+	run, err := system.NewRun(ctx, sys, d, system.RunOptions{Threads: *threads, Progress: progress})
+	if err != nil {
+		return err
+	}
+	built := time.Since(t1)
+	sim := run.Simulator()
+	fmt.Fprintf(stdout, "nmp simulate %s on %s: %d neurons, %d synapses, %d threads\n", path, sys.Name(), sim.Neurons(), sim.Synapses(), sim.Threads())
+	if progress != nil {
+		bar = newProgressBar(env.Stderr, "running", sim.Timestep())
+	}
+
 	t2 := time.Now()
-	var simulated float64
 	var runErr error
 	for i := range d.Schedule {
-		a := &d.Schedule[i]
-		if a.Run != nil && bar != nil {
+		if d.Schedule[i].Run != nil && bar != nil {
 			bar.start = time.Now()
 		}
-		t := sim.Now()
-		runErr = applyPlanned(ctx, sim, plan, a, progress)
-		if a.Run != nil {
-			simulated += sim.Now() - t
-		}
-		if runErr != nil {
-			runErr = fmt.Errorf("schedule[%d]: %w", i, runErr)
+		if runErr = run.Do(ctx, i); runErr != nil {
 			break
 		}
 	}
@@ -136,20 +129,13 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		*out = defaultResultsPath(path)
 	}
 	t3 := time.Now()
-	prov := results.Provenance{
-		Engine: "nmp simserver", Version: buildinfo.Version(), System: sys.Name(), Seed: d.Simulation.Seed, Extra: plan.Info,
-		Timestep: d.Simulation.Timestep, Threads: sim.Threads(), Started: t0.UTC().Format(time.RFC3339), Source: path,
-		Simulated: simulated, Synapses: sim.Synapses(), Neurons: sim.Neurons(),
-		Timings: map[string]float64{"load": loaded.Seconds(), "build": built.Seconds(), "run": ran.Seconds()},
-	}
-	if host, err := os.Hostname(); err == nil {
-		prov.Host = host
-	}
-	segs := sim.Segments()
-	if plan.Readout != nil {
-		if segs, err = plan.Readout(segs); err != nil {
-			return errors.Join(runErr, fmt.Errorf("reading out: %w", err))
-		}
+	prov := run.Provenance()
+	prov.Started, prov.Source = t0.UTC().Format(time.RFC3339), path
+	prov.Timings = map[string]float64{"load": loaded.Seconds(), "build": built.Seconds(), "run": ran.Seconds()}
+	simulated := prov.Simulated
+	segs, err := run.Data(false)
+	if err != nil {
+		return errors.Join(runErr, fmt.Errorf("reading out: %w", err))
 	}
 	if err := results.WriteFile(*out, d, segs, prov); err != nil {
 		return errors.Join(runErr, fmt.Errorf("writing results: %w", err))
@@ -168,23 +154,6 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 			fmt.Fprintf(env.Stderr, "nmp: interrupted at %.1f ms; what was recorded until then is in %s\n", sim.Now(), *out)
 		}
 		return runErr
-	}
-	return nil
-}
-
-// applyPlanned performs a schedule action through the system's plan.
-func applyPlanned(ctx context.Context, sim *engine.Simulator, plan *system.Plan, a *network.Action, progress engine.Progress) error {
-	if plan.Action == nil {
-		return sim.Apply(ctx, a, progress)
-	}
-	as, err := plan.Action(a)
-	if err != nil {
-		return err
-	}
-	for i := range as {
-		if err := sim.Apply(ctx, &as[i], progress); err != nil {
-			return err
-		}
 	}
 	return nil
 }

@@ -8,9 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nmp-platform/nmp/engine"
 	"github.com/nmp-platform/nmp/network"
-	"github.com/nmp-platform/nmp/system"
 )
 
 // fullChip is the benchmark network: all 512 circuits as calibrated-looking
@@ -31,7 +29,7 @@ func fullChip(seed uint64) *network.Description {
 	rate := network.Scalar(10e3)
 	d := &network.Description{Format: network.FormatName, Version: network.FormatVersion,
 		Simulation: network.Simulation{Timestep: 3.4e-5, Seed: seed},
-		System:     &network.System{Name: "brainscales2", Options: json.RawMessage(os.Getenv("NMP_BSS2_OPTIONS"))},
+		System:     &network.Target{Name: "brainscales2", Options: json.RawMessage(os.Getenv("NMP_BSS2_OPTIONS"))},
 		Populations: []network.Population{
 			{Label: "neurons", Size: 512, CellType: hxNeuron, Parameters: neuron},
 			{Label: "exc_input", Size: 192, CellType: sourcePoisson, Parameters: map[string]network.Value{"rate": rate}},
@@ -51,11 +49,7 @@ func fullChip(seed uint64) *network.Description {
 // BenchmarkFullChip reports wall time per ms of hardware time on one thread.
 func BenchmarkFullChip(b *testing.B) {
 	d := fullChip(1)
-	sim, plan, err := system.Build(System{}, d, engine.Options{Threads: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := &session{t: b, d: d, sim: sim, plan: plan}
+	s := build(b, d)
 	s.run(0.05) // warm up
 	const hwMs = 1.0
 	b.ResetTimer()

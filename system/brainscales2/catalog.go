@@ -120,7 +120,7 @@ var userCatalog = func() *network.Catalog {
 		TimingRules: map[string]*network.ComponentType{}, WeightRules: map[string]*network.ComponentType{},
 		CurrentSources: map[string]*network.CurrentSourceType{}}
 	c.Cells[hxNeuron] = &network.CellType{Name: hxNeuron,
-		Description: "one BrainScaleS-2 neuron circuit (AdEx, reducible to LIF) with its raw hardware parameters; defaults to a silent neuron",
+		Description: "one neuron circuit of the chip (AdEx, reducible to LIF) with its raw hardware parameters; defaults to a silent neuron",
 		Params:      hxParams, State: hxState(), Recordables: hxRecordables(), Receptors: []string{"excitatory", "inhibitory"}}
 	c.Cells[sourceArray] = std.Cells[sourceArray]
 	c.Cells[sourcePoisson] = std.Cells[sourcePoisson]

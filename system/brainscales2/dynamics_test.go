@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"math"
 	"testing"
-
-	"github.com/nmp-platform/nmp/engine"
-	"github.com/nmp-platform/nmp/system"
 )
 
 const quiet = `{"mismatch":{"capmem_offset_mv":0,"capmem_gain":0,"source_follower_mv":0,"comparator_mv":0,"current_gain":0,
@@ -166,11 +163,7 @@ func TestRefractoryCounterOnItsClock(t *testing.T) {
 func TestThreadsDoNotChangeResults(t *testing.T) {
 	run := func(threads int) ([]float64, []float64) {
 		d := fullChip(3)
-		sim, plan, err := system.Build(System{}, d, engine.Options{Threads: threads})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := &session{t: t, d: d, sim: sim, plan: plan, pl: lastPlan}
+		s := buildThreads(t, d, threads)
 		s.must(actionJSON(t, `{"record":{"selection":[{"population":0,"indices":[3]}],"variables":["v","spikes"]}}`))
 		s.run(0.2)
 		segs := s.segments()

@@ -10,18 +10,16 @@ import (
 	"github.com/nmp-platform/nmp/system"
 )
 
-// session runs a description on the chip the way nmp simserver does: build,
-// then actions through the plan, then the readout.
+// session runs a description on the chip through a system.Run, as nmp
+// simserver does, with the chip's own plan at hand.
 type session struct {
 	t    testing.TB
+	exp  *system.Run
 	d    *network.Description
 	sim  *engine.Simulator
 	plan *system.Plan
 	pl   *plan
 }
-
-// lastPlan is the plan the last Prepare in this package made (tests only).
-var lastPlan *plan
 
 func decode(t testing.TB, js string) *network.Description {
 	t.Helper()
@@ -34,30 +32,20 @@ func decode(t testing.TB, js string) *network.Description {
 
 func build(t testing.TB, d *network.Description) *session {
 	t.Helper()
-	sim, plan, err := system.Build(System{}, d, engine.Options{Threads: 1})
+	return buildThreads(t, d, 1)
+}
+
+func buildThreads(t testing.TB, d *network.Description, threads int) *session {
+	t.Helper()
+	var pl *plan
+	run, err := system.NewRun(context.Background(), System{onPrepare: func(p *plan) { pl = p }}, d, system.RunOptions{Threads: threads})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &session{t: t, d: d, sim: sim, plan: plan, pl: lastPlan}
+	return &session{t: t, exp: run, d: d, sim: run.Simulator(), plan: run.Plan(), pl: pl}
 }
 
-func init() { onPrepare = func(p *plan) { lastPlan = p } }
-
-func (s *session) do(a network.Action) error {
-	if err := network.ValidateAction(s.d, &a, userCatalog); err != nil {
-		return err
-	}
-	acts, err := s.plan.Action(&a)
-	if err != nil {
-		return err
-	}
-	for i := range acts {
-		if err := s.sim.Apply(context.Background(), &acts[i], nil); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (s *session) do(a network.Action) error { return s.exp.Apply(context.Background(), &a) }
 
 func (s *session) must(a network.Action) {
 	s.t.Helper()
@@ -70,7 +58,7 @@ func (s *session) run(ms float64) { s.must(network.Action{Run: &ms}) }
 
 func (s *session) segments() []*engine.Segment {
 	s.t.Helper()
-	segs, err := s.plan.Readout(s.sim.Segments())
+	segs, err := s.exp.Data(false)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -134,16 +134,16 @@ func stepConst(n *phys, dt float64) (hxConst, hxReset) {
 	tauM := n.C / n.gL
 	k.p22 = math.Exp(-dt / tauM)
 	k.c0 = (n.eL + n.iDC/n.gL) * (1 - k.p22)
-	k.p21e = n.gmE * propExp(dt, tauM, n.tauE, n.C)
-	k.p21i = -n.gmI * propExp(dt, tauM, n.tauI, n.C)
+	k.p21e = n.gmE * engine.PropExp(dt, tauM, n.tauE, n.C)
+	k.p21i = -n.gmI * engine.PropExp(dt, tauM, n.tauI, n.C)
 	tauR := n.C / n.gR
 	kr.p22 = math.Exp(-dt / tauR)
 	kr.vInf = n.vR + n.iDC/n.gR
 	kr.c0 = kr.vInf * (1 - kr.p22)
 	kr.tau, kr.rstUs = tauR, n.rstUs
 	if !n.pause {
-		kr.p21e = n.gmE * propExp(dt, tauR, n.tauE, n.C)
-		kr.p21i = -n.gmI * propExp(dt, tauR, n.tauI, n.C)
+		kr.p21e = n.gmE * engine.PropExp(dt, tauR, n.tauE, n.C)
+		kr.p21i = -n.gmI * engine.PropExp(dt, tauR, n.tauI, n.C)
 	}
 	k.dE, k.dI = math.Exp(-dt/n.tauE), math.Exp(-dt/n.tauI)
 	k.jE, k.jI = n.jumpE, n.jumpI
@@ -155,17 +155,6 @@ func stepConst(n *phys, dt float64) (hxConst, hxReset) {
 		kr.pW = math.Exp(-dt / n.tauW)
 	}
 	return k, kr
-}
-
-// propExp returns the membrane's response after h to a current decaying
-// from 1 µA with time constant taus: (1/C) ∫0^h e^(-(h-s)/taum) e^(-s/taus) ds.
-func propExp(h, taum, taus, c float64) float64 {
-	x := (1/taus - 1/taum) * h
-	r := 1 - x/2 + x*x/6
-	if math.Abs(x) >= 1e-5 {
-		r = -math.Expm1(-x) / x
-	}
-	return math.Exp(-h/taum) * h * r / c
 }
 
 // Reset starts a new run with new temporal noise. Before a run, the

@@ -13,8 +13,13 @@ import (
 	"github.com/nmp-platform/nmp/system"
 )
 
-// System is the emulated BrainScaleS-2 chip.
-type System struct{}
+// System is the emulated BrainScaleS-2 chip. Its zero value is the system
+// nmp registers.
+type System struct {
+	// onPrepare, when set, sees every plan Prepare makes: tests reach the
+	// emulated circuits through it.
+	onPrepare func(*plan)
+}
 
 func init() { system.Register(System{}) }
 
@@ -32,9 +37,6 @@ type runState struct {
 	neurons map[int]*hxModel
 	sources map[int]*hxSource
 }
-
-// onPrepare, when set (by tests), sees every plan made.
-var onPrepare func(*plan)
 
 // plan is a description prepared for the chip.
 type plan struct {
@@ -58,7 +60,7 @@ type plan struct {
 }
 
 // Prepare checks d against the chip, maps it and returns the engine plan.
-func (System) Prepare(d *network.Description) (*system.Plan, error) {
+func (s System) Prepare(d *network.Description) (*system.Plan, error) {
 	var raw []byte
 	if d.System != nil {
 		raw = d.System.Options
@@ -129,8 +131,8 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 			return s, nil
 		},
 	}
-	if onPrepare != nil {
-		onPrepare(pl)
+	if s.onPrepare != nil {
+		s.onPrepare(pl)
 	}
 	return &system.Plan{Description: ed, Catalog: engineCatalog, Models: models,
 		Action: pl.action, Readout: pl.readout, Info: pl.info}, nil

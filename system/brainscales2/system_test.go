@@ -1,13 +1,13 @@
 package brainscales2
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
 	"testing"
 
-	"github.com/nmp-platform/nmp/engine"
 	"github.com/nmp-platform/nmp/network"
 	"github.com/nmp-platform/nmp/system"
 )
@@ -36,7 +36,7 @@ func desc(t testing.TB, options, populations, projections, recordings string) *n
 
 func prepareErr(t *testing.T, d *network.Description) error {
 	t.Helper()
-	_, _, err := system.Build(System{}, d, engine.Options{Threads: 1})
+	_, err := system.NewRun(context.Background(), System{}, d, system.RunOptions{Threads: 1})
 	if err == nil {
 		t.Fatal("expected an error")
 	}

@@ -24,5 +24,5 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 	if err := network.Validate(d, network.Standard, network.Limits{}); err != nil {
 		return nil, err
 	}
-	return &system.Plan{Description: d}, nil
+	return &system.Plan{Description: d, Validated: true}, nil
 }

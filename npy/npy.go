@@ -1,8 +1,13 @@
-package network
+// Package npy reads and writes numpy's array formats: single arrays in the
+// .npy format and zip archives of them in the .npz layout. It is the one
+// codec behind nmp's network descriptions, results archives and simulation
+// server messages, so that Python reads and writes all of them with numpy
+// alone. Readers take untrusted input: they refuse what they cannot read
+// with an error and never allocate more than the input's size justifies.
+package npy
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,115 +18,18 @@ import (
 	"unsafe"
 )
 
-// Array is a numeric array: floating-point data as float64, integer data as
-// int64, whatever width it had in the file.
-type Array struct {
-	Shape []int
-	f64   []float64
-	i64   []int64
-}
-
-// Float64Array wraps xs (not copied).
-func Float64Array(xs []float64) *Array { return &Array{Shape: []int{len(xs)}, f64: xs} }
-
-// Int64Array wraps xs (not copied).
-func Int64Array(xs []int64) *Array { return &Array{Shape: []int{len(xs)}, i64: xs} }
-
-// Len is the number of elements.
-func (a *Array) Len() int {
-	if a == nil {
-		return 0
-	}
-	if a.i64 != nil {
-		return len(a.i64)
-	}
-	return len(a.f64)
-}
-
-// IsInt reports whether the array holds integers.
-func (a *Array) IsInt() bool { return a.i64 != nil }
-
-// Float64s returns the elements as float64 (integers converted once, then cached).
-func (a *Array) Float64s() []float64 {
-	if a == nil {
-		return nil
-	}
-	if a.f64 == nil && a.i64 != nil {
-		a.f64 = make([]float64, len(a.i64))
-		for i, x := range a.i64 {
-			a.f64[i] = float64(x)
-		}
-	}
-	return a.f64
-}
-
-// Int64s returns the elements as integers. A float array converts only if
-// every element is a whole number; otherwise the index of the first element
-// that is not is returned with ok false.
-func (a *Array) Int64s() (xs []int64, bad int, ok bool) {
-	if a == nil {
-		return nil, 0, true
-	}
-	if a.i64 != nil {
-		return a.i64, 0, true
-	}
-	out := make([]int64, len(a.f64))
-	for i, x := range a.f64 {
-		if x != math.Trunc(x) || math.Abs(x) > 1<<62 {
-			return nil, i, false
-		}
-		out[i] = int64(x)
-	}
-	a.i64 = out
-	return out, 0, true
-}
-
-// Float returns element i as float64.
-func (a *Array) Float(i int) float64 {
-	if a.f64 != nil {
-		return a.f64[i]
-	}
-	return float64(a.i64[i])
-}
-
-// Int returns element i as int (truncating floats).
-func (a *Array) Int(i int) int {
-	if a.i64 != nil {
-		return int(a.i64[i])
-	}
-	return int(a.f64[i])
-}
-
-func (a *Array) marshalList() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteByte('[')
-	n := a.Len()
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		if a.i64 != nil {
-			buf.WriteString(strconv.FormatInt(a.i64[i], 10))
-		} else {
-			buf.Write(marshalFloat(a.f64[i]))
-		}
-	}
-	buf.WriteByte(']')
-	return buf.Bytes(), nil
-}
-
 var littleEndian = func() bool {
 	x := uint16(1)
 	return *(*byte)(unsafe.Pointer(&x)) == 1
 }()
 
-// maxNpyHeader bounds the header a reader accepts; numpy writes well under 1 KiB.
-const maxNpyHeader = 1 << 16
+// maxHeader bounds the header a reader accepts; numpy writes well under 1 KiB.
+const maxHeader = 1 << 16
 
-// ReadNpy reads one array in numpy's .npy format (versions 1 to 3) from r.
+// Read reads one array in numpy's .npy format (versions 1 to 3) from r.
 // size is the number of bytes available (from the archive directory), used to
 // refuse a shape that claims more data than there is before allocating it.
-func ReadNpy(r io.Reader, size int64) (*Array, error) {
+func Read(r io.Reader, size int64) (*Array, error) {
 	br := bufio.NewReaderSize(r, 4096)
 	var magic [8]byte
 	if _, err := io.ReadFull(br, magic[:]); err != nil {
@@ -150,7 +58,7 @@ func ReadNpy(r io.Reader, size int64) (*Array, error) {
 	default:
 		return nil, fmt.Errorf("npy: unsupported format version %d.%d", magic[6], magic[7])
 	}
-	if hlen > maxNpyHeader {
+	if hlen > maxHeader {
 		return nil, fmt.Errorf("npy: header of %d bytes is too long", hlen)
 	}
 	hdr := make([]byte, hlen)
@@ -158,7 +66,7 @@ func ReadNpy(r io.Reader, size int64) (*Array, error) {
 		return nil, fmt.Errorf("npy: short header: %w", err)
 	}
 	consumed += int64(hlen)
-	descr, fortran, shape, err := parseNpyHeader(string(hdr))
+	descr, fortran, shape, err := parseHeader(string(hdr))
 	if err != nil {
 		return nil, err
 	}
@@ -276,9 +184,9 @@ func parseDescr(d string) (kind byte, width int, err error) {
 	return k, w, nil
 }
 
-// parseNpyHeader reads the Python dict literal of an .npy header, e.g.
+// parseHeader reads the Python dict literal of an .npy header, e.g.
 // {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }.
-func parseNpyHeader(h string) (descr string, fortran bool, shape []int, err error) {
+func parseHeader(h string) (descr string, fortran bool, shape []int, err error) {
 	h = strings.TrimSpace(h)
 	if !strings.HasPrefix(h, "{") || !strings.HasSuffix(h, "}") {
 		return "", false, nil, errors.New("npy: malformed header")
@@ -360,38 +268,38 @@ func pyString(s string) (val, rest string, ok bool) {
 	return s[1 : 1+end], s[end+2:], true
 }
 
-// WriteNpy writes a in .npy format version 1.0: float64 data as '<f8',
+// Write writes a in .npy format version 1.0: float64 data as '<f8',
 // integer data as '<i8'.
-func WriteNpy(w io.Writer, a *Array) error {
+func Write(w io.Writer, a *Array) error {
 	shape := a.Shape
 	if shape == nil {
 		shape = []int{a.Len()}
 	}
-	return writeNpy(w, a.i64 != nil, shape, a.f64, a.i64)
+	return write(w, a.i64 != nil, shape, a.f64, a.i64)
 }
 
-// WriteNpyFloat64 writes xs with the given shape (nil: one dimension).
-func WriteNpyFloat64(w io.Writer, xs []float64, shape []int) error {
+// WriteFloat64 writes xs with the given shape (nil: one dimension).
+func WriteFloat64(w io.Writer, xs []float64, shape []int) error {
 	if shape == nil {
 		shape = []int{len(xs)}
 	}
-	return writeNpy(w, false, shape, xs, nil)
+	return write(w, false, shape, xs, nil)
 }
 
-// WriteNpyInt64 writes xs with the given shape (nil: one dimension).
-func WriteNpyInt64(w io.Writer, xs []int64, shape []int) error {
+// WriteInt64 writes xs with the given shape (nil: one dimension).
+func WriteInt64(w io.Writer, xs []int64, shape []int) error {
 	if shape == nil {
 		shape = []int{len(xs)}
 	}
-	return writeNpy(w, true, shape, nil, xs)
+	return write(w, true, shape, nil, xs)
 }
 
-// WriteNpyInt32 writes xs as '<i4'.
-func WriteNpyInt32(w io.Writer, xs []int32, shape []int) error {
+// WriteInt32 writes xs as '<i4'.
+func WriteInt32(w io.Writer, xs []int32, shape []int) error {
 	if shape == nil {
 		shape = []int{len(xs)}
 	}
-	if err := writeNpyHeader(w, "<i4", shape); err != nil {
+	if err := writeHeader(w, "<i4", shape); err != nil {
 		return err
 	}
 	if len(xs) == 0 {
@@ -404,12 +312,12 @@ func WriteNpyInt32(w io.Writer, xs []int32, shape []int) error {
 	return binary.Write(w, binary.LittleEndian, xs)
 }
 
-func writeNpy(w io.Writer, isInt bool, shape []int, f []float64, i []int64) error {
+func write(w io.Writer, isInt bool, shape []int, f []float64, i []int64) error {
 	descr := "<f8"
 	if isInt {
 		descr = "<i8"
 	}
-	if err := writeNpyHeader(w, descr, shape); err != nil {
+	if err := writeHeader(w, descr, shape); err != nil {
 		return err
 	}
 	var b []byte
@@ -429,7 +337,7 @@ func writeNpy(w io.Writer, isInt bool, shape []int, f []float64, i []int64) erro
 	return err
 }
 
-func writeNpyHeader(w io.Writer, descr string, shape []int) error {
+func writeHeader(w io.Writer, descr string, shape []int) error {
 	var sb strings.Builder
 	sb.WriteString("{'descr': '")
 	sb.WriteString(descr)
