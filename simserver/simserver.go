@@ -189,7 +189,9 @@ func (s *server) do(ctx context.Context, req *Request, arrays map[string]*npy.Ar
 		if err := s.run.Apply(ctx, a); err != nil {
 			return Reply{}, nil, err
 		}
-		return Reply{Info: map[string]any{"wall_s": time.Since(t0).Seconds()}}, nil, nil
+		// The mapping's counters (e.g. a chip's crossbar events) change with
+		// every run; front ends answer get_mapping() from this.
+		return Reply{Info: map[string]any{"wall_s": time.Since(t0).Seconds(), "mapping": s.run.Plan().Info}}, nil, nil
 	case "data":
 		segs, err := s.run.Data(req.Clear)
 		if err != nil {

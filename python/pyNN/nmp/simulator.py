@@ -285,11 +285,15 @@ class State(common.control.BaseState):
         """Send one schedule action (after the build)."""
         self.ensure_built()
         try:
-            return self._track(self.server.action(action, enc.arrays if enc is not None else None))
+            reply = self._track(self.server.action(action, enc.arrays if enc is not None else None))
         except SimServerError as err:
             if err.t is not None:
                 self.step = int(round(err.t / self.dt))
             raise
+        mapping = reply.info.get("mapping") if reply is not None else None
+        if mapping is not None:
+            self.mapping = mapping
+        return reply
 
     # Queries of what the server holds; the caller makes sure it was built.
 

@@ -164,10 +164,8 @@ def get_mapping():
     drops, the mismatch and noise settings (the plan's info; also in the
     provenance of every results file)."""
     state.ensure_built()
-    # The build reply carries the mapping; the crossbar's counts grow with
-    # the runs, and come with the data recorded since the last pull, which
-    # get_data() would fetch anyway.
-    state.pull()
+    # The build reply carries the mapping, and every action's reply its
+    # counters as they are after the action (the crossbar's grow with runs).
     return state.mapping
 
 
