@@ -130,18 +130,18 @@ func userInfoOf(p *identity.Principal) userInfo {
 
 // handleUserInfo answers like an OpenID Connect userinfo endpoint, in the shape
 // the nmpi client reads (preferred_username, sub, roles.team).
-func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.user(r)
 	if err != nil {
 		if p == nil && (err == identity.ErrInvalidToken || err == identity.ErrNoCredentials) {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": err.Error(), "detail": err.Error()})
-			return
+			return nil
 		}
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, userInfoOf(p))
+	return nil
 }
 
 type tokenResponse struct {
@@ -162,46 +162,42 @@ func (s *Server) issue(ctx context.Context, p *identity.Principal, label string)
 
 // handleToken exchanges a username and password for a token (OAuth 2 password
 // grant, as a form, or JSON {"username","password"}). 'nmp login' uses it.
-func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	var username, password, label string
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		var body struct{ Username, Password, Label string }
 		if err := s.decode(w, r, &body); err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		username, password, label = body.Username, body.Password, body.Label
 	} else {
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		if err := r.ParseForm(); err != nil {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "request body: %v", err))
-			return
+			return errorf(http.StatusUnprocessableEntity, "request body: %v", err)
 		}
 		if gt := r.PostForm.Get("grant_type"); gt != "" && gt != "password" {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "detail": "grant_type: only password is supported"})
-			return
+			return nil
 		}
 		username, password, label = r.PostForm.Get("username"), r.PostForm.Get("password"), r.PostForm.Get("label")
 	}
 	if username == "" || password == "" {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "username and password: both are required"))
-		return
+		return errorf(http.StatusUnprocessableEntity, "username and password: both are required")
 	}
 	p, err := s.auth.Password(r.Context(), username, password)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if label == "" {
 		label = "login"
 	}
 	resp, err := s.issue(r.Context(), p, label)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, resp)
+	return nil
 }
 
 // The nmpi client's password login (Client(username, password, authorization_endpoint=...))
@@ -269,19 +265,19 @@ func (s *Server) peekLogin(key string) (loginCode, bool) {
 	return c, true
 }
 
-func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	state := randomCode()
 	base := s.baseURL(r)
 	s.putLogin("state:"+state, loginCode{base: base, expires: s.now().Add(10 * time.Minute)})
 	http.Redirect(w, r, base+"/login/form?state="+url.QueryEscape(state), http.StatusFound)
+	return nil
 }
 
-func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
 	state := r.URL.Query().Get("state")
 	c, ok := s.peekLogin("state:" + state)
 	if !ok {
-		writeError(w, http.StatusBadRequest, "login: unknown or expired state; start again at /login")
-		return
+		return errorf(http.StatusBadRequest, "login: unknown or expired state; start again at /login")
 	}
 	action := html.EscapeString(c.base + "/login/form?state=" + url.QueryEscape(state))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -295,24 +291,22 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 <p><button type="submit">Log in</button></p>
 </form></body></html>
 `))
+	return nil
 }
 
-func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) error {
 	state := r.URL.Query().Get("state")
 	c, ok := s.takeLogin("state:" + state)
 	if !ok {
-		writeError(w, http.StatusBadRequest, "login: unknown or expired state; start again at /login")
-		return
+		return errorf(http.StatusBadRequest, "login: unknown or expired state; start again at /login")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "login form: %v", err))
-		return
+		return errorf(http.StatusUnprocessableEntity, "login form: %v", err)
 	}
 	p, err := s.auth.Password(r.Context(), r.PostForm.Get("username"), r.PostForm.Get("password"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	code := randomCode()
 	s.putLogin("code:"+code, loginCode{base: c.base, username: p.User.Username, expires: s.now().Add(2 * time.Minute)})
@@ -320,23 +314,21 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	// goes to the address recorded when the login started.
 	w.Header().Set("Location", c.base+"/auth?code="+url.QueryEscape(code))
 	w.WriteHeader(http.StatusFound)
+	return nil
 }
 
-func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) error {
 	c, ok := s.takeLogin("code:" + r.URL.Query().Get("code"))
 	if !ok {
-		writeError(w, http.StatusBadRequest, "login: unknown, used or expired code; start again at /login")
-		return
+		return errorf(http.StatusBadRequest, "login: unknown, used or expired code; start again at /login")
 	}
 	u, err := s.st.UserGet(r.Context(), c.username)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	ms, err := s.st.CollabMemberList(r.Context(), &store.CollabMemberListParams{Username: u.Username})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	pr := &identity.Principal{User: u, Roles: map[string]string{}}
 	for _, m := range ms {
@@ -344,9 +336,9 @@ func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := s.issue(r.Context(), pr, "login")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, resp)
+	return nil
 }

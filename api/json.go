@@ -28,6 +28,10 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"detail": msg})
 }
 
+// handlerFunc is an endpoint. It writes its answer, or returns an error and
+// writes nothing: fail turns the error into the answer, in one place for all.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
 // httpError is an error with the status it answers.
 type httpError struct {
 	status int

@@ -27,7 +27,7 @@ func (s *Server) Routes() []Route {
 
 type route struct {
 	method, pattern string
-	handler         http.HandlerFunc
+	handler         handlerFunc
 }
 
 func (s *Server) routes() []route {
@@ -107,12 +107,13 @@ var openAPI []byte
 // OpenAPI returns the API's OpenAPI 3 document.
 func OpenAPI() []byte { return openAPI }
 
-func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(openAPI)
+	return nil
 }
 
-func (s *Server) handleDocs(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleDocs(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write([]byte(`<!doctype html><html><head><title>nmp job queue API</title></head><body>
 <h1>nmp job queue API</h1>
@@ -120,6 +121,7 @@ func (s *Server) handleDocs(w http.ResponseWriter, r *http.Request) {
 Its OpenAPI document is at <a href="/openapi.json">/openapi.json</a>; the project's docs/server.md explains it.</p>
 </body></html>
 `))
+	return nil
 }
 
 type aboutJSON struct {
@@ -132,7 +134,7 @@ type aboutJSON struct {
 	Authentication map[string]string         `json:"authentication"`
 }
 
-func (s *Server) handleAbout(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleAbout(w http.ResponseWriter, r *http.Request) error {
 	base := s.baseURL(r)
 	s.mu.RLock()
 	plats := map[string]platformStatus{}
@@ -157,6 +159,7 @@ func (s *Server) handleAbout(w http.ResponseWriter, r *http.Request) {
 		Authentication: map[string]string{"server": base, "userinfo": base + "/userinfo", "token": base + "/token",
 			"login": base + "/login"},
 	})
+	return nil
 }
 
 type statusJSON struct {
@@ -164,7 +167,7 @@ type statusJSON struct {
 	Platforms map[string]platformStatus `json:"platforms,omitempty"`
 }
 
-func (s *Server) handleStatusGet(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleStatusGet(w http.ResponseWriter, r *http.Request) error {
 	s.mu.RLock()
 	plats := map[string]platformStatus{}
 	for k, v := range s.platforms {
@@ -172,30 +175,27 @@ func (s *Server) handleStatusGet(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.RUnlock()
 	writeJSON(w, http.StatusOK, statusJSON{Status: s.statusText(), Platforms: plats})
+	return nil
 }
 
 // handleStatusSet lets an administrator set the service status (ok, down,
 // read-only, with a message after a colon) and per-platform statuses, which
 // GET / reports so that users see a machine is down before they submit.
-func (s *Server) handleStatusSet(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleStatusSet(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.user(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if !p.Admin() {
-		s.fail(w, r, errorf(http.StatusForbidden, "only a platform administrator may set the service status"))
-		return
+		return errorf(http.StatusForbidden, "only a platform administrator may set the service status")
 	}
 	var body statusJSON
 	if err := s.decode(w, r, &body); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if body.Status != "" {
 		if err := s.setStatus(body.Status); err != nil {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "%v", err))
-			return
+			return errorf(http.StatusUnprocessableEntity, "%v", err)
 		}
 	}
 	names := make([]string, 0, len(body.Platforms))
@@ -206,14 +206,12 @@ func (s *Server) handleStatusSet(w http.ResponseWriter, r *http.Request) {
 	for _, k := range names {
 		v := body.Platforms[k]
 		if !s.knownPlatform(k) {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "platforms: %q is not a platform of this server", k))
-			return
+			return errorf(http.StatusUnprocessableEntity, "platforms: %q is not a platform of this server", k)
 		}
 		switch v.Status {
 		case "ok", "degraded", "down":
 		default:
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "platforms.%s.status: %q is not ok, degraded or down", k, v.Status))
-			return
+			return errorf(http.StatusUnprocessableEntity, "platforms.%s.status: %q is not ok, degraded or down", k, v.Status)
 		}
 	}
 	s.mu.Lock()
@@ -221,5 +219,5 @@ func (s *Server) handleStatusSet(w http.ResponseWriter, r *http.Request) {
 		s.platforms[k] = body.Platforms[k]
 	}
 	s.mu.Unlock()
-	s.handleStatusGet(w, r)
+	return s.handleStatusGet(w, r)
 }

@@ -197,7 +197,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(rw, http.StatusServiceUnavailable, map[string]string{"error": msg})
 		return
 	}
-	s.router.serve(rw, r)
+	if err := s.router.serve(rw, r); err != nil {
+		s.fail(rw, r, err)
+	}
 }
 
 // normalizePath collapses repeated slashes and drops a trailing slash.
