@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/queue"
 )
 
@@ -36,11 +37,7 @@ type codeJSON struct {
 	Expires string `json:"expires"`
 }
 
-func (s *Server) handleCodeUpload(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleCodeUpload(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	collab := r.URL.Query().Get("collab")
 	if collab == "" {
 		return errorf(http.StatusUnprocessableEntity, "collab: query parameter required (the collab the code is for)")

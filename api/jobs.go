@@ -90,11 +90,7 @@ func checkInputData(m json.RawMessage) (json.RawMessage, error) {
 	return json.RawMessage(t), nil
 }
 
-func (s *Server) handleJobSubmit(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleJobSubmit(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	var body submittedJob
 	if err := s.decode(w, r, &body); err != nil {
 		return err
@@ -215,11 +211,7 @@ func (s *Server) editJob(r *http.Request, p *identity.Principal, id int64) (*sto
 	return nil, errorf(http.StatusForbidden, "%s may view job %d but not change it: that needs the editor role in collab %s", p.Name(), id, j.Collab)
 }
 
-func (s *Server) handleJobGet(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.caller(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleJobGet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -265,12 +257,9 @@ func (s *Server) handleJobGet(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) handleJobList(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.caller(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleJobList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	q := newQuery(r)
+	var err error
 	lp := store.JobListParams{Status: q.list("status"), Tags: q.list("tags"), Collab: q.list("collab"), UserID: q.list("user_id"),
 		HardwarePlatform: q.list("hardware_platform")}
 	for _, st := range lp.Status {
@@ -348,11 +337,7 @@ func (s *Server) handleJobList(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) handleJobDelete(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleJobDelete(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -387,11 +372,7 @@ func (s *Server) handleJobDelete(w http.ResponseWriter, r *http.Request) error {
 
 func ptr[T any](v T) *T { return &v }
 
-func (s *Server) handleJobLogGet(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.caller(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleJobLogGet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -410,11 +391,7 @@ func (s *Server) handleJobLogGet(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) handleCommentList(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleCommentList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -450,11 +427,7 @@ func (s *Server) commentBody(w http.ResponseWriter, r *http.Request) (string, er
 	return *body.Content, nil
 }
 
-func (s *Server) handleCommentCreate(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleCommentCreate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -500,11 +473,7 @@ func (s *Server) comment(r *http.Request, p *identity.Principal) (*store.Comment
 	return c, nil
 }
 
-func (s *Server) handleCommentUpdate(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleCommentUpdate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	content, err := s.commentBody(w, r)
 	if err != nil {
 		return err
@@ -521,11 +490,7 @@ func (s *Server) handleCommentUpdate(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-func (s *Server) handleCommentDelete(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleCommentDelete(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	c, err := s.comment(r, p)
 	if err != nil {
 		return err
@@ -537,11 +502,7 @@ func (s *Server) handleCommentDelete(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-func (s *Server) handleTagsGet(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.caller(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleTagsGet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -562,19 +523,15 @@ func (s *Server) tagsBody(w http.ResponseWriter, r *http.Request) ([]string, err
 	return cleanTags(tags)
 }
 
-func (s *Server) handleTagsAdd(w http.ResponseWriter, r *http.Request) error {
-	return s.changeTags(w, r, true)
+func (s *Server) handleTagsAdd(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
+	return s.changeTags(w, r, p, true)
 }
 
-func (s *Server) handleTagsRemove(w http.ResponseWriter, r *http.Request) error {
-	return s.changeTags(w, r, false)
+func (s *Server) handleTagsRemove(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
+	return s.changeTags(w, r, p, false)
 }
 
-func (s *Server) changeTags(w http.ResponseWriter, r *http.Request, add bool) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) changeTags(w http.ResponseWriter, r *http.Request, p *identity.Principal, add bool) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -600,11 +557,7 @@ func (s *Server) changeTags(w http.ResponseWriter, r *http.Request, add bool) er
 }
 
 // handleTagList lists the tags used in the given collabs (all, for administrators acting as such).
-func (s *Server) handleTagList(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleTagList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	collabs := newQuery(r).list("collab")
 	admin, err := asAdmin(r, p)
 	if err != nil {

@@ -32,6 +32,29 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 // writes nothing: fail turns the error into the answer, in one place for all.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
+// principalHandler is an endpoint for authenticated callers. Who may call it is
+// said once, in the route table, by the adapter that wraps it: forUser (a
+// person's token), forCaller (a token or a provider's key) or forProvider.
+type principalHandler func(w http.ResponseWriter, r *http.Request, p *identity.Principal) error
+
+func (s *Server) forUser(h principalHandler) handlerFunc   { return s.authenticated(s.user, h) }
+func (s *Server) forCaller(h principalHandler) handlerFunc { return s.authenticated(s.caller, h) }
+func (s *Server) forProvider(h principalHandler) handlerFunc {
+	return s.authenticated(s.anyProvider, h)
+}
+
+func (s *Server) anyProvider(r *http.Request) (*identity.Principal, error) { return s.provider(r, "") }
+
+func (s *Server) authenticated(auth func(*http.Request) (*identity.Principal, error), h principalHandler) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p, err := auth(r)
+		if err != nil {
+			return err
+		}
+		return h(w, r, p)
+	}
+}
+
 // httpError is an error with the status it answers.
 type httpError struct {
 	status int

@@ -42,11 +42,7 @@ type projectSubmission struct {
 	Access      *string `json:"access"`
 }
 
-func (s *Server) handleProjectCreate(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleProjectCreate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	var body projectSubmission
 	if err := s.decode(w, r, &body); err != nil {
 		return err
@@ -138,11 +134,7 @@ func (s *Server) viewProject(r *http.Request, p *identity.Principal) (*store.Pro
 	return nil, errorf(http.StatusForbidden, "resource request %s of collab %s: %s is not a member", id, pr.Collab, p.Name())
 }
 
-func (s *Server) handleProjectGet(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.caller(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleProjectGet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	pr, err := s.viewProject(r, p)
 	if err != nil {
 		return err
@@ -151,12 +143,9 @@ func (s *Server) handleProjectGet(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-func (s *Server) handleProjectList(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.caller(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleProjectList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	q := newQuery(r)
+	var err error
 	lp := store.ProjectListParams{Status: q.str("status"), Collab: q.list("collab"), Owner: q.list("owner")}
 	if lp.Status != "" && !slices.Contains(projectStatuses, lp.Status) {
 		return errorf(http.StatusUnprocessableEntity, "status: %q is not one of %s", lp.Status, strings.Join(projectStatuses, ", "))
@@ -220,11 +209,7 @@ type projectUpdate struct {
 	Access      *string `json:"access"`
 }
 
-func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	var body projectUpdate
 	if err := s.decode(w, r, &body); err != nil {
 		return err
@@ -313,11 +298,7 @@ func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-func (s *Server) handleProjectDelete(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleProjectDelete(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	pr, err := s.viewProject(r, p)
 	if err != nil {
 		return err
@@ -335,11 +316,7 @@ func (s *Server) handleProjectDelete(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-func (s *Server) handleQuotaList(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.caller(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleQuotaList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	pr, err := s.viewProject(r, p)
 	if err != nil {
 		return err
@@ -377,11 +354,7 @@ func (s *Server) quota(r *http.Request, pr *store.Project) (*store.Quota, error)
 	return nil, errorf(http.StatusNotFound, "quota %d of resource request %s: not found", qid, pr.ID)
 }
 
-func (s *Server) handleQuotaGet(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.caller(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleQuotaGet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	pr, err := s.viewProject(r, p)
 	if err != nil {
 		return err
@@ -394,11 +367,7 @@ func (s *Server) handleQuotaGet(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) handleQuotaCreate(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleQuotaCreate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	if !p.Admin() {
 		return errorf(http.StatusForbidden, "only a platform administrator may add quotas")
 	}
@@ -438,11 +407,7 @@ func (s *Server) handleQuotaCreate(w http.ResponseWriter, r *http.Request) error
 
 // handleQuotaUpdate lets an administrator, or the provider running the quota's
 // platform, set its limit and usage. A missing limit stays as it was.
-func (s *Server) handleQuotaUpdate(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.caller(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleQuotaUpdate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	var body struct {
 		Limit *float64 `json:"limit"`
 		Usage *float64 `json:"usage"`
@@ -469,11 +434,7 @@ func (s *Server) handleQuotaUpdate(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (s *Server) handleQuotaDelete(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleQuotaDelete(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	if !p.Admin() {
 		return errorf(http.StatusForbidden, "only a platform administrator may remove quotas")
 	}
@@ -493,11 +454,7 @@ func (s *Server) handleQuotaDelete(w http.ResponseWriter, r *http.Request) error
 }
 
 // handleCollabList lists the collabs where the caller may submit and that have a resource request.
-func (s *Server) handleCollabList(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleCollabList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	q := newQuery(r)
 	size, err := q.int("size", 1000)
 	if err != nil {

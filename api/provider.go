@@ -333,11 +333,7 @@ func (s *Server) setLog(w http.ResponseWriter, r *http.Request, appendLog bool) 
 	return nil
 }
 
-func (s *Server) handleOutputGet(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.caller(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleOutputGet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -362,11 +358,7 @@ func (s *Server) handleOutputGet(w http.ResponseWriter, r *http.Request) error {
 // Drive or Bucket to copy to; what the guidebook's copy is for, keeping results
 // past the three-month retention of temporary storage, it does in place: the
 // job's stored files are kept until deleted, within the collab's storage quota.
-func (s *Server) handleOutputCopy(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleOutputCopy(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 
+	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/internal/buildinfo"
 	"github.com/nmp-platform/nmp/queue"
 )
@@ -36,7 +37,7 @@ func (s *Server) routes() []route {
 		{"GET", "/openapi.json", s.handleOpenAPI},
 		{"GET", "/docs", s.handleDocs},
 		{"GET", "/status", s.handleStatusGet},
-		{"PUT", "/status", s.handleStatusSet},
+		{"PUT", "/status", s.forUser(s.handleStatusSet)},
 
 		{"GET", "/userinfo", s.handleUserInfo},
 		{"POST", "/token", s.handleToken},
@@ -45,49 +46,49 @@ func (s *Server) routes() []route {
 		{"POST", "/login/form", s.handleLoginSubmit},
 		{"GET", "/auth", s.handleAuth},
 
-		{"GET", "/jobs", s.handleJobList},
-		{"POST", "/jobs", s.handleJobSubmit},
-		{"GET", "/jobs/{id}", s.handleJobGet},
+		{"GET", "/jobs", s.forCaller(s.handleJobList)},
+		{"POST", "/jobs", s.forUser(s.handleJobSubmit)},
+		{"GET", "/jobs/{id}", s.forCaller(s.handleJobGet)},
 		{"PUT", "/jobs/{id}", s.handleJobUpdate},
-		{"DELETE", "/jobs/{id}", s.handleJobDelete},
-		{"GET", "/jobs/{id}/log", s.handleJobLogGet},
+		{"DELETE", "/jobs/{id}", s.forUser(s.handleJobDelete)},
+		{"GET", "/jobs/{id}/log", s.forCaller(s.handleJobLogGet)},
 		{"PUT", "/jobs/{id}/log", s.handleLogSet},
 		{"PATCH", "/jobs/{id}/log", s.handleLogAppend},
-		{"GET", "/jobs/{id}/comments", s.handleCommentList},
-		{"POST", "/jobs/{id}/comments", s.handleCommentCreate},
-		{"PUT", "/jobs/{id}/comments/{cid}", s.handleCommentUpdate},
-		{"DELETE", "/jobs/{id}/comments/{cid}", s.handleCommentDelete},
-		{"GET", "/jobs/{id}/tags", s.handleTagsGet},
-		{"POST", "/jobs/{id}/tags", s.handleTagsAdd},
-		{"DELETE", "/jobs/{id}/tags", s.handleTagsRemove},
-		{"GET", "/tags", s.handleTagList},
-		{"GET", "/jobs/{id}/output_data", s.handleOutputGet},
-		{"PUT", "/jobs/{id}/output_data", s.handleOutputCopy},
+		{"GET", "/jobs/{id}/comments", s.forUser(s.handleCommentList)},
+		{"POST", "/jobs/{id}/comments", s.forUser(s.handleCommentCreate)},
+		{"PUT", "/jobs/{id}/comments/{cid}", s.forUser(s.handleCommentUpdate)},
+		{"DELETE", "/jobs/{id}/comments/{cid}", s.forUser(s.handleCommentDelete)},
+		{"GET", "/jobs/{id}/tags", s.forCaller(s.handleTagsGet)},
+		{"POST", "/jobs/{id}/tags", s.forUser(s.handleTagsAdd)},
+		{"DELETE", "/jobs/{id}/tags", s.forUser(s.handleTagsRemove)},
+		{"GET", "/tags", s.forUser(s.handleTagList)},
+		{"GET", "/jobs/{id}/output_data", s.forCaller(s.handleOutputGet)},
+		{"PUT", "/jobs/{id}/output_data", s.forUser(s.handleOutputCopy)},
 
 		{"GET", "/jobs/next/{platform}", s.handleJobNext},
 		{"POST", "/jobs/next/{platform}", s.handleJobClaim},
 		{"POST", "/jobs/{id}/lease", s.handleLeaseRenew},
 		{"PUT", "/jobs/{id}/files/{path...}", s.handleFileUpload},
 		{"GET", "/files/{id}/{path...}", s.handleFileDownload},
-		{"POST", "/code", s.handleCodeUpload},
+		{"POST", "/code", s.forUser(s.handleCodeUpload)},
 		{"GET", "/code/{name}", s.handleCodeDownload},
 
-		{"GET", "/projects", s.handleProjectList},
-		{"POST", "/projects", s.handleProjectCreate},
-		{"GET", "/projects/{id}", s.handleProjectGet},
-		{"PUT", "/projects/{id}", s.handleProjectUpdate},
-		{"DELETE", "/projects/{id}", s.handleProjectDelete},
-		{"GET", "/projects/{id}/quotas", s.handleQuotaList},
-		{"POST", "/projects/{id}/quotas", s.handleQuotaCreate},
-		{"GET", "/projects/{id}/quotas/{qid}", s.handleQuotaGet},
-		{"PUT", "/projects/{id}/quotas/{qid}", s.handleQuotaUpdate},
-		{"DELETE", "/projects/{id}/quotas/{qid}", s.handleQuotaDelete},
-		{"GET", "/collabs", s.handleCollabList},
+		{"GET", "/projects", s.forCaller(s.handleProjectList)},
+		{"POST", "/projects", s.forUser(s.handleProjectCreate)},
+		{"GET", "/projects/{id}", s.forCaller(s.handleProjectGet)},
+		{"PUT", "/projects/{id}", s.forUser(s.handleProjectUpdate)},
+		{"DELETE", "/projects/{id}", s.forUser(s.handleProjectDelete)},
+		{"GET", "/projects/{id}/quotas", s.forCaller(s.handleQuotaList)},
+		{"POST", "/projects/{id}/quotas", s.forUser(s.handleQuotaCreate)},
+		{"GET", "/projects/{id}/quotas/{qid}", s.forCaller(s.handleQuotaGet)},
+		{"PUT", "/projects/{id}/quotas/{qid}", s.forCaller(s.handleQuotaUpdate)},
+		{"DELETE", "/projects/{id}/quotas/{qid}", s.forUser(s.handleQuotaDelete)},
+		{"GET", "/collabs", s.forUser(s.handleCollabList)},
 
-		{"GET", "/sessions", s.handleSessionList},
+		{"GET", "/sessions", s.forCaller(s.handleSessionList)},
 		{"POST", "/sessions", s.handleSessionCreate},
-		{"GET", "/sessions/{id}", s.handleSessionGet},
-		{"PUT", "/sessions/{id}", s.handleSessionUpdate},
+		{"GET", "/sessions/{id}", s.forCaller(s.handleSessionGet)},
+		{"PUT", "/sessions/{id}", s.forProvider(s.handleSessionUpdate)},
 
 		{"GET", "/statistics/job-count", s.handleStatsJobCount},
 		{"GET", "/statistics/cumulative-job-count", s.handleStatsCumulativeJobCount},
@@ -97,7 +98,7 @@ func (s *Server) routes() []route {
 		{"GET", "/statistics/job-duration", s.handleStatsJobDuration},
 		{"GET", "/statistics/cumulative-project-count", s.handleStatsCumulativeProjectCount},
 		{"GET", "/statistics/resource-usage", s.handleStatsResourceUsage},
-		{"GET", "/statistics/per-user", s.handleStatsPerUser},
+		{"GET", "/statistics/per-user", s.forUser(s.handleStatsPerUser)},
 	}
 }
 
@@ -181,11 +182,7 @@ func (s *Server) handleStatusGet(w http.ResponseWriter, r *http.Request) error {
 // handleStatusSet lets an administrator set the service status (ok, down,
 // read-only, with a message after a colon) and per-platform statuses, which
 // GET / reports so that users see a machine is down before they submit.
-func (s *Server) handleStatusSet(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleStatusSet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	if !p.Admin() {
 		return errorf(http.StatusForbidden, "only a platform administrator may set the service status")
 	}

@@ -58,11 +58,7 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-func (s *Server) handleSessionUpdate(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.provider(r, "")
-	if err != nil {
-		return err
-	}
+func (s *Server) handleSessionUpdate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -122,11 +118,7 @@ func (s *Server) viewSession(r *http.Request, p *identity.Principal, x *store.Se
 	return errorf(http.StatusNotFound, "session %d: not found", x.ID)
 }
 
-func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.caller(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -142,12 +134,9 @@ func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.caller(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	q := newQuery(r)
+	var err error
 	lp := store.SessionListParams{Status: q.list("status"), Collab: q.list("collab"), UserID: q.list("user_id"), HardwarePlatform: q.list("hardware_platform")}
 	if lp.Limit, err = q.int("size", 10); err != nil {
 		return err

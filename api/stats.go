@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
@@ -356,11 +357,7 @@ type userStats struct {
 }
 
 // handleStatsPerUser (administrators): jobs and usage per user and platform.
-func (s *Server) handleStatsPerUser(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.user(r)
-	if err != nil {
-		return err
-	}
+func (s *Server) handleStatsPerUser(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	if !p.Admin() {
 		return errorf(http.StatusForbidden, "per-user statistics are for platform administrators")
 	}
