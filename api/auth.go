@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/store"
 )
 
@@ -108,23 +109,13 @@ func (s *Server) canView(ctx context.Context, p *identity.Principal, collab stri
 	return c.Public, nil
 }
 
-type userInfo struct {
-	Sub               string              `json:"sub"`
-	PreferredUsername string              `json:"preferred_username"`
-	Name              string              `json:"name"`
-	GivenName         string              `json:"given_name"`
-	FamilyName        string              `json:"family_name"`
-	Email             string              `json:"email,omitempty"`
-	Roles             map[string][]string `json:"roles"`
-}
-
-func userInfoOf(p *identity.Principal) userInfo {
+func userInfoOf(p *identity.Principal) nmpi.UserInfo {
 	u := p.User
 	name := strings.TrimSpace(u.GivenName + " " + u.FamilyName)
 	if name == "" {
 		name = u.Username
 	}
-	return userInfo{Sub: u.Username, PreferredUsername: u.Username, Name: name, GivenName: u.GivenName, FamilyName: u.FamilyName,
+	return nmpi.UserInfo{Sub: u.Username, PreferredUsername: u.Username, Name: name, GivenName: u.GivenName, FamilyName: u.FamilyName,
 		Email: u.Email, Roles: map[string][]string{"team": p.Teams(), "group": {}}}
 }
 
@@ -144,20 +135,12 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type tokenResponse struct {
-	AccessToken  string   `json:"access_token"`
-	TokenType    string   `json:"token_type"`
-	ExpiresIn    int64    `json:"expires_in"`
-	TokenExpires string   `json:"token_expires"`
-	User         userInfo `json:"user"`
-}
-
-func (s *Server) issue(ctx context.Context, p *identity.Principal, label string) (*tokenResponse, error) {
+func (s *Server) issue(ctx context.Context, p *identity.Principal, label string) (*nmpi.Token, error) {
 	secret, t, err := identity.IssueToken(ctx, s.st, p.User.Username, label, s.cfg.TokenTTL, s.now())
 	if err != nil {
 		return nil, err
 	}
-	return &tokenResponse{AccessToken: secret, TokenType: "Bearer", ExpiresIn: int64(s.cfg.TokenTTL / time.Second), TokenExpires: ts(t.ExpiresAt), User: userInfoOf(p)}, nil
+	return &nmpi.Token{AccessToken: secret, TokenType: "Bearer", ExpiresIn: int64(s.cfg.TokenTTL / time.Second), TokenExpires: nmpi.At(t.ExpiresAt), User: userInfoOf(p)}, nil
 }
 
 // handleToken exchanges a username and password for a token (OAuth 2 password

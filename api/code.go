@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/queue"
 )
 
@@ -29,13 +30,6 @@ import (
 // quotas; MaxCodeBytes caps each one.
 
 var codeName = regexp.MustCompile(`^[0-9a-f]{32}\.(tar\.gz|zip)$`)
-
-type codeJSON struct {
-	URL     string `json:"url"`
-	Size    int64  `json:"size"`
-	Hash    string `json:"hash"`
-	Expires string `json:"expires"`
-}
 
 func (s *Server) handleCodeUpload(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	collab := r.URL.Query().Get("collab")
@@ -91,8 +85,8 @@ func (s *Server) handleCodeUpload(w http.ResponseWriter, r *http.Request, p *ide
 	}
 	s.log.InfoContext(r.Context(), "code uploaded", "user", p.Name(), "collab", collab, "name", name, "bytes", size)
 	w.Header().Set("Location", "/code/"+name)
-	writeJSON(w, http.StatusCreated, codeJSON{URL: s.baseURL(r) + "/code/" + name, Size: size, Hash: hex.EncodeToString(h.Sum(nil)),
-		Expires: ts(s.now().Add(s.cfg.Retention))})
+	writeJSON(w, http.StatusCreated, nmpi.CodeArchive{URL: s.baseURL(r) + "/code/" + name, Size: size, Hash: hex.EncodeToString(h.Sum(nil)),
+		Expires: nmpi.At(s.now().Add(s.cfg.Retention))})
 	return nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
@@ -144,7 +145,7 @@ func (s *Server) handleFileUpload(w http.ResponseWriter, r *http.Request) error 
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return fmt.Errorf("store file: %w", err)
 	}
-	writeJSON(w, http.StatusOK, dataItemJSON{URL: s.signedURL(r, j.ID, p), Path: it.Path, ContentType: strp(it.ContentType), Size: it.Size, Hash: strp(it.Hash)})
+	writeJSON(w, http.StatusOK, nmpi.DataItem{URL: s.signedURL(r, j.ID, p), Path: it.Path, ContentType: strp(it.ContentType), Size: it.Size, Hash: strp(it.Hash)})
 	return nil
 }
 

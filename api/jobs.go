@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
@@ -248,7 +249,7 @@ func (s *Server) handleJobGet(w http.ResponseWriter, r *http.Request, p *identit
 		if err != nil {
 			return err
 		}
-		out.Comments = make([]commentJSON, len(cs))
+		out.Comments = make([]nmpi.Comment, len(cs))
 		for i := range cs {
 			out.Comments[i] = commentOf(&cs[i])
 		}
@@ -287,7 +288,7 @@ func (s *Server) handleJobList(w http.ResponseWriter, r *http.Request, p *identi
 		return err
 	}
 	if lp.Limit == 0 {
-		writeJSON(w, http.StatusOK, []jobJSON{})
+		writeJSON(w, http.StatusOK, []nmpi.Job{})
 		return nil
 	}
 	if p.Provider != nil {
@@ -403,7 +404,7 @@ func (s *Server) handleCommentList(w http.ResponseWriter, r *http.Request, p *id
 	if err != nil {
 		return err
 	}
-	out := make([]commentJSON, len(cs))
+	out := make([]nmpi.Comment, len(cs))
 	for i := range cs {
 		out[i] = commentOf(&cs[i])
 	}

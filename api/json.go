@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/store"
 )
 
@@ -25,7 +26,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeError answers {"detail": msg}, the shape the nmpi client reads.
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"detail": msg})
+	writeJSON(w, status, nmpi.ErrorBody{Detail: msg})
 }
 
 // handlerFunc is an endpoint. It writes its answer, or returns an error and
@@ -187,16 +188,8 @@ func (q query) date(name string) (*time.Time, error) {
 	return nil, errorf(http.StatusUnprocessableEntity, "%s: %q is not a date (use 2024-05-01 or 2024-05-01T12:00:00Z)", name, v)
 }
 
-// Times are written in UTC with a Z suffix, as pydantic v2 writes them.
-func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
-
-func tsp(t *time.Time) *string {
-	if t == nil {
-		return nil
-	}
-	s := ts(*t)
-	return &s
-}
+// ts writes a time as the API does, for messages.
+func ts(t time.Time) string { return nmpi.At(t).String() }
 
 func datep(t *time.Time) *string {
 	if t == nil {

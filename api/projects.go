@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
@@ -159,7 +160,7 @@ func (s *Server) handleProjectList(w http.ResponseWriter, r *http.Request, p *id
 		return err
 	}
 	if lp.Limit == 0 {
-		writeJSON(w, http.StatusOK, []projectJSON{})
+		writeJSON(w, http.StatusOK, []nmpi.Project{})
 		return nil
 	}
 	if p.Provider != nil {
@@ -192,7 +193,7 @@ func (s *Server) handleProjectList(w http.ResponseWriter, r *http.Request, p *id
 	if err != nil {
 		return err
 	}
-	out := make([]projectJSON, len(ps))
+	out := make([]nmpi.Project, len(ps))
 	for i := range ps {
 		out[i] = projectOf(&ps[i])
 	}
@@ -330,7 +331,7 @@ func (s *Server) handleQuotaList(w http.ResponseWriter, r *http.Request, p *iden
 	if err != nil {
 		return err
 	}
-	out := []quotaJSON{}
+	out := []nmpi.Quota{}
 	for i := range pr.Quotas {
 		if i >= from && len(out) < size {
 			out = append(out, quotaOf(&pr.Quotas[i]))

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
@@ -59,7 +60,7 @@ func (s *Server) handleJobClaim(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.notifyStatus(r.Context(), j, store.StatusSubmitted)
 	out := s.jobOf(r, j, nil)
-	out.Lease = &leaseJSON{ID: j.LeaseID, Expires: ts(*j.LeaseExpiresAt), Attempt: j.Attempts}
+	out.Lease = &nmpi.Lease{ID: j.LeaseID, Expires: nmpi.At(*j.LeaseExpiresAt), Attempt: j.Attempts}
 	w.Header().Set(LeaseHeader, j.LeaseID)
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -109,7 +110,7 @@ func (s *Server) handleLeaseRenew(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, leaseJSON{ID: j.LeaseID, Expires: ts(*j.LeaseExpiresAt), Attempt: j.Attempts})
+	writeJSON(w, http.StatusOK, nmpi.Lease{ID: j.LeaseID, Expires: nmpi.At(*j.LeaseExpiresAt), Attempt: j.Attempts})
 	return nil
 }
 
@@ -348,7 +349,7 @@ func (s *Server) handleOutputGet(w http.ResponseWriter, r *http.Request, p *iden
 	}
 	ds := s.dataSetOf(r, j, items)
 	if ds == nil {
-		ds = &dataSetJSON{Repository: j.OutputRepository, Files: []dataItemJSON{}}
+		ds = &nmpi.DataSet{Repository: j.OutputRepository, Files: []nmpi.DataItem{}}
 	}
 	writeJSON(w, http.StatusOK, ds)
 	return nil
@@ -393,7 +394,7 @@ func (s *Server) handleOutputCopy(w http.ResponseWriter, r *http.Request, p *ide
 	}
 	ds := s.dataSetOf(r, j, kept)
 	if ds == nil {
-		ds = &dataSetJSON{Files: []dataItemJSON{}}
+		ds = &nmpi.DataSet{Files: []nmpi.DataItem{}}
 	}
 	ds.Repository = "nmp collab storage"
 	writeJSON(w, http.StatusOK, ds)

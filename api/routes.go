@@ -7,6 +7,7 @@ import (
 
 	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/internal/buildinfo"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/queue"
 )
 
@@ -125,32 +126,22 @@ Its OpenAPI document is at <a href="/openapi.json">/openapi.json</a>; the projec
 	return nil
 }
 
-type aboutJSON struct {
-	About          string                    `json:"about"`
-	Version        string                    `json:"version"`
-	Server         string                    `json:"server"`
-	Status         string                    `json:"status"`
-	Platforms      map[string]platformStatus `json:"platforms"`
-	Links          map[string]string         `json:"links"`
-	Authentication map[string]string         `json:"authentication"`
-}
-
 func (s *Server) handleAbout(w http.ResponseWriter, r *http.Request) error {
 	base := s.baseURL(r)
 	s.mu.RLock()
-	plats := map[string]platformStatus{}
+	plats := map[string]nmpi.PlatformStatus{}
 	for _, p := range queue.Platforms() {
 		ps, ok := s.platforms[p]
 		if !ok {
-			ps = platformStatus{Status: "ok"}
+			ps = nmpi.PlatformStatus{Status: "ok"}
 		}
 		if why, ok := s.cfg.Unavailable[p]; ok {
-			ps = platformStatus{Status: "unavailable", Message: why}
+			ps = nmpi.PlatformStatus{Status: "unavailable", Message: why}
 		}
 		plats[p] = ps
 	}
 	s.mu.RUnlock()
-	writeJSON(w, http.StatusOK, aboutJSON{
+	writeJSON(w, http.StatusOK, nmpi.About{
 		About:     "This is the nmp Neuromorphic Computing Job Queue API, compatible with the EBRAINS Neuromorphic Computing Platform's v3 API.",
 		Version:   "3",
 		Server:    "nmp " + buildinfo.Version(),
@@ -164,13 +155,13 @@ func (s *Server) handleAbout(w http.ResponseWriter, r *http.Request) error {
 }
 
 type statusJSON struct {
-	Status    string                    `json:"status"`
-	Platforms map[string]platformStatus `json:"platforms,omitempty"`
+	Status    string                         `json:"status"`
+	Platforms map[string]nmpi.PlatformStatus `json:"platforms,omitempty"`
 }
 
 func (s *Server) handleStatusGet(w http.ResponseWriter, r *http.Request) error {
 	s.mu.RLock()
-	plats := map[string]platformStatus{}
+	plats := map[string]nmpi.PlatformStatus{}
 	for k, v := range s.platforms {
 		plats[k] = v
 	}

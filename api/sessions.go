@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
@@ -172,7 +173,7 @@ func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request, p *id
 	if err != nil {
 		return err
 	}
-	out := make([]sessionJSON, len(xs))
+	out := make([]nmpi.Session, len(xs))
 	for i := range xs {
 		out[i] = s.sessionOf(&xs[i])
 	}
