@@ -69,36 +69,36 @@ func errorf(status int, format string, args ...any) error {
 }
 
 // fail answers err: httpErrors with their status, store and identity errors
-// with theirs, anything else as a 500 whose details go to the log only.
+// with theirs, anything else as a 500 whose details go to the log only. It is
+// the one place where a handler's error becomes an answer.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := http.StatusInternalServerError, "internal error; the server's log has the details"
 	var he *httpError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &he):
-		writeError(w, he.status, he.msg)
+		status, msg = he.status, he.msg
 	case errors.As(err, &mbe):
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than the server accepts (%d bytes)", mbe.Limit))
+		status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than the server accepts (%d bytes)", mbe.Limit)
 	case errors.Is(err, identity.ErrNoCredentials):
-		writeError(w, http.StatusUnauthorized, err.Error())
+		status, msg = http.StatusUnauthorized, err.Error()
 	case errors.Is(err, identity.ErrInvalidToken):
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		writeError(w, http.StatusUnauthorized, err.Error())
+		status, msg = http.StatusUnauthorized, err.Error()
 	case errors.Is(err, identity.ErrInvalidKey), errors.Is(err, identity.ErrBadPassword):
-		writeError(w, http.StatusUnauthorized, err.Error())
+		status, msg = http.StatusUnauthorized, err.Error()
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, store.ErrExists):
-		writeError(w, http.StatusConflict, err.Error())
-	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrLeaseLost):
-		writeError(w, http.StatusConflict, err.Error())
+		status, msg = http.StatusNotFound, err.Error()
+	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrLeaseLost):
+		status, msg = http.StatusConflict, err.Error()
 	case errors.Is(err, store.ErrQuotaExceeded):
-		writeError(w, http.StatusForbidden, "You do not have sufficient compute quota to submit this job ("+err.Error()+")")
+		status, msg = http.StatusForbidden, "You do not have sufficient compute quota to submit this job ("+err.Error()+")"
 	case errors.Is(err, store.ErrStorageExceeded):
-		writeError(w, http.StatusInsufficientStorage, err.Error())
+		status, msg = http.StatusInsufficientStorage, err.Error()
 	default:
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err.Error())
-		writeError(w, http.StatusInternalServerError, "internal error; the server's log has the details")
 	}
+	writeError(w, status, msg)
 }
 
 // decode reads a JSON body into v. Unknown fields are ignored (runners PUT whole
