@@ -126,13 +126,11 @@ func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		if p == nil && (err == identity.ErrInvalidToken || err == identity.ErrNoCredentials) {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": err.Error(), "detail": err.Error()})
-			return nil
+			return reply(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": err.Error(), "detail": err.Error()})
 		}
 		return err
 	}
-	writeJSON(w, http.StatusOK, userInfoOf(p))
-	return nil
+	return reply(w, http.StatusOK, userInfoOf(p))
 }
 
 func (s *Server) issue(ctx context.Context, p *identity.Principal, label string) (*nmpi.Token, error) {
@@ -159,8 +157,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 			return errorf(http.StatusUnprocessableEntity, "request body: %v", err)
 		}
 		if gt := r.PostForm.Get("grant_type"); gt != "" && gt != "password" {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "detail": "grant_type: only password is supported"})
-			return nil
+			return reply(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "detail": "grant_type: only password is supported"})
 		}
 		username, password, label = r.PostForm.Get("username"), r.PostForm.Get("password"), r.PostForm.Get("label")
 	}
@@ -179,8 +176,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, resp)
-	return nil
+	return reply(w, http.StatusOK, resp)
 }
 
 // The nmpi client's password login (Client(username, password, authorization_endpoint=...))
@@ -322,6 +318,5 @@ func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, resp)
-	return nil
+	return reply(w, http.StatusOK, resp)
 }

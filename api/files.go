@@ -145,8 +145,7 @@ func (s *Server) handleFileUpload(w http.ResponseWriter, r *http.Request) error 
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return fmt.Errorf("store file: %w", err)
 	}
-	writeJSON(w, http.StatusOK, nmpi.DataItem{URL: s.signedURL(r, j.ID, p), Path: it.Path, ContentType: strp(it.ContentType), Size: it.Size, Hash: strp(it.Hash)})
-	return nil
+	return reply(w, http.StatusOK, nmpi.DataItem{URL: s.signedURL(r, j.ID, p), Path: it.Path, ContentType: strp(it.ContentType), Size: it.Size, Hash: strp(it.Hash)})
 }
 
 // handleFileDownload serves a stored output file to a signed URL, or to a

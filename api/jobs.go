@@ -153,8 +153,7 @@ func (s *Server) handleJobSubmit(w http.ResponseWriter, r *http.Request, p *iden
 		return err
 	}
 	w.Header().Set("Location", fmt.Sprintf("/jobs/%d", j.ID))
-	writeJSON(w, http.StatusCreated, s.jobOf(r, j, nil))
-	return nil
+	return reply(w, http.StatusCreated, s.jobOf(r, j, nil))
 }
 
 // viewJob returns the job if the caller may see it. Jobs the caller may not see
@@ -254,8 +253,7 @@ func (s *Server) handleJobGet(w http.ResponseWriter, r *http.Request, p *identit
 			out.Comments[i] = commentOf(&cs[i])
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out)
 }
 
 func (s *Server) handleJobList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
@@ -288,8 +286,7 @@ func (s *Server) handleJobList(w http.ResponseWriter, r *http.Request, p *identi
 		return err
 	}
 	if lp.Limit == 0 {
-		writeJSON(w, http.StatusOK, []nmpi.Job{})
-		return nil
+		return reply(w, http.StatusOK, []nmpi.Job{})
 	}
 	if p.Provider != nil {
 		for _, pl := range lp.HardwarePlatform {
@@ -334,8 +331,7 @@ func (s *Server) handleJobList(w http.ResponseWriter, r *http.Request, p *identi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out)
 }
 
 func (s *Server) handleJobDelete(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
@@ -357,18 +353,15 @@ func (s *Server) handleJobDelete(w http.ResponseWriter, r *http.Request, p *iden
 			return err
 		}
 		s.removeFiles(j.ID)
-		writeJSON(w, http.StatusOK, nil)
-		return nil
+		return reply(w, http.StatusOK, nil)
 	}
 	if j.Status == store.StatusRemoved {
-		writeJSON(w, http.StatusOK, nil)
-		return nil
+		return reply(w, http.StatusOK, nil)
 	}
 	if _, err := s.st.JobUpdate(r.Context(), &store.JobUpdateParams{ID: j.ID, Status: ptr(store.StatusRemoved), Now: s.now()}); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, nil)
-	return nil
+	return reply(w, http.StatusOK, nil)
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -408,8 +401,7 @@ func (s *Server) handleCommentList(w http.ResponseWriter, r *http.Request, p *id
 	for i := range cs {
 		out[i] = commentOf(&cs[i])
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out)
 }
 
 func (s *Server) commentBody(w http.ResponseWriter, r *http.Request) (string, error) {
@@ -444,8 +436,7 @@ func (s *Server) handleCommentCreate(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, commentOf(c))
-	return nil
+	return reply(w, http.StatusCreated, commentOf(c))
 }
 
 // comment returns the comment if the caller wrote it or administers the platform.
@@ -487,8 +478,7 @@ func (s *Server) handleCommentUpdate(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, commentOf(c))
-	return nil
+	return reply(w, http.StatusOK, commentOf(c))
 }
 
 func (s *Server) handleCommentDelete(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
@@ -499,8 +489,7 @@ func (s *Server) handleCommentDelete(w http.ResponseWriter, r *http.Request, p *
 	if err := s.st.CommentDelete(r.Context(), c.ID); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, nil)
-	return nil
+	return reply(w, http.StatusOK, nil)
 }
 
 func (s *Server) handleTagsGet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
@@ -512,8 +501,7 @@ func (s *Server) handleTagsGet(w http.ResponseWriter, r *http.Request, p *identi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, j.Tags)
-	return nil
+	return reply(w, http.StatusOK, j.Tags)
 }
 
 func (s *Server) tagsBody(w http.ResponseWriter, r *http.Request) ([]string, error) {
@@ -553,8 +541,7 @@ func (s *Server) changeTags(w http.ResponseWriter, r *http.Request, p *identity.
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out)
 }
 
 // handleTagList lists the tags used in the given collabs (all, for administrators acting as such).
@@ -584,6 +571,5 @@ func (s *Server) handleTagList(w http.ResponseWriter, r *http.Request, p *identi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, tags)
-	return nil
+	return reply(w, http.StatusOK, tags)
 }

@@ -24,6 +24,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// reply writes v as the answer, for handlers to end with.
+func reply(w http.ResponseWriter, status int, v any) error {
+	writeJSON(w, status, v)
+	return nil
+}
+
 // writeError answers {"detail": msg}, the shape the nmpi client reads.
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, nmpi.ErrorBody{Detail: msg})

@@ -91,8 +91,7 @@ func (s *Server) handleProjectCreate(w http.ResponseWriter, r *http.Request, p *
 		s.notifySubmitted(r.Context(), out)
 	}
 	w.Header().Set("Location", "/projects/"+out.ID)
-	writeJSON(w, http.StatusCreated, projectOf(out))
-	return nil
+	return reply(w, http.StatusCreated, projectOf(out))
 }
 
 func (s *Server) notifySubmitted(ctx context.Context, pr *store.Project) {
@@ -140,8 +139,7 @@ func (s *Server) handleProjectGet(w http.ResponseWriter, r *http.Request, p *ide
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, projectOf(pr))
-	return nil
+	return reply(w, http.StatusOK, projectOf(pr))
 }
 
 func (s *Server) handleProjectList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
@@ -160,8 +158,7 @@ func (s *Server) handleProjectList(w http.ResponseWriter, r *http.Request, p *id
 		return err
 	}
 	if lp.Limit == 0 {
-		writeJSON(w, http.StatusOK, []nmpi.Project{})
-		return nil
+		return reply(w, http.StatusOK, []nmpi.Project{})
 	}
 	if p.Provider != nil {
 		if len(lp.Collab) == 0 {
@@ -197,8 +194,7 @@ func (s *Server) handleProjectList(w http.ResponseWriter, r *http.Request, p *id
 	for i := range ps {
 		out[i] = projectOf(&ps[i])
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out)
 }
 
 type projectUpdate struct {
@@ -254,8 +250,7 @@ func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request, p *
 			return errorf(http.StatusForbidden, "only a platform administrator (with as_admin=true) may accept or reject a resource request")
 		}
 		if status == pr.Status() {
-			writeJSON(w, http.StatusOK, projectOf(pr))
-			return nil
+			return reply(w, http.StatusOK, projectOf(pr))
 		}
 		if pr.SubmissionDate == nil {
 			return errorf(http.StatusConflict, "resource request %s is in preparation: it is decided on once submitted (status \"under review\")", pr.ID)
@@ -295,8 +290,7 @@ func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request, p *
 	if up.Submit && pr.SubmissionDate == nil {
 		s.notifySubmitted(r.Context(), out)
 	}
-	writeJSON(w, http.StatusOK, projectOf(out))
-	return nil
+	return reply(w, http.StatusOK, projectOf(out))
 }
 
 func (s *Server) handleProjectDelete(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
@@ -313,8 +307,7 @@ func (s *Server) handleProjectDelete(w http.ResponseWriter, r *http.Request, p *
 	if err := s.st.ProjectDelete(r.Context(), pr.ID); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, nil)
-	return nil
+	return reply(w, http.StatusOK, nil)
 }
 
 func (s *Server) handleQuotaList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
@@ -337,8 +330,7 @@ func (s *Server) handleQuotaList(w http.ResponseWriter, r *http.Request, p *iden
 			out = append(out, quotaOf(&pr.Quotas[i]))
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out)
 }
 
 // quota returns the quota named in the path, checking it belongs to the project.
@@ -364,8 +356,7 @@ func (s *Server) handleQuotaGet(w http.ResponseWriter, r *http.Request, p *ident
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, quotaOf(q))
-	return nil
+	return reply(w, http.StatusOK, quotaOf(q))
 }
 
 func (s *Server) handleQuotaCreate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
@@ -402,8 +393,7 @@ func (s *Server) handleQuotaCreate(w http.ResponseWriter, r *http.Request, p *id
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, quotaOf(q))
-	return nil
+	return reply(w, http.StatusCreated, quotaOf(q))
 }
 
 // handleQuotaUpdate lets an administrator, or the provider running the quota's
@@ -431,8 +421,7 @@ func (s *Server) handleQuotaUpdate(w http.ResponseWriter, r *http.Request, p *id
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, quotaOf(q))
-	return nil
+	return reply(w, http.StatusOK, quotaOf(q))
 }
 
 func (s *Server) handleQuotaDelete(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
@@ -450,8 +439,7 @@ func (s *Server) handleQuotaDelete(w http.ResponseWriter, r *http.Request, p *id
 	if err := s.st.QuotaDelete(r.Context(), q.ID); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, nil)
-	return nil
+	return reply(w, http.StatusOK, nil)
 }
 
 // handleCollabList lists the collabs where the caller may submit and that have a resource request.
@@ -493,6 +481,5 @@ func (s *Server) handleCollabList(w http.ResponseWriter, r *http.Request, p *ide
 			out = append(out, c)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out)
 }

@@ -37,8 +37,7 @@ func (s *Server) handleJobNext(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.jobOf(r, j, nil))
-	return nil
+	return reply(w, http.StatusOK, s.jobOf(r, j, nil))
 }
 
 // handleJobClaim takes the oldest queued job of the platform atomically: it
@@ -62,8 +61,7 @@ func (s *Server) handleJobClaim(w http.ResponseWriter, r *http.Request) error {
 	out := s.jobOf(r, j, nil)
 	out.Lease = &nmpi.Lease{ID: j.LeaseID, Expires: nmpi.At(*j.LeaseExpiresAt), Attempt: j.Attempts}
 	w.Header().Set(LeaseHeader, j.LeaseID)
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out)
 }
 
 // providerJob returns the job if the caller is a provider running its platform.
@@ -110,8 +108,7 @@ func (s *Server) handleLeaseRenew(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, nmpi.Lease{ID: j.LeaseID, Expires: nmpi.At(*j.LeaseExpiresAt), Attempt: j.Attempts})
-	return nil
+	return reply(w, http.StatusOK, nmpi.Lease{ID: j.LeaseID, Expires: nmpi.At(*j.LeaseExpiresAt), Attempt: j.Attempts})
 }
 
 // jobPatch is what a provider PUTs to /jobs/{id}. Runners PUT whole job
@@ -244,8 +241,7 @@ func (s *Server) handleJobUpdate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.jobOf(r, j, all))
-	return nil
+	return reply(w, http.StatusOK, s.jobOf(r, j, all))
 }
 
 // notifyStatus tells the notifier about a job that started or ended.
@@ -330,8 +326,7 @@ func (s *Server) setLog(w http.ResponseWriter, r *http.Request, appendLog bool) 
 	if err := s.st.JobLogSet(r.Context(), &store.JobLogSetParams{ID: j.ID, Content: content, Append: appendLog, MaxBytes: s.cfg.MaxLogBytes}); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, nil)
-	return nil
+	return reply(w, http.StatusOK, nil)
 }
 
 func (s *Server) handleOutputGet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
@@ -351,8 +346,7 @@ func (s *Server) handleOutputGet(w http.ResponseWriter, r *http.Request, p *iden
 	if ds == nil {
 		ds = &nmpi.DataSet{Repository: j.OutputRepository, Files: []nmpi.DataItem{}}
 	}
-	writeJSON(w, http.StatusOK, ds)
-	return nil
+	return reply(w, http.StatusOK, ds)
 }
 
 // handleOutputCopy is the client's copy_data_to_storage. nmp has no EBRAINS
@@ -397,8 +391,7 @@ func (s *Server) handleOutputCopy(w http.ResponseWriter, r *http.Request, p *ide
 		ds = &nmpi.DataSet{Files: []nmpi.DataItem{}}
 	}
 	ds.Repository = "nmp collab storage"
-	writeJSON(w, http.StatusOK, ds)
-	return nil
+	return reply(w, http.StatusOK, ds)
 }
 
 var errNoDataDir = errors.New("this server keeps no output files (it was started without a data directory)")

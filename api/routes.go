@@ -166,8 +166,7 @@ func (s *Server) handleStatusGet(w http.ResponseWriter, r *http.Request) error {
 		plats[k] = v
 	}
 	s.mu.RUnlock()
-	writeJSON(w, http.StatusOK, statusJSON{Status: s.statusText(), Platforms: plats})
-	return nil
+	return reply(w, http.StatusOK, statusJSON{Status: s.statusText(), Platforms: plats})
 }
 
 // handleStatusSet lets an administrator set the service status (ok, down,

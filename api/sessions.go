@@ -55,8 +55,7 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, s.sessionOf(x))
-	return nil
+	return reply(w, http.StatusCreated, s.sessionOf(x))
 }
 
 func (s *Server) handleSessionUpdate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
@@ -103,8 +102,7 @@ func (s *Server) handleSessionUpdate(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.sessionOf(x))
-	return nil
+	return reply(w, http.StatusOK, s.sessionOf(x))
 }
 
 // viewSession checks that the caller may see the session.
@@ -131,8 +129,7 @@ func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request, p *ide
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.sessionOf(x))
-	return nil
+	return reply(w, http.StatusOK, s.sessionOf(x))
 }
 
 func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
@@ -177,6 +174,5 @@ func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request, p *id
 	for i := range xs {
 		out[i] = s.sessionOf(&xs[i])
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out)
 }

@@ -85,8 +85,7 @@ func (s *Server) handleStatsJobCount(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out)
 }
 
 func (s *Server) jobCounts(r *http.Request) ([]dateRangeCount, error) {
@@ -130,8 +129,7 @@ func (s *Server) handleStatsCumulativeJobCount(w http.ResponseWriter, r *http.Re
 			e.Count[p] = sum[p]
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out)
 }
 
 func cumulative(dates []time.Time, today time.Time) timeSeries {
@@ -161,8 +159,7 @@ func (s *Server) handleStatsCumulativeUserCount(w http.ResponseWriter, r *http.R
 	for _, d := range first {
 		dates = append(dates, d)
 	}
-	writeJSON(w, http.StatusOK, cumulative(dates, day(s.now())))
-	return nil
+	return reply(w, http.StatusOK, cumulative(dates, day(s.now())))
 }
 
 func (s *Server) handleStatsActiveUserCount(w http.ResponseWriter, r *http.Request) error {
@@ -200,8 +197,7 @@ func (s *Server) handleStatsActiveUserCount(w http.ResponseWriter, r *http.Reque
 		}
 		out = append(out, dateRangeCount{Start: dstr(edges[i]), End: dstr(periodEnd), Count: c})
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out)
 }
 
 type queueStatus struct {
@@ -223,8 +219,7 @@ func (s *Server) handleStatsQueueLength(w http.ResponseWriter, r *http.Request) 
 		}
 		out = append(out, queueStatus{QueueName: p, Running: run, Submitted: sub})
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out)
 }
 
 type histogram struct {
@@ -298,8 +293,7 @@ func (s *Server) handleStatsJobDuration(w http.ResponseWriter, r *http.Request) 
 			out = append(out, h)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out)
 }
 
 func (s *Server) handleStatsCumulativeProjectCount(w http.ResponseWriter, r *http.Request) error {
@@ -317,8 +311,7 @@ func (s *Server) handleStatsCumulativeProjectCount(w http.ResponseWriter, r *htt
 			dates = append(dates, day(*p.SubmissionDate))
 		}
 	}
-	writeJSON(w, http.StatusOK, cumulative(dates, day(s.now())))
-	return nil
+	return reply(w, http.StatusOK, cumulative(dates, day(s.now())))
 }
 
 func (s *Server) handleStatsResourceUsage(w http.ResponseWriter, r *http.Request) error {
@@ -346,8 +339,7 @@ func (s *Server) handleStatsResourceUsage(w http.ResponseWriter, r *http.Request
 		}
 		out = append(out, dateRangeQuantity{Start: dstr(b), End: dstr(next), Value: v})
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out)
 }
 
 type userStats struct {
@@ -387,6 +379,5 @@ func (s *Server) handleStatsPerUser(w http.ResponseWriter, r *http.Request, p *i
 		out = append(out, *u)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return reply(w, http.StatusOK, out)
 }
