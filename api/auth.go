@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/store"
 )
 
@@ -108,100 +109,74 @@ func (s *Server) canView(ctx context.Context, p *identity.Principal, collab stri
 	return c.Public, nil
 }
 
-type userInfo struct {
-	Sub               string              `json:"sub"`
-	PreferredUsername string              `json:"preferred_username"`
-	Name              string              `json:"name"`
-	GivenName         string              `json:"given_name"`
-	FamilyName        string              `json:"family_name"`
-	Email             string              `json:"email,omitempty"`
-	Roles             map[string][]string `json:"roles"`
-}
-
-func userInfoOf(p *identity.Principal) userInfo {
+func userInfoOf(p *identity.Principal) nmpi.UserInfo {
 	u := p.User
 	name := strings.TrimSpace(u.GivenName + " " + u.FamilyName)
 	if name == "" {
 		name = u.Username
 	}
-	return userInfo{Sub: u.Username, PreferredUsername: u.Username, Name: name, GivenName: u.GivenName, FamilyName: u.FamilyName,
+	return nmpi.UserInfo{Sub: u.Username, PreferredUsername: u.Username, Name: name, GivenName: u.GivenName, FamilyName: u.FamilyName,
 		Email: u.Email, Roles: map[string][]string{"team": p.Teams(), "group": {}}}
 }
 
 // handleUserInfo answers like an OpenID Connect userinfo endpoint, in the shape
 // the nmpi client reads (preferred_username, sub, roles.team).
-func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.user(r)
 	if err != nil {
 		if p == nil && (err == identity.ErrInvalidToken || err == identity.ErrNoCredentials) {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": err.Error(), "detail": err.Error()})
-			return
+			return reply(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": err.Error(), "detail": err.Error()})
 		}
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, userInfoOf(p))
+	return reply(w, http.StatusOK, userInfoOf(p))
 }
 
-type tokenResponse struct {
-	AccessToken  string   `json:"access_token"`
-	TokenType    string   `json:"token_type"`
-	ExpiresIn    int64    `json:"expires_in"`
-	TokenExpires string   `json:"token_expires"`
-	User         userInfo `json:"user"`
-}
-
-func (s *Server) issue(ctx context.Context, p *identity.Principal, label string) (*tokenResponse, error) {
+func (s *Server) issue(ctx context.Context, p *identity.Principal, label string) (*nmpi.Token, error) {
 	secret, t, err := identity.IssueToken(ctx, s.st, p.User.Username, label, s.cfg.TokenTTL, s.now())
 	if err != nil {
 		return nil, err
 	}
-	return &tokenResponse{AccessToken: secret, TokenType: "Bearer", ExpiresIn: int64(s.cfg.TokenTTL / time.Second), TokenExpires: ts(t.ExpiresAt), User: userInfoOf(p)}, nil
+	return &nmpi.Token{AccessToken: secret, TokenType: "Bearer", ExpiresIn: int64(s.cfg.TokenTTL / time.Second), TokenExpires: nmpi.At(t.ExpiresAt), User: userInfoOf(p)}, nil
 }
 
 // handleToken exchanges a username and password for a token (OAuth 2 password
 // grant, as a form, or JSON {"username","password"}). 'nmp login' uses it.
-func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	var username, password, label string
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		var body struct{ Username, Password, Label string }
 		if err := s.decode(w, r, &body); err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		username, password, label = body.Username, body.Password, body.Label
 	} else {
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		if err := r.ParseForm(); err != nil {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "request body: %v", err))
-			return
+			return errorf(http.StatusUnprocessableEntity, "request body: %v", err)
 		}
 		if gt := r.PostForm.Get("grant_type"); gt != "" && gt != "password" {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "detail": "grant_type: only password is supported"})
-			return
+			return reply(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "detail": "grant_type: only password is supported"})
 		}
 		username, password, label = r.PostForm.Get("username"), r.PostForm.Get("password"), r.PostForm.Get("label")
 	}
 	if username == "" || password == "" {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "username and password: both are required"))
-		return
+		return errorf(http.StatusUnprocessableEntity, "username and password: both are required")
 	}
 	p, err := s.auth.Password(r.Context(), username, password)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if label == "" {
 		label = "login"
 	}
 	resp, err := s.issue(r.Context(), p, label)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, resp)
+	return reply(w, http.StatusOK, resp)
 }
 
 // The nmpi client's password login (Client(username, password, authorization_endpoint=...))
@@ -269,19 +244,19 @@ func (s *Server) peekLogin(key string) (loginCode, bool) {
 	return c, true
 }
 
-func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	state := randomCode()
 	base := s.baseURL(r)
 	s.putLogin("state:"+state, loginCode{base: base, expires: s.now().Add(10 * time.Minute)})
 	http.Redirect(w, r, base+"/login/form?state="+url.QueryEscape(state), http.StatusFound)
+	return nil
 }
 
-func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
 	state := r.URL.Query().Get("state")
 	c, ok := s.peekLogin("state:" + state)
 	if !ok {
-		writeError(w, http.StatusBadRequest, "login: unknown or expired state; start again at /login")
-		return
+		return errorf(http.StatusBadRequest, "login: unknown or expired state; start again at /login")
 	}
 	action := html.EscapeString(c.base + "/login/form?state=" + url.QueryEscape(state))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -295,24 +270,22 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
 <p><button type="submit">Log in</button></p>
 </form></body></html>
 `))
+	return nil
 }
 
-func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) error {
 	state := r.URL.Query().Get("state")
 	c, ok := s.takeLogin("state:" + state)
 	if !ok {
-		writeError(w, http.StatusBadRequest, "login: unknown or expired state; start again at /login")
-		return
+		return errorf(http.StatusBadRequest, "login: unknown or expired state; start again at /login")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "login form: %v", err))
-		return
+		return errorf(http.StatusUnprocessableEntity, "login form: %v", err)
 	}
 	p, err := s.auth.Password(r.Context(), r.PostForm.Get("username"), r.PostForm.Get("password"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	code := randomCode()
 	s.putLogin("code:"+code, loginCode{base: c.base, username: p.User.Username, expires: s.now().Add(2 * time.Minute)})
@@ -320,23 +293,21 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	// goes to the address recorded when the login started.
 	w.Header().Set("Location", c.base+"/auth?code="+url.QueryEscape(code))
 	w.WriteHeader(http.StatusFound)
+	return nil
 }
 
-func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) error {
 	c, ok := s.takeLogin("code:" + r.URL.Query().Get("code"))
 	if !ok {
-		writeError(w, http.StatusBadRequest, "login: unknown, used or expired code; start again at /login")
-		return
+		return errorf(http.StatusBadRequest, "login: unknown, used or expired code; start again at /login")
 	}
 	u, err := s.st.UserGet(r.Context(), c.username)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	ms, err := s.st.CollabMemberList(r.Context(), &store.CollabMemberListParams{Username: u.Username})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	pr := &identity.Principal{User: u, Roles: map[string]string{}}
 	for _, m := range ms {
@@ -344,9 +315,8 @@ func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := s.issue(r.Context(), pr, "login")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, resp)
+	return reply(w, http.StatusOK, resp)
 }

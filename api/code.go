@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/queue"
 )
 
@@ -29,32 +31,17 @@ import (
 
 var codeName = regexp.MustCompile(`^[0-9a-f]{32}\.(tar\.gz|zip)$`)
 
-type codeJSON struct {
-	URL     string `json:"url"`
-	Size    int64  `json:"size"`
-	Hash    string `json:"hash"`
-	Expires string `json:"expires"`
-}
-
-func (s *Server) handleCodeUpload(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleCodeUpload(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	collab := r.URL.Query().Get("collab")
 	if collab == "" {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "collab: query parameter required (the collab the code is for)"))
-		return
+		return errorf(http.StatusUnprocessableEntity, "collab: query parameter required (the collab the code is for)")
 	}
 	admin, err := asAdmin(r, p)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if !p.CanEdit(collab) && !admin {
-		s.fail(w, r, errorf(http.StatusForbidden, "%s may not upload code for collab %s: that needs the editor or administrator role in it", p.Name(), collab))
-		return
+		return errorf(http.StatusForbidden, "%s may not upload code for collab %s: that needs the editor or administrator role in it", p.Name(), collab)
 	}
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxCodeBytes)
 	head := make([]byte, 4)
@@ -67,21 +54,18 @@ func (s *Server) handleCodeUpload(w http.ResponseWriter, r *http.Request) {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
 		ext = ".zip"
 	default:
-		s.fail(w, r, errorf(http.StatusUnsupportedMediaType, "code: send a tar.gz or zip archive of the code directory (the body starts with neither)"))
-		return
+		return errorf(http.StatusUnsupportedMediaType, "code: send a tar.gz or zip archive of the code directory (the body starts with neither)")
 	}
 	dir := filepath.Join(s.cfg.DataDir, queue.CodeDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		s.fail(w, r, fmt.Errorf("code upload: %w", err))
-		return
+		return fmt.Errorf("code upload: %w", err)
 	}
 	id := make([]byte, 16)
 	_, _ = rand.Read(id)
 	name := hex.EncodeToString(id) + ext
 	tmp, err := os.CreateTemp(dir, ".upload-*")
 	if err != nil {
-		s.fail(w, r, fmt.Errorf("code upload: %w", err))
-		return
+		return fmt.Errorf("code upload: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	h := sha1.New()
@@ -91,39 +75,34 @@ func (s *Server) handleCodeUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		s.fail(w, r, errorf(http.StatusRequestEntityTooLarge, "code: the archive is larger than this server's limit of %d bytes", s.cfg.MaxCodeBytes))
-		return
+		return errorf(http.StatusRequestEntityTooLarge, "code: the archive is larger than this server's limit of %d bytes", s.cfg.MaxCodeBytes)
 	}
 	if err != nil {
-		s.fail(w, r, fmt.Errorf("code upload: %w", err))
-		return
+		return fmt.Errorf("code upload: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
-		s.fail(w, r, fmt.Errorf("code upload: %w", err))
-		return
+		return fmt.Errorf("code upload: %w", err)
 	}
 	s.log.InfoContext(r.Context(), "code uploaded", "user", p.Name(), "collab", collab, "name", name, "bytes", size)
 	w.Header().Set("Location", "/code/"+name)
-	writeJSON(w, http.StatusCreated, codeJSON{URL: s.baseURL(r) + "/code/" + name, Size: size, Hash: hex.EncodeToString(h.Sum(nil)),
-		Expires: ts(s.now().Add(s.cfg.Retention))})
+	writeJSON(w, http.StatusCreated, nmpi.CodeArchive{URL: s.baseURL(r) + "/code/" + name, Size: size, Hash: hex.EncodeToString(h.Sum(nil)),
+		Expires: nmpi.At(s.now().Add(s.cfg.Retention))})
+	return nil
 }
 
-func (s *Server) handleCodeDownload(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleCodeDownload(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	if !codeName.MatchString(name) {
-		s.fail(w, r, errorf(http.StatusNotFound, "code archive %q: not found", name))
-		return
+		return errorf(http.StatusNotFound, "code archive %q: not found", name)
 	}
 	f, err := os.Open(filepath.Join(s.cfg.DataDir, queue.CodeDir, name))
 	if err != nil {
-		s.fail(w, r, errorf(http.StatusNotFound, "code archive %s: not found (archives are deleted when their retention period ends)", name))
-		return
+		return errorf(http.StatusNotFound, "code archive %s: not found (archives are deleted when their retention period ends)", name)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	ct := "application/gzip"
 	if filepath.Ext(name) == ".zip" {
@@ -131,4 +110,5 @@ func (s *Server) handleCodeDownload(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", ct)
 	http.ServeContent(w, r, name, fi.ModTime().Truncate(time.Second), f)
+	return nil
 }

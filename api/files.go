@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
@@ -91,34 +92,28 @@ func (s *Server) removeFiles(jobID int64) {
 // handleFileUpload stores an output file sent by the job's provider (PUT
 // /jobs/{id}/files/{path}). The file counts against the collab's storage quota
 // and is kept for the retention period. A repeated upload replaces the file.
-func (s *Server) handleFileUpload(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleFileUpload(w http.ResponseWriter, r *http.Request) error {
 	_, j, err := s.providerJob(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if lease := r.Header.Get(LeaseHeader); lease != "" && lease != j.LeaseID {
-		s.fail(w, r, errorf(http.StatusConflict, "job %d: %v", j.ID, store.ErrLeaseLost))
-		return
+		return errorf(http.StatusConflict, "job %d: %v", j.ID, store.ErrLeaseLost)
 	}
 	if s.cfg.DataDir == "" {
-		s.fail(w, r, errorf(http.StatusNotImplemented, "%v", errNoDataDir))
-		return
+		return errorf(http.StatusNotImplemented, "%v", errNoDataDir)
 	}
 	p, err := CleanPath(r.PathValue("path"))
 	if err != nil {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "path: %v", err))
-		return
+		return errorf(http.StatusUnprocessableEntity, "path: %v", err)
 	}
 	dst := queue.FilePath(s.cfg.DataDir, j.ID, p)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		s.fail(w, r, fmt.Errorf("store file: %w", err))
-		return
+		return fmt.Errorf("store file: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".upload-*")
 	if err != nil {
-		s.fail(w, r, fmt.Errorf("store file: %w", err))
-		return
+		return fmt.Errorf("store file: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
 	h := sha1.New()
@@ -129,11 +124,9 @@ func (s *Server) handleFileUpload(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.fail(w, r, errorf(http.StatusRequestEntityTooLarge, "file %s: larger than the %d bytes this server accepts per file", p, mbe.Limit))
-			return
+			return errorf(http.StatusRequestEntityTooLarge, "file %s: larger than the %d bytes this server accepts per file", p, mbe.Limit)
 		}
-		s.fail(w, r, errorf(http.StatusBadRequest, "file %s: upload interrupted: %v", p, err))
-		return
+		return errorf(http.StatusBadRequest, "file %s: upload interrupted: %v", p, err)
 	}
 	ct := r.Header.Get("Content-Type")
 	if ct == "" || ct == "application/octet-stream" {
@@ -147,60 +140,50 @@ func (s *Server) handleFileUpload(w http.ResponseWriter, r *http.Request) {
 		Collab: j.Collab, Now: s.now(),
 	})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if err := os.Rename(tmp.Name(), dst); err != nil {
-		s.fail(w, r, fmt.Errorf("store file: %w", err))
-		return
+		return fmt.Errorf("store file: %w", err)
 	}
-	writeJSON(w, http.StatusOK, dataItemJSON{URL: s.signedURL(r, j.ID, p), Path: it.Path, ContentType: strp(it.ContentType), Size: it.Size, Hash: strp(it.Hash)})
+	return reply(w, http.StatusOK, nmpi.DataItem{URL: s.signedURL(r, j.ID, p), Path: it.Path, ContentType: strp(it.ContentType), Size: it.Size, Hash: strp(it.Hash)})
 }
 
 // handleFileDownload serves a stored output file to a signed URL, or to a
 // caller who may view the job.
-func (s *Server) handleFileDownload(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleFileDownload(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	p, err := CleanPath(r.PathValue("path"))
 	if err != nil {
-		s.fail(w, r, errorf(http.StatusNotFound, "file: %v", err))
-		return
+		return errorf(http.StatusNotFound, "file: %v", err)
 	}
 	q := r.URL.Query()
 	if sig := q.Get("sig"); sig != "" {
 		exp, err := strconv.ParseInt(q.Get("expires"), 10, 64)
 		if err != nil || !hmac.Equal([]byte(sig), []byte(s.sign(id, p, exp))) {
-			s.fail(w, r, errorf(http.StatusForbidden, "download link for %s of job %d: bad signature", p, id))
-			return
+			return errorf(http.StatusForbidden, "download link for %s of job %d: bad signature", p, id)
 		}
 		if s.now().Unix() > exp {
-			s.fail(w, r, errorf(http.StatusForbidden, "download link for %s of job %d expired at %s; read the job again for a fresh link", p, id, ts(time.Unix(exp, 0))))
-			return
+			return errorf(http.StatusForbidden, "download link for %s of job %d expired at %s; read the job again for a fresh link", p, id, ts(time.Unix(exp, 0)))
 		}
 	} else {
 		pr, err := s.caller(r)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		if _, err := s.viewJob(r, pr, id); err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 	}
 	it, err := s.st.DataItemGet(r.Context(), id, p)
 	if err != nil || !it.Stored {
-		s.fail(w, r, errorf(http.StatusNotFound, "file %s of job %d: not found (files are deleted when their retention period ends)", p, id))
-		return
+		return errorf(http.StatusNotFound, "file %s of job %d: not found (files are deleted when their retention period ends)", p, id)
 	}
 	f, err := os.Open(queue.FilePath(s.cfg.DataDir, id, p))
 	if err != nil {
-		s.fail(w, r, errorf(http.StatusNotFound, "file %s of job %d: not found", p, id))
-		return
+		return errorf(http.StatusNotFound, "file %s of job %d: not found", p, id)
 	}
 	defer f.Close()
 	if it.ContentType != "" {
@@ -210,4 +193,5 @@ func (s *Server) handleFileDownload(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("ETag", `"`+it.Hash+`"`)
 	}
 	http.ServeContent(w, r, path.Base(p), it.CreatedAt, f)
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
@@ -90,16 +91,10 @@ func checkInputData(m json.RawMessage) (json.RawMessage, error) {
 	return json.RawMessage(t), nil
 }
 
-func (s *Server) handleJobSubmit(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleJobSubmit(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	var body submittedJob
 	if err := s.decode(w, r, &body); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if body.Collab == nil && len(body.CollabID) > 0 {
 		c := strings.Trim(strings.TrimSpace(string(body.CollabID)), `"`)
@@ -107,48 +102,38 @@ func (s *Server) handleJobSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case body.Code == nil || strings.TrimSpace(*body.Code) == "":
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "code: field required (the script, or the URL of a git repository or archive)"))
-		return
+		return errorf(http.StatusUnprocessableEntity, "code: field required (the script, or the URL of a git repository or archive)")
 	case body.Collab == nil || *body.Collab == "":
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "collab: field required"))
-		return
+		return errorf(http.StatusUnprocessableEntity, "collab: field required")
 	case body.HardwarePlatform == nil || *body.HardwarePlatform == "":
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "hardware_platform: field required (one of %s)", strings.Join(queue.Platforms(), ", ")))
-		return
+		return errorf(http.StatusUnprocessableEntity, "hardware_platform: field required (one of %s)", strings.Join(queue.Platforms(), ", "))
 	}
 	platform := *body.HardwarePlatform
 	if !s.knownPlatform(platform) {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "hardware_platform: %q is not a platform of this server (known: %s)", platform, strings.Join(queue.Platforms(), ", ")))
-		return
+		return errorf(http.StatusUnprocessableEntity, "hardware_platform: %q is not a platform of this server (known: %s)", platform, strings.Join(queue.Platforms(), ", "))
 	}
 	if why, ok := s.cfg.Unavailable[platform]; ok {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "hardware_platform: %s is not available on this server: %s", platform, why))
-		return
+		return errorf(http.StatusUnprocessableEntity, "hardware_platform: %s is not available on this server: %s", platform, why)
 	}
 	cfg, err := checkObject("hardware_config", body.HardwareConfig)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	in, err := checkInputData(body.InputData)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	tags, err := cleanTags(body.Tags)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	collab := *body.Collab
 	admin, err := asAdmin(r, p)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if !p.CanEdit(collab) && !admin {
-		s.fail(w, r, errorf(http.StatusForbidden, "%s may not submit jobs in collab %s: that needs the editor or administrator role in it", p.Name(), collab))
-		return
+		return errorf(http.StatusForbidden, "%s may not submit jobs in collab %s: that needs the editor or administrator role in it", p.Name(), collab)
 	}
 	command := ""
 	if body.Command != nil {
@@ -161,16 +146,14 @@ func (s *Server) handleJobSubmit(w http.ResponseWriter, r *http.Request) {
 		Reserve: s.reservation(platform),
 	})
 	if errors.Is(err, store.ErrQuotaExceeded) {
-		s.fail(w, r, errorf(http.StatusForbidden, "You do not have sufficient compute quota to submit this job: collab %s has no accepted resource request with %s quota left on %s (see 'quotas' with the client, or ask for access with a resource request)",
-			collab, s.units(platform), platform))
-		return
+		return errorf(http.StatusForbidden, "You do not have sufficient compute quota to submit this job: collab %s has no accepted resource request with %s quota left on %s (see 'quotas' with the client, or ask for access with a resource request)",
+			collab, s.units(platform), platform)
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", fmt.Sprintf("/jobs/%d", j.ID))
-	writeJSON(w, http.StatusCreated, s.jobOf(r, j, nil))
+	return reply(w, http.StatusCreated, s.jobOf(r, j, nil))
 }
 
 // viewJob returns the job if the caller may see it. Jobs the caller may not see
@@ -228,44 +211,33 @@ func (s *Server) editJob(r *http.Request, p *identity.Principal, id int64) (*sto
 	return nil, errorf(http.StatusForbidden, "%s may view job %d but not change it: that needs the editor role in collab %s", p.Name(), id, j.Collab)
 }
 
-func (s *Server) handleJobGet(w http.ResponseWriter, r *http.Request) {
-	p, err := s.caller(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleJobGet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	q := newQuery(r)
 	withLog, err := q.bool("with_log")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	withComments, err := q.bool("with_comments")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	j, err := s.viewJob(r, p, id)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	items, err := s.st.DataItemList(r.Context(), []int64{j.ID})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	out := s.jobOf(r, j, items)
 	if withLog {
 		l, err := s.st.JobLogGet(r.Context(), j.ID)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		if l != "" {
 			out.Log = &l
@@ -274,64 +246,52 @@ func (s *Server) handleJobGet(w http.ResponseWriter, r *http.Request) {
 	if withComments {
 		cs, err := s.st.CommentList(r.Context(), j.ID)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
-		out.Comments = make([]commentJSON, len(cs))
+		out.Comments = make([]nmpi.Comment, len(cs))
 		for i := range cs {
 			out.Comments[i] = commentOf(&cs[i])
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
-func (s *Server) handleJobList(w http.ResponseWriter, r *http.Request) {
-	p, err := s.caller(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleJobList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	q := newQuery(r)
+	var err error
 	lp := store.JobListParams{Status: q.list("status"), Tags: q.list("tags"), Collab: q.list("collab"), UserID: q.list("user_id"),
 		HardwarePlatform: q.list("hardware_platform")}
 	for _, st := range lp.Status {
 		if !slices.Contains(store.JobStatuses, st) {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "status: %q is not one of %s", st, strings.Join(store.JobStatuses, ", ")))
-			return
+			return errorf(http.StatusUnprocessableEntity, "status: %q is not one of %s", st, strings.Join(store.JobStatuses, ", "))
 		}
 	}
 	if slices.Contains(lp.Status, store.StatusRemoved) {
 		lp.IncludeRemoved = true
 	}
 	if lp.SubmittedFrom, err = q.date("date_range_start"); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if lp.SubmittedTo, err = q.date("date_range_end"); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if lp.SubmittedTo != nil && len(q.str("date_range_end")) == len("2006-01-02") {
 		end := lp.SubmittedTo.AddDate(0, 0, 1) // the end date is included
 		lp.SubmittedTo = &end
 	}
 	if lp.Limit, err = q.int("size", 10); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if lp.Offset, err = q.int("from_index", 0); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if lp.Limit == 0 {
-		writeJSON(w, http.StatusOK, []jobJSON{})
-		return
+		return reply(w, http.StatusOK, []nmpi.Job{})
 	}
 	if p.Provider != nil {
 		for _, pl := range lp.HardwarePlatform {
 			if !p.Serves(pl) {
-				s.fail(w, r, errorf(http.StatusForbidden, "provider %s does not run the platform %s", p.Provider.Name, pl))
-				return
+				return errorf(http.StatusForbidden, "provider %s does not run the platform %s", p.Provider.Name, pl)
 			}
 		}
 		if len(lp.HardwarePlatform) == 0 {
@@ -340,142 +300,108 @@ func (s *Server) handleJobList(w http.ResponseWriter, r *http.Request) {
 	} else {
 		admin, err := asAdmin(r, p)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		if !admin {
 			if len(lp.Collab) == 0 {
 				switch {
 				case len(lp.UserID) > 1:
-					s.fail(w, r, errorf(http.StatusBadRequest, "user_id: without collab, list only your own jobs (one user_id)"))
-					return
+					return errorf(http.StatusBadRequest, "user_id: without collab, list only your own jobs (one user_id)")
 				case len(lp.UserID) == 1 && lp.UserID[0] != p.User.Username:
-					s.fail(w, r, errorf(http.StatusForbidden, "user_id: without collab you may list only your own jobs, not %s's", lp.UserID[0]))
-					return
+					return errorf(http.StatusForbidden, "user_id: without collab you may list only your own jobs, not %s's", lp.UserID[0])
 				}
 				lp.UserID = []string{p.User.Username}
 			}
 			for _, c := range lp.Collab {
 				ok, err := s.canView(r.Context(), p, c)
 				if err != nil {
-					s.fail(w, r, err)
-					return
+					return err
 				}
 				if !ok {
-					s.fail(w, r, errorf(http.StatusForbidden, "collab %s: %s may not view its jobs", c, p.Name()))
-					return
+					return errorf(http.StatusForbidden, "collab %s: %s may not view its jobs", c, p.Name())
 				}
 			}
 		}
 	}
 	jobs, err := s.st.JobList(r.Context(), &lp)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	out, err := s.jobsOf(r.Context(), r, jobs)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
-func (s *Server) handleJobDelete(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleJobDelete(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	admin, err := asAdmin(r, p)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	j, err := s.editJob(r, p, id)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if admin {
 		// An administrator's delete removes the job and everything attached to it.
 		if err := s.st.JobDelete(r.Context(), j.ID); err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		s.removeFiles(j.ID)
-		writeJSON(w, http.StatusOK, nil)
-		return
+		return reply(w, http.StatusOK, nil)
 	}
 	if j.Status == store.StatusRemoved {
-		writeJSON(w, http.StatusOK, nil)
-		return
+		return reply(w, http.StatusOK, nil)
 	}
 	if _, err := s.st.JobUpdate(r.Context(), &store.JobUpdateParams{ID: j.ID, Status: ptr(store.StatusRemoved), Now: s.now()}); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, nil)
+	return reply(w, http.StatusOK, nil)
 }
 
 func ptr[T any](v T) *T { return &v }
 
-func (s *Server) handleJobLogGet(w http.ResponseWriter, r *http.Request) {
-	p, err := s.caller(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleJobLogGet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	j, err := s.viewJob(r, p, id)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	l, err := s.st.JobLogGet(r.Context(), j.ID)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write([]byte(l))
+	return nil
 }
 
-func (s *Server) handleCommentList(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleCommentList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if _, err := s.viewJob(r, p, id); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	cs, err := s.st.CommentList(r.Context(), id)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	out := make([]commentJSON, len(cs))
+	out := make([]nmpi.Comment, len(cs))
 	for i := range cs {
 		out[i] = commentOf(&cs[i])
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
 func (s *Server) commentBody(w http.ResponseWriter, r *http.Request) (string, error) {
@@ -494,32 +420,23 @@ func (s *Server) commentBody(w http.ResponseWriter, r *http.Request) (string, er
 	return *body.Content, nil
 }
 
-func (s *Server) handleCommentCreate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleCommentCreate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	content, err := s.commentBody(w, r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if _, err := s.viewJob(r, p, id); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	c, err := s.st.CommentCreate(r.Context(), &store.Comment{JobID: id, UserID: p.User.Username, Content: content, CreatedAt: s.now()})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusCreated, commentOf(c))
+	return reply(w, http.StatusCreated, commentOf(c))
 }
 
 // comment returns the comment if the caller wrote it or administers the platform.
@@ -548,65 +465,43 @@ func (s *Server) comment(r *http.Request, p *identity.Principal) (*store.Comment
 	return c, nil
 }
 
-func (s *Server) handleCommentUpdate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleCommentUpdate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	content, err := s.commentBody(w, r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	c, err := s.comment(r, p)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	c, err = s.st.CommentUpdate(r.Context(), c.ID, content)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, commentOf(c))
+	return reply(w, http.StatusOK, commentOf(c))
 }
 
-func (s *Server) handleCommentDelete(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleCommentDelete(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	c, err := s.comment(r, p)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if err := s.st.CommentDelete(r.Context(), c.ID); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, nil)
+	return reply(w, http.StatusOK, nil)
 }
 
-func (s *Server) handleTagsGet(w http.ResponseWriter, r *http.Request) {
-	p, err := s.caller(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleTagsGet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	j, err := s.viewJob(r, p, id)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, j.Tags)
+	return reply(w, http.StatusOK, j.Tags)
 }
 
 func (s *Server) tagsBody(w http.ResponseWriter, r *http.Request) ([]string, error) {
@@ -617,33 +512,25 @@ func (s *Server) tagsBody(w http.ResponseWriter, r *http.Request) ([]string, err
 	return cleanTags(tags)
 }
 
-func (s *Server) handleTagsAdd(w http.ResponseWriter, r *http.Request) {
-	s.changeTags(w, r, true)
+func (s *Server) handleTagsAdd(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
+	return s.changeTags(w, r, p, true)
 }
 
-func (s *Server) handleTagsRemove(w http.ResponseWriter, r *http.Request) {
-	s.changeTags(w, r, false)
+func (s *Server) handleTagsRemove(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
+	return s.changeTags(w, r, p, false)
 }
 
-func (s *Server) changeTags(w http.ResponseWriter, r *http.Request, add bool) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) changeTags(w http.ResponseWriter, r *http.Request, p *identity.Principal, add bool) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	tags, err := s.tagsBody(w, r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if _, err := s.editJob(r, p, id); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	var out []string
 	if add {
@@ -652,38 +539,28 @@ func (s *Server) changeTags(w http.ResponseWriter, r *http.Request, add bool) {
 		out, err = s.st.JobTagsRemove(r.Context(), id, tags)
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
 // handleTagList lists the tags used in the given collabs (all, for administrators acting as such).
-func (s *Server) handleTagList(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleTagList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	collabs := newQuery(r).list("collab")
 	admin, err := asAdmin(r, p)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if len(collabs) == 0 && !admin {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "collab: required (the collab whose tags to list)"))
-		return
+		return errorf(http.StatusUnprocessableEntity, "collab: required (the collab whose tags to list)")
 	}
 	for _, c := range collabs {
 		ok, err := s.canView(r.Context(), p, c)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		if !ok && !admin {
-			s.fail(w, r, errorf(http.StatusForbidden, "collab %s: %s may not view its jobs", c, p.Name()))
-			return
+			return errorf(http.StatusForbidden, "collab %s: %s may not view its jobs", c, p.Name())
 		}
 	}
 	var filter []string
@@ -692,8 +569,7 @@ func (s *Server) handleTagList(w http.ResponseWriter, r *http.Request) {
 	}
 	tags, err := s.st.TagList(r.Context(), filter)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, tags)
+	return reply(w, http.StatusOK, tags)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/store"
 )
 
@@ -23,9 +24,42 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// reply writes v as the answer, for handlers to end with.
+func reply(w http.ResponseWriter, status int, v any) error {
+	writeJSON(w, status, v)
+	return nil
+}
+
 // writeError answers {"detail": msg}, the shape the nmpi client reads.
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"detail": msg})
+	writeJSON(w, status, nmpi.ErrorBody{Detail: msg})
+}
+
+// handlerFunc is an endpoint. It writes its answer, or returns an error and
+// writes nothing: fail turns the error into the answer, in one place for all.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// principalHandler is an endpoint for authenticated callers. Who may call it is
+// said once, in the route table, by the adapter that wraps it: forUser (a
+// person's token), forCaller (a token or a provider's key) or forProvider.
+type principalHandler func(w http.ResponseWriter, r *http.Request, p *identity.Principal) error
+
+func (s *Server) forUser(h principalHandler) handlerFunc   { return s.authenticated(s.user, h) }
+func (s *Server) forCaller(h principalHandler) handlerFunc { return s.authenticated(s.caller, h) }
+func (s *Server) forProvider(h principalHandler) handlerFunc {
+	return s.authenticated(s.anyProvider, h)
+}
+
+func (s *Server) anyProvider(r *http.Request) (*identity.Principal, error) { return s.provider(r, "") }
+
+func (s *Server) authenticated(auth func(*http.Request) (*identity.Principal, error), h principalHandler) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p, err := auth(r)
+		if err != nil {
+			return err
+		}
+		return h(w, r, p)
+	}
 }
 
 // httpError is an error with the status it answers.
@@ -41,36 +75,36 @@ func errorf(status int, format string, args ...any) error {
 }
 
 // fail answers err: httpErrors with their status, store and identity errors
-// with theirs, anything else as a 500 whose details go to the log only.
+// with theirs, anything else as a 500 whose details go to the log only. It is
+// the one place where a handler's error becomes an answer.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := http.StatusInternalServerError, "internal error; the server's log has the details"
 	var he *httpError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &he):
-		writeError(w, he.status, he.msg)
+		status, msg = he.status, he.msg
 	case errors.As(err, &mbe):
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than the server accepts (%d bytes)", mbe.Limit))
+		status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than the server accepts (%d bytes)", mbe.Limit)
 	case errors.Is(err, identity.ErrNoCredentials):
-		writeError(w, http.StatusUnauthorized, err.Error())
+		status, msg = http.StatusUnauthorized, err.Error()
 	case errors.Is(err, identity.ErrInvalidToken):
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		writeError(w, http.StatusUnauthorized, err.Error())
+		status, msg = http.StatusUnauthorized, err.Error()
 	case errors.Is(err, identity.ErrInvalidKey), errors.Is(err, identity.ErrBadPassword):
-		writeError(w, http.StatusUnauthorized, err.Error())
+		status, msg = http.StatusUnauthorized, err.Error()
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, err.Error())
-	case errors.Is(err, store.ErrExists):
-		writeError(w, http.StatusConflict, err.Error())
-	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrLeaseLost):
-		writeError(w, http.StatusConflict, err.Error())
+		status, msg = http.StatusNotFound, err.Error()
+	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrLeaseLost):
+		status, msg = http.StatusConflict, err.Error()
 	case errors.Is(err, store.ErrQuotaExceeded):
-		writeError(w, http.StatusForbidden, "You do not have sufficient compute quota to submit this job ("+err.Error()+")")
+		status, msg = http.StatusForbidden, "You do not have sufficient compute quota to submit this job ("+err.Error()+")"
 	case errors.Is(err, store.ErrStorageExceeded):
-		writeError(w, http.StatusInsufficientStorage, err.Error())
+		status, msg = http.StatusInsufficientStorage, err.Error()
 	default:
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err.Error())
-		writeError(w, http.StatusInternalServerError, "internal error; the server's log has the details")
 	}
+	writeError(w, status, msg)
 }
 
 // decode reads a JSON body into v. Unknown fields are ignored (runners PUT whole
@@ -160,16 +194,8 @@ func (q query) date(name string) (*time.Time, error) {
 	return nil, errorf(http.StatusUnprocessableEntity, "%s: %q is not a date (use 2024-05-01 or 2024-05-01T12:00:00Z)", name, v)
 }
 
-// Times are written in UTC with a Z suffix, as pydantic v2 writes them.
-func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
-
-func tsp(t *time.Time) *string {
-	if t == nil {
-		return nil
-	}
-	s := ts(*t)
-	return &s
-}
+// ts writes a time as the API does, for messages.
+func ts(t time.Time) string { return nmpi.At(t).String() }
 
 func datep(t *time.Time) *string {
 	if t == nil {

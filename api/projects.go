@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
@@ -42,16 +43,10 @@ type projectSubmission struct {
 	Access      *string `json:"access"`
 }
 
-func (s *Server) handleProjectCreate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleProjectCreate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	var body projectSubmission
 	if err := s.decode(w, r, &body); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	str := func(v *string) string {
 		if v == nil {
@@ -64,14 +59,12 @@ func (s *Server) handleProjectCreate(w http.ResponseWriter, r *http.Request) {
 	for _, err := range []error{checkLen("collab", pr.Collab, 1, 200), checkLen("title", pr.Title, 1, MaxTitle),
 		checkLen("abstract", pr.Abstract, 1, MaxAbstract), checkLen("description", pr.Description, 0, MaxDescription)} {
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 	}
 	if body.Access != nil {
 		if err := queue.ValidAccess(*body.Access); err != nil {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "%v", err))
-			return
+			return errorf(http.StatusUnprocessableEntity, "%v", err)
 		}
 		pr.Access = *body.Access
 	}
@@ -81,12 +74,10 @@ func (s *Server) handleProjectCreate(w http.ResponseWriter, r *http.Request) {
 	case store.ProjectUnderReview:
 		submit = true
 	default:
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "status: a new resource request is %q or %q, not %q", store.ProjectInPreparation, store.ProjectUnderReview, str(body.Status)))
-		return
+		return errorf(http.StatusUnprocessableEntity, "status: a new resource request is %q or %q, not %q", store.ProjectInPreparation, store.ProjectUnderReview, str(body.Status))
 	}
 	if !p.CanEdit(pr.Collab) && !p.Admin() {
-		s.fail(w, r, errorf(http.StatusForbidden, "%s may not request resources for collab %s: that needs the editor or administrator role in it", p.Name(), pr.Collab))
-		return
+		return errorf(http.StatusForbidden, "%s may not request resources for collab %s: that needs the editor or administrator role in it", p.Name(), pr.Collab)
 	}
 	if submit {
 		now := s.now()
@@ -94,14 +85,13 @@ func (s *Server) handleProjectCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := s.st.ProjectCreate(r.Context(), &pr)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if submit {
 		s.notifySubmitted(r.Context(), out)
 	}
 	w.Header().Set("Location", "/projects/"+out.ID)
-	writeJSON(w, http.StatusCreated, projectOf(out))
+	return reply(w, http.StatusCreated, projectOf(out))
 }
 
 func (s *Server) notifySubmitted(ctx context.Context, pr *store.Project) {
@@ -144,57 +134,41 @@ func (s *Server) viewProject(r *http.Request, p *identity.Principal) (*store.Pro
 	return nil, errorf(http.StatusForbidden, "resource request %s of collab %s: %s is not a member", id, pr.Collab, p.Name())
 }
 
-func (s *Server) handleProjectGet(w http.ResponseWriter, r *http.Request) {
-	p, err := s.caller(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleProjectGet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	pr, err := s.viewProject(r, p)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, projectOf(pr))
+	return reply(w, http.StatusOK, projectOf(pr))
 }
 
-func (s *Server) handleProjectList(w http.ResponseWriter, r *http.Request) {
-	p, err := s.caller(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleProjectList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	q := newQuery(r)
+	var err error
 	lp := store.ProjectListParams{Status: q.str("status"), Collab: q.list("collab"), Owner: q.list("owner")}
 	if lp.Status != "" && !slices.Contains(projectStatuses, lp.Status) {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "status: %q is not one of %s", lp.Status, strings.Join(projectStatuses, ", ")))
-		return
+		return errorf(http.StatusUnprocessableEntity, "status: %q is not one of %s", lp.Status, strings.Join(projectStatuses, ", "))
 	}
 	// The client's resource_requests() sends no size; a default of 10 (the
 	// reference's) would hide quotas from its quotas(), so ours is larger.
 	if lp.Limit, err = q.int("size", 1000); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if lp.Offset, err = q.int("from_index", 0); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if lp.Limit == 0 {
-		writeJSON(w, http.StatusOK, []projectJSON{})
-		return
+		return reply(w, http.StatusOK, []nmpi.Project{})
 	}
 	if p.Provider != nil {
 		if len(lp.Collab) == 0 {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "collab: required for providers"))
-			return
+			return errorf(http.StatusUnprocessableEntity, "collab: required for providers")
 		}
 		lp.Status = store.ProjectAccepted
 	} else {
 		admin, err := asAdmin(r, p)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		if !admin {
 			if len(lp.Collab) == 0 {
@@ -207,22 +181,20 @@ func (s *Server) handleProjectList(w http.ResponseWriter, r *http.Request) {
 			}
 			for _, c := range lp.Collab {
 				if !p.IsMember(c) {
-					s.fail(w, r, errorf(http.StatusForbidden, "collab %s: %s is not a member", c, p.Name()))
-					return
+					return errorf(http.StatusForbidden, "collab %s: %s is not a member", c, p.Name())
 				}
 			}
 		}
 	}
 	ps, err := s.st.ProjectList(r.Context(), &lp)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	out := make([]projectJSON, len(ps))
+	out := make([]nmpi.Project, len(ps))
 	for i := range ps {
 		out[i] = projectOf(&ps[i])
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
 type projectUpdate struct {
@@ -234,26 +206,18 @@ type projectUpdate struct {
 	Access      *string `json:"access"`
 }
 
-func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	var body projectUpdate
 	if err := s.decode(w, r, &body); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	pr, err := s.viewProject(r, p)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	admin, err := asAdmin(r, p)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	up := store.ProjectUpdateParams{ID: pr.ID, Title: body.Title, Abstract: body.Abstract, Description: body.Description, Owner: body.Owner, Access: body.Access, Now: s.now()}
 	for _, c := range []struct {
@@ -264,38 +228,32 @@ func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request) {
 	}{{"title", body.Title, 1, MaxTitle}, {"abstract", body.Abstract, 1, MaxAbstract}, {"description", body.Description, 0, MaxDescription}} {
 		if c.v != nil {
 			if err := checkLen(c.field, *c.v, c.min, c.max); err != nil {
-				s.fail(w, r, err)
-				return
+				return err
 			}
 		}
 	}
 	if body.Access != nil {
 		if err := queue.ValidAccess(*body.Access); err != nil {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "%v", err))
-			return
+			return errorf(http.StatusUnprocessableEntity, "%v", err)
 		}
 	}
 	status := ""
 	if body.Status != nil {
 		status = *body.Status
 		if !slices.Contains(projectStatuses, status) {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "status: %q is not one of %s", status, strings.Join(projectStatuses, ", ")))
-			return
+			return errorf(http.StatusUnprocessableEntity, "status: %q is not one of %s", status, strings.Join(projectStatuses, ", "))
 		}
 	}
 	switch {
 	case status == store.ProjectAccepted || status == store.ProjectRejected:
 		if !admin {
-			s.fail(w, r, errorf(http.StatusForbidden, "only a platform administrator (with as_admin=true) may accept or reject a resource request"))
-			return
+			return errorf(http.StatusForbidden, "only a platform administrator (with as_admin=true) may accept or reject a resource request")
 		}
 		if status == pr.Status() {
-			writeJSON(w, http.StatusOK, projectOf(pr))
-			return
+			return reply(w, http.StatusOK, projectOf(pr))
 		}
 		if pr.SubmissionDate == nil {
-			s.fail(w, r, errorf(http.StatusConflict, "resource request %s is in preparation: it is decided on once submitted (status \"under review\")", pr.ID))
-			return
+			return errorf(http.StatusConflict, "resource request %s is in preparation: it is decided on once submitted (status \"under review\")", pr.ID)
 		}
 		accept := status == store.ProjectAccepted
 		up.Decide = &accept
@@ -315,85 +273,64 @@ func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		if !p.CanEdit(pr.Collab) && pr.Owner != p.User.Username {
-			s.fail(w, r, errorf(http.StatusForbidden, "%s may not edit resource requests of collab %s: that needs the editor role in it", p.Name(), pr.Collab))
-			return
+			return errorf(http.StatusForbidden, "%s may not edit resource requests of collab %s: that needs the editor role in it", p.Name(), pr.Collab)
 		}
 		if pr.SubmissionDate != nil {
-			s.fail(w, r, errorf(http.StatusForbidden, "Can't edit a submitted form: resource request %s is %s", pr.ID, pr.Status()))
-			return
+			return errorf(http.StatusForbidden, "Can't edit a submitted form: resource request %s is %s", pr.ID, pr.Status())
 		}
 		if body.Owner != nil && *body.Owner != pr.Owner {
-			s.fail(w, r, errorf(http.StatusForbidden, "owner: only an administrator may change it"))
-			return
+			return errorf(http.StatusForbidden, "owner: only an administrator may change it")
 		}
 		up.Submit = status == store.ProjectUnderReview
 	}
 	out, err := s.st.ProjectUpdate(r.Context(), &up)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if up.Submit && pr.SubmissionDate == nil {
 		s.notifySubmitted(r.Context(), out)
 	}
-	writeJSON(w, http.StatusOK, projectOf(out))
+	return reply(w, http.StatusOK, projectOf(out))
 }
 
-func (s *Server) handleProjectDelete(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleProjectDelete(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	pr, err := s.viewProject(r, p)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if !p.CanEdit(pr.Collab) && !p.Admin() {
-		s.fail(w, r, errorf(http.StatusForbidden, "%s may not delete resource requests of collab %s: that needs the editor role in it", p.Name(), pr.Collab))
-		return
+		return errorf(http.StatusForbidden, "%s may not delete resource requests of collab %s: that needs the editor role in it", p.Name(), pr.Collab)
 	}
 	if pr.Accepted && !p.Admin() {
-		s.fail(w, r, errorf(http.StatusForbidden, "resource request %s was accepted: only an administrator may delete it (its quotas go with it)", pr.ID))
-		return
+		return errorf(http.StatusForbidden, "resource request %s was accepted: only an administrator may delete it (its quotas go with it)", pr.ID)
 	}
 	if err := s.st.ProjectDelete(r.Context(), pr.ID); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, nil)
+	return reply(w, http.StatusOK, nil)
 }
 
-func (s *Server) handleQuotaList(w http.ResponseWriter, r *http.Request) {
-	p, err := s.caller(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleQuotaList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	pr, err := s.viewProject(r, p)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	q := newQuery(r)
 	size, err := q.int("size", 1000)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	from, err := q.int("from_index", 0)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	out := []quotaJSON{}
+	out := []nmpi.Quota{}
 	for i := range pr.Quotas {
 		if i >= from && len(out) < size {
 			out = append(out, quotaOf(&pr.Quotas[i]))
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
 // quota returns the quota named in the path, checking it belongs to the project.
@@ -410,34 +347,21 @@ func (s *Server) quota(r *http.Request, pr *store.Project) (*store.Quota, error)
 	return nil, errorf(http.StatusNotFound, "quota %d of resource request %s: not found", qid, pr.ID)
 }
 
-func (s *Server) handleQuotaGet(w http.ResponseWriter, r *http.Request) {
-	p, err := s.caller(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleQuotaGet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	pr, err := s.viewProject(r, p)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	q, err := s.quota(r, pr)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, quotaOf(q))
+	return reply(w, http.StatusOK, quotaOf(q))
 }
 
-func (s *Server) handleQuotaCreate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleQuotaCreate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	if !p.Admin() {
-		s.fail(w, r, errorf(http.StatusForbidden, "only a platform administrator may add quotas"))
-		return
+		return errorf(http.StatusForbidden, "only a platform administrator may add quotas")
 	}
 	var body struct {
 		Limit    *float64 `json:"limit"`
@@ -446,24 +370,20 @@ func (s *Server) handleQuotaCreate(w http.ResponseWriter, r *http.Request) {
 		Usage    *float64 `json:"usage"`
 	}
 	if err := s.decode(w, r, &body); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if body.Platform == nil || (!s.knownPlatform(*body.Platform) && *body.Platform != queue.Storage) {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "platform: one of %s or %s", strings.Join(queue.Platforms(), ", "), queue.Storage))
-		return
+		return errorf(http.StatusUnprocessableEntity, "platform: one of %s or %s", strings.Join(queue.Platforms(), ", "), queue.Storage)
 	}
 	if body.Limit == nil || *body.Limit < 0 {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "limit: a non-negative number is required"))
-		return
+		return errorf(http.StatusUnprocessableEntity, "limit: a non-negative number is required")
 	}
 	units := s.units(*body.Platform)
 	if body.Units != nil && *body.Units != "" {
 		units = *body.Units
 	}
 	if len(units) > 15 {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "units: at most 15 characters"))
-		return
+		return errorf(http.StatusUnprocessableEntity, "units: at most 15 characters")
 	}
 	usage := 0.0
 	if body.Usage != nil {
@@ -471,94 +391,67 @@ func (s *Server) handleQuotaCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	q, err := s.st.QuotaCreate(r.Context(), &store.Quota{ProjectID: r.PathValue("id"), Platform: *body.Platform, Units: units, Limit: *body.Limit, Usage: usage})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusCreated, quotaOf(q))
+	return reply(w, http.StatusCreated, quotaOf(q))
 }
 
 // handleQuotaUpdate lets an administrator, or the provider running the quota's
 // platform, set its limit and usage. A missing limit stays as it was.
-func (s *Server) handleQuotaUpdate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.caller(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleQuotaUpdate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	var body struct {
 		Limit *float64 `json:"limit"`
 		Usage *float64 `json:"usage"`
 	}
 	if err := s.decode(w, r, &body); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	pr, err := s.viewProject(r, p)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	q, err := s.quota(r, pr)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if !p.Admin() && !p.Serves(q.Platform) {
-		s.fail(w, r, errorf(http.StatusForbidden, "only an administrator or the provider of %s may change this quota", q.Platform))
-		return
+		return errorf(http.StatusForbidden, "only an administrator or the provider of %s may change this quota", q.Platform)
 	}
 	q, err = s.st.QuotaUpdate(r.Context(), &store.QuotaUpdateParams{ID: q.ID, Limit: body.Limit, Usage: body.Usage})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, quotaOf(q))
+	return reply(w, http.StatusOK, quotaOf(q))
 }
 
-func (s *Server) handleQuotaDelete(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleQuotaDelete(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	if !p.Admin() {
-		s.fail(w, r, errorf(http.StatusForbidden, "only a platform administrator may remove quotas"))
-		return
+		return errorf(http.StatusForbidden, "only a platform administrator may remove quotas")
 	}
 	pr, err := s.viewProject(r, p)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	q, err := s.quota(r, pr)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if err := s.st.QuotaDelete(r.Context(), q.ID); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, nil)
+	return reply(w, http.StatusOK, nil)
 }
 
 // handleCollabList lists the collabs where the caller may submit and that have a resource request.
-func (s *Server) handleCollabList(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleCollabList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	q := newQuery(r)
 	size, err := q.int("size", 1000)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	from, err := q.int("from_index", 0)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	cands := []string{identity.PrivateCollab(p.User.Username)}
 	for c := range p.Roles {
@@ -567,13 +460,11 @@ func (s *Server) handleCollabList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if st := q.str("status"); st != "" && !slices.Contains(projectStatuses, st) {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "status: %q is not one of %s", st, strings.Join(projectStatuses, ", ")))
-		return
+		return errorf(http.StatusUnprocessableEntity, "status: %q is not one of %s", st, strings.Join(projectStatuses, ", "))
 	}
 	ps, err := s.st.ProjectList(r.Context(), &store.ProjectListParams{Collab: cands, Status: q.str("status")})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	seen := map[string]bool{}
 	for _, pr := range ps {
@@ -590,5 +481,5 @@ func (s *Server) handleCollabList(w http.ResponseWriter, r *http.Request) {
 			out = append(out, c)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
@@ -24,49 +25,43 @@ const LeaseHeader = "X-Nmp-Lease"
 // handleJobNext answers the oldest queued job of the platform without changing
 // it, as the reference server does for its existing runners. It does not claim
 // the job: use POST for that.
-func (s *Server) handleJobNext(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleJobNext(w http.ResponseWriter, r *http.Request) error {
 	platform := r.PathValue("platform")
 	if _, err := s.provider(r, platform); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	j, err := s.st.JobNext(r.Context(), platform)
 	if isNotFound(err) {
-		writeError(w, http.StatusNotFound, "No queued job for "+platform)
-		return
+		return errorf(http.StatusNotFound, "No queued job for %s", platform)
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, s.jobOf(r, j, nil))
+	return reply(w, http.StatusOK, s.jobOf(r, j, nil))
 }
 
 // handleJobClaim takes the oldest queued job of the platform atomically: it
 // becomes running under a lease that the runner must renew (POST
 // /jobs/{id}/lease) before it expires, or the job goes back to the queue.
-func (s *Server) handleJobClaim(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleJobClaim(w http.ResponseWriter, r *http.Request) error {
 	platform := r.PathValue("platform")
 	p, err := s.provider(r, platform)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	j, err := s.st.JobClaim(r.Context(), &store.JobClaimParams{Platform: platform, Owner: p.Provider.Name, LeaseID: identity.NewID() + identity.NewID(),
 		Lease: s.cfg.Lease, Now: s.now()})
 	if isNotFound(err) {
-		writeError(w, http.StatusNotFound, "No queued job for "+platform)
-		return
+		return errorf(http.StatusNotFound, "No queued job for %s", platform)
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	s.notifyStatus(r.Context(), j, store.StatusSubmitted)
 	out := s.jobOf(r, j, nil)
-	out.Lease = &leaseJSON{ID: j.LeaseID, Expires: ts(*j.LeaseExpiresAt), Attempt: j.Attempts}
+	out.Lease = &nmpi.Lease{ID: j.LeaseID, Expires: nmpi.At(*j.LeaseExpiresAt), Attempt: j.Attempts}
 	w.Header().Set(LeaseHeader, j.LeaseID)
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
 // providerJob returns the job if the caller is a provider running its platform.
@@ -89,11 +84,10 @@ func (s *Server) providerJob(r *http.Request) (*identity.Principal, *store.Job, 
 	return p, j, nil
 }
 
-func (s *Server) handleLeaseRenew(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleLeaseRenew(w http.ResponseWriter, r *http.Request) error {
 	_, j, err := s.providerJob(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	lease := r.Header.Get(LeaseHeader)
 	if lease == "" {
@@ -102,22 +96,19 @@ func (s *Server) handleLeaseRenew(w http.ResponseWriter, r *http.Request) {
 		}
 		if r.ContentLength != 0 {
 			if err := s.decode(w, r, &body); err != nil {
-				s.fail(w, r, err)
-				return
+				return err
 			}
 		}
 		lease = body.Lease
 	}
 	if lease == "" {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "lease: send the lease id of the claim in the header %s", LeaseHeader))
-		return
+		return errorf(http.StatusUnprocessableEntity, "lease: send the lease id of the claim in the header %s", LeaseHeader)
 	}
 	j, err = s.st.JobLeaseRenew(r.Context(), &store.JobLeaseRenewParams{ID: j.ID, LeaseID: lease, Lease: s.cfg.Lease, Now: s.now()})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, leaseJSON{ID: j.LeaseID, Expires: ts(*j.LeaseExpiresAt), Attempt: j.Attempts})
+	return reply(w, http.StatusOK, nmpi.Lease{ID: j.LeaseID, Expires: nmpi.At(*j.LeaseExpiresAt), Attempt: j.Attempts})
 }
 
 // jobPatch is what a provider PUTs to /jobs/{id}. Runners PUT whole job
@@ -141,26 +132,22 @@ type dataSetIn struct {
 	} `json:"files"`
 }
 
-func (s *Server) handleJobUpdate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleJobUpdate(w http.ResponseWriter, r *http.Request) error {
 	_, j, err := s.providerJob(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	var body jobPatch
 	if err := s.decode(w, r, &body); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	up := store.JobUpdateParams{ID: j.ID, LeaseID: r.Header.Get(LeaseHeader), Status: body.Status, Now: s.now()}
 	// Refuse early what the store would refuse, so that no file or log is recorded for a refused update.
 	if up.LeaseID != "" && up.LeaseID != j.LeaseID {
-		s.fail(w, r, fmt.Errorf("job %d: %w", j.ID, store.ErrLeaseLost))
-		return
+		return fmt.Errorf("job %d: %w", j.ID, store.ErrLeaseLost)
 	}
 	if up.Status != nil && *up.Status != j.Status && store.Terminal(j.Status) {
-		s.fail(w, r, fmt.Errorf("job %d is %s; it cannot become %s: %w", j.ID, j.Status, *up.Status, store.ErrConflict))
-		return
+		return fmt.Errorf("job %d is %s; it cannot become %s: %w", j.ID, j.Status, *up.Status, store.ErrConflict)
 	}
 	if up.Status != nil {
 		valid := false
@@ -168,13 +155,11 @@ func (s *Server) handleJobUpdate(w http.ResponseWriter, r *http.Request) {
 			valid = valid || st == *up.Status
 		}
 		if !valid {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "status: %q is not one of %s", *up.Status, strings.Join(store.JobStatuses, ", ")))
-			return
+			return errorf(http.StatusUnprocessableEntity, "status: %q is not one of %s", *up.Status, strings.Join(store.JobStatuses, ", "))
 		}
 	}
 	if prov, err := checkObject("provenance", body.Provenance); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	} else if prov != nil {
 		up.Provenance = prov
 	}
@@ -184,16 +169,13 @@ func (s *Server) handleJobUpdate(w http.ResponseWriter, r *http.Request) {
 			Units string   `json:"units"`
 		}
 		if err := json.Unmarshal(body.ResourceUsage, &u); err != nil || u.Value == nil {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "resource_usage: expected {\"value\": number, \"units\": %q}", s.units(j.HardwarePlatform)))
-			return
+			return errorf(http.StatusUnprocessableEntity, "resource_usage: expected {\"value\": number, \"units\": %q}", s.units(j.HardwarePlatform))
 		}
 		if *u.Value < 0 {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "resource_usage.value: %v is negative", *u.Value))
-			return
+			return errorf(http.StatusUnprocessableEntity, "resource_usage.value: %v is negative", *u.Value)
 		}
 		if !queue.UnitsMatch(j.HardwarePlatform, u.Units) && !(u.Units == "hours" && s.units(j.HardwarePlatform) == "hours") {
-			s.fail(w, r, errorf(http.StatusBadRequest, "resource_usage.units: %s usage is counted in %s, not %q", j.HardwarePlatform, s.units(j.HardwarePlatform), u.Units))
-			return
+			return errorf(http.StatusBadRequest, "resource_usage.units: %s usage is counted in %s, not %q", j.HardwarePlatform, s.units(j.HardwarePlatform), u.Units)
 		}
 		up.ResourceUsage = u.Value
 	}
@@ -201,8 +183,7 @@ func (s *Server) handleJobUpdate(w http.ResponseWriter, r *http.Request) {
 	if od := strings.TrimSpace(string(body.OutputData)); od != "" && od != "null" {
 		files = &dataSetIn{}
 		if err := json.Unmarshal(body.OutputData, files); err != nil {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "output_data: expected {\"repository\": ..., \"files\": [...]}"))
-			return
+			return errorf(http.StatusUnprocessableEntity, "output_data: expected {\"repository\": ..., \"files\": [...]}")
 		}
 		if files.Repository != "" {
 			up.Repository = &files.Repository
@@ -213,13 +194,11 @@ func (s *Server) handleJobUpdate(w http.ResponseWriter, r *http.Request) {
 	if files != nil {
 		for i, f := range files.Files {
 			if f.URL == nil {
-				s.fail(w, r, errorf(http.StatusUnprocessableEntity, "output_data.files[%d].url: field required", i))
-				return
+				return errorf(http.StatusUnprocessableEntity, "output_data.files[%d].url: field required", i)
 			}
 			u, err := url.Parse(*f.URL)
 			if err != nil || u.Scheme == "" || u.Host == "" {
-				s.fail(w, r, errorf(http.StatusUnprocessableEntity, "output_data.files[%d].url: %q is not an absolute URL", i, *f.URL))
-				return
+				return errorf(http.StatusUnprocessableEntity, "output_data.files[%d].url: %q is not an absolute URL", i, *f.URL)
 			}
 			raw := ""
 			if f.Path != nil {
@@ -230,8 +209,7 @@ func (s *Server) handleJobUpdate(w http.ResponseWriter, r *http.Request) {
 			}
 			clean, err := CleanPath(raw)
 			if err != nil {
-				s.fail(w, r, errorf(http.StatusUnprocessableEntity, "output_data.files[%d].path: %v", i, err))
-				return
+				return errorf(http.StatusUnprocessableEntity, "output_data.files[%d].path: %v", i, err)
 			}
 			it := store.DataItem{JobID: j.ID, Path: clean, URL: *f.URL, Size: f.Size}
 			if f.ContentType != nil {
@@ -245,29 +223,25 @@ func (s *Server) handleJobUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, it := range items {
 		if _, err := s.st.DataItemUpsert(r.Context(), &store.DataItemUpsertParams{Item: it, Collab: j.Collab, Now: s.now()}); err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 	}
 	if body.Log != nil {
 		if err := s.st.JobLogSet(r.Context(), &store.JobLogSetParams{ID: j.ID, Content: *body.Log, MaxBytes: s.cfg.MaxLogBytes}); err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 	}
 	before := j.Status
 	j, err = s.st.JobUpdate(r.Context(), &up)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	s.notifyStatus(r.Context(), j, before)
 	all, err := s.st.DataItemList(r.Context(), []int64{j.ID})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, s.jobOf(r, j, all))
+	return reply(w, http.StatusOK, s.jobOf(r, j, all))
 }
 
 // notifyStatus tells the notifier about a job that started or ended.
@@ -329,105 +303,82 @@ func (s *Server) readLogBody(w http.ResponseWriter, r *http.Request) (string, er
 	return string(data), nil
 }
 
-func (s *Server) handleLogSet(w http.ResponseWriter, r *http.Request) {
-	s.setLog(w, r, false)
+func (s *Server) handleLogSet(w http.ResponseWriter, r *http.Request) error {
+	return s.setLog(w, r, false)
 }
 
-func (s *Server) handleLogAppend(w http.ResponseWriter, r *http.Request) {
-	s.setLog(w, r, true)
+func (s *Server) handleLogAppend(w http.ResponseWriter, r *http.Request) error {
+	return s.setLog(w, r, true)
 }
 
-func (s *Server) setLog(w http.ResponseWriter, r *http.Request, appendLog bool) {
+func (s *Server) setLog(w http.ResponseWriter, r *http.Request, appendLog bool) error {
 	_, j, err := s.providerJob(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if lease := r.Header.Get(LeaseHeader); lease != "" && lease != j.LeaseID {
-		s.fail(w, r, errorf(http.StatusConflict, "job %d: %v", j.ID, store.ErrLeaseLost))
-		return
+		return errorf(http.StatusConflict, "job %d: %v", j.ID, store.ErrLeaseLost)
 	}
 	content, err := s.readLogBody(w, r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if err := s.st.JobLogSet(r.Context(), &store.JobLogSetParams{ID: j.ID, Content: content, Append: appendLog, MaxBytes: s.cfg.MaxLogBytes}); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, nil)
+	return reply(w, http.StatusOK, nil)
 }
 
-func (s *Server) handleOutputGet(w http.ResponseWriter, r *http.Request) {
-	p, err := s.caller(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleOutputGet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	j, err := s.viewJob(r, p, id)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	items, err := s.st.DataItemList(r.Context(), []int64{j.ID})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	ds := s.dataSetOf(r, j, items)
 	if ds == nil {
-		ds = &dataSetJSON{Repository: j.OutputRepository, Files: []dataItemJSON{}}
+		ds = &nmpi.DataSet{Repository: j.OutputRepository, Files: []nmpi.DataItem{}}
 	}
-	writeJSON(w, http.StatusOK, ds)
+	return reply(w, http.StatusOK, ds)
 }
 
 // handleOutputCopy is the client's copy_data_to_storage. nmp has no EBRAINS
 // Drive or Bucket to copy to; what the guidebook's copy is for, keeping results
 // past the three-month retention of temporary storage, it does in place: the
 // job's stored files are kept until deleted, within the collab's storage quota.
-func (s *Server) handleOutputCopy(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleOutputCopy(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	var body struct {
 		Repository string `json:"repository"`
 	}
 	if err := s.decode(w, r, &body); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	switch body.Repository {
 	case "EBRAINS Drive", "EBRAINS Bucket", "nmp collab storage":
 	default:
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "repository: %q is not one of \"EBRAINS Drive\", \"EBRAINS Bucket\", \"nmp collab storage\"", body.Repository))
-		return
+		return errorf(http.StatusUnprocessableEntity, "repository: %q is not one of \"EBRAINS Drive\", \"EBRAINS Bucket\", \"nmp collab storage\"", body.Repository)
 	}
 	j, err := s.editJob(r, p, id)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if _, err := s.st.DataItemRetain(r.Context(), j.ID, nil); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	items, err := s.st.DataItemList(r.Context(), []int64{j.ID})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	var kept []store.DataItem
 	for _, it := range items {
@@ -437,10 +388,10 @@ func (s *Server) handleOutputCopy(w http.ResponseWriter, r *http.Request) {
 	}
 	ds := s.dataSetOf(r, j, kept)
 	if ds == nil {
-		ds = &dataSetJSON{Files: []dataItemJSON{}}
+		ds = &nmpi.DataSet{Files: []nmpi.DataItem{}}
 	}
 	ds.Repository = "nmp collab storage"
-	writeJSON(w, http.StatusOK, ds)
+	return reply(w, http.StatusOK, ds)
 }
 
 var errNoDataDir = errors.New("this server keeps no output files (it was started without a data directory)")

@@ -19,12 +19,12 @@ type routeEntry struct {
 	method  string
 	pattern string
 	segs    []string
-	handler http.HandlerFunc
+	handler handlerFunc
 }
 
 func newRouter() *router { return &router{} }
 
-func (rt *router) handle(method, pattern string, h http.HandlerFunc) {
+func (rt *router) handle(method, pattern string, h handlerFunc) {
 	rt.routes = append(rt.routes, &routeEntry{method: method, pattern: pattern, segs: split(pattern), handler: h})
 }
 
@@ -67,7 +67,8 @@ func (e *routeEntry) match(segs []string) (map[string]string, int, bool) {
 	return vals, score, true
 }
 
-func (rt *router) serve(w http.ResponseWriter, r *http.Request) {
+// serve calls the matching route's handler; a path or method no route takes is an error.
+func (rt *router) serve(w http.ResponseWriter, r *http.Request) error {
 	segs := split(r.URL.Path)
 	method := r.Method
 	if method == http.MethodHead {
@@ -98,14 +99,12 @@ func (rt *router) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			sort.Strings(ms)
 			w.Header().Set("Allow", strings.Join(ms, ", "))
-			writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed on "+r.URL.Path+" (allowed: "+strings.Join(ms, ", ")+")")
-			return
+			return errorf(http.StatusMethodNotAllowed, "method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(ms, ", "))
 		}
-		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path+" (the API is described at /openapi.json)")
-		return
+		return errorf(http.StatusNotFound, "no such endpoint: %s (the API is described at /openapi.json)", r.URL.Path)
 	}
 	for k, v := range bestVals {
 		r.SetPathValue(k, v)
 	}
-	best.handler(w, r)
+	return best.handler(w, r)
 }

@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"sort"
 
+	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/internal/buildinfo"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/queue"
 )
 
@@ -27,7 +29,7 @@ func (s *Server) Routes() []Route {
 
 type route struct {
 	method, pattern string
-	handler         http.HandlerFunc
+	handler         handlerFunc
 }
 
 func (s *Server) routes() []route {
@@ -36,7 +38,7 @@ func (s *Server) routes() []route {
 		{"GET", "/openapi.json", s.handleOpenAPI},
 		{"GET", "/docs", s.handleDocs},
 		{"GET", "/status", s.handleStatusGet},
-		{"PUT", "/status", s.handleStatusSet},
+		{"PUT", "/status", s.forUser(s.handleStatusSet)},
 
 		{"GET", "/userinfo", s.handleUserInfo},
 		{"POST", "/token", s.handleToken},
@@ -45,49 +47,49 @@ func (s *Server) routes() []route {
 		{"POST", "/login/form", s.handleLoginSubmit},
 		{"GET", "/auth", s.handleAuth},
 
-		{"GET", "/jobs", s.handleJobList},
-		{"POST", "/jobs", s.handleJobSubmit},
-		{"GET", "/jobs/{id}", s.handleJobGet},
+		{"GET", "/jobs", s.forCaller(s.handleJobList)},
+		{"POST", "/jobs", s.forUser(s.handleJobSubmit)},
+		{"GET", "/jobs/{id}", s.forCaller(s.handleJobGet)},
 		{"PUT", "/jobs/{id}", s.handleJobUpdate},
-		{"DELETE", "/jobs/{id}", s.handleJobDelete},
-		{"GET", "/jobs/{id}/log", s.handleJobLogGet},
+		{"DELETE", "/jobs/{id}", s.forUser(s.handleJobDelete)},
+		{"GET", "/jobs/{id}/log", s.forCaller(s.handleJobLogGet)},
 		{"PUT", "/jobs/{id}/log", s.handleLogSet},
 		{"PATCH", "/jobs/{id}/log", s.handleLogAppend},
-		{"GET", "/jobs/{id}/comments", s.handleCommentList},
-		{"POST", "/jobs/{id}/comments", s.handleCommentCreate},
-		{"PUT", "/jobs/{id}/comments/{cid}", s.handleCommentUpdate},
-		{"DELETE", "/jobs/{id}/comments/{cid}", s.handleCommentDelete},
-		{"GET", "/jobs/{id}/tags", s.handleTagsGet},
-		{"POST", "/jobs/{id}/tags", s.handleTagsAdd},
-		{"DELETE", "/jobs/{id}/tags", s.handleTagsRemove},
-		{"GET", "/tags", s.handleTagList},
-		{"GET", "/jobs/{id}/output_data", s.handleOutputGet},
-		{"PUT", "/jobs/{id}/output_data", s.handleOutputCopy},
+		{"GET", "/jobs/{id}/comments", s.forUser(s.handleCommentList)},
+		{"POST", "/jobs/{id}/comments", s.forUser(s.handleCommentCreate)},
+		{"PUT", "/jobs/{id}/comments/{cid}", s.forUser(s.handleCommentUpdate)},
+		{"DELETE", "/jobs/{id}/comments/{cid}", s.forUser(s.handleCommentDelete)},
+		{"GET", "/jobs/{id}/tags", s.forCaller(s.handleTagsGet)},
+		{"POST", "/jobs/{id}/tags", s.forUser(s.handleTagsAdd)},
+		{"DELETE", "/jobs/{id}/tags", s.forUser(s.handleTagsRemove)},
+		{"GET", "/tags", s.forUser(s.handleTagList)},
+		{"GET", "/jobs/{id}/output_data", s.forCaller(s.handleOutputGet)},
+		{"PUT", "/jobs/{id}/output_data", s.forUser(s.handleOutputCopy)},
 
 		{"GET", "/jobs/next/{platform}", s.handleJobNext},
 		{"POST", "/jobs/next/{platform}", s.handleJobClaim},
 		{"POST", "/jobs/{id}/lease", s.handleLeaseRenew},
 		{"PUT", "/jobs/{id}/files/{path...}", s.handleFileUpload},
 		{"GET", "/files/{id}/{path...}", s.handleFileDownload},
-		{"POST", "/code", s.handleCodeUpload},
+		{"POST", "/code", s.forUser(s.handleCodeUpload)},
 		{"GET", "/code/{name}", s.handleCodeDownload},
 
-		{"GET", "/projects", s.handleProjectList},
-		{"POST", "/projects", s.handleProjectCreate},
-		{"GET", "/projects/{id}", s.handleProjectGet},
-		{"PUT", "/projects/{id}", s.handleProjectUpdate},
-		{"DELETE", "/projects/{id}", s.handleProjectDelete},
-		{"GET", "/projects/{id}/quotas", s.handleQuotaList},
-		{"POST", "/projects/{id}/quotas", s.handleQuotaCreate},
-		{"GET", "/projects/{id}/quotas/{qid}", s.handleQuotaGet},
-		{"PUT", "/projects/{id}/quotas/{qid}", s.handleQuotaUpdate},
-		{"DELETE", "/projects/{id}/quotas/{qid}", s.handleQuotaDelete},
-		{"GET", "/collabs", s.handleCollabList},
+		{"GET", "/projects", s.forCaller(s.handleProjectList)},
+		{"POST", "/projects", s.forUser(s.handleProjectCreate)},
+		{"GET", "/projects/{id}", s.forCaller(s.handleProjectGet)},
+		{"PUT", "/projects/{id}", s.forUser(s.handleProjectUpdate)},
+		{"DELETE", "/projects/{id}", s.forUser(s.handleProjectDelete)},
+		{"GET", "/projects/{id}/quotas", s.forCaller(s.handleQuotaList)},
+		{"POST", "/projects/{id}/quotas", s.forUser(s.handleQuotaCreate)},
+		{"GET", "/projects/{id}/quotas/{qid}", s.forCaller(s.handleQuotaGet)},
+		{"PUT", "/projects/{id}/quotas/{qid}", s.forCaller(s.handleQuotaUpdate)},
+		{"DELETE", "/projects/{id}/quotas/{qid}", s.forUser(s.handleQuotaDelete)},
+		{"GET", "/collabs", s.forUser(s.handleCollabList)},
 
-		{"GET", "/sessions", s.handleSessionList},
+		{"GET", "/sessions", s.forCaller(s.handleSessionList)},
 		{"POST", "/sessions", s.handleSessionCreate},
-		{"GET", "/sessions/{id}", s.handleSessionGet},
-		{"PUT", "/sessions/{id}", s.handleSessionUpdate},
+		{"GET", "/sessions/{id}", s.forCaller(s.handleSessionGet)},
+		{"PUT", "/sessions/{id}", s.forProvider(s.handleSessionUpdate)},
 
 		{"GET", "/statistics/job-count", s.handleStatsJobCount},
 		{"GET", "/statistics/cumulative-job-count", s.handleStatsCumulativeJobCount},
@@ -97,7 +99,7 @@ func (s *Server) routes() []route {
 		{"GET", "/statistics/job-duration", s.handleStatsJobDuration},
 		{"GET", "/statistics/cumulative-project-count", s.handleStatsCumulativeProjectCount},
 		{"GET", "/statistics/resource-usage", s.handleStatsResourceUsage},
-		{"GET", "/statistics/per-user", s.handleStatsPerUser},
+		{"GET", "/statistics/per-user", s.forUser(s.handleStatsPerUser)},
 	}
 }
 
@@ -107,12 +109,13 @@ var openAPI []byte
 // OpenAPI returns the API's OpenAPI 3 document.
 func OpenAPI() []byte { return openAPI }
 
-func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(openAPI)
+	return nil
 }
 
-func (s *Server) handleDocs(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleDocs(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write([]byte(`<!doctype html><html><head><title>nmp job queue API</title></head><body>
 <h1>nmp job queue API</h1>
@@ -120,34 +123,25 @@ func (s *Server) handleDocs(w http.ResponseWriter, r *http.Request) {
 Its OpenAPI document is at <a href="/openapi.json">/openapi.json</a>; the project's docs/server.md explains it.</p>
 </body></html>
 `))
+	return nil
 }
 
-type aboutJSON struct {
-	About          string                    `json:"about"`
-	Version        string                    `json:"version"`
-	Server         string                    `json:"server"`
-	Status         string                    `json:"status"`
-	Platforms      map[string]platformStatus `json:"platforms"`
-	Links          map[string]string         `json:"links"`
-	Authentication map[string]string         `json:"authentication"`
-}
-
-func (s *Server) handleAbout(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleAbout(w http.ResponseWriter, r *http.Request) error {
 	base := s.baseURL(r)
 	s.mu.RLock()
-	plats := map[string]platformStatus{}
+	plats := map[string]nmpi.PlatformStatus{}
 	for _, p := range queue.Platforms() {
 		ps, ok := s.platforms[p]
 		if !ok {
-			ps = platformStatus{Status: "ok"}
+			ps = nmpi.PlatformStatus{Status: "ok"}
 		}
 		if why, ok := s.cfg.Unavailable[p]; ok {
-			ps = platformStatus{Status: "unavailable", Message: why}
+			ps = nmpi.PlatformStatus{Status: "unavailable", Message: why}
 		}
 		plats[p] = ps
 	}
 	s.mu.RUnlock()
-	writeJSON(w, http.StatusOK, aboutJSON{
+	writeJSON(w, http.StatusOK, nmpi.About{
 		About:     "This is the nmp Neuromorphic Computing Job Queue API, compatible with the EBRAINS Neuromorphic Computing Platform's v3 API.",
 		Version:   "3",
 		Server:    "nmp " + buildinfo.Version(),
@@ -157,45 +151,38 @@ func (s *Server) handleAbout(w http.ResponseWriter, r *http.Request) {
 		Authentication: map[string]string{"server": base, "userinfo": base + "/userinfo", "token": base + "/token",
 			"login": base + "/login"},
 	})
+	return nil
 }
 
 type statusJSON struct {
-	Status    string                    `json:"status"`
-	Platforms map[string]platformStatus `json:"platforms,omitempty"`
+	Status    string                         `json:"status"`
+	Platforms map[string]nmpi.PlatformStatus `json:"platforms,omitempty"`
 }
 
-func (s *Server) handleStatusGet(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleStatusGet(w http.ResponseWriter, r *http.Request) error {
 	s.mu.RLock()
-	plats := map[string]platformStatus{}
+	plats := map[string]nmpi.PlatformStatus{}
 	for k, v := range s.platforms {
 		plats[k] = v
 	}
 	s.mu.RUnlock()
-	writeJSON(w, http.StatusOK, statusJSON{Status: s.statusText(), Platforms: plats})
+	return reply(w, http.StatusOK, statusJSON{Status: s.statusText(), Platforms: plats})
 }
 
 // handleStatusSet lets an administrator set the service status (ok, down,
 // read-only, with a message after a colon) and per-platform statuses, which
 // GET / reports so that users see a machine is down before they submit.
-func (s *Server) handleStatusSet(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleStatusSet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	if !p.Admin() {
-		s.fail(w, r, errorf(http.StatusForbidden, "only a platform administrator may set the service status"))
-		return
+		return errorf(http.StatusForbidden, "only a platform administrator may set the service status")
 	}
 	var body statusJSON
 	if err := s.decode(w, r, &body); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if body.Status != "" {
 		if err := s.setStatus(body.Status); err != nil {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "%v", err))
-			return
+			return errorf(http.StatusUnprocessableEntity, "%v", err)
 		}
 	}
 	names := make([]string, 0, len(body.Platforms))
@@ -206,14 +193,12 @@ func (s *Server) handleStatusSet(w http.ResponseWriter, r *http.Request) {
 	for _, k := range names {
 		v := body.Platforms[k]
 		if !s.knownPlatform(k) {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "platforms: %q is not a platform of this server", k))
-			return
+			return errorf(http.StatusUnprocessableEntity, "platforms: %q is not a platform of this server", k)
 		}
 		switch v.Status {
 		case "ok", "degraded", "down":
 		default:
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "platforms.%s.status: %q is not ok, degraded or down", k, v.Status))
-			return
+			return errorf(http.StatusUnprocessableEntity, "platforms.%s.status: %q is not ok, degraded or down", k, v.Status)
 		}
 	}
 	s.mu.Lock()
@@ -221,5 +206,5 @@ func (s *Server) handleStatusSet(w http.ResponseWriter, r *http.Request) {
 		s.platforms[k] = body.Platforms[k]
 	}
 	s.mu.Unlock()
-	s.handleStatusGet(w, r)
+	return s.handleStatusGet(w, r)
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
@@ -89,13 +90,8 @@ type Server struct {
 	mu        sync.RWMutex
 	status    string
 	message   string
-	platforms map[string]platformStatus
+	platforms map[string]nmpi.PlatformStatus
 	logins    map[string]loginCode
-}
-
-type platformStatus struct {
-	Status  string `json:"status"`
-	Message string `json:"message,omitempty"`
 }
 
 // New checks the configuration and returns a server.
@@ -134,7 +130,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.MaxCodeBytes = 256 << 20
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, platforms: map[string]platformStatus{}, logins: map[string]loginCode{}}
+	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, platforms: map[string]nmpi.PlatformStatus{}, logins: map[string]loginCode{}}
 	s.auth = &identity.Authenticator{Store: cfg.Store, CacheTTL: cfg.AuthCacheTTL, Now: cfg.Now}
 	if err := s.setStatus(cfg.Status); err != nil {
 		return nil, err
@@ -197,7 +193,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(rw, http.StatusServiceUnavailable, map[string]string{"error": msg})
 		return
 	}
-	s.router.serve(rw, r)
+	if err := s.router.serve(rw, r); err != nil {
+		s.fail(rw, r, err)
+	}
 }
 
 // normalizePath collapses repeated slashes and drops a trailing slash.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/nmpi"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
@@ -16,7 +17,7 @@ var sessionStatuses = []string{store.StatusRunning, store.StatusFinished, store.
 
 // handleSessionCreate opens an interactive session for a user (SpiNNaker's
 // spalloc does this with its API key). Quota is checked as for jobs.
-func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Collab           *string         `json:"collab"`
 		UserID           *string         `json:"user_id"`
@@ -25,80 +26,63 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.provider(r, "")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if err := s.decode(w, r, &body); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	for _, f := range []struct {
 		name string
 		v    *string
 	}{{"collab", body.Collab}, {"user_id", body.UserID}, {"hardware_platform", body.HardwarePlatform}} {
 		if f.v == nil || *f.v == "" {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "%s: field required", f.name))
-			return
+			return errorf(http.StatusUnprocessableEntity, "%s: field required", f.name)
 		}
 	}
 	if !p.Serves(*body.HardwarePlatform) {
-		s.fail(w, r, errorf(http.StatusForbidden, "provider %s does not run the platform %s", p.Provider.Name, *body.HardwarePlatform))
-		return
+		return errorf(http.StatusForbidden, "provider %s does not run the platform %s", p.Provider.Name, *body.HardwarePlatform)
 	}
 	cfg, err := checkObject("hardware_config", body.HardwareConfig)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	x, err := s.st.SessionInsert(r.Context(), &store.SessionInsertParams{
 		Session: store.Session{Collab: *body.Collab, UserID: *body.UserID, HardwarePlatform: *body.HardwarePlatform, HardwareConfig: cfg},
 		Now:     s.now(), Reserve: s.reservation(*body.HardwarePlatform)})
 	if errors.Is(err, store.ErrQuotaExceeded) {
-		s.fail(w, r, errorf(http.StatusForbidden, "You do not have sufficient compute quota to start this session: collab %s has no %s quota left on %s", *body.Collab, s.units(*body.HardwarePlatform), *body.HardwarePlatform))
-		return
+		return errorf(http.StatusForbidden, "You do not have sufficient compute quota to start this session: collab %s has no %s quota left on %s", *body.Collab, s.units(*body.HardwarePlatform), *body.HardwarePlatform)
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusCreated, s.sessionOf(x))
+	return reply(w, http.StatusCreated, s.sessionOf(x))
 }
 
-func (s *Server) handleSessionUpdate(w http.ResponseWriter, r *http.Request) {
-	p, err := s.provider(r, "")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleSessionUpdate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	var body struct {
 		Status        *string         `json:"status"`
 		ResourceUsage json.RawMessage `json:"resource_usage"`
 	}
 	if err := s.decode(w, r, &body); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	x, err := s.st.SessionGet(r.Context(), id)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if !p.Serves(x.HardwarePlatform) {
-		s.fail(w, r, errorf(http.StatusForbidden, "provider %s does not run the platform %s of session %d", p.Provider.Name, x.HardwarePlatform, id))
-		return
+		return errorf(http.StatusForbidden, "provider %s does not run the platform %s of session %d", p.Provider.Name, x.HardwarePlatform, id)
 	}
 	status := store.StatusRunning // the reference's default
 	if body.Status != nil {
 		status = *body.Status
 	}
 	if !slices.Contains(sessionStatuses, status) {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "status: %q is not one of %s", status, strings.Join(sessionStatuses, ", ")))
-		return
+		return errorf(http.StatusUnprocessableEntity, "status: %q is not one of %s", status, strings.Join(sessionStatuses, ", "))
 	}
 	up := store.SessionUpdateParams{ID: id, Status: &status, Now: s.now()}
 	if ru := strings.TrimSpace(string(body.ResourceUsage)); ru != "" && ru != "null" {
@@ -107,21 +91,18 @@ func (s *Server) handleSessionUpdate(w http.ResponseWriter, r *http.Request) {
 			Units string   `json:"units"`
 		}
 		if err := json.Unmarshal(body.ResourceUsage, &u); err != nil || u.Value == nil || *u.Value < 0 {
-			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "resource_usage: expected {\"value\": non-negative number, \"units\": %q}", s.units(x.HardwarePlatform)))
-			return
+			return errorf(http.StatusUnprocessableEntity, "resource_usage: expected {\"value\": non-negative number, \"units\": %q}", s.units(x.HardwarePlatform))
 		}
 		if !queue.UnitsMatch(x.HardwarePlatform, u.Units) {
-			s.fail(w, r, errorf(http.StatusBadRequest, "resource_usage.units: %s usage is counted in %s, not %q", x.HardwarePlatform, s.units(x.HardwarePlatform), u.Units))
-			return
+			return errorf(http.StatusBadRequest, "resource_usage.units: %s usage is counted in %s, not %q", x.HardwarePlatform, s.units(x.HardwarePlatform), u.Units)
 		}
 		up.ResourceUsage = u.Value
 	}
 	x, err = s.st.SessionUpdate(r.Context(), &up)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, s.sessionOf(x))
+	return reply(w, http.StatusOK, s.sessionOf(x))
 }
 
 // viewSession checks that the caller may see the session.
@@ -136,80 +117,62 @@ func (s *Server) viewSession(r *http.Request, p *identity.Principal, x *store.Se
 	return errorf(http.StatusNotFound, "session %d: not found", x.ID)
 }
 
-func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) {
-	p, err := s.caller(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	x, err := s.st.SessionGet(r.Context(), id)
 	if err == nil {
 		err = s.viewSession(r, p, x)
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, s.sessionOf(x))
+	return reply(w, http.StatusOK, s.sessionOf(x))
 }
 
-func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request) {
-	p, err := s.caller(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	q := newQuery(r)
+	var err error
 	lp := store.SessionListParams{Status: q.list("status"), Collab: q.list("collab"), UserID: q.list("user_id"), HardwarePlatform: q.list("hardware_platform")}
 	if lp.Limit, err = q.int("size", 10); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if lp.Offset, err = q.int("from_index", 0); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if p.Provider != nil {
 		for _, pl := range lp.HardwarePlatform {
 			if !p.Serves(pl) {
-				s.fail(w, r, errorf(http.StatusForbidden, "provider %s does not run the platform %s", p.Provider.Name, pl))
-				return
+				return errorf(http.StatusForbidden, "provider %s does not run the platform %s", p.Provider.Name, pl)
 			}
 		}
 		if len(lp.HardwarePlatform) == 0 {
 			lp.HardwarePlatform = p.Provider.Platforms
 		}
 	} else if admin, err := asAdmin(r, p); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	} else if !admin {
 		if len(lp.Collab) == 0 {
 			if len(lp.UserID) > 1 || (len(lp.UserID) == 1 && lp.UserID[0] != p.User.Username) {
-				s.fail(w, r, errorf(http.StatusForbidden, "user_id: without collab you may list only your own sessions"))
-				return
+				return errorf(http.StatusForbidden, "user_id: without collab you may list only your own sessions")
 			}
 			lp.UserID = []string{p.User.Username}
 		}
 		for _, c := range lp.Collab {
 			if !p.IsMember(c) {
-				s.fail(w, r, errorf(http.StatusForbidden, "collab %s: %s is not a member", c, p.Name()))
-				return
+				return errorf(http.StatusForbidden, "collab %s: %s is not a member", c, p.Name())
 			}
 		}
 	}
 	xs, err := s.st.SessionList(r.Context(), &lp)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	out := make([]sessionJSON, len(xs))
+	out := make([]nmpi.Session, len(xs))
 	for i := range xs {
 		out[i] = s.sessionOf(&xs[i])
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
@@ -79,13 +80,12 @@ func (s *Server) completed(r *http.Request, from, to time.Time) ([]store.Job, er
 	return s.st.JobList(r.Context(), &store.JobListParams{Status: []string{store.StatusFinished, store.StatusError}, CompletedFrom: &from, CompletedTo: &to, Oldest: true})
 }
 
-func (s *Server) handleStatsJobCount(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleStatsJobCount(w http.ResponseWriter, r *http.Request) error {
 	out, err := s.jobCounts(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
 func (s *Server) jobCounts(r *http.Request) ([]dateRangeCount, error) {
@@ -117,11 +117,10 @@ func (s *Server) jobCounts(r *http.Request) ([]dateRangeCount, error) {
 	return out, nil
 }
 
-func (s *Server) handleStatsCumulativeJobCount(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleStatsCumulativeJobCount(w http.ResponseWriter, r *http.Request) error {
 	out, err := s.jobCounts(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	sum := map[string]int{}
 	for _, e := range out {
@@ -130,7 +129,7 @@ func (s *Server) handleStatsCumulativeJobCount(w http.ResponseWriter, r *http.Re
 			e.Count[p] = sum[p]
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
 func cumulative(dates []time.Time, today time.Time) timeSeries {
@@ -145,11 +144,10 @@ func cumulative(dates []time.Time, today time.Time) timeSeries {
 	return ts
 }
 
-func (s *Server) handleStatsCumulativeUserCount(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleStatsCumulativeUserCount(w http.ResponseWriter, r *http.Request) error {
 	jobs, err := s.st.JobList(r.Context(), &store.JobListParams{HardwarePlatform: newQuery(r).list("hardware_platform"), Oldest: true, IncludeRemoved: true})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	first := map[string]time.Time{}
 	for _, j := range jobs {
@@ -161,21 +159,19 @@ func (s *Server) handleStatsCumulativeUserCount(w http.ResponseWriter, r *http.R
 	for _, d := range first {
 		dates = append(dates, d)
 	}
-	writeJSON(w, http.StatusOK, cumulative(dates, day(s.now())))
+	return reply(w, http.StatusOK, cumulative(dates, day(s.now())))
 }
 
-func (s *Server) handleStatsActiveUserCount(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleStatsActiveUserCount(w http.ResponseWriter, r *http.Request) error {
 	start, end, interval, err := s.statsRange(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	from := start.AddDate(0, 0, -90)
 	to := end.AddDate(0, 0, 1)
 	jobs, err := s.st.JobList(r.Context(), &store.JobListParams{SubmittedFrom: &from, SubmittedTo: &to, IncludeRemoved: true, Oldest: true})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	out := []dateRangeCount{}
 	var edges []time.Time
@@ -201,7 +197,7 @@ func (s *Server) handleStatsActiveUserCount(w http.ResponseWriter, r *http.Reque
 		}
 		out = append(out, dateRangeCount{Start: dstr(edges[i]), End: dstr(periodEnd), Count: c})
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
 type queueStatus struct {
@@ -210,22 +206,20 @@ type queueStatus struct {
 	Submitted int    `json:"submitted"`
 }
 
-func (s *Server) handleStatsQueueLength(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleStatsQueueLength(w http.ResponseWriter, r *http.Request) error {
 	out := []queueStatus{}
 	for _, p := range statsPlatforms() {
 		run, err := s.st.JobCount(r.Context(), &store.JobCountParams{HardwarePlatform: p, Status: store.StatusRunning})
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		sub, err := s.st.JobCount(r.Context(), &store.JobCountParams{HardwarePlatform: p, Status: store.StatusSubmitted})
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		out = append(out, queueStatus{QueueName: p, Running: run, Submitted: sub})
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
 type histogram struct {
@@ -237,17 +231,15 @@ type histogram struct {
 	Max      float64   `json:"max"`
 }
 
-func (s *Server) handleStatsJobDuration(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleStatsJobDuration(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r)
 	nBins, err := q.int("n_bins", 50)
 	if err != nil || nBins == 0 {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "n_bins: a positive integer"))
-		return
+		return errorf(http.StatusUnprocessableEntity, "n_bins: a positive integer")
 	}
 	reqMax, err := q.int("requested_max", 0)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	scale := q.str("scale")
 	if scale != "log" {
@@ -258,8 +250,7 @@ func (s *Server) handleStatsJobDuration(w http.ResponseWriter, r *http.Request) 
 		for _, p := range statsPlatforms() {
 			jobs, err := s.st.JobList(r.Context(), &store.JobListParams{Status: []string{status}, HardwarePlatform: []string{p}})
 			if err != nil {
-				s.fail(w, r, err)
-				return
+				return err
 			}
 			var ds []float64
 			for _, j := range jobs {
@@ -302,18 +293,17 @@ func (s *Server) handleStatsJobDuration(w http.ResponseWriter, r *http.Request) 
 			out = append(out, h)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
-func (s *Server) handleStatsCumulativeProjectCount(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleStatsCumulativeProjectCount(w http.ResponseWriter, r *http.Request) error {
 	status := newQuery(r).str("status")
 	if status == "" {
 		status = store.ProjectAccepted
 	}
 	ps, err := s.st.ProjectList(r.Context(), &store.ProjectListParams{Status: status})
 	if err != nil {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "status: %v", err))
-		return
+		return errorf(http.StatusUnprocessableEntity, "status: %v", err)
 	}
 	var dates []time.Time
 	for _, p := range ps {
@@ -321,19 +311,17 @@ func (s *Server) handleStatsCumulativeProjectCount(w http.ResponseWriter, r *htt
 			dates = append(dates, day(*p.SubmissionDate))
 		}
 	}
-	writeJSON(w, http.StatusOK, cumulative(dates, day(s.now())))
+	return reply(w, http.StatusOK, cumulative(dates, day(s.now())))
 }
 
-func (s *Server) handleStatsResourceUsage(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleStatsResourceUsage(w http.ResponseWriter, r *http.Request) error {
 	start, end, interval, err := s.statsRange(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	jobs, err := s.completed(r, start, end.AddDate(0, 0, 1))
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	out := []dateRangeQuantity{}
 	sum := map[string]float64{}
@@ -351,7 +339,7 @@ func (s *Server) handleStatsResourceUsage(w http.ResponseWriter, r *http.Request
 		}
 		out = append(out, dateRangeQuantity{Start: dstr(b), End: dstr(next), Value: v})
 	}
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }
 
 type userStats struct {
@@ -361,26 +349,18 @@ type userStats struct {
 }
 
 // handleStatsPerUser (administrators): jobs and usage per user and platform.
-func (s *Server) handleStatsPerUser(w http.ResponseWriter, r *http.Request) {
-	p, err := s.user(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) handleStatsPerUser(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	if !p.Admin() {
-		s.fail(w, r, errorf(http.StatusForbidden, "per-user statistics are for platform administrators"))
-		return
+		return errorf(http.StatusForbidden, "per-user statistics are for platform administrators")
 	}
 	start, end, _, err := s.statsRange(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	to := end.AddDate(0, 0, 1)
 	jobs, err := s.st.JobList(r.Context(), &store.JobListParams{SubmittedFrom: &start, SubmittedTo: &to, IncludeRemoved: true, Oldest: true})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	by := map[string]*userStats{}
 	for _, j := range jobs {
@@ -399,5 +379,5 @@ func (s *Server) handleStatsPerUser(w http.ResponseWriter, r *http.Request) {
 		out = append(out, *u)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
-	writeJSON(w, http.StatusOK, out)
+	return reply(w, http.StatusOK, out)
 }

@@ -11,11 +11,7 @@
 package client
 
 import (
-	"github.com/nmp-platform/nmp/internal/httperr"
-
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +22,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nmp-platform/nmp/internal/apiclient"
+	"github.com/nmp-platform/nmp/nmpi"
 )
 
 // Client calls a job queue server with a user's token.
@@ -40,13 +39,27 @@ func New(serverURL, token string) *Client {
 	return &Client{Server: strings.TrimRight(serverURL, "/"), Token: token, HTTP: &http.Client{Timeout: 10 * time.Minute}}
 }
 
-// Error is an error answer of the server.
-type Error struct {
-	Status int
-	Detail string
-}
-
-func (e *Error) Error() string { return e.Detail }
+// The documents the server sends, under the names this package's callers use.
+type (
+	// Job is a job as the server shows it.
+	Job = nmpi.Job
+	// DataItem is a file of a job.
+	DataItem = nmpi.DataItem
+	// Usage is a job's resource usage in its platform's units.
+	Usage = nmpi.Usage
+	// Quota is a quota of a resource request.
+	Quota = nmpi.Quota
+	// Project is a resource request.
+	Project = nmpi.Project
+	// PlatformStatus is a platform's status in the server's about document.
+	PlatformStatus = nmpi.PlatformStatus
+	// About is the server's about document (GET /).
+	About = nmpi.About
+	// UserInfo is who the token belongs to.
+	UserInfo = nmpi.UserInfo
+	// Error is an error answer of the server.
+	Error = nmpi.Error
+)
 
 // Unreachable tells whether err means the server could not be reached (as
 // opposed to an answer), so that a caller may retry.
@@ -58,157 +71,20 @@ func Unreachable(err error) bool {
 	return err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
-// DataItem is a file of a job.
-type DataItem struct {
-	URL         string  `json:"url"`
-	Path        string  `json:"path,omitempty"`
-	ContentType *string `json:"content_type,omitempty"`
-	Size        *int64  `json:"size,omitempty"`
-	Hash        *string `json:"hash,omitempty"`
-}
-
-// Usage is a job's resource usage in its platform's units.
-type Usage struct {
-	Value float64 `json:"value"`
-	Units string  `json:"units"`
-}
-
-// Job is a job as the server shows it.
-type Job struct {
-	ID             int64           `json:"id"`
-	Code           string          `json:"code"`
-	Command        string          `json:"command"`
-	Collab         string          `json:"collab"`
-	Platform       string          `json:"hardware_platform"`
-	HardwareConfig json.RawMessage `json:"hardware_config"`
-	InputData      []DataItem      `json:"input_data"`
-	Tags           []string        `json:"tags"`
-	UserID         string          `json:"user_id"`
-	Status         string          `json:"status"`
-	Submitted      string          `json:"timestamp_submission"`
-	Completed      *string         `json:"timestamp_completion"`
-	ResourceURI    string          `json:"resource_uri"`
-	OutputData     *struct {
-		Repository string     `json:"repository"`
-		Files      []DataItem `json:"files"`
-	} `json:"output_data"`
-	Provenance    json.RawMessage `json:"provenance"`
-	ResourceUsage *Usage          `json:"resource_usage"`
-	Log           *string         `json:"log"`
-}
-
-// Ended tells whether the job is finished, errored or removed.
-func (j *Job) Ended() bool {
-	return j.Status == "finished" || j.Status == "error" || j.Status == "removed"
-}
-
-// Files lists the job's output files.
-func (j *Job) Files() []DataItem {
-	if j.OutputData == nil {
-		return nil
-	}
-	return j.OutputData.Files
-}
-
-// Quota is a quota of a resource request.
-type Quota struct {
-	Platform string  `json:"platform"`
-	Units    string  `json:"units"`
-	Limit    float64 `json:"limit"`
-	Usage    float64 `json:"usage"`
-}
-
-// Project is a resource request.
-type Project struct {
-	ID             string  `json:"id"`
-	Collab         string  `json:"collab"`
-	Title          string  `json:"title"`
-	Abstract       string  `json:"abstract"`
-	Owner          string  `json:"owner"`
-	Status         string  `json:"status"`
-	SubmissionDate *string `json:"submission_date"`
-	DecisionDate   *string `json:"decision_date"`
-	Quotas         []Quota `json:"quotas"`
-}
-
-// PlatformStatus is a platform's status in the server's about document.
-type PlatformStatus struct {
-	Status  string `json:"status"`
-	Message string `json:"message"`
-}
-
-// About is the server's about document (GET /).
-type About struct {
-	Server    string                    `json:"server"`
-	Status    string                    `json:"status"`
-	Platforms map[string]PlatformStatus `json:"platforms"`
-}
-
-// UserInfo is who the token belongs to.
-type UserInfo struct {
-	Username string              `json:"preferred_username"`
-	Roles    map[string][]string `json:"roles"`
-}
-
-// Collabs maps the user's collabs to their role in each.
-func (u *UserInfo) Collabs() map[string]string {
-	out := map[string]string{}
-	for _, team := range u.Roles["team"] {
-		rest, ok := strings.CutPrefix(team, "collab-")
-		if !ok {
-			continue
-		}
-		for _, role := range []string{"viewer", "editor", "administrator"} {
-			if c, ok := strings.CutSuffix(rest, "-"+role); ok {
-				out[c] = role
-			}
-		}
-	}
-	return out
-}
-
 func (c *Client) do(ctx context.Context, method, path string, body io.Reader, contentType string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, c.Server+path, body)
-	if err != nil {
-		return err
-	}
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 300 {
-		msg := httperr.Detail(resp.Status, data)
-		return &Error{Status: resp.StatusCode, Detail: msg}
-	}
-	switch o := out.(type) {
-	case nil:
-	case *string:
-		*o = string(data)
-	default:
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("unexpected answer to %s %s: %w", method, path, err)
-		}
-	}
-	return nil
+	return apiclient.Do(ctx, c.HTTP, c.Server, &apiclient.Request{Method: method, Path: path, Header: c.header(), Body: body, ContentType: contentType}, out)
 }
 
 func (c *Client) jsonDo(ctx context.Context, method, path string, in, out any) error {
-	data, err := json.Marshal(in)
-	if err != nil {
-		return err
+	return apiclient.Do(ctx, c.HTTP, c.Server, &apiclient.Request{Method: method, Path: path, Header: c.header(), JSON: in}, out)
+}
+
+func (c *Client) header() http.Header {
+	h := http.Header{}
+	if c.Token != "" {
+		h.Set("Authorization", "Bearer "+c.Token)
 	}
-	return c.do(ctx, method, path, bytes.NewReader(data), "application/json", out)
+	return h
 }
 
 // About reads the server's about document.
@@ -260,9 +136,7 @@ func (c *Client) Submit(ctx context.Context, s *Submission) (*Job, error) {
 // UploadCode stores an archive (tar.gz or zip) of a code directory for jobs
 // of the collab, and returns the URL to submit as the job's code.
 func (c *Client) UploadCode(ctx context.Context, collab string, archive io.Reader, contentType string) (string, error) {
-	var out struct {
-		URL string `json:"url"`
-	}
+	var out nmpi.CodeArchive
 	if err := c.do(ctx, http.MethodPost, "/code?collab="+url.QueryEscape(collab), archive, contentType, &out); err != nil {
 		return "", err
 	}

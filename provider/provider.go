@@ -17,11 +17,7 @@
 package provider
 
 import (
-	"github.com/nmp-platform/nmp/internal/httperr"
-
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +27,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/nmp-platform/nmp/internal/apiclient"
+	"github.com/nmp-platform/nmp/nmpi"
 )
 
 // Errors the client returns; test with errors.Is.
@@ -44,18 +43,25 @@ var (
 
 // Job statuses a runner sets.
 const (
-	Running  = "running"
-	Finished = "finished"
-	Error    = "error"
+	Running  = nmpi.StatusRunning
+	Finished = nmpi.StatusFinished
+	Error    = nmpi.StatusError
 )
 
-// APIError is an error answer of the server.
-type APIError struct {
-	Status int
-	Detail string
-}
-
-func (e *APIError) Error() string { return fmt.Sprintf("job queue server: %d: %s", e.Status, e.Detail) }
+// The documents the server sends, under the names this package's callers use.
+type (
+	// APIError is an error answer of the server.
+	APIError = nmpi.Error
+	// DataItem is a file, as the API describes it.
+	DataItem = nmpi.DataItem
+	// DataSet is a set of output files.
+	DataSet = nmpi.DataSet
+	// Usage is the resource usage of a job, in its platform's units
+	// (core-hours, wafer-hours, chip-hours or hours).
+	Usage = nmpi.Usage
+	// Lease is a runner's hold on a claimed job.
+	Lease = nmpi.Lease
+)
 
 // Client calls the provider side of the API. Its zero value is not usable: use New.
 type Client struct {
@@ -69,52 +75,9 @@ func New(baseURL, apiKey string) *Client {
 	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), APIKey: apiKey, HTTP: &http.Client{Timeout: 5 * time.Minute}}
 }
 
-// DataItem is a file, as the API describes it.
-type DataItem struct {
-	URL         string  `json:"url"`
-	Path        string  `json:"path,omitempty"`
-	ContentType *string `json:"content_type,omitempty"`
-	Size        *int64  `json:"size,omitempty"`
-	Hash        *string `json:"hash,omitempty"`
-}
-
-// DataSet is a set of output files.
-type DataSet struct {
-	Repository string     `json:"repository"`
-	Files      []DataItem `json:"files"`
-}
-
-// Usage is the resource usage of a job, in its platform's units (core-hours,
-// wafer-hours, chip-hours or hours).
-type Usage struct {
-	Value float64 `json:"value"`
-	Units string  `json:"units"`
-}
-
-// Lease is a runner's hold on a claimed job.
-type Lease struct {
-	ID      string    `json:"id"`
-	Expires time.Time `json:"expires"`
-	Attempt int       `json:"attempt"`
-}
-
-// Job is a job as the server sends it.
+// Job is a job as the server sends it, with its lease guarded for Hold.
 type Job struct {
-	ID               int64           `json:"id"`
-	Code             string          `json:"code"`
-	Command          string          `json:"command"`
-	Collab           string          `json:"collab"`
-	UserID           string          `json:"user_id"`
-	Status           string          `json:"status"`
-	HardwarePlatform string          `json:"hardware_platform"`
-	HardwareConfig   json.RawMessage `json:"hardware_config"`
-	InputData        []DataItem      `json:"input_data"`
-	Tags             []string        `json:"tags"`
-	Submitted        time.Time       `json:"timestamp_submission"`
-	OutputData       *DataSet        `json:"output_data"`
-	ResourceUsage    *Usage          `json:"resource_usage"`
-	Log              *string         `json:"log"`
-	Lease            *Lease          `json:"lease,omitempty"`
+	nmpi.Job
 
 	mu sync.Mutex // guards Lease during Hold
 }
@@ -128,57 +91,38 @@ func (j *Job) leaseID() string {
 	return j.Lease.ID
 }
 
-// do sends a request and decodes a JSON answer into out (if not nil).
-func (c *Client) do(ctx context.Context, method, path string, body io.Reader, contentType, lease string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
-	if err != nil {
-		return err
-	}
+// do sends a request and decodes a JSON answer into out (if not nil). Error
+// answers name the server; a lost lease is also ErrLeaseLost.
+func (c *Client) do(ctx context.Context, req *apiclient.Request, lease string, out any) error {
+	req.Header = http.Header{}
 	req.Header.Set("x-api-key", c.APIKey)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
 	if lease != "" {
-		req.Header.Set("X-Nmp-Lease", lease)
+		req.Header.Set(leaseHeader, lease)
 	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
+	err := apiclient.Do(ctx, c.HTTP, c.BaseURL, req, out)
+	var e *APIError
+	if !errors.As(err, &e) {
 		return err
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return err
+	ae := fmt.Errorf("job queue server: %d: %w", e.Status, e)
+	if e.Status == http.StatusConflict && strings.Contains(e.Detail, "lease lost") {
+		return fmt.Errorf("%w: %w", ErrLeaseLost, ae)
 	}
-	if resp.StatusCode >= 300 {
-		msg := httperr.Detail(resp.Status, data)
-		ae := &APIError{Status: resp.StatusCode, Detail: msg}
-		if resp.StatusCode == http.StatusConflict && strings.Contains(msg, "lease lost") {
-			return fmt.Errorf("%w: %w", ErrLeaseLost, ae)
-		}
-		return ae
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("job queue server: unexpected answer to %s %s: %w", method, path, err)
-		}
-	}
-	return nil
+	return ae
 }
 
-func (c *Client) jsonDo(ctx context.Context, method, path string, in any, lease string, out any) error {
-	data, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	return c.do(ctx, method, path, bytes.NewReader(data), "application/json", lease, out)
+// leaseHeader is api.LeaseHeader (not imported: the client does not depend on the server).
+const leaseHeader = "X-Nmp-Lease"
+
+func call(method, path string) *apiclient.Request {
+	return &apiclient.Request{Method: method, Path: path}
 }
 
 // Claim takes the oldest queued job of the platform. The job is running and
 // leased to the caller; ErrNoJob when the queue is empty.
 func (c *Client) Claim(ctx context.Context, platform string) (*Job, error) {
 	var j Job
-	err := c.do(ctx, http.MethodPost, "/jobs/next/"+url.PathEscape(platform), nil, "", "", &j)
+	err := c.do(ctx, call(http.MethodPost, "/jobs/next/"+url.PathEscape(platform)), "", &j)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
 		return nil, fmt.Errorf("%s: %w", platform, ErrNoJob)
@@ -192,7 +136,7 @@ func (c *Client) Claim(ctx context.Context, platform string) (*Job, error) {
 // Get reads a job of the provider's platforms.
 func (c *Client) Get(ctx context.Context, id int64, withLog bool) (*Job, error) {
 	var j Job
-	if err := c.do(ctx, http.MethodGet, fmt.Sprintf("/jobs/%d?with_log=%v", id, withLog), nil, "", "", &j); err != nil {
+	if err := c.do(ctx, call(http.MethodGet, fmt.Sprintf("/jobs/%d?with_log=%v", id, withLog)), "", &j); err != nil {
 		return nil, err
 	}
 	return &j, nil
@@ -201,7 +145,7 @@ func (c *Client) Get(ctx context.Context, id int64, withLog bool) (*Job, error) 
 // Renew extends the job's lease.
 func (c *Client) Renew(ctx context.Context, j *Job) error {
 	var l Lease
-	if err := c.do(ctx, http.MethodPost, fmt.Sprintf("/jobs/%d/lease", j.ID), nil, "", j.leaseID(), &l); err != nil {
+	if err := c.do(ctx, call(http.MethodPost, fmt.Sprintf("/jobs/%d/lease", j.ID)), j.leaseID(), &l); err != nil {
 		return err
 	}
 	j.mu.Lock()
@@ -219,7 +163,7 @@ func (c *Client) Hold(ctx context.Context, j *Job) (context.Context, func()) {
 	every := time.Minute
 	if j.Lease != nil {
 		// An already expired lease is renewed (or found lost) at once.
-		every = time.Until(j.Lease.Expires) / 3
+		every = time.Until(j.Lease.Expires.Time) / 3
 	}
 	j.mu.Unlock()
 	if every < 50*time.Millisecond {
@@ -261,12 +205,16 @@ func (c *Client) Hold(ctx context.Context, j *Job) (context.Context, func()) {
 
 // AppendLog adds text to the end of the job's log.
 func (c *Client) AppendLog(ctx context.Context, j *Job, text string) error {
-	return c.do(ctx, http.MethodPatch, fmt.Sprintf("/jobs/%d/log", j.ID), strings.NewReader(text), "text/plain; charset=utf-8", j.leaseID(), nil)
+	return c.do(ctx, textBody(http.MethodPatch, fmt.Sprintf("/jobs/%d/log", j.ID), text), j.leaseID(), nil)
 }
 
 // SetLog replaces the job's log.
 func (c *Client) SetLog(ctx context.Context, j *Job, text string) error {
-	return c.do(ctx, http.MethodPut, fmt.Sprintf("/jobs/%d/log", j.ID), strings.NewReader(text), "text/plain; charset=utf-8", j.leaseID(), nil)
+	return c.do(ctx, textBody(http.MethodPut, fmt.Sprintf("/jobs/%d/log", j.ID), text), j.leaseID(), nil)
+}
+
+func textBody(method, path, text string) *apiclient.Request {
+	return &apiclient.Request{Method: method, Path: path, Body: strings.NewReader(text), ContentType: "text/plain; charset=utf-8"}
 }
 
 // Upload stores an output file of the job under path (relative, slash-separated).
@@ -281,7 +229,7 @@ func (c *Client) Upload(ctx context.Context, j *Job, path string, r io.Reader, c
 		segs[i] = url.PathEscape(s)
 	}
 	var it DataItem
-	if err := c.do(ctx, http.MethodPut, fmt.Sprintf("/jobs/%d/files/%s", j.ID, strings.Join(segs, "/")), r, contentType, j.leaseID(), &it); err != nil {
+	if err := c.do(ctx, &apiclient.Request{Method: http.MethodPut, Path: fmt.Sprintf("/jobs/%d/files/%s", j.ID, strings.Join(segs, "/")), Body: r, ContentType: contentType}, j.leaseID(), &it); err != nil {
 		return nil, err
 	}
 	return &it, nil
@@ -309,8 +257,8 @@ type Update struct {
 // Update changes the job. Ending it (Finished or Error) releases the lease and
 // charges the usage to the collab's quota.
 func (c *Client) Update(ctx context.Context, j *Job, u *Update) error {
-	var out Job
-	if err := c.jsonDo(ctx, http.MethodPut, fmt.Sprintf("/jobs/%d", j.ID), u, j.leaseID(), &out); err != nil {
+	var out nmpi.Job
+	if err := c.do(ctx, &apiclient.Request{Method: http.MethodPut, Path: fmt.Sprintf("/jobs/%d", j.ID), JSON: u}, j.leaseID(), &out); err != nil {
 		return err
 	}
 	j.Status = out.Status

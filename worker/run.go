@@ -471,12 +471,16 @@ func gitHead(dir string) string {
 
 // fetchInputs downloads the job's input data into its working directory.
 func (r *jobRun) fetchInputs(ctx context.Context) error {
-	if len(r.job.InputData) == 0 {
+	inputs, err := r.job.Inputs()
+	if err != nil {
+		return userErrorf("%v", err)
+	}
+	if len(inputs) == 0 {
 		return nil
 	}
 	var items []map[string]any
 	var total int64
-	for i, in := range r.job.InputData {
+	for i, in := range inputs {
 		u, err := url.Parse(in.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 			return userErrorf("input_data[%d]: %q is not an http or https URL", i, in.URL)

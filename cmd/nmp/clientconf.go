@@ -105,7 +105,7 @@ func defaultCollab(ctx context.Context, c *client.Client, env *Env) (string, err
 	}
 	var editable []string
 	for name, role := range u.Collabs() {
-		if role != "viewer" && name != "private-"+u.Username && name != identity.AdminCollab {
+		if role != "viewer" && name != "private-"+u.PreferredUsername && name != identity.AdminCollab {
 			editable = append(editable, name)
 		}
 	}
@@ -114,9 +114,9 @@ func defaultCollab(ctx context.Context, c *client.Client, env *Env) (string, err
 		return editable[0], nil
 	}
 	if len(editable) == 0 {
-		return "", usagef("no collab given (-collab), and %s may submit only to private-%s", u.Username, u.Username)
+		return "", usagef("no collab given (-collab), and %s may submit only to private-%s", u.PreferredUsername, u.PreferredUsername)
 	}
-	return "", usagef("no collab given (-collab): %s may submit to %s", u.Username, strings.Join(editable, ", "))
+	return "", usagef("no collab given (-collab): %s may submit to %s", u.PreferredUsername, strings.Join(editable, ", "))
 }
 
 // printJSON writes v as indented JSON.

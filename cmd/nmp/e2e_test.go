@@ -565,7 +565,7 @@ open("out/result.txt", "w").write("42\n")
 		}
 		sum := 0.0
 		for _, j := range jobs {
-			if j.ResourceUsage != nil && j.Platform == "Demo" {
+			if j.ResourceUsage != nil && j.HardwarePlatform == "Demo" {
 				sum += j.ResourceUsage.Value
 			}
 		}

@@ -46,10 +46,14 @@ func runJob(ctx context.Context, env *Env, args []string) error {
 	}
 	w := env.Stdout
 	fmt.Fprintf(w, "job %d: %s\n", j.ID, j.Status)
-	fmt.Fprintf(w, "  platform:   %s\n  collab:     %s\n  user:       %s\n", j.Platform, j.Collab, j.UserID)
+	fmt.Fprintf(w, "  platform:   %s\n  collab:     %s\n  user:       %s\n", j.HardwarePlatform, j.Collab, j.UserID)
 	fmt.Fprintf(w, "  command:    %s\n  code:       %s\n", j.Command, codeSummary(j.Code))
-	for _, in := range j.InputData {
-		fmt.Fprintf(w, "  input:      %s\n", in.URL)
+	if inputs, err := j.Inputs(); err != nil {
+		fmt.Fprintf(w, "  input:      %s\n", j.InputData)
+	} else {
+		for _, in := range inputs {
+			fmt.Fprintf(w, "  input:      %s\n", in.URL)
+		}
 	}
 	if len(j.HardwareConfig) > 0 && string(j.HardwareConfig) != "null" && string(j.HardwareConfig) != "{}" {
 		fmt.Fprintf(w, "  config:     %s\n", j.HardwareConfig)

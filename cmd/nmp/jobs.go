@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/nmp-platform/nmp/client"
+	"github.com/nmp-platform/nmp/nmpi"
 )
 
 const jobsUsage = `usage: nmp jobs [flags]
@@ -56,17 +57,17 @@ func runJobs(ctx context.Context, env *Env, args []string) error {
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATUS\tPLATFORM\tCOLLAB\tUSER\tSUBMITTED\tCODE")
 	for _, j := range jobs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Status, j.Platform, j.Collab, j.UserID, shortTime(j.Submitted), codeSummary(j.Code))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.Status, j.HardwarePlatform, j.Collab, j.UserID, shortTime(j.Submitted), codeSummary(j.Code))
 	}
 	return tw.Flush()
 }
 
 // shortTime shows an API timestamp to the second.
-func shortTime(ts string) string {
-	if len(ts) >= 19 {
-		return strings.Replace(ts[:19], "T", " ", 1)
+func shortTime(t nmpi.Time) string {
+	if t.IsZero() {
+		return ""
 	}
-	return ts
+	return t.UTC().Format("2006-01-02 15:04:05")
 }
 
 // codeSummary shows a job's code in one short line: its URL, or the first

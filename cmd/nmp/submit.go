@@ -132,10 +132,10 @@ func runSubmit(ctx context.Context, env *Env, args []string) error {
 		if cf.json() {
 			return printJSON(env, job)
 		}
-		fmt.Fprintf(env.Stdout, "submitted job %d to %s (collab %s); follow it with: nmp job %d\n", job.ID, job.Platform, job.Collab, job.ID)
+		fmt.Fprintf(env.Stdout, "submitted job %d to %s (collab %s); follow it with: nmp job %d\n", job.ID, job.HardwarePlatform, job.Collab, job.ID)
 		return nil
 	}
-	fmt.Fprintf(env.Stderr, "submitted job %d to %s (collab %s)\n", job.ID, job.Platform, job.Collab)
+	fmt.Fprintf(env.Stderr, "submitted job %d to %s (collab %s)\n", job.ID, job.HardwarePlatform, job.Collab)
 	job, err = followJob(ctx, env, c, job.ID, *follow)
 	if err != nil {
 		return err

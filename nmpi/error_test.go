@@ -1,8 +1,8 @@
-package httperr
+package nmpi
 
 import "testing"
 
-func TestDetail(t *testing.T) {
+func TestReadError(t *testing.T) {
 	cases := map[string]string{
 		`{"detail":"No such job: 3"}`:                                   "No such job: 3",
 		`{"detail":[{"loc":["body","collab"],"msg":"field required"}]}`: `[{"loc":["body","collab"],"msg":"field required"}]`,
@@ -11,8 +11,8 @@ func TestDetail(t *testing.T) {
 		"":                                                              "503 Service Unavailable",
 	}
 	for body, want := range cases {
-		if got := Detail("503 Service Unavailable", []byte(body)); got != want {
-			t.Errorf("Detail(%q) = %q, want %q", body, got, want)
+		if got := ReadError(503, "503 Service Unavailable", []byte(body)); got.Detail != want || got.Status != 503 {
+			t.Errorf("ReadError(%q) = %d %q, want 503 %q", body, got.Status, got.Detail, want)
 		}
 	}
 }
