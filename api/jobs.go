@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/nmp-platform/nmp/identity"
-	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
 
@@ -28,18 +27,16 @@ type submittedJob struct {
 }
 
 func (s *Server) knownPlatform(p string) bool {
-	_, ok := queue.Units[p]
-	return (ok && p != queue.Storage) || slices.Contains(s.cfg.ExtraPlatforms, p)
+	_, ok := s.cfg.PlatformTable.Lookup(p)
+	return ok
 }
 
 func (s *Server) reservation(platform string) float64 {
 	if v, ok := s.cfg.Reservations[platform]; ok {
 		return v
 	}
-	if v, ok := queue.Reservations[platform]; ok {
-		return v
-	}
-	return 0
+	p, _ := s.cfg.PlatformTable.Lookup(platform)
+	return p.Reservation
 }
 
 // cleanTags strips tags and checks their length (2 to 100 characters, as the reference).
@@ -113,12 +110,12 @@ func (s *Server) handleJobSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "collab: field required"))
 		return
 	case body.HardwarePlatform == nil || *body.HardwarePlatform == "":
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "hardware_platform: field required (one of %s)", strings.Join(queue.Platforms(), ", ")))
+		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "hardware_platform: field required (one of %s)", strings.Join(s.cfg.PlatformTable.Names(), ", ")))
 		return
 	}
 	platform := *body.HardwarePlatform
 	if !s.knownPlatform(platform) {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "hardware_platform: %q is not a platform of this server (known: %s)", platform, strings.Join(queue.Platforms(), ", ")))
+		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "hardware_platform: %q is not a platform of this server (known: %s)", platform, strings.Join(s.cfg.PlatformTable.Names(), ", ")))
 		return
 	}
 	if why, ok := s.cfg.Unavailable[platform]; ok {

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/platform"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
@@ -304,7 +305,7 @@ func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request) {
 			if body.Access != nil {
 				access = *body.Access
 			}
-			up.Grant = queue.Grants[access]
+			up.Grant = queue.Grant(s.cfg.PlatformTable, access)
 		}
 	case admin:
 		// Administrators may edit at any time.
@@ -449,8 +450,8 @@ func (s *Server) handleQuotaCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if body.Platform == nil || (!s.knownPlatform(*body.Platform) && *body.Platform != queue.Storage) {
-		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "platform: one of %s or %s", strings.Join(queue.Platforms(), ", "), queue.Storage))
+	if body.Platform == nil || (!s.knownPlatform(*body.Platform) && *body.Platform != platform.Storage) {
+		s.fail(w, r, errorf(http.StatusUnprocessableEntity, "platform: one of %s or %s", strings.Join(s.cfg.PlatformTable.Names(), ", "), platform.Storage))
 		return
 	}
 	if body.Limit == nil || *body.Limit < 0 {

@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/nmp-platform/nmp/identity"
-	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
 
@@ -191,7 +190,7 @@ func (s *Server) handleJobUpdate(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "resource_usage.value: %v is negative", *u.Value))
 			return
 		}
-		if !queue.UnitsMatch(j.HardwarePlatform, u.Units) && !(u.Units == "hours" && s.units(j.HardwarePlatform) == "hours") {
+		if !s.cfg.PlatformTable.UnitsMatch(j.HardwarePlatform, u.Units) && !(u.Units == "hours" && s.units(j.HardwarePlatform) == "hours") {
 			s.fail(w, r, errorf(http.StatusBadRequest, "resource_usage.units: %s usage is counted in %s, not %q", j.HardwarePlatform, s.units(j.HardwarePlatform), u.Units))
 			return
 		}

@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"github.com/nmp-platform/nmp/internal/buildinfo"
-	"github.com/nmp-platform/nmp/queue"
 )
 
 // Route is one endpoint of the API.
@@ -136,7 +135,7 @@ func (s *Server) handleAbout(w http.ResponseWriter, r *http.Request) {
 	base := s.baseURL(r)
 	s.mu.RLock()
 	plats := map[string]platformStatus{}
-	for _, p := range queue.Platforms() {
+	for _, p := range s.cfg.PlatformTable.Names() {
 		ps, ok := s.platforms[p]
 		if !ok {
 			ps = platformStatus{Status: "ok"}

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/nmp-platform/nmp/identity"
-	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
 
@@ -110,7 +109,7 @@ func (s *Server) handleSessionUpdate(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, errorf(http.StatusUnprocessableEntity, "resource_usage: expected {\"value\": non-negative number, \"units\": %q}", s.units(x.HardwarePlatform)))
 			return
 		}
-		if !queue.UnitsMatch(x.HardwarePlatform, u.Units) {
+		if !s.cfg.PlatformTable.UnitsMatch(x.HardwarePlatform, u.Units) {
 			s.fail(w, r, errorf(http.StatusBadRequest, "resource_usage.units: %s usage is counted in %s, not %q", x.HardwarePlatform, s.units(x.HardwarePlatform), u.Units))
 			return
 		}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/nmp-platform/nmp/internal/buildinfo"
+	"github.com/nmp-platform/nmp/platform"
 	"github.com/nmp-platform/nmp/provider"
 )
 
@@ -42,7 +43,7 @@ type outcome struct {
 type jobRun struct {
 	w       *Worker
 	job     *provider.Job
-	sys     System
+	sys     platform.Platform
 	slot    int
 	uid     int
 	gid     int
@@ -62,7 +63,7 @@ type fileStamp struct {
 
 // runJob runs one claimed job to its end.
 func (w *Worker) runJob(ctx context.Context, job *provider.Job, slot int) {
-	sys, _ := LookupSystem(job.HardwarePlatform)
+	sys, _ := w.cfg.PlatformTable.Lookup(job.HardwarePlatform)
 	attempt := 0
 	if job.Lease != nil {
 		attempt = job.Lease.Attempt
@@ -78,7 +79,7 @@ func (w *Worker) runJob(ctx context.Context, job *provider.Job, slot int) {
 	r := &jobRun{w: w, job: job, sys: sys, slot: slot, prov: map[string]any{}}
 	r.log = newLogStream(jctx, w, job, cancel)
 	r.log.printf("job %d, attempt %d, on %s (nmp %s system, PyNN backend %q%s), worker %s slot %d, nmp %s",
-		job.ID, attempt, job.HardwarePlatform, sys.Name, sys.Backend, chipText(r.chip()), w.cfg.Name, slot, buildinfo.Version())
+		job.ID, attempt, job.HardwarePlatform, sys.System, sys.Backend, chipText(r.chip()), w.cfg.Name, slot, buildinfo.Version())
 	out := r.execute(jctx)
 
 	cause := context.Cause(jctx)
@@ -274,7 +275,7 @@ func (r *jobRun) env() []string {
 		"NMP_JOB_ID=" + strconv.FormatInt(r.job.ID, 10),
 		"NMP_JOB_ATTEMPT=" + strconv.Itoa(r.attempt()),
 		"NMP_PLATFORM=" + r.job.HardwarePlatform,
-		"NMP_SYSTEM=" + r.sys.Name,
+		"NMP_SYSTEM=" + r.sys.System,
 		"NMP_BACKEND=" + r.sys.Backend,
 		"NMP_JOB_REPORT=" + filepath.Join(r.dir, "report"),
 		// SpiNNaker's tools find their NMPI job this way.
@@ -601,7 +602,7 @@ func (r *jobRun) finish(ctx context.Context, o *outcome) {
 	} else {
 		r.log.printf("error: %s", o.reason)
 	}
-	value, units, rule := r.sys.usage(o.res)
+	value, units, rule := usage(r.sys, o.res)
 	prov := r.provenance(o, files, value, units, rule)
 	// The log goes first, so that it is complete when the job shows as ended.
 	r.log.close(ctx)
@@ -626,7 +627,7 @@ func (r *jobRun) provenance(o *outcome, files []map[string]any, value float64, u
 	p := r.prov
 	p["nmp_version"] = buildinfo.Version()
 	p["platform"] = r.job.HardwarePlatform
-	p["system"] = r.sys.Name
+	p["system"] = r.sys.System
 	p["backend"] = r.sys.Backend
 	p["worker"] = r.w.cfg.Name
 	if r.job.Lease != nil {
