@@ -194,6 +194,9 @@ func (r *jobRun) execute(ctx context.Context) *outcome {
 	if err := chownTree(r.dir, r.uid, r.gid); err != nil {
 		return fail(fmt.Errorf("give the job's files to its user: %w", err))
 	}
+	if err := r.convertPython2(ctx); err != nil {
+		return fail(err)
+	}
 	r.before = snapshot(r.work)
 	r.log.printf("running: %s", strings.Join(r.command, " "))
 	r.log.printf("limits: %s", limits)
@@ -312,6 +315,11 @@ func (r *jobRun) chip() string {
 
 // run runs argv in the job's sandbox, its output going to the job's log.
 func (r *jobRun) run(ctx context.Context, argv, env []string, limits Limits, isolateNet bool) (*sandboxResult, error) {
+	return r.runTo(ctx, argv, env, limits, isolateNet, r.log)
+}
+
+// runTo runs argv in the job's sandbox, its output going to out.
+func (r *jobRun) runTo(ctx context.Context, argv, env []string, limits Limits, isolateNet bool, out io.Writer) (*sandboxResult, error) {
 	spec := &sandboxSpec{
 		Argv: argv, Env: env, Dir: r.work, JobDir: r.dir, WorkRoot: r.w.cfg.WorkDir, Hide: r.w.cfg.Hide, Expose: r.w.expose,
 		UID: r.uid, GID: r.gid, Network: !isolateNet, Limits: limits, Grace: r.w.cfg.Grace,
@@ -326,7 +334,7 @@ func (r *jobRun) run(ctx context.Context, argv, env []string, limits Limits, iso
 		defer r.w.cgroups.remove(dirs)
 		spec.Cgroup, spec.CgroupDirs = r.w.cgroups.Version, dirs
 	}
-	return r.w.sandbox.run(ctx, spec, r.log)
+	return r.w.sandbox.run(ctx, spec, out)
 }
 
 // fetchCode puts the job's code into its working directory.
