@@ -38,6 +38,11 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "sandbox" {
 		os.Exit(worker.SandboxMain(os.Stdin, os.Stdout))
 	}
+	// The jobs of TestFakePlatform run this test binary as their nmp.
+	if filepath.Base(os.Args[0]) == fakeNMP {
+		registerFakeSystem()
+		main()
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
