@@ -85,7 +85,8 @@ type Platform struct {
 	Primary bool
 	// Example is an example script of the platform (a path in the
 	// repository), and ExampleCommand the command it runs with ("": the
-	// default), for the local platform's ready message.
+	// default). The local platform's ready message shows the example of the
+	// first platform in table order that runs there and has one.
 	Example, ExampleCommand string
 	// StorageHost and StorageName: output files at URLs of StorageHost are
 	// shown as being in the repository StorageName (as the reference server

@@ -158,7 +158,7 @@ func (a *admin) init(args []string) error {
 	if _, err := a.parse(fs, args, 0, "usage: init [-password-stdin]"); err != nil {
 		return err
 	}
-	p := queue.BootstrapParams{Now: a.now}
+	p := queue.BootstrapParams{Now: a.now, PlatformTable: platformTable}
 	if *pwStdin {
 		pw, err := a.readPassword()
 		if err != nil {

@@ -126,7 +126,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 
-	cfg := api.Config{Store: st, Logger: logger, DataDir: *dataDir, BaseURL: *baseURL, Status: *status, Lease: *lease, Retention: *retention,
+	cfg := api.Config{Store: st, Logger: logger, PlatformTable: platformTable, DataDir: *dataDir, BaseURL: *baseURL, Status: *status, Lease: *lease, Retention: *retention,
 		Unavailable: platformTable.Unavailable(keep)}
 	var mailer *notify.Mailer
 	if *smtpAddr != "" {
@@ -217,7 +217,7 @@ func openStore(ctx context.Context, env *Env, db, dataDir string) (store.Store, 
 
 // bootstrapDefaults creates the defaults if the database has none and writes their secrets to DATA-DIR/bootstrap.json.
 func bootstrapDefaults(ctx context.Context, env *Env, st store.Store, dataDir string) error {
-	b, err := queue.Bootstrap(ctx, st, queue.BootstrapParams{})
+	b, err := queue.Bootstrap(ctx, st, queue.BootstrapParams{PlatformTable: platformTable})
 	if err != nil {
 		return err
 	}
