@@ -85,7 +85,7 @@ func setup(t testing.TB, d storetest.Driver, opts ...func(*api.Config)) *bundle 
 		}
 	}
 	for _, c := range []string{"lab", "pub"} {
-		b.project[c] = b.grant(c, queue.Grants[queue.AccessTest])
+		b.project[c] = b.grant(c, queue.Grant(nil, queue.AccessTest))
 	}
 	for name, pls := range map[string][]string{"uman": {"SpiNNaker"}, "uhei": {"BrainScaleS", "BrainScaleS-2", "BrainScaleS-ESS", "Spikey"}, "local": {"Demo"}} {
 		if err := st.ProviderCreate(ctx, &store.Provider{Name: name, Platforms: pls}); err != nil {

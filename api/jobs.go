@@ -12,7 +12,6 @@ import (
 
 	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/nmpi"
-	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
 
@@ -29,18 +28,16 @@ type submittedJob struct {
 }
 
 func (s *Server) knownPlatform(p string) bool {
-	_, ok := queue.Units[p]
-	return (ok && p != queue.Storage) || slices.Contains(s.cfg.ExtraPlatforms, p)
+	_, ok := s.cfg.PlatformTable.Lookup(p)
+	return ok
 }
 
 func (s *Server) reservation(platform string) float64 {
 	if v, ok := s.cfg.Reservations[platform]; ok {
 		return v
 	}
-	if v, ok := queue.Reservations[platform]; ok {
-		return v
-	}
-	return 0
+	p, _ := s.cfg.PlatformTable.Lookup(platform)
+	return p.Reservation
 }
 
 // cleanTags strips tags and checks their length (2 to 100 characters, as the reference).
@@ -106,11 +103,11 @@ func (s *Server) handleJobSubmit(w http.ResponseWriter, r *http.Request, p *iden
 	case body.Collab == nil || *body.Collab == "":
 		return errorf(http.StatusUnprocessableEntity, "collab: field required")
 	case body.HardwarePlatform == nil || *body.HardwarePlatform == "":
-		return errorf(http.StatusUnprocessableEntity, "hardware_platform: field required (one of %s)", strings.Join(queue.Platforms(), ", "))
+		return errorf(http.StatusUnprocessableEntity, "hardware_platform: field required (one of %s)", strings.Join(s.cfg.PlatformTable.Names(), ", "))
 	}
 	platform := *body.HardwarePlatform
 	if !s.knownPlatform(platform) {
-		return errorf(http.StatusUnprocessableEntity, "hardware_platform: %q is not a platform of this server (known: %s)", platform, strings.Join(queue.Platforms(), ", "))
+		return errorf(http.StatusUnprocessableEntity, "hardware_platform: %q is not a platform of this server (known: %s)", platform, strings.Join(s.cfg.PlatformTable.Names(), ", "))
 	}
 	if why, ok := s.cfg.Unavailable[platform]; ok {
 		return errorf(http.StatusUnprocessableEntity, "hardware_platform: %s is not available on this server: %s", platform, why)

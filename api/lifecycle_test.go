@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nmp-platform/nmp/api"
+	"github.com/nmp-platform/nmp/platform"
 	"github.com/nmp-platform/nmp/provider"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
@@ -41,7 +42,7 @@ func TestJobLifecycle(t *testing.T) {
 		b := setup(t, d)
 		id := b.submit("alice", "lab", "BrainScaleS-2")
 		before := quota(t, b, "lab", "BrainScaleS-2")
-		if math.Abs(before.Reserved-queue.Reservations["BrainScaleS-2"]) > 1e-12 {
+		if bss2, _ := platform.Default().Lookup("BrainScaleS-2"); math.Abs(before.Reserved-bss2.Reservation) > 1e-12 {
 			t.Fatalf("submission reserved %v", before.Reserved)
 		}
 		c := provider.New(b.srv.URL, b.key["uhei"])

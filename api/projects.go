@@ -10,6 +10,7 @@ import (
 
 	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/nmpi"
+	"github.com/nmp-platform/nmp/platform"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
@@ -262,7 +263,7 @@ func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request, p *
 			if body.Access != nil {
 				access = *body.Access
 			}
-			up.Grant = queue.Grants[access]
+			up.Grant = queue.Grant(s.cfg.PlatformTable, access)
 		}
 	case admin:
 		// Administrators may edit at any time.
@@ -372,8 +373,8 @@ func (s *Server) handleQuotaCreate(w http.ResponseWriter, r *http.Request, p *id
 	if err := s.decode(w, r, &body); err != nil {
 		return err
 	}
-	if body.Platform == nil || (!s.knownPlatform(*body.Platform) && *body.Platform != queue.Storage) {
-		return errorf(http.StatusUnprocessableEntity, "platform: one of %s or %s", strings.Join(queue.Platforms(), ", "), queue.Storage)
+	if body.Platform == nil || (!s.knownPlatform(*body.Platform) && *body.Platform != platform.Storage) {
+		return errorf(http.StatusUnprocessableEntity, "platform: one of %s or %s", strings.Join(s.cfg.PlatformTable.Names(), ", "), platform.Storage)
 	}
 	if body.Limit == nil || *body.Limit < 0 {
 		return errorf(http.StatusUnprocessableEntity, "limit: a non-negative number is required")

@@ -14,7 +14,6 @@ import (
 
 	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/nmpi"
-	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
 
@@ -174,7 +173,7 @@ func (s *Server) handleJobUpdate(w http.ResponseWriter, r *http.Request) error {
 		if *u.Value < 0 {
 			return errorf(http.StatusUnprocessableEntity, "resource_usage.value: %v is negative", *u.Value)
 		}
-		if !queue.UnitsMatch(j.HardwarePlatform, u.Units) && !(u.Units == "hours" && s.units(j.HardwarePlatform) == "hours") {
+		if !s.cfg.PlatformTable.UnitsMatch(j.HardwarePlatform, u.Units) && !(u.Units == "hours" && s.units(j.HardwarePlatform) == "hours") {
 			return errorf(http.StatusBadRequest, "resource_usage.units: %s usage is counted in %s, not %q", j.HardwarePlatform, s.units(j.HardwarePlatform), u.Units)
 		}
 		up.ResourceUsage = u.Value

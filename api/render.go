@@ -8,7 +8,6 @@ import (
 	"net/url"
 
 	"github.com/nmp-platform/nmp/nmpi"
-	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
 
@@ -20,7 +19,7 @@ func commentOf(c *store.Comment) nmpi.Comment {
 }
 
 func (s *Server) units(platform string) string {
-	if u, ok := queue.Units[platform]; ok {
+	if u, ok := s.cfg.PlatformTable.Units(platform); ok {
 		return u
 	}
 	return "hours"
@@ -34,7 +33,7 @@ func strp(s string) *string {
 }
 
 // repositoryOf names where files live, from the first file's host, as the reference server does.
-func repositoryOf(items []store.DataItem) string {
+func (s *Server) repositoryOf(items []store.DataItem) string {
 	if len(items) == 0 {
 		return ""
 	}
@@ -45,13 +44,10 @@ func repositoryOf(items []store.DataItem) string {
 	if err != nil {
 		return "unknown data repository"
 	}
+	if name := s.cfg.PlatformTable.StorageName(u.Hostname()); name != "" {
+		return name
+	}
 	switch u.Hostname() {
-	case "spinnaker.cs.man.ac.uk":
-		return "SpiNNaker Manchester temporary storage"
-	case "brainscales-r.kip.uni-heidelberg.de":
-		return "BrainScaleS temporary storage"
-	case "demo.hbpneuromorphic.eu":
-		return "Demo temporary storage"
 	case "drive.ebrains.eu":
 		return "EBRAINS Drive"
 	case "data-proxy.ebrains.eu":
@@ -68,7 +64,7 @@ func (s *Server) dataSetOf(r *http.Request, j *store.Job, items []store.DataItem
 	}
 	ds := &nmpi.DataSet{Repository: j.OutputRepository, Files: make([]nmpi.DataItem, len(items))}
 	if ds.Repository == "" {
-		ds.Repository = repositoryOf(items)
+		ds.Repository = s.repositoryOf(items)
 	}
 	for i, it := range items {
 		u := it.URL

@@ -8,7 +8,6 @@ import (
 	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/internal/buildinfo"
 	"github.com/nmp-platform/nmp/nmpi"
-	"github.com/nmp-platform/nmp/queue"
 )
 
 // Route is one endpoint of the API.
@@ -130,7 +129,7 @@ func (s *Server) handleAbout(w http.ResponseWriter, r *http.Request) error {
 	base := s.baseURL(r)
 	s.mu.RLock()
 	plats := map[string]nmpi.PlatformStatus{}
-	for _, p := range queue.Platforms() {
+	for _, p := range s.cfg.PlatformTable.Names() {
 		ps, ok := s.platforms[p]
 		if !ok {
 			ps = nmpi.PlatformStatus{Status: "ok"}

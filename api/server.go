@@ -22,6 +22,7 @@ import (
 
 	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/nmpi"
+	"github.com/nmp-platform/nmp/platform"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
@@ -58,10 +59,11 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxFileBytes caps one uploaded output file (default 1 GiB).
 	MaxFileBytes int64
-	// Reservations override queue.Reservations per platform.
+	// PlatformTable is the platforms jobs may be submitted to, with their
+	// units, grants and reservations (default platform.Default()).
+	PlatformTable platform.Table
+	// Reservations override the table's reservations per platform.
 	Reservations map[string]float64
-	// ExtraPlatforms are accepted besides queue.Platforms() (their units are "hours").
-	ExtraPlatforms []string
 	// Unavailable lists platforms that take no jobs here, with the reason
 	// submitters are told (e.g. "nmp has no emulation of this system yet").
 	// GET / reports them as "unavailable".
@@ -114,6 +116,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	def(&cfg.TokenTTL, 30*24*time.Hour)
 	def(&cfg.DownloadTTL, 24*time.Hour)
 	def(&cfg.Retention, queue.Retention)
+	cfg.PlatformTable = cfg.PlatformTable.OrDefault()
+	if err := cfg.PlatformTable.Check(); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
 	if cfg.AuthCacheTTL == 0 {
 		cfg.AuthCacheTTL = 5 * time.Second
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/nmpi"
-	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
 
@@ -93,7 +92,7 @@ func (s *Server) handleSessionUpdate(w http.ResponseWriter, r *http.Request, p *
 		if err := json.Unmarshal(body.ResourceUsage, &u); err != nil || u.Value == nil || *u.Value < 0 {
 			return errorf(http.StatusUnprocessableEntity, "resource_usage: expected {\"value\": non-negative number, \"units\": %q}", s.units(x.HardwarePlatform))
 		}
-		if !queue.UnitsMatch(x.HardwarePlatform, u.Units) {
+		if !s.cfg.PlatformTable.UnitsMatch(x.HardwarePlatform, u.Units) {
 			return errorf(http.StatusBadRequest, "resource_usage.units: %s usage is counted in %s, not %q", x.HardwarePlatform, s.units(x.HardwarePlatform), u.Units)
 		}
 		up.ResourceUsage = u.Value

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/nmp-platform/nmp/identity"
-	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
 
@@ -66,10 +65,10 @@ func (s *Server) statsRange(r *http.Request) (start, end time.Time, interval int
 	return
 }
 
-func statsPlatforms() []string {
+func (s *Server) statsPlatforms() []string {
 	var out []string
-	for _, p := range queue.Platforms() {
-		if p != queue.Test && p != queue.TestPlatform {
+	for _, p := range s.cfg.PlatformTable.Names() {
+		if row, _ := s.cfg.PlatformTable.Lookup(p); !row.TestOnly {
 			out = append(out, p)
 		}
 	}
@@ -100,7 +99,7 @@ func (s *Server) jobCounts(r *http.Request) ([]dateRangeCount, error) {
 	out := []dateRangeCount{}
 	for b := start; b.Before(end); b = b.AddDate(0, 0, interval) {
 		c := map[string]int{}
-		for _, p := range statsPlatforms() {
+		for _, p := range s.statsPlatforms() {
 			c[p] = 0
 		}
 		out = append(out, dateRangeCount{Start: dstr(b), End: dstr(b.AddDate(0, 0, interval)), Count: c})
@@ -192,7 +191,7 @@ func (s *Server) handleStatsActiveUserCount(w http.ResponseWriter, r *http.Reque
 			active[j.HardwarePlatform][j.UserID] = true
 		}
 		c := map[string]int{}
-		for _, p := range statsPlatforms() {
+		for _, p := range s.statsPlatforms() {
 			c[p] = len(active[p])
 		}
 		out = append(out, dateRangeCount{Start: dstr(edges[i]), End: dstr(periodEnd), Count: c})
@@ -208,7 +207,7 @@ type queueStatus struct {
 
 func (s *Server) handleStatsQueueLength(w http.ResponseWriter, r *http.Request) error {
 	out := []queueStatus{}
-	for _, p := range statsPlatforms() {
+	for _, p := range s.statsPlatforms() {
 		run, err := s.st.JobCount(r.Context(), &store.JobCountParams{HardwarePlatform: p, Status: store.StatusRunning})
 		if err != nil {
 			return err
@@ -247,7 +246,7 @@ func (s *Server) handleStatsJobDuration(w http.ResponseWriter, r *http.Request) 
 	}
 	out := []histogram{}
 	for _, status := range []string{store.StatusFinished, store.StatusError} {
-		for _, p := range statsPlatforms() {
+		for _, p := range s.statsPlatforms() {
 			jobs, err := s.st.JobList(r.Context(), &store.JobListParams{Status: []string{status}, HardwarePlatform: []string{p}})
 			if err != nil {
 				return err
@@ -334,7 +333,7 @@ func (s *Server) handleStatsResourceUsage(w http.ResponseWriter, r *http.Request
 			}
 		}
 		v := map[string]float64{}
-		for _, p := range statsPlatforms() {
+		for _, p := range s.statsPlatforms() {
 			v[p] = sum[p]
 		}
 		out = append(out, dateRangeQuantity{Start: dstr(b), End: dstr(next), Value: v})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/platform"
 	"github.com/nmp-platform/nmp/store"
 )
 
@@ -18,10 +19,12 @@ import (
 type BootstrapParams struct {
 	Admin         string // default "admin"
 	AdminEmail    string
-	AdminPassword string // optional: enables 'nmp login' for the administrator
-	Collab        string // default "demo"
-	Provider      string // default "local"
-	Platforms     []string
+	AdminPassword string   // optional: enables 'nmp login' for the administrator
+	Collab        string   // default "demo"
+	Provider      string   // default "local"
+	Platforms     []string // default: every platform of PlatformTable
+	// PlatformTable is the platforms and their grants (default platform.Default()).
+	PlatformTable platform.Table
 	TokenTTL      time.Duration // default one year
 	// PasswordIterations is the PBKDF2 work factor (0: identity.PasswordIterations).
 	PasswordIterations int
@@ -55,7 +58,7 @@ func Bootstrap(ctx context.Context, st store.Store, p BootstrapParams) (*Bootstr
 		p.Provider = "local"
 	}
 	if len(p.Platforms) == 0 {
-		p.Platforms = Platforms()
+		p.Platforms = p.PlatformTable.OrDefault().Names()
 	}
 	if p.TokenTTL <= 0 {
 		p.TokenTTL = 365 * 24 * time.Hour
@@ -94,7 +97,7 @@ func Bootstrap(ctx context.Context, st store.Store, p BootstrapParams) (*Bootstr
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
 	accept := true
-	if _, err := st.ProjectUpdate(ctx, &store.ProjectUpdateParams{ID: pr.ID, Decide: &accept, Grant: Grants[AccessTest], Now: p.Now}); err != nil {
+	if _, err := st.ProjectUpdate(ctx, &store.ProjectUpdateParams{ID: pr.ID, Decide: &accept, Grant: Grant(p.PlatformTable, AccessTest), Now: p.Now}); err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
 	out.ProjectID = pr.ID

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nmp-platform/nmp/platform"
 )
 
 func TestSplitCommand(t *testing.T) {
@@ -126,23 +128,24 @@ func TestClassifyCode(t *testing.T) {
 }
 
 func TestSystems(t *testing.T) {
-	s, err := LookupSystem("Demo")
+	tab := platform.Default()
+	s, err := tab.Get("Demo")
 	if err != nil || s.Backend != "nmp" || s.Unavailable != "" {
 		t.Fatalf("Demo: %+v %v", s, err)
 	}
-	if e := Emulated(); !reflect.DeepEqual(e, []string{"BrainScaleS-2", "Demo"}) {
+	if e := tab.Emulated(); !reflect.DeepEqual(e, []string{"BrainScaleS-2", "Demo"}) {
 		t.Fatalf("emulated: %v", e)
 	}
-	u := Unavailable([]string{"SpiNNaker"})
+	u := tab.Unavailable([]string{"SpiNNaker"})
 	if _, ok := u["SpiNNaker"]; ok || u["BrainScaleS"] == "" || u["Demo"] != "" || u["BrainScaleS-2"] != "" {
 		t.Fatalf("unavailable: %v", u)
 	}
-	v, units, _ := s.usage(&sandboxResult{WallClock: 36})
+	v, units, _ := usage(s, &sandboxResult{WallClock: 36})
 	if units != "hours" || v != 0.01 {
 		t.Fatalf("usage %v %s", v, units)
 	}
-	b, _ := LookupSystem("BrainScaleS-2")
-	if v, units, _ := b.usage(&sandboxResult{WallClock: 36}); units != "chip-hours" || v != 0.01 || b.DefaultChip == "" {
+	b, _ := tab.Get("BrainScaleS-2")
+	if v, units, _ := usage(b, &sandboxResult{WallClock: 36}); units != "chip-hours" || v != 0.01 || b.DefaultChip == "" {
 		t.Fatalf("BrainScaleS-2 usage %v %s, chip %q", v, units, b.DefaultChip)
 	}
 }

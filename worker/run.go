@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/nmp-platform/nmp/internal/buildinfo"
+	"github.com/nmp-platform/nmp/platform"
 	"github.com/nmp-platform/nmp/provider"
 )
 
@@ -42,7 +43,7 @@ type outcome struct {
 type jobRun struct {
 	w       *Worker
 	job     *provider.Job
-	sys     System
+	sys     platform.Platform
 	slot    int
 	uid     int
 	gid     int
@@ -62,7 +63,7 @@ type fileStamp struct {
 
 // runJob runs one claimed job to its end.
 func (w *Worker) runJob(ctx context.Context, job *provider.Job, slot int) {
-	sys, _ := LookupSystem(job.HardwarePlatform)
+	sys, _ := w.cfg.PlatformTable.Lookup(job.HardwarePlatform)
 	attempt := 0
 	if job.Lease != nil {
 		attempt = job.Lease.Attempt
@@ -78,7 +79,7 @@ func (w *Worker) runJob(ctx context.Context, job *provider.Job, slot int) {
 	r := &jobRun{w: w, job: job, sys: sys, slot: slot, prov: map[string]any{}}
 	r.log = newLogStream(jctx, w, job, cancel)
 	r.log.printf("job %d, attempt %d, on %s (nmp %s system, PyNN backend %q%s), worker %s slot %d, nmp %s",
-		job.ID, attempt, job.HardwarePlatform, sys.Name, sys.Backend, chipText(r.chip()), w.cfg.Name, slot, buildinfo.Version())
+		job.ID, attempt, job.HardwarePlatform, sys.System, sys.Backend, chipText(r.chip()), w.cfg.Name, slot, buildinfo.Version())
 	out := r.execute(jctx)
 
 	cause := context.Cause(jctx)
@@ -193,6 +194,9 @@ func (r *jobRun) execute(ctx context.Context) *outcome {
 	if err := chownTree(r.dir, r.uid, r.gid); err != nil {
 		return fail(fmt.Errorf("give the job's files to its user: %w", err))
 	}
+	if err := r.convertPython2(ctx); err != nil {
+		return fail(err)
+	}
 	r.before = snapshot(r.work)
 	r.log.printf("running: %s", strings.Join(r.command, " "))
 	r.log.printf("limits: %s", limits)
@@ -274,7 +278,7 @@ func (r *jobRun) env() []string {
 		"NMP_JOB_ID=" + strconv.FormatInt(r.job.ID, 10),
 		"NMP_JOB_ATTEMPT=" + strconv.Itoa(r.attempt()),
 		"NMP_PLATFORM=" + r.job.HardwarePlatform,
-		"NMP_SYSTEM=" + r.sys.Name,
+		"NMP_SYSTEM=" + r.sys.System,
 		"NMP_BACKEND=" + r.sys.Backend,
 		"NMP_JOB_REPORT=" + filepath.Join(r.dir, "report"),
 		// SpiNNaker's tools find their NMPI job this way.
@@ -311,6 +315,11 @@ func (r *jobRun) chip() string {
 
 // run runs argv in the job's sandbox, its output going to the job's log.
 func (r *jobRun) run(ctx context.Context, argv, env []string, limits Limits, isolateNet bool) (*sandboxResult, error) {
+	return r.runTo(ctx, argv, env, limits, isolateNet, r.log)
+}
+
+// runTo runs argv in the job's sandbox, its output going to out.
+func (r *jobRun) runTo(ctx context.Context, argv, env []string, limits Limits, isolateNet bool, out io.Writer) (*sandboxResult, error) {
 	spec := &sandboxSpec{
 		Argv: argv, Env: env, Dir: r.work, JobDir: r.dir, WorkRoot: r.w.cfg.WorkDir, Hide: r.w.cfg.Hide, Expose: r.w.expose,
 		UID: r.uid, GID: r.gid, Network: !isolateNet, Limits: limits, Grace: r.w.cfg.Grace,
@@ -325,7 +334,7 @@ func (r *jobRun) run(ctx context.Context, argv, env []string, limits Limits, iso
 		defer r.w.cgroups.remove(dirs)
 		spec.Cgroup, spec.CgroupDirs = r.w.cgroups.Version, dirs
 	}
-	return r.w.sandbox.run(ctx, spec, r.log)
+	return r.w.sandbox.run(ctx, spec, out)
 }
 
 // fetchCode puts the job's code into its working directory.
@@ -605,7 +614,7 @@ func (r *jobRun) finish(ctx context.Context, o *outcome) {
 	} else {
 		r.log.printf("error: %s", o.reason)
 	}
-	value, units, rule := r.sys.usage(o.res)
+	value, units, rule := usage(r.sys, o.res)
 	prov := r.provenance(o, files, value, units, rule)
 	// The log goes first, so that it is complete when the job shows as ended.
 	r.log.close(ctx)
@@ -630,7 +639,7 @@ func (r *jobRun) provenance(o *outcome, files []map[string]any, value float64, u
 	p := r.prov
 	p["nmp_version"] = buildinfo.Version()
 	p["platform"] = r.job.HardwarePlatform
-	p["system"] = r.sys.Name
+	p["system"] = r.sys.System
 	p["backend"] = r.sys.Backend
 	p["worker"] = r.w.cfg.Name
 	if r.job.Lease != nil {

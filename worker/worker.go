@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nmp-platform/nmp/platform"
 	"github.com/nmp-platform/nmp/provider"
 )
 
@@ -40,6 +41,8 @@ type Config struct {
 	Server    string
 	APIKey    string
 	Platforms []string
+	// PlatformTable says what each platform's jobs run on (default platform.Default()).
+	PlatformTable platform.Table
 	// Slots is how many jobs run at once (default 1).
 	Slots int
 	// WorkDir holds the jobs' directories (required; created 0711).
@@ -56,8 +59,8 @@ type Config struct {
 	// use the same nmp as the worker ("" leaves it unset).
 	NMPBinary string
 	// Chip is the emulated chip this worker stands for, on platforms with
-	// chips (BrainScaleS-2; default: the system's DefaultChip). Jobs get it
-	// in the system's ChipEnv, and it goes in their provenance.
+	// chips (default: the platform's DefaultChip). Jobs get it in the
+	// platform's ChipEnv, and it goes in their provenance.
 	Chip string
 
 	// RunAs is a user all jobs run as. Empty (the default when the worker
@@ -170,8 +173,12 @@ func New(cfg Config) (*Worker, error) {
 	if len(cfg.Platforms) == 0 {
 		return nil, errors.New("worker: no platforms")
 	}
+	cfg.PlatformTable = cfg.PlatformTable.OrDefault()
+	if err := cfg.PlatformTable.Check(); err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
 	for _, p := range cfg.Platforms {
-		s, err := LookupSystem(p)
+		s, err := cfg.PlatformTable.Get(p)
 		if err != nil {
 			return nil, fmt.Errorf("worker: %w", err)
 		}

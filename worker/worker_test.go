@@ -18,6 +18,7 @@ import (
 
 	"github.com/nmp-platform/nmp/api"
 	"github.com/nmp-platform/nmp/identity"
+	"github.com/nmp-platform/nmp/platform"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 	"github.com/nmp-platform/nmp/store/storetest"
@@ -36,16 +37,22 @@ type testPlatform struct {
 
 func newTestPlatform(t *testing.T, lease time.Duration) *testPlatform {
 	t.Helper()
+	return newTestPlatformOf(t, lease, nil)
+}
+
+// newTestPlatformOf is newTestPlatform with a platform table of its own (nil: the default).
+func newTestPlatformOf(t *testing.T, lease time.Duration, table platform.Table) *testPlatform {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("SKIPPED: workers run jobs in the sandbox, which needs root; CI runs as root")
 	}
 	ctx := context.Background()
 	st := storetest.OpenSQLite(t)
-	b, err := queue.Bootstrap(ctx, st, queue.BootstrapParams{PasswordIterations: 1000})
+	b, err := queue.Bootstrap(ctx, st, queue.BootstrapParams{PasswordIterations: 1000, PlatformTable: table})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := api.New(ctx, api.Config{Store: st, DataDir: t.TempDir(), Lease: lease, Logger: testLogger(t)})
+	a, err := api.New(ctx, api.Config{Store: st, DataDir: t.TempDir(), Lease: lease, Logger: testLogger(t), PlatformTable: table})
 	if err != nil {
 		t.Fatal(err)
 	}

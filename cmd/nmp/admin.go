@@ -158,7 +158,7 @@ func (a *admin) init(args []string) error {
 	if _, err := a.parse(fs, args, 0, "usage: init [-password-stdin]"); err != nil {
 		return err
 	}
-	p := queue.BootstrapParams{Now: a.now}
+	p := queue.BootstrapParams{Now: a.now, PlatformTable: platformTable}
 	if *pwStdin {
 		pw, err := a.readPassword()
 		if err != nil {
@@ -198,7 +198,7 @@ func (a *admin) grant(args []string) error {
 		return err
 	}
 	yes := true
-	pr, err = a.st.ProjectUpdate(a.ctx, &store.ProjectUpdateParams{ID: pr.ID, Decide: &yes, Grant: queue.Grants[*access], Now: a.now})
+	pr, err = a.st.ProjectUpdate(a.ctx, &store.ProjectUpdateParams{ID: pr.ID, Decide: &yes, Grant: queue.Grant(platformTable, *access), Now: a.now})
 	if err != nil {
 		return err
 	}
@@ -426,11 +426,11 @@ func (a *admin) providerAdd(args []string) error {
 		return err
 	}
 	if len(pos) < 2 {
-		return usagef("admin: usage: provider add NAME PLATFORM... (platforms: %s)", strings.Join(queue.Platforms(), ", "))
+		return usagef("admin: usage: provider add NAME PLATFORM... (platforms: %s)", strings.Join(platformTable.Names(), ", "))
 	}
 	for _, p := range pos[1:] {
-		if _, ok := queue.Units[p]; !ok || p == queue.Storage {
-			return usagef("admin provider add: %q is not a platform (platforms: %s)", p, strings.Join(queue.Platforms(), ", "))
+		if _, ok := platformTable.Lookup(p); !ok {
+			return usagef("admin provider add: %q is not a platform (platforms: %s)", p, strings.Join(platformTable.Names(), ", "))
 		}
 	}
 	if err := a.st.ProviderCreate(a.ctx, &store.Provider{Name: pos[0], Platforms: pos[1:], CreatedAt: a.now}); err != nil {

@@ -38,6 +38,11 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "sandbox" {
 		os.Exit(worker.SandboxMain(os.Stdin, os.Stdout))
 	}
+	// The jobs of TestFakePlatform run this test binary as their nmp.
+	if filepath.Base(os.Args[0]) == fakeNMP {
+		registerFakeSystem()
+		main()
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
@@ -127,8 +132,8 @@ func (p *proc) stop(t *testing.T) {
 	}
 }
 
-// platform is a running 'nmp serve' with its bootstrap credentials.
-type platform struct {
+// localServer is a running 'nmp serve' with its bootstrap credentials.
+type localServer struct {
 	t        *testing.T
 	bin      string
 	dir      string
@@ -143,16 +148,16 @@ type platform struct {
 	args     []string
 }
 
-func (p *platform) env(extra ...string) []string {
+func (p *localServer) env(extra ...string) []string {
 	return append([]string{"PATH=/usr/local/go/bin:/usr/local/bin:/usr/bin:/bin", "HOME=" + p.home}, extra...)
 }
 
-func (p *platform) start(args ...string) *proc {
+func (p *localServer) start(args ...string) *proc {
 	p.t.Helper()
 	return p.startEnv(nil, args...)
 }
 
-func (p *platform) startEnv(env []string, args ...string) *proc {
+func (p *localServer) startEnv(env []string, args ...string) *proc {
 	p.t.Helper()
 	cmd := exec.Command(p.bin, args...)
 	cmd.Env = p.env(env...)
@@ -174,9 +179,9 @@ func (p *platform) startEnv(env []string, args ...string) *proc {
 
 // newPlatform starts 'nmp serve' (without in-process workers unless asked)
 // with short leases, so that vanished workers are noticed within seconds.
-func newPlatform(t *testing.T, serveArgs ...string) *platform {
+func newPlatform(t *testing.T, serveArgs ...string) *localServer {
 	t.Helper()
-	p := &platform{t: t, bin: nmpBinary(t), dir: reachableTempDir(t)}
+	p := &localServer{t: t, bin: nmpBinary(t), dir: reachableTempDir(t)}
 	p.home = filepath.Join(p.dir, "home")
 	p.data = filepath.Join(p.dir, "data")
 	p.workRoot = filepath.Join(p.dir, "jobs")
@@ -197,7 +202,7 @@ func newPlatform(t *testing.T, serveArgs ...string) *platform {
 
 var urlLine = regexp.MustCompile(`url=http://(\S+)`)
 
-func (p *platform) launch(addr string) {
+func (p *localServer) launch(addr string) {
 	p.t.Helper()
 	args := append(append([]string(nil), p.args...), "-addr", addr)
 	p.serve = p.start(args...)
@@ -216,7 +221,7 @@ func (p *platform) launch(addr string) {
 }
 
 // worker starts an 'nmp worker' process.
-func (p *platform) worker(args ...string) *proc {
+func (p *localServer) worker(args ...string) *proc {
 	p.t.Helper()
 	a := append([]string{"worker", "-server", p.url, "-work-dir", p.workRoot, "-poll", "100ms", "-allow-private-urls", "-grace", "1s",
 		"-memory", "2GiB", "-wall-clock", "3m"}, args...)
@@ -225,7 +230,7 @@ func (p *platform) worker(args ...string) *proc {
 
 // nmp runs the nmp command line as the administrator and returns its
 // output and whether it succeeded.
-func (p *platform) nmp(args ...string) (string, string, error) {
+func (p *localServer) nmp(args ...string) (string, string, error) {
 	p.t.Helper()
 	cmd := exec.Command(p.bin, args...)
 	cmd.Env = p.env("NMP_SERVER="+p.url, "NMP_TOKEN="+p.token)
@@ -235,7 +240,7 @@ func (p *platform) nmp(args ...string) (string, string, error) {
 	return stdout.String(), stderr.String(), err
 }
 
-func (p *platform) nmpOK(args ...string) string {
+func (p *localServer) nmpOK(args ...string) string {
 	p.t.Helper()
 	out, errOut, err := p.nmp(args...)
 	if err != nil {
@@ -245,7 +250,7 @@ func (p *platform) nmpOK(args ...string) string {
 }
 
 // submitWait submits with nmp submit -wait -json and returns the ended job.
-func (p *platform) submitWait(args ...string) (client.Job, string) {
+func (p *localServer) submitWait(args ...string) (client.Job, string) {
 	p.t.Helper()
 	out, errOut, _ := p.nmp(append([]string{"submit", "-collab", "demo", "-wait", "-json"}, args...)...)
 	var j client.Job
@@ -697,7 +702,7 @@ func TestEndToEndServerAway(t *testing.T) {
 // for nmp submit; and the README's main job when the PyNN backend is there.
 func TestEndToEndLocalPlatform(t *testing.T) {
 	bin := nmpBinary(t)
-	p := &platform{t: t, bin: bin, dir: reachableTempDir(t)}
+	p := &localServer{t: t, bin: bin, dir: reachableTempDir(t)}
 	p.home = filepath.Join(p.dir, "home")
 	p.data = filepath.Join(p.dir, "nmp-data")
 	_ = os.Mkdir(p.home, 0o700)

@@ -19,6 +19,7 @@ import (
 	"github.com/nmp-platform/nmp/api"
 	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/notify"
+	"github.com/nmp-platform/nmp/platform"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 	"github.com/nmp-platform/nmp/store/postgres"
@@ -125,8 +126,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 
-	cfg := api.Config{Store: st, Logger: logger, DataDir: *dataDir, BaseURL: *baseURL, Status: *status, Lease: *lease, Retention: *retention,
-		Unavailable: worker.Unavailable(keep)}
+	cfg := api.Config{Store: st, Logger: logger, PlatformTable: platformTable, DataDir: *dataDir, BaseURL: *baseURL, Status: *status, Lease: *lease, Retention: *retention,
+		Unavailable: platformTable.Unavailable(keep)}
 	var mailer *notify.Mailer
 	if *smtpAddr != "" {
 		mailer, err = notify.New(notify.Config{Addr: *smtpAddr, From: *smtpFrom, Username: *smtpUser, Password: env.Getenv("NMP_SMTP_PASSWORD"), BaseURL: *baseURL, Logger: logger})
@@ -216,7 +217,7 @@ func openStore(ctx context.Context, env *Env, db, dataDir string) (store.Store, 
 
 // bootstrapDefaults creates the defaults if the database has none and writes their secrets to DATA-DIR/bootstrap.json.
 func bootstrapDefaults(ctx context.Context, env *Env, st store.Store, dataDir string) error {
-	b, err := queue.Bootstrap(ctx, st, queue.BootstrapParams{})
+	b, err := queue.Bootstrap(ctx, st, queue.BootstrapParams{PlatformTable: platformTable})
 	if err != nil {
 		return err
 	}
@@ -277,7 +278,7 @@ func startLocalWorkers(ctx context.Context, st store.Store, logger *slog.Logger,
 	const name = "local"
 	prov, err := st.ProviderGet(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		prov = &store.Provider{Name: name, Platforms: worker.Emulated(), CreatedAt: time.Now()}
+		prov = &store.Provider{Name: name, Platforms: platformTable.Emulated(), CreatedAt: time.Now()}
 		if err := st.ProviderCreate(ctx, prov); err != nil {
 			return nil, nil, fmt.Errorf("serve: provider for the in-process workers: %w", err)
 		}
@@ -285,7 +286,7 @@ func startLocalWorkers(ctx context.Context, st store.Store, logger *slog.Logger,
 		return nil, nil, fmt.Errorf("serve: %w", err)
 	}
 	var platforms []string
-	for _, p := range worker.Emulated() {
+	for _, p := range platformTable.Emulated() {
 		if slices.Contains(prov.Platforms, p) {
 			platforms = append(platforms, p)
 		}
@@ -332,12 +333,12 @@ func printInstructions(env *Env, url, dataDir string, running []string, unavaila
 	w := env.Stderr
 	fmt.Fprintf(w, "\nnmp: the job queue server is ready at %s\n", url)
 	for _, p := range running {
-		s, _ := worker.LookupSystem(p)
+		s, _ := platformTable.Lookup(p)
 		chip := ""
 		if s.DefaultChip != "" {
 			chip = ", chip " + s.DefaultChip
 		}
-		fmt.Fprintf(w, "  runs        %s: nmp's %s system (PyNN backend %q%s), %d job(s) at a time, in this process\n", p, s.Name, s.Backend, chip, slots)
+		fmt.Fprintf(w, "  runs        %s: nmp's %s system (PyNN backend %q%s), %d job(s) at a time, in this process\n", p, s.System, s.Backend, chip, slots)
 	}
 	if len(running) == 0 {
 		fmt.Fprintf(w, "  runs        no jobs in this process: start workers with 'nmp worker' (-workers 0)\n")
@@ -351,13 +352,25 @@ func printInstructions(env *Env, url, dataDir string, running []string, unavaila
 		fmt.Fprintf(w, "  unavailable %s (not emulated yet; jobs for them are refused)\n", strings.Join(names, ", "))
 	}
 	fmt.Fprintf(w, "  submit a job from another terminal:\n")
-	switch {
-	case slices.Contains(running, "BrainScaleS-2"):
-		fmt.Fprintf(w, "      nmp submit examples/brainscales2/second_experiment.py -platform BrainScaleS-2 -command run.py -server %s -collab demo -wait -download nmp-results\n", url)
-	default:
-		fmt.Fprintf(w, "      nmp submit examples/leak_over_threshold/run.py -platform Demo -server %s -collab demo -wait -download nmp-results\n", url)
+	ex := exampleOf(running)
+	command := ""
+	if ex.ExampleCommand != "" {
+		command = " -command " + ex.ExampleCommand
 	}
+	fmt.Fprintf(w, "      nmp submit %s -platform %s%s -server %s -collab demo -wait -download nmp-results\n", ex.Example, ex.Name, command, url)
 	fmt.Fprintf(w, "  or from Python, with the administrator's token from %s:\n", filepath.Join(dataDir, "bootstrap.json"))
 	fmt.Fprintf(w, "      c = nmpi.Client(token=TOKEN, job_service=%q, user_info_endpoint=%q)\n", url, url+"/userinfo")
-	fmt.Fprintf(w, "      job = c.submit_job(source=\"run.py\", platform=\"Demo\", collab_id=\"demo\", wait=True)\n\n")
+	fmt.Fprintf(w, "      job = c.submit_job(source=\"run.py\", platform=%q, collab_id=\"demo\", wait=True)\n\n", platformTable.Primary().Name)
+}
+
+// exampleOf is the platform whose example the ready message shows: the
+// first running platform of the table that has one, else the primary
+// platform.
+func exampleOf(running []string) platform.Platform {
+	for _, p := range platformTable {
+		if p.Example != "" && slices.Contains(running, p.Name) {
+			return p
+		}
+	}
+	return platformTable.Primary()
 }

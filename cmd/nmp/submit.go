@@ -59,9 +59,9 @@ func runSubmit(ctx context.Context, env *Env, args []string) error {
 	cf := addClientFlags(fs, env, true)
 	platform := env.Getenv("NMP_PLATFORM")
 	if platform == "" {
-		platform = "Demo"
+		platform = platformTable.Primary().Name
 	}
-	plat := fs.String("platform", platform, "the platform to run on (default $NMP_PLATFORM, else Demo)")
+	plat := fs.String("platform", platform, "the platform to run on (default $NMP_PLATFORM, else "+platformTable.Primary().Name+")")
 	collab := fs.String("collab", "", "the collab the job belongs to (default $NMP_COLLAB, else the only one you may submit to)")
 	command := fs.String("command", "", "the command to run: a script with arguments (default: see above)")
 	config := fs.String("config", "", "hardware config, as a JSON object")

@@ -1,7 +1,12 @@
 package main
 
-// The systems this nmp emulates register themselves when imported.
 import (
+	"github.com/nmp-platform/nmp/platform"
+
+	// The systems this nmp emulates register themselves when imported.
 	_ "github.com/nmp-platform/nmp/system/brainscales2"
 	_ "github.com/nmp-platform/nmp/system/reference"
 )
+
+// platformTable is the platforms the subcommands serve, run and submit to.
+var platformTable = platform.Default()

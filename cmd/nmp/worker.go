@@ -45,7 +45,7 @@ func runWorker(ctx context.Context, env *Env, args []string) error {
 	}
 	serverURL := fs.String("server", server, "the job queue server's URL (default $NMP_SERVER, else http://localhost:8080)")
 	keyFile := fs.String("key-file", "", "file holding the provider's API key (default: $NMP_API_KEY)")
-	platforms := fs.String("platforms", strings.Join(worker.Emulated(), ","), "platforms to run, comma-separated")
+	platforms := fs.String("platforms", strings.Join(platformTable.Emulated(), ","), "platforms to run, comma-separated")
 	slots := fs.Int("slots", 1, "jobs to run at once")
 	wf := addWorkerFlags(fs)
 	verbose := fs.Bool("v", false, "log more")
@@ -139,8 +139,22 @@ func addWorkerFlags(fs interface {
 		poll:         fs.Duration("poll", 2*time.Second, "pause after finding the queues empty"),
 		maxCode:      fs.String("max-code", "1GiB", "largest code archive or repository"),
 		maxInput:     fs.String("max-input", "4GiB", "most input data of one job"),
-		chip:         fs.String("chip", "", "the emulated chip this worker stands for (BrainScaleS-2; default nmp-virtual-hx-0)"),
+		chip:         fs.String("chip", "", "the emulated chip this worker stands for ("+chipDefaults()+")"),
 	}
+}
+
+// chipDefaults says which platforms have chips, and their default chips.
+func chipDefaults() string {
+	var out []string
+	for _, p := range platformTable {
+		if p.DefaultChip != "" {
+			out = append(out, p.Name+"; default "+p.DefaultChip)
+		}
+	}
+	if len(out) == 0 {
+		return "no platform has chips"
+	}
+	return strings.Join(out, ", ")
 }
 
 func defaultWorkDir() string {
@@ -152,7 +166,8 @@ func defaultWorkDir() string {
 
 func (f *workerFlags) config() (worker.Config, error) {
 	cfg := worker.Config{
-		WorkDir: *f.workDir, RunAs: *f.runAs, Group: *f.group, JobNetwork: *f.network,
+		PlatformTable: platformTable,
+		WorkDir:       *f.workDir, RunAs: *f.runAs, Group: *f.group, JobNetwork: *f.network,
 		NoNamespaces: *f.noNS, NoCgroups: *f.noCgroups, Strict: *f.strict, AllowPrivateURLs: *f.allowPrivate,
 		KeepWorkDirs: *f.keepDirs, FetchTimeout: *f.fetchTimeout, Grace: *f.grace, Poll: *f.poll, Chip: *f.chip,
 		Limits: worker.Limits{WallClock: *f.wall, CPUTime: *f.cpu, Processes: *f.processes},
