@@ -115,6 +115,33 @@ def supported(model):
         sim.end()
 
 
+SEED_ENV = "NMP_TEST_SEED"
+
+
+def seed_unseeded_rngs(base, name):
+    """Make PyNN's unseeded RNGs deterministic for one scenario.
+
+    A RandomDistribution given no rng draws from NumpyRNG(), seeded from the
+    operating system's entropy, so scenarios that use one (scenario3's initial
+    weights and membrane potentials, ...) would test a different network on
+    every run and fail by chance now and then. Each scenario gets seeds of its
+    own, derived from `base` and its name, so they do not depend on the order
+    in which scenarios run."""
+    import zlib
+    import pyNN.random as prandom
+    orig = getattr(prandom.WrappedRNG, "_nmp_orig_init", prandom.WrappedRNG.__init__)
+    prandom.WrappedRNG._nmp_orig_init = orig
+    counter = [0]
+    start = (base * 1000003 + zlib.crc32(name.encode())) % (2 ** 31)
+
+    def init(self, seed=None, parallel_safe=True):
+        if seed is None:
+            seed = (start + counter[0]) % (2 ** 31)
+            counter[0] += 1
+        orig(self, seed=seed, parallel_safe=parallel_safe)
+    prandom.WrappedRNG.__init__ = init
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__)
@@ -149,6 +176,9 @@ def main(argv):
         probe.binary, version,
         ", ".join(m for m in models if not have[m]) or "none"))
 
+    base_seed = int(os.environ.get(SEED_ENV, "1"))
+    print("seed of PyNN's unseeded RNGs: %d ($%s overrides)" % (base_seed, SEED_ENV))
+
     os.chdir(workdir)
     results = []
     for scenario in registry:
@@ -157,6 +187,7 @@ def main(argv):
             continue
         missing = [m for m in REQUIRES.get(name, []) if not have[m]]
         excluded = "brian2" in scenario.exclude
+        seed_unseeded_rngs(base_seed, name)
         t0 = time.time()
         faulthandler.dump_traceback_later(TIMEOUT, exit=True)
         error = None
