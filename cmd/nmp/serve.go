@@ -57,13 +57,13 @@ Then, in Python:
 	import nmpi
 	c = nmpi.Client(token=TOKEN, job_service="http://localhost:8080",
 	                user_info_endpoint="http://localhost:8080/userinfo")
-	c.submit_job(source="run.py", platform="Demo", collab_id="demo")
+	c.submit_job(source="run.py", platform="PRIMARY", collab_id="demo")
 
 Environment: NMP_DATABASE_URL (default of -db), NMP_SMTP_PASSWORD.
 docs/server.md has the rules, the API notes and the administration guide.`
 
 func runServe(ctx context.Context, env *Env, args []string) error {
-	fs := newFlagSet(env, "serve", serveUsage)
+	fs := newFlagSet(env, "serve", strings.Replace(serveUsage, "PRIMARY", platformTable.Primary().Name, 1))
 	addr := fs.String("addr", "localhost:8080", "address to listen on")
 	dataDir := fs.String("data-dir", "nmp-data", "directory for the SQLite database and stored output files")
 	db := fs.String("db", "", "database: a SQLite file path, or a postgres:// URL (default $NMP_DATABASE_URL, else DATA-DIR/nmp.db)")
