@@ -4,6 +4,7 @@ import (
 	"github.com/nmp-platform/nmp/platform"
 
 	// The systems this nmp emulates register themselves when imported.
+	_ "github.com/nmp-platform/nmp/system/brainscales1"
 	_ "github.com/nmp-platform/nmp/system/brainscales2"
 	_ "github.com/nmp-platform/nmp/system/reference"
 )
