@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,5 +75,28 @@ func TestWorkerPython2(t *testing.T) {
 	log = logOf(j)
 	if j.Status != "error" || !strings.Contains(log, "SyntaxError") || strings.Contains(log, "python 2:") {
 		t.Fatalf("Python 2 on Demo: status %s, log:\n%s", j.Status, log)
+	}
+}
+
+// TestPython2ConverterNoneAttribute runs the converter on a BrainScaleS-1
+// style script: after lib2to3, attributes named None (which Python 3
+// refuses) become None_, and nothing else changes.
+func TestPython2ConverterNoneAttribute(t *testing.T) {
+	dir := t.TempDir()
+	src := "class M:\n    None_ = 7\n    class B:\n        None_ = 8\nm = M()\nm.backend = M.None\nprint m.backend, M.B.None, None\n"
+	if err := os.WriteFile(filepath.Join(dir, "s.py"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/usr/bin/python3", "-c", python2Converter)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil || !strings.Contains(string(out), `"converted": ["s.py"]`) {
+		t.Fatalf("converter: %v %s", err, out)
+	}
+	run := exec.Command("/usr/bin/python3", "s.py")
+	run.Dir = dir
+	got, err := run.CombinedOutput()
+	if err != nil || string(got) != "7 8 None\n" {
+		t.Fatalf("converted script: %v %q", err, got)
 	}
 }
