@@ -87,7 +87,7 @@ type HICANNConfig struct {
 	// block (0..1023); nil keeps the translation's values.
 	VGmax *[4][4]float64 `json:"v_gmax,omitempty"`
 	// GmaxDiv, when set, holds 896 values: driver d (0..223), row r (0,1),
-	// side s (left 0, right 1) at 4*d+2*r+s.
+	// side s (left 0, right 1) at 4*d+2*r+s; -1 keeps the translation's.
 	GmaxDiv []int `json:"gmax_div,omitempty"`
 	// Weights overrides digital weights: [row 0..447, column 0..255, weight 0..15].
 	Weights [][3]int `json:"weights,omitempty"`
@@ -202,7 +202,7 @@ func (o *Options) check() error {
 			return fmt.Errorf("system.options.hicanns[%d].gmax_div: %d values; want %d (224 drivers x 2 rows x 2 sides)", i, len(h.GmaxDiv), 4*numDrivers)
 		}
 		for _, g := range h.GmaxDiv {
-			if g < 0 || g > 15 {
+			if g < -1 || g > 15 {
 				return fmt.Errorf("system.options.hicanns[%d].gmax_div: %d is out of range 0..15", i, g)
 			}
 		}

@@ -202,6 +202,9 @@ func (m *mapper) plan() (*system.Plan, error) {
 			for name, xs := range m.params[p].vals {
 				ep.Parameters[name] = network.Floats(xs)
 			}
+			// The wafer's membranes cannot be initialised: they sit at their
+			// resting potential when a run starts.
+			ep.InitialValues = map[string]network.Value{"v": network.Floats(m.params[p].vals["v_rest"])}
 		}
 		ed.Populations = append(ed.Populations, ep)
 	}

@@ -158,7 +158,9 @@ func (m *mapper) translate() error {
 				}
 				if c.GmaxDiv != nil {
 					drv, r := row/2, row%2
-					div = c.GmaxDiv[4*drv+2*r] + c.GmaxDiv[4*drv+2*r+1]
+					if a, b := c.GmaxDiv[4*drv+2*r], c.GmaxDiv[4*drv+2*r+1]; a >= 0 && b >= 0 {
+						div = a + b
+					}
 				}
 			}
 			if w, ok := weightOver[[3]int{h, row, col}]; ok {
