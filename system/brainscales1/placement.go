@@ -233,7 +233,7 @@ func (m *mapper) checkHICANN(h int, avail []int, pop string) error {
 		}
 	}
 	why := "it is blacklisted on this wafer"
-	if m.def.noBlacklist {
+	if m.def.noBlacklist || m.def.missing[h] {
 		why = "its defect data are missing and skip_hicanns_without_neuron_blacklisting is set (call marocco.neuron_placement.skip_hicanns_without_neuron_blacklisting(False))"
 	}
 	return fmt.Errorf("manual_placement of %s: %s is not available: %s", pop, hicannName(h), why)
@@ -247,7 +247,7 @@ func (m *mapper) availableHICANNs() []int {
 		return nil
 	}
 	for _, h := range hicannOrder {
-		if !m.def.hicann[h] {
+		if !m.def.hicann[h] && !(m.def.missing[h] && m.opts.skipUnblacklisted()) {
 			out = append(out, h)
 		}
 	}

@@ -195,6 +195,7 @@ func mapDescription(d *network.Description) (*mapper, error) {
 	}
 	lost := m.lost[lostL1] + m.lost[lostDriver] + m.lost[lostSynapse]
 	if lost > 0 && !opts.ContinueDespiteSynapseLoss {
+		//lint:ignore ST1005 marocco's own message, which users search for
 		return nil, fmt.Errorf("Synapses lost but synapse loss is not accepted: %d of %d synapses lost (%d in L1 routing, %d for want of synapse drivers, %d for want of synapses); set marocco.continue_despite_synapse_loss = True to accept it", lost, total, m.lost[lostL1], m.lost[lostDriver], m.lost[lostSynapse])
 	}
 	// 5. parameter translation
