@@ -22,12 +22,14 @@ if OLDPYNN not in sys.path:
 
 
 def converter():
-    src = open(os.path.join(ROOT, "worker", "python2.go")).read()
+    with open(os.path.join(ROOT, "worker", "python2.go")) as f:
+        src = f.read()
     return src.split("const python2Converter = `")[1].split("`")[0]
 
 
 def run_example(name, tmp):
-    code = open(os.path.join(EXAMPLES, name)).read()
+    with open(os.path.join(EXAMPLES, name)) as f:
+        code = f.read()
     with open(os.path.join(tmp, name), "w") as f:
         f.write(code)
     subprocess.run([sys.executable, "-c", converter()], cwd=tmp, check=True, capture_output=True)
@@ -78,14 +80,16 @@ class TestSeedScripts(unittest.TestCase):
             r = run_example("nmpm1_adex_neuron_ess.py", tmp)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("spiked at", r.stdout)
-            text = open(os.path.join(tmp, "pulse_stats.py")).read()
+            with open(os.path.join(tmp, "pulse_stats.py")) as f:
+                text = f.read()
             stats = ast.literal_eval(text.split("=", 1)[1])
             self.assertEqual(sorted(stats), sorted(["l2_down_before_sim", "l2_down_dropped_before_sim", "l2_down_sent",
                                                      "l2_down_lost", "l2_up_sent", "l2_up_lost", "l1_neuron_sent", "l1_neuron_lost"]))
             self.assertEqual(stats["l2_down_before_sim"], 9)
             spikes = len(re.findall("spiked at", r.stdout))
             self.assertEqual(stats["l1_neuron_sent"], spikes)
-            log = open(os.path.join(tmp, "logfile.txt")).read()
+            with open(os.path.join(tmp, "logfile.txt")) as f:
+                log = f.read()
             self.assertIn("Layer 2 events dropped before sim : 0/9 (0 %)", log)
 
 
