@@ -7,6 +7,7 @@ import (
 	_ "github.com/nmp-platform/nmp/system/brainscales1"
 	_ "github.com/nmp-platform/nmp/system/brainscales2"
 	_ "github.com/nmp-platform/nmp/system/reference"
+	_ "github.com/nmp-platform/nmp/system/spikey"
 )
 
 // platformTable is the platforms the subcommands serve, run and submit to.

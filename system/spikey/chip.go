@@ -31,8 +31,8 @@ const (
 	maxDigital      = 15  // 4-bit weights
 	numOutputPins   = 8   // membrane monitor outputs
 
-	cmNF     = 0.2  // membrane capacitance the bio translation assumes (nF)
-	eRevE    = 0.0  // excitatory reversal, clamped (mV)
+	cmNF     = 0.2 // membrane capacitance the bio translation assumes (nF)
+	eRevE    = 0.0 // excitatory reversal, clamped (mV)
 	timestep = 0.1 // the emulation's step, ms biological time
 	speedup  = 1e4
 
@@ -44,7 +44,7 @@ const (
 	drvMin       = 0.02 // the drivers' currents range, µA
 	drvMax       = 2.5
 	tauFall0     = 5.0 // ms at drvifall = drvifallBase
-	tauRise0     = 0.5 // ms at drvirise = drviriseBase
+	tauRise0     = 0.2 // ms at drvirise = drviriseBase
 
 	// Weight LSBs in µS: the synapse-driver calibration's values, and the
 	// PyNN module's defaults without it.
@@ -54,6 +54,15 @@ const (
 	lsbInhUncalib = 0.016
 
 	icbBase = 0.2 // refractory comparator bias (µA) at which tau_refrac holds
+
+	// efficacy is the conductance one nominal LSB gives at the membrane,
+	// relative to its label (minExcWeight, minInhWeight): the bio labels
+	// are the PyNN module's translation, not a measurement of the circuit.
+	efficacy = 1.5
+	// synDelay is the latency from a spike (or an input event) to the
+	// start of the conductance ramp: the event path and the driver's
+	// adjustable delay (adjdel), in biological time.
+	synDelay = 1.0
 
 	// STDP: time per row of the controller's sweep (ms, autoSTDPFrequency),
 	// the pairing time constant, and the correlation threshold in units of

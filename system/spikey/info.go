@@ -84,7 +84,7 @@ func (pl *plan) buildInfo() {
 	pl.info = map[string]any{"chip": pl.chip.station, "station": pl.chip.station, "speedup": speedup, "timestep_ms": timestep,
 		"mapping_offset": pl.opts.MappingOffset, "populations": pops, "neurons": neurons, "drivers": drivers,
 		"synapses": syn, "shared_voltages": groups, "calibrations": calib, "icb": pl.opts.Icb,
-		"stdp": map[string]any{"rows": len(pl.plastic), "row_ms": pl.opts.STDPRowMs, "tau_ms": stdpTau, "threshold": stdpThreshold},
+		"stdp":   map[string]any{"rows": len(pl.plastic), "row_ms": pl.opts.STDPRowMs, "tau_ms": stdpTau, "threshold": stdpThreshold},
 		"shapes": len(pl.shapes)}
 	if pl.vPop >= 0 {
 		pl.info["membrane_neuron"] = pl.pops[pl.vPop].hw[pl.vIdx]

@@ -47,13 +47,15 @@ type model struct {
 	// per neuron
 	gL, eL, vReset, vTh, eI, refSteps []float64
 	// per shape k: x[k], g[k] over neurons; its propagators; sign
-	x, g                     [][]float64
-	pxx, pgg, pgx, jump      []float64
-	inh                      []bool
-	shapes                   int
+	x, g                [][]float64
+	pxx, pgg, pgx, jump []float64
+	inh                 []bool
+	shapes              int
 	// plastic rows
 	prows    []*prow // by global plastic row; nil where the row feeds no neuron here
 	lastPost []int64
+	posts    [][4]int64 // the last postsynaptic spikes, newest first
+	delay    int64      // the synaptic delay in steps
 	lut      [2][16]int
 	rowSteps int64
 	// noise
@@ -70,7 +72,8 @@ type prow struct {
 	thr     []float64
 	caus    []float64
 	acaus   []float64
-	lastPre []int64
+	lastPre []int64 // emission of the last presynaptic event
+	paired  []bool  // whether it has paired causally
 }
 
 func (pl *plan) newModel(p *engine.Population) (engine.Model, error) {
@@ -137,8 +140,10 @@ func (pl *plan) newModel(p *engine.Population) (engine.Model, error) {
 		du := pl.plastic[mm]
 		w := p.State[fmt.Sprintf("w_p%d", mm)]
 		m.prows[mm] = &prow{m: mm, shape: du.shape, w: w, lsb: in.lsb, thr: in.thr,
-			caus: make([]float64, p.Size), acaus: make([]float64, p.Size), lastPre: make([]int64, p.Size)}
+			caus: make([]float64, p.Size), acaus: make([]float64, p.Size), lastPre: make([]int64, p.Size), paired: make([]bool, p.Size)}
 	}
+	m.posts = make([][4]int64, p.Size)
+	m.delay = int64(math.Round(synDelay / timestep))
 	m.Reset()
 	for i := 0; i < 16; i++ {
 		m.lut[0][i] = min(i+1, 15) // causal: +1
@@ -173,6 +178,7 @@ func (m *model) Reset() {
 	clear(m.refr)
 	for j := range m.lastPost {
 		m.lastPost[j] = math.MinInt64 / 2
+		m.posts[j] = [4]int64{math.MinInt64 / 2, math.MinInt64 / 2, math.MinInt64 / 2, math.MinInt64 / 2}
 	}
 	for _, r := range m.prows {
 		if r == nil {
@@ -180,6 +186,7 @@ func (m *model) Reset() {
 		}
 		clear(r.caus)
 		clear(r.acaus)
+		clear(r.paired)
 		for j := range r.lastPre {
 			r.lastPre[j] = math.MinInt64 / 2
 		}
@@ -206,7 +213,9 @@ func (m *model) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spikes) 
 	S := m.shapes
 	dt := m.dt
 	t1 := n + 1
-	// plastic arrivals: pre events at stamp n+1
+	// plastic arrivals: presynaptic events emitted delay steps ago. The
+	// synapse pairs spikes by their times at the chip: the presynaptic
+	// event's, not its arrival at the driver's ramp.
 	for _, r := range m.prows {
 		if r == nil {
 			continue
@@ -224,12 +233,29 @@ func (m *model) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spikes) 
 			if w > 0 {
 				m.x[r.shape][j] += w * r.lsb[j] * m.jump[r.shape]
 			}
-			// acausal: the last postsynaptic spike, if it came after the
-			// last presynaptic one, pairs with this one
-			if lp := m.lastPost[j]; lp > r.lastPre[j] {
-				r.acaus[j] += math.Exp(-float64(t1-lp) * dt / stdpTau)
+			te := t1 - m.delay
+			hist := m.posts[j]
+			// the latest postsynaptic spike at or before te pairs
+			// acausally, if no presynaptic event came between; the
+			// earliest after te (it happened while the event travelled)
+			// pairs causally.
+			var before, after int64 = math.MinInt64 / 2, math.MaxInt64
+			for _, tp := range hist {
+				if tp <= te && tp > before {
+					before = tp
+				}
+				if tp > te && tp < after {
+					after = tp
+				}
 			}
-			r.lastPre[j] = t1
+			if before > r.lastPre[j] {
+				r.acaus[j] += math.Exp(-float64(te-before) * dt / stdpTau)
+			}
+			r.paired[j] = after != math.MaxInt64
+			if r.paired[j] {
+				r.caus[j] += math.Exp(-float64(after-te) * dt / stdpTau)
+			}
+			r.lastPre[j] = te
 		}
 	}
 	for j := lo; j < hi; j++ {
@@ -267,11 +293,15 @@ func (m *model) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spikes) 
 				if r == nil || math.IsNaN(r.w[j]) {
 					continue
 				}
-				if lp := r.lastPre[j]; lp > m.lastPost[j] {
+				if lp := r.lastPre[j]; lp > m.lastPost[j] && !r.paired[j] {
 					r.caus[j] += math.Exp(-float64(t1-lp) * dt / stdpTau)
+					r.paired[j] = true
 				}
 			}
 			m.lastPost[j] = t1
+			h := &m.posts[j]
+			copy(h[1:], h[:len(h)-1])
+			h[0] = t1
 		}
 		m.v[j] = v
 	}

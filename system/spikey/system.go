@@ -324,7 +324,7 @@ func (pl *plan) sourceName(g int) string {
 func (pl *plan) connect() (*network.Description, error) {
 	d := pl.user
 	ed := &network.Description{Format: d.Format, Version: d.Version, Annotations: d.Annotations,
-		Simulation: network.Simulation{Timestep: timestep, MinDelay: timestep, MaxDelay: timestep, Seed: d.Simulation.Seed, Threads: d.Simulation.Threads}}
+		Simulation: network.Simulation{Timestep: timestep, MinDelay: timestep, MaxDelay: synDelay, Seed: d.Simulation.Seed, Threads: d.Simulation.Threads}}
 	for i, p := range d.Populations {
 		q := network.Population{Label: p.Label, Size: p.Size, CellType: p.CellType, Parameters: p.Parameters, Annotations: p.Annotations}
 		if pl.neuron[i] {
@@ -481,7 +481,7 @@ func (pl *plan) connect() (*network.Description, error) {
 			}
 			digital := int(math.Min(x+wr.Float64(), maxDigital+0.0001))
 			pl.weights[skey] = digital
-			amp := lsb * du.out * pl.chip.driver[blk][row] * pl.chip.synapse(blk, row, col)
+			amp := efficacy * lsb * du.out * pl.chip.driver[blk][row] * pl.chip.synapse(blk, row, col)
 			if pl.cal != nil && on(pl.opts.CalibSynDrivers) {
 				amp *= pl.cal.SynDrivers[blk*driversPerBlock+row]
 			}
@@ -534,7 +534,7 @@ func (pl *plan) connect() (*network.Description, error) {
 				pre[k], post[k], w[k] = c.pre, c.post, c.w
 			}
 			syn := network.Synapse{Type: staticSyn}
-			params := map[string]network.Value{"weight": network.Floats(w), "delay": network.Scalar(timestep)}
+			params := map[string]network.Value{"weight": network.Floats(w), "delay": network.Scalar(synDelay)}
 			if stp.on && ch[0] == 'c' {
 				syn.Type = tmSyn
 				tauRec := stp.tauRec
