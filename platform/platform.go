@@ -68,6 +68,10 @@ type Platform struct {
 	// (virtual) chip or board to run on, and DefaultChip the chip a worker
 	// stands for unless configured otherwise ("" for systems without chips).
 	ChipEnv, DefaultChip string
+	// ChipConfig, when set, is the key of a job's hardware_config that names
+	// the chip the job asks for (Spikey's "STATION"); it wins over the
+	// worker's chip.
+	ChipConfig string
 	// Usage charges a run in Units.
 	Usage UsageRule
 	// Python2 converts job scripts that do not compile under Python 3 with
@@ -177,9 +181,11 @@ var defaultRows = []Platform{
 	{Name: "BrainScaleS-ESS", Units: "hours", TestGrant: 1, PreparatoryGrant: 100, Reservation: 0.001,
 		Backend: "hardware.brainscales", System: "brainscales1", ChipEnv: "WAFER", DefaultChip: "33",
 		Usage: WallClockHours, Python2: true},
+	// Spikey's scripts are PyNN 0.6 and Python 2 (pyNN.hardware.spikey,
+	// alias stage1); a job picks its chip with {"STATION": "stationNNN"}.
 	{Name: "Spikey", Units: "hours", TestGrant: 1, PreparatoryGrant: 100, Reservation: 0.001,
-		Backend: "hardware.stage1", Usage: ExternalUsage,
-		Unavailable: "nmp has no Spikey emulation yet; use Demo, nmp's reference system, meanwhile"},
+		Backend: "hardware.stage1", System: "spikey", ChipEnv: "NMP_SPIKEY_STATION", DefaultChip: "station666",
+		ChipConfig: "STATION", Usage: ChipHours, Python2: true},
 	{Name: "TestPlatform", Units: "bushels", Reservation: 0.001, Backend: "nmp", Usage: ExternalUsage, TestOnly: true,
 		Unavailable: "TestPlatform is a test platform of the EBRAINS reference server; nmp runs its reference system as Demo"},
 	{Name: "Test", Units: "litres", Reservation: 0.001, Backend: "nmp", Usage: ExternalUsage, TestOnly: true,

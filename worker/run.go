@@ -307,6 +307,14 @@ func (r *jobRun) chip() string {
 	if r.sys.ChipEnv == "" {
 		return ""
 	}
+	if key := r.sys.ChipConfig; key != "" && len(r.job.HardwareConfig) > 0 {
+		var hc map[string]any
+		if json.Unmarshal(r.job.HardwareConfig, &hc) == nil {
+			if s, ok := hc[key].(string); ok && s != "" {
+				return s
+			}
+		}
+	}
 	if r.w.cfg.Chip != "" {
 		return r.w.cfg.Chip
 	}
