@@ -47,6 +47,11 @@ var userCatalog = func() *network.Catalog {
 	tm := *std.Synapses[tmSyn]
 	tm.Description = "short-term plasticity in the line driver: depression or facilitation, not both"
 	tm.Params = append([]network.Param{w, d}, tm.Params[2:]...)
+	for i := range tm.Params {
+		if tm.Params[i].Name == "tau_rec" {
+			tm.Params[i].Constraint = network.NonNegative // 0: facilitation only
+		}
+	}
 	c.Synapses[tmSyn] = &tm
 	c.Synapses[stdpSyn] = &network.SynapseType{Name: stdpSyn, Description: "STDP through correlation capacitors and the controller's look-up table",
 		Params: []network.Param{w, d, {Name: "dendritic_delay_fraction", Default: 0, Constraint: network.Probability}}, Plastic: true, Composite: true}
