@@ -484,7 +484,25 @@ func TestDeterministic(t *testing.T) {
 		segs, _ := r.Data(false)
 		return fmt.Sprint(segs[0].Spikes[post])
 	}
-	if runOnce() != runOnce() {
+	if a, b := runOnce(), runOnce(); a != b {
 		t.Fatal("one seed gave two results")
 	}
+}
+
+// FuzzOptions holds the options' parser to errors, never panics, for
+// anything a description's system.options may hold.
+func FuzzOptions(f *testing.F) {
+	for _, s := range []string{`{}`, `null`, `{"station":"station500","mapping_offset":42}`, `{"drivers":[{"drvifall":[0.8]}]}`,
+		`{"causal_lut":[1,2,3]}`, `{"neuron_permutation":[0,1]}`, `{"icb":-1}`, `{"stdp_row_ms":1e400}`, `[1]`, `{"station":7}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		o, err := parseOptions(raw)
+		if err != nil {
+			return
+		}
+		if _, err := StationNumber(o.Station); err != nil || o.MappingOffset < 0 || o.MappingOffset >= numNeurons || !(o.Icb > 0) || !(o.STDPRowMs > 0) {
+			t.Fatalf("accepted %q as %+v", raw, o)
+		}
+	})
 }
