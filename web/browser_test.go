@@ -64,18 +64,18 @@ func nmpBinary(t *testing.T) string {
 	return nmpBin
 }
 
-type platform struct {
+type localPlatform struct {
 	url, data, bin string
 	boot           struct{ Admin, Password, Token, APIKey string }
 }
 
 // startPlatform runs 'nmp serve' (Test served by an outside runner: the test plays it).
-func startPlatform(t *testing.T) *platform {
+func startPlatform(t *testing.T) *localPlatform {
 	bin := nmpBinary(t)
 	dir := t.TempDir()
 	_ = os.Chmod(dir, 0o711)
 	_ = os.Chmod(filepath.Dir(dir), 0o711)
-	p := &platform{data: filepath.Join(dir, "data"), bin: bin}
+	p := &localPlatform{data: filepath.Join(dir, "data"), bin: bin}
 	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-data-dir", p.data, "-external", "Test")
 	cmd.Env = append(os.Environ(), "HOME="+dir)
 	stderr, err := cmd.StderrPipe()
@@ -125,7 +125,7 @@ func startPlatform(t *testing.T) *platform {
 	return p
 }
 
-func (p *platform) admin(t *testing.T, args ...string) {
+func (p *localPlatform) admin(t *testing.T, args ...string) {
 	t.Helper()
 	cmd := exec.Command(p.bin, append([]string{"admin", "-data-dir", p.data}, args...)...)
 	if len(args) > 2 && args[len(args)-1] == "-password-stdin" {
@@ -137,7 +137,7 @@ func (p *platform) admin(t *testing.T, args ...string) {
 }
 
 // browser starts headless Chromium.
-func browser(t *testing.T) context.Context {
+func chromium(t *testing.T) context.Context {
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatal("the browser tests need Debian's chromium package (scripts/setup installs it): ", err)
@@ -275,7 +275,7 @@ print("done")
 
 func TestBrowser(t *testing.T) {
 	p := startPlatform(t)
-	s := &session{t: t, ctx: browser(t), base: p.url, dir: shotDir(t)}
+	s := &session{t: t, ctx: chromium(t), base: p.url, dir: shotDir(t)}
 	t.Logf("screenshots in %s", s.dir)
 	p.admin(t, "user", "add", "bob", "-password-stdin")
 
@@ -476,7 +476,7 @@ func awaitPromise(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.
 
 // bigJob makes a finished job on Test (run by this test as its provider)
 // with a 10 MB log and 1,000 output files.
-func bigJob(t *testing.T, p *platform) int64 {
+func bigJob(t *testing.T, p *localPlatform) int64 {
 	ctx := context.Background()
 	uc := client.New(p.url, p.boot.Token)
 	// The demo collab's test access has no quota on Test (the reference server's test platform): add one.

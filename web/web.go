@@ -106,7 +106,11 @@ func New(cfg Config) (*Web, error) {
 
 func (w *Web) parse() error {
 	funcs := template.FuncMap{
-		"bytes":    humanBytes,
+		"bytes": humanBytes,
+		"fbytes": func(v any) string {
+			f, _ := v.(float64)
+			return humanBytes(int64(f))
+		},
 		"when":     when,
 		"percent":  percent,
 		"excerpt":  excerpt,

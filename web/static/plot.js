@@ -193,7 +193,7 @@ export function renderSummary(root, summary) {
       const [x0, x1] = zoom || extent(p);
       const what = p.kind === "spikes" ? "spikes" : `${p.name} of ${p.ids ? p.ids.length : p.values.length} neurons`;
       html("p", { className: "meta", textContent: `${p.population || "(unnamed)"}: ${what}` +
-        (p.step > 1 ? `, every ${p.step}th sample` : "") + (p.truncated ? " (cut to fit the summary)" : "") }, area);
+        (p.step > 1 ? `, 1 sample in ${p.step}` : "") + (p.truncated ? " (cut to fit the summary)" : "") }, area);
       const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "plot", role: "img", tabindex: 0,
         "data-kind": p.kind, "aria-label": `${p.kind === "spikes" ? "spike raster" : "trace"} of ${p.population || "a population"}` }, area);
       if (p.kind === "spikes") drawSpikes(svg, p, x0, x1);
