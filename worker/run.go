@@ -54,6 +54,7 @@ type jobRun struct {
 	prov    map[string]any
 	before  map[string]fileStamp
 	command []string
+	summary []byte // the data summary (summary.go), nil when there is none
 }
 
 type fileStamp struct {
@@ -205,7 +206,11 @@ func (r *jobRun) execute(ctx context.Context) *outcome {
 	if err != nil {
 		return fail(err)
 	}
-	return r.judge(res)
+	o := r.judge(res)
+	if res.Started && (o.kind == "" || o.kind == "user") && ctx.Err() == nil {
+		r.summary = r.summarize(ctx)
+	}
+	return o
 }
 
 // judge turns the supervisor's result into the job's outcome.
@@ -614,6 +619,11 @@ func (r *jobRun) finish(ctx context.Context, o *outcome) {
 				o.reason = "uploading the output files failed: " + err.Error()
 			} else {
 				r.log.printf("uploading the output files failed: %v", err)
+			}
+		}
+		if r.summary != nil && err == nil {
+			if err := r.uploadSummary(ctx, r.summary); err != nil {
+				r.log.printf("data summary: not uploaded: %v", err)
 			}
 		}
 	}

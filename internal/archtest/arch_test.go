@@ -43,6 +43,7 @@ var allowed = map[string][]string{
 	"client":   {"nmpi", "internal/"},
 	"provider": {"nmpi", "internal/"},
 	"worker":   {"platform", "provider", "nmpi", "internal/"},
+	"web":      {"platform", "nmpi", "internal/"},
 
 	// The binary wires everything together.
 	"cmd/": {""},
