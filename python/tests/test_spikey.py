@@ -173,3 +173,83 @@ class LimitsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+API06 = """
+import os
+import numpy
+import pyNN.hardware.spikey as pynn
+from pyNN.random import RandomDistribution, NumpyRNG
+
+pynn.setup(rng_seeds=[3], mappingOffset=10)
+# the procedural API
+cells = pynn.create(pynn.IF_facets_hardware1, {'g_leak': 10.0, 'v_rest': -50.0}, n=4)
+src = pynn.create(pynn.SpikeSourceArray, {'spike_times': [10.0, 50.0]})
+made = pynn.connect(src, cells, weight=10 * pynn.minExcWeight(), synapse_type='excitatory')
+print('RESULT connect made', len(made))
+pynn.record(cells, 'cells.spk')
+pynn.record_v(cells[0], 'v.dat')
+cells[1].g_leak = 5.0
+pynn.set(cells[2:], pynn.IF_facets_hardware1, 'tau_refrac', 2.0)
+print('RESULT id attributes', cells[1].g_leak, cells[3].tau_refrac)
+# populations on a grid and the connectors of PyNN 0.6
+grid = pynn.Population((4, 4), pynn.IF_facets_hardware1, label='grid')
+stim = pynn.Population(8, pynn.SpikeSourcePoisson, {'rate': 40.0}, label='stim')
+dd = pynn.DistanceDependentProbabilityConnector('exp(-d/2.0)', weights=5 * pynn.minExcWeight())
+prj = pynn.Projection(stim, grid, dd, target='excitatory')
+prj.randomizeWeights(RandomDistribution('uniform', (0.002, 0.012), rng=NumpyRNG(seed=1)))
+prj.saveConnections('grid.conn')
+other = pynn.Population((4, 4), pynn.IF_facets_hardware1, label='other')
+again = pynn.Projection(stim, other, pynn.FromFileConnector('grid.conn'), target='excitatory')
+print('RESULT file connector', len(prj), len(again), numpy.allclose(prj.getWeights(), again.getWeights()))
+lst = pynn.Projection(grid, other, pynn.FromListConnector([((0, 0), (0, 3), 0.004, 1.0), ((1, 2), (1, 1), 0.004, 1.0)]), target='inhibitory')
+print('RESULT list connector', len(lst), [(int(a), int(b)) for a, b in lst.connections()])
+grid.rset('g_leak', RandomDistribution('uniform', (10.0, 30.0), rng=NumpyRNG(seed=2)))
+grid.randomInit(RandomDistribution('uniform', (-70.0, -60.0)))
+grid.record()
+prj.setDelays(2.0)
+pynn.run(500.0)
+grid.printSpikes('grid.spk')
+print('RESULT grid mean spike count', grid.meanSpikeCount())
+print('RESULT delays', set(prj.getDelays()))
+counts, edges = prj.weightHistogram(nbins=4)
+print('RESULT histogram', int(counts.sum()) == len(prj))
+print('RESULT files', all(os.path.getsize(f) > 0 for f in ('cells.spk', 'v.dat', 'grid.spk', 'grid.conn')))
+print('RESULT current time', pynn.get_current_time())
+try:
+    pynn.Population(2, pynn.IF_cond_exp)
+except Exception as err:
+    print('RESULT other cell', err)
+pynn.end()
+"""
+
+
+@unittest.skipUnless(os.environ.get("NMP_BINARY") or shutil.which("nmp"), "needs the nmp binary")
+class Api06Test(unittest.TestCase):
+    """PyNN 0.6's API beyond the school's scripts: the procedural API, IDs'
+    parameters, the grid and file connectors, the projections' methods."""
+
+    def test_api06(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "api06.py")
+            with open(path, "w") as f:
+                f.write(API06)
+            code, out, err, work = run_script(path)
+            self.addCleanup(shutil.rmtree, work, True)
+        self.assertEqual(code, 0, err[-3000:])
+        res = results(out)
+        print("\napi06:\n  " + "\n  ".join(res))
+        got = dict(r.split(" ", 1) for r in res)
+        self.assertIn("connect made 4", res)
+        self.assertIn("id attributes 5.0 2.0", res)
+        n, m, same = got["file"].split()[1:]
+        self.assertEqual((n, same), (m, "True"))
+        self.assertGreater(int(n), 8)  # the near pairs of a 4x4 grid
+        self.assertIn("list connector 2 [(4, 23), (10, 25)]", res)  # IDs: cells 0-3, grid 4-19, other 20-35
+        self.assertGreater(float(got["grid"].split()[-1]), 0)
+        self.assertIn("delays {1.0}", res)
+        self.assertIn("histogram True", res)
+        self.assertIn("files True", res)
+        self.assertIn("IF_cond_exp is not available on Spikey", got["other"])
+        self.assertIn("randomInit", err)
+        self.assertIn("setDelays is ignored", err)

@@ -2,6 +2,7 @@ package spikey
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/nmp-platform/nmp/internal/rng"
+	"github.com/nmp-platform/nmp/system/spikey/calib"
 )
 
 // Fixed-pattern noise: how far each circuit of a chip sits from its nominal
@@ -31,12 +33,17 @@ const (
 	sdDrift    = 0.01 // relative, a run's common drift of the leak
 	sdThrDrift = 0.2  // mV, a run's common drift of the thresholds
 
-	// Calibration measurement errors: what is left after calibrating.
-	sdCalibTau   = 0.03
-	sdCalibDrv   = 0.04
-	sdCalibThr   = 0.3
-	sdCalibPinOf = 0.3
-	sdCalibPinG  = 0.005
+	// Parameter cells (vout): out = set + offset + gain error * (set - cellPivot).
+	sdCellOffset = 2.0  // mV
+	sdCellGain   = 0.03 // relative
+	cellPivot    = -65.0
+	// The board's ADC: codes = adcPerMV * (1 + gain error) * (v - adcZero)
+	// + offset, 12 bits.
+	sdADCGain   = 0.02
+	sdADCOffset = 20.0 // codes (1 mV)
+	adcPerMV    = 20.0
+	adcZero     = -150.0
+	adcMax      = 4095
 )
 
 // chip is one station's fixed-pattern noise.
@@ -49,6 +56,21 @@ type chip struct {
 	driver  [numBlocks][driversPerBlock]float64
 	pinOff  [numOutputPins]float64
 	pinGain [numOutputPins]float64
+	// parameter cells [block][parity][cell]: offset (mV) and gain error
+	cellOff, cellGain [numBlocks][2][calib.NumCells]float64
+	adcGain, adcOff   float64
+}
+
+// cellOut is what parameter cell c of a block and parity puts out when
+// programmed to set (mV).
+func (c *chip) cellOut(blk, par int, cell calib.Cell, set float64) float64 {
+	return set + c.cellOff[blk][par][cell] + c.cellGain[blk][par][cell]*(set-cellPivot)
+}
+
+// adc is the code the board's ADC gives for v (mV).
+func (c *chip) adc(v float64) float64 {
+	x := math.Round(adcPerMV*(1+c.adcGain)*(v-adcZero) + c.adcOff)
+	return math.Max(0, math.Min(adcMax, x))
 }
 
 // synapse returns the weight factor of synapse (block, row, column).
@@ -93,100 +115,113 @@ func chipOf(station string) *chip {
 		c.pinOff[p] = sdPinOffset * r.Normal()
 		c.pinGain[p] = 1 + sdPinGain*r.Normal()
 	}
+	// drawn after the rest, so that the older draws keep their values
+	for b := range c.cellOff {
+		for par := range c.cellOff[b] {
+			for k := range c.cellOff[b][par] {
+				c.cellOff[b][par][k] = sdCellOffset * r.Normal()
+				c.cellGain[b][par][k] = sdCellGain * r.Normal()
+			}
+		}
+	}
+	c.adcGain, c.adcOff = sdADCGain*r.Normal(), sdADCOffset*r.Normal()
 	chips[key] = c
 	return c
 }
 
-// Calibration is what the built-in calibrations measured on one station:
-// corrections that undo its fixed-pattern noise up to the measurements'
-// errors. It is stored per station (CalibDirEnv) and applied by setup()'s
-// calib* flags.
-type Calibration struct {
-	Station string `json:"station"`
-	// TauMem multiplies each neuron's leak bias (calibTauMem).
-	TauMem []float64 `json:"tau_mem"`
-	// SynDrivers multiplies each driver's drviout, [block*256+row]
-	// (calibSynDrivers), as the calibSynDriver files' factors do.
-	SynDrivers []float64 `json:"syn_drivers"`
-	// Vthresh is subtracted from each neuron's threshold, mV (calibVthresh).
-	Vthresh []float64 `json:"vthresh"`
-	// PinOffset and PinGain undo the output pins' offset and gain, so that
-	// membrane traces read in mV (calibOutputPins).
-	PinOffset []float64 `json:"pin_offset"`
-	PinGain   []float64 `json:"pin_gain"`
-}
-
-// CalibDirEnv names the directory the calibrations are stored in; without
-// it they are measured in memory, once per process.
+// CalibDirEnv names the directory the calibrations are stored in (one
+// calib_stationNNN.json per station); by default it is nmp/spikey-calib
+// in the user's cache directory, and where none can be written they are
+// kept in memory.
 const CalibDirEnv = "NMP_SPIKEY_CALIB_DIR"
 
 var (
 	calibMu sync.Mutex
-	calibs  = map[string]*Calibration{}
+	calibs  = map[string]*calib.Calibration{}
 )
 
-// Calibrate measures a station: the leak (by the membrane time constant's
-// relaxation), each driver's strength, each threshold and each output pin,
-// each measurement with its error. It returns what it measured.
-func Calibrate(station string) *Calibration {
-	c := chipOf(station)
-	r := rng.New(rng.Derive(c.seed, 99))
-	cal := &Calibration{Station: c.station, TauMem: make([]float64, numNeurons), Vthresh: make([]float64, numNeurons),
-		SynDrivers: make([]float64, numBlocks*driversPerBlock), PinOffset: make([]float64, numOutputPins), PinGain: make([]float64, numOutputPins)}
-	for i := 0; i < numNeurons; i++ {
-		measured := c.leak[i] * (1 + sdCalibTau*r.Normal())
-		cal.TauMem[i] = 1 / measured
-		cal.Vthresh[i] = c.thresh[i] + sdCalibThr*r.Normal()
+// Calibrate runs the built-in calibrations on a station (package calib's
+// experiments on the emulated chip) and returns what they measured.
+func Calibrate(station string) (*calib.Calibration, error) {
+	if _, err := StationNumber(station); err != nil {
+		return nil, err
 	}
-	for b := 0; b < numBlocks; b++ {
-		for k := 0; k < driversPerBlock; k++ {
-			measured := c.driver[b][k] * (1 + sdCalibDrv*r.Normal())
-			cal.SynDrivers[b*driversPerBlock+k] = 1 / measured
-		}
-	}
-	for p := 0; p < numOutputPins; p++ {
-		cal.PinOffset[p] = c.pinOff[p] + sdCalibPinOf*r.Normal()
-		cal.PinGain[p] = c.pinGain[p] * (1 + sdCalibPinG*r.Normal())
-	}
-	return cal
+	return calib.Run(&bench{chip: chipOf(station)})
 }
 
-// calibrationOf returns the stored calibration of a station, measuring and
-// storing it the first time.
-func calibrationOf(station string) (*Calibration, error) {
+func calibDir() string {
+	if d := os.Getenv(CalibDirEnv); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "nmp", "spikey-calib")
+	}
+	return ""
+}
+
+// calibrationOf returns the stored calibration of a station, calibrating
+// it and storing the result the first time (or when the stored one was
+// made by another version of the procedures). note says what the user
+// should know about it (a calibration that could not be stored).
+func calibrationOf(station string) (cal *calib.Calibration, note string, err error) {
 	key := chipOf(station).station
 	calibMu.Lock()
 	defer calibMu.Unlock()
 	if cal, ok := calibs[key]; ok {
-		return cal, nil
+		return cal, "", nil
 	}
-	dir := os.Getenv(CalibDirEnv)
+	dir := calibDir()
 	var path string
 	if dir != "" {
 		path = filepath.Join(dir, "calib_"+key+".json")
 		if b, err := os.ReadFile(path); err == nil {
-			var cal Calibration
-			if err := json.Unmarshal(b, &cal); err != nil {
-				return nil, fmt.Errorf("calibration of %s: %s: %w", key, path, err)
+			var cal calib.Calibration
+			err := json.Unmarshal(b, &cal)
+			if err == nil {
+				err = cal.Check()
 			}
-			if len(cal.TauMem) != numNeurons || len(cal.Vthresh) != numNeurons || len(cal.SynDrivers) != numBlocks*driversPerBlock ||
-				len(cal.PinOffset) != numOutputPins || len(cal.PinGain) != numOutputPins {
-				return nil, fmt.Errorf("calibration of %s: %s: wrong number of values (delete it to measure the station again)", key, path)
+			if err == nil && cal.Station == key {
+				calibs[key] = &cal
+				return &cal, "", nil
 			}
-			calibs[key] = &cal
-			return &cal, nil
+			// made by other procedures (or damaged): measure again
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, "", fmt.Errorf("calibration of %s: %w", key, err)
 		}
 	}
-	cal := Calibrate(key)
+	cal, err = Calibrate(key)
+	if err != nil {
+		return nil, "", err
+	}
 	if path != "" {
-		if err := os.MkdirAll(dir, 0o755); err == nil {
-			b, _ := json.MarshalIndent(cal, "", " ")
-			tmp := path + ".tmp"
-			if os.WriteFile(tmp, b, 0o644) == nil {
-				_ = os.Rename(tmp, path)
-			}
+		if err := storeCalibration(dir, path, cal); err != nil {
+			note = fmt.Sprintf("the calibration of %s could not be stored (%v); it is kept for this process only", key, err)
 		}
 	}
 	calibs[key] = cal
-	return cal, nil
+	return cal, note, nil
+}
+
+func storeCalibration(dir, path string, cal *calib.Calibration) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(cal, "", " ")
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".calib-*")
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }

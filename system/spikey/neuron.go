@@ -6,6 +6,7 @@ import (
 
 	"github.com/nmp-platform/nmp/engine"
 	"github.com/nmp-platform/nmp/internal/rng"
+	"github.com/nmp-platform/nmp/system/spikey/calib"
 )
 
 // The neuron circuit as the engine runs it, in biological units:
@@ -99,15 +100,27 @@ func (pl *plan) newModel(p *engine.Population) (engine.Model, error) {
 		thrDrift = sdThrDrift * drift.Normal()
 	}
 	for j, h := range pp.hw {
-		gl := pl.gL[h] * pl.chip.leak[h]
-		if pl.cal != nil && on(pl.opts.CalibTauMem) {
-			gl *= pl.cal.TauMem[h]
+		blk, par := h/neuronsPerBlock, h%2
+		// what is programmed: the wanted values, through the calibration
+		// unless the run is raw
+		gl, vr, vs, vt, ei := pl.gL[h], pl.vrest[h], pl.vreset[h], pl.vth[h], pl.erevI[h]
+		if !pl.raw {
+			if on(pl.opts.CalibTauMem) {
+				gl = pl.cal.GLeak(h, gl)
+			}
+			vr = pl.cal.Program(blk, par, calib.VRest, vr)
+			vs = pl.cal.Program(blk, par, calib.VReset, vs)
+			vt = pl.cal.Program(blk, par, calib.VThresh, vt)
+			ei = pl.cal.Program(blk, par, calib.ERevI, ei)
 		}
-		m.gL[j] = gl * 1e-3 * leakDrift // nS -> µS
-		m.eL[j], m.vReset[j], m.eI[j] = pl.vrest[h], pl.vreset[h], pl.erevI[h]
-		th := pl.vth[h] + pl.chip.thresh[h] + thrDrift
-		if pl.cal != nil && on(pl.opts.CalibVthresh) {
-			th -= pl.cal.Vthresh[h]
+		// what the circuits make of it
+		m.gL[j] = gl * pl.chip.leak[h] * 1e-3 * leakDrift // nS -> µS
+		m.eL[j] = pl.chip.cellOut(blk, par, calib.VRest, vr)
+		m.vReset[j] = pl.chip.cellOut(blk, par, calib.VReset, vs)
+		m.eI[j] = pl.chip.cellOut(blk, par, calib.ERevI, ei)
+		th := pl.chip.cellOut(blk, par, calib.VThresh, vt) + pl.chip.thresh[h] + thrDrift
+		if !pl.raw && on(pl.opts.CalibVthresh) {
+			th -= pl.cal.Thresh[h]
 		}
 		m.vTh[j] = th
 		m.refSteps[j] = pl.refr[h] * (icbBase / pl.opts.Icb) * pl.chip.refrac[h]

@@ -10,6 +10,7 @@ import (
 	"github.com/nmp-platform/nmp/internal/rng"
 	"github.com/nmp-platform/nmp/network"
 	"github.com/nmp-platform/nmp/system"
+	"github.com/nmp-platform/nmp/system/spikey/calib"
 )
 
 // System is the emulated Spikey chip.
@@ -53,7 +54,8 @@ type plan struct {
 	user    *network.Description
 	opts    Options
 	chip    *chip
-	cal     *Calibration
+	cal     *calib.Calibration // nil in raw runs
+	raw     bool
 	offset  []int // global id of each population's first neuron (over all populations)
 	neuron  []bool
 	hw      []int // hardware neuron of each global id (-1 for sources)
@@ -94,12 +96,16 @@ type plasticIn struct {
 }
 
 // Prepare checks d against the chip, maps it and returns the engine plan.
-func (System) Prepare(d *network.Description) (*system.Plan, error) {
-	var raw []byte
+func (System) Prepare(d *network.Description) (*system.Plan, error) { return prepare(d, false) }
+
+// prepare maps d; raw (the calibration's runs) programs the parameters as
+// given, applies no calibration and reads the membrane out as ADC codes.
+func prepare(d *network.Description, raw bool) (*system.Plan, error) {
+	var rawOpts []byte
 	if d.System != nil {
-		raw = d.System.Options
+		rawOpts = d.System.Options
 	}
-	opts, err := parseOptions(raw)
+	opts, err := parseOptions(rawOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -113,10 +119,16 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 		return nil, fmt.Errorf("simulation.timestep: the Spikey emulation runs at %g ms (got %g)", timestep, d.Simulation.Timestep)
 	}
 	pl := &plan{user: d, opts: opts, chip: chipOf(opts.Station), drivers: map[[2]int]*driverUse{},
-		groupOwner: map[[2]int]int{}, weights: map[[3]int]int{}, pops: map[int]*popPlan{}, vPop: -1, vIdx: -1}
-	if on(opts.CalibTauMem) || on(opts.CalibSynDrivers) || on(opts.CalibVthresh) || on(opts.CalibOutputPins) {
-		if pl.cal, err = calibrationOf(opts.Station); err != nil {
+		groupOwner: map[[2]int]int{}, weights: map[[3]int]int{}, pops: map[int]*popPlan{}, vPop: -1, vIdx: -1, raw: raw}
+	if !raw {
+		// The ADC and parameter-cell calibrations are always applied (as
+		// the real system's software does); the others by setup's flags.
+		var note string
+		if pl.cal, note, err = calibrationOf(opts.Station); err != nil {
 			return nil, err
+		}
+		if note != "" {
+			pl.warnings = append(pl.warnings, note)
 		}
 	}
 	if err := pl.place(); err != nil {
@@ -483,7 +495,7 @@ func (pl *plan) connect() (*network.Description, error) {
 			pl.weights[skey] = digital
 			amp := efficacy * lsb * du.out * pl.chip.driver[blk][row] * pl.chip.synapse(blk, row, col)
 			if pl.cal != nil && on(pl.opts.CalibSynDrivers) {
-				amp *= pl.cal.SynDrivers[blk*driversPerBlock+row]
+				amp *= pl.cal.Drivers[blk*driversPerBlock+row]
 			}
 			if du.plastic >= 0 {
 				pp := pl.pops[pl.popOf(gpost)]
@@ -627,20 +639,18 @@ func (pl *plan) action(a *network.Action) ([]network.Action, error) {
 	return nil, errors.New("the Spikey chip runs one configured experiment per build: change parameters in the network description and build again (pyNN.hardware.spikey does this for every run())")
 }
 
-// readout turns the membrane the engine computed into what the oscilloscope
-// on the neuron's output pin delivers: the pin's offset and gain (undone as
-// far as calibOutputPins measured them) and noise per sample.
+// readout turns the membrane the engine computed into what the user gets:
+// the output pin (its offset and gain), the ADC (noise, its gain and
+// offset, 12-bit codes) and, unless the run is raw, the codes turned back
+// into mV with the ADC's calibration and, with calibOutputPins, the pin's
+// undone.
 func (pl *plan) readout(segs []*engine.Segment) ([]*engine.Segment, error) {
 	if pl.vPop < 0 {
 		return segs, nil
 	}
 	h := pl.pops[pl.vPop].hw[pl.vIdx]
-	pin := (h/neuronsPerBlock)*4 + h%4
+	pin := calib.PinOf(h)
 	off, gain := pl.chip.pinOff[pin], pl.chip.pinGain[pin]
-	if pl.cal != nil && on(pl.opts.CalibOutputPins) {
-		off -= pl.cal.PinOffset[pin]
-		gain /= pl.cal.PinGain[pin]
-	}
 	noisy := on(pl.opts.TemporalNoise)
 	r := rng.New(rng.Derive(pl.user.Simulation.Seed, domReadout))
 	out := make([]*engine.Segment, len(segs))
@@ -658,6 +668,13 @@ func (pl *plan) readout(segs []*engine.Segment) ([]*engine.Segment, error) {
 				y := x*gain + off
 				if noisy {
 					y += sdReadout * r.Normal()
+				}
+				y = pl.chip.adc(y)
+				if !pl.raw {
+					y = pl.cal.Volts(y)
+					if on(pl.opts.CalibOutputPins) {
+						y = pl.cal.Membrane(pin, y)
+					}
 				}
 				cs.Data[k] = y
 			}

@@ -25,6 +25,7 @@ unless setup(writeConfigToFile=False), spikeyconfig.png, a picture of it
 (scvisual's view: both synapse arrays, the drivers, the neuron parameters).
 """
 
+import builtins
 import json
 import os
 import sys
@@ -42,9 +43,15 @@ __all__ = ["setup", "end", "run", "Population", "Projection", "IF_facets_hardwar
            "FromListConnector", "SynapseDynamics", "STDPMechanism", "TsodyksMarkramMechanism",
            "SpikePairRule", "AdditiveWeightDependence", "MultiplicativeWeightDependence",
            "record", "record_v", "minExcWeight", "minInhWeight", "maxExcWeight", "maxInhWeight",
-           "membraneOutput", "timeMembraneOutput", "hardware", "ConnectionError"]
+           "membraneOutput", "timeMembraneOutput", "hardware", "ConnectionError",
+           "DistanceDependentProbabilityConnector", "FromFileConnector", "create", "connect", "set",
+           "get_time_step", "get_min_delay", "get_max_delay", "get_current_time", "num_processes", "rank",
+           "reset", "IF_curr_alpha", "IF_curr_exp", "IF_cond_alpha", "IF_cond_exp", "IF_cond_exp_gsfa_grr",
+           "EIF_cond_alpha_isfa_ista", "EIF_cond_exp_isfa_ista", "HH_cond_exp", "SpikeSourceInhGamma"]
 
 SYSTEM = "spikey"
+#: The chip's synaptic delay (ms): fixed, whatever a script asks for.
+CHIP_DELAY = 1.0
 STATION_ENVS = ("MY_STAGE1_STATION", "NMP_SPIKEY_STATION")
 DEFAULT_STATION = "station666"
 
@@ -106,6 +113,21 @@ class SpikeSourceArray(_CellType):
 _SOURCES = (SpikeSourcePoisson, SpikeSourceArray)
 
 
+class _NotOnSpikey(_CellType):
+    """A PyNN standard cell type the chip does not have: using it is an error."""
+
+    def __init__(self, parameters=None):
+        raise Exception("ERROR: %s is not available on Spikey: the chip's neurons are IF_facets_hardware1 "
+                        "(conductance-based, fixed threshold), its inputs SpikeSourcePoisson and SpikeSourceArray"
+                        % type(self).__name__)
+
+
+for _name in ("IF_curr_alpha", "IF_curr_exp", "IF_cond_alpha", "IF_cond_exp", "IF_cond_exp_gsfa_grr",
+              "EIF_cond_alpha_isfa_ista", "EIF_cond_exp_isfa_ista", "HH_cond_exp", "SpikeSourceInhGamma"):
+    globals()[_name] = type(_name, (_NotOnSpikey,), {"__doc__": "Not on Spikey (an error when used)."})
+del _name
+
+
 # ---------------------------------------------------------------------------
 # state
 
@@ -130,6 +152,8 @@ class _State(object):
         self.runs = 0
         self.n_neurons = 0
         self.n_sources = 0
+        self.spike_files = []
+        self.v_file = None
 
     def station(self):
         for env in STATION_ENVS:
@@ -221,6 +245,33 @@ class ID(int):
     def cell(self):
         return self.parent.celltype_obj
 
+    def __getattr__(self, name):
+        parent = self.__dict__.get("parent")
+        if parent is not None and name in parent.params:
+            x = parent.params[name][self.index]
+            return list(x) if name == "spike_times" else float(x)
+        raise AttributeError(name)
+
+    def __setattr__(self, name, value):
+        parent = self.__dict__.get("parent")
+        if parent is not None and name in parent.params:
+            parent._set_one(self.index, name, value)
+        else:
+            object.__setattr__(self, name, value)
+
+    def set_parameters(self, **parameters):
+        for k, v in parameters.items():
+            if k not in self.parent.params:
+                raise Exception("ERROR: %s has no parameter %r" % (self.parent.celltype.__name__, k))
+            self.parent._set_one(self.index, k, v)
+
+    def get_parameters(self):
+        return dict((k, getattr(self, k)) for k in self.parent.params)
+
+    @property
+    def position(self):
+        return self.parent.positions[:, self.index]
+
 
 class Population(object):
     def __init__(self, dims, cellclass, cellparams=None, label=None):
@@ -282,7 +333,57 @@ class Population(object):
         return numpy.array([self[i] for i in range(self.size)], dtype=object)
 
     def locate(self, id):
-        return (int(numpy.where(self._ids == int(id))[0][0]),)
+        """The address (a tuple over the population's dimensions) of a cell."""
+        i = numpy.where(self._ids == int(id))[0]
+        if len(i) == 0:
+            raise IndexError("%s is not a cell of %s" % (id, self.label))
+        return tuple(int(x) for x in numpy.unravel_index(int(i[0]), self.dim))
+
+    def addresses(self):
+        """The addresses of all cells, in order."""
+        return iter(numpy.ndindex(*self.dim))
+
+    def index(self, n):
+        """The n-th cell (its ID)."""
+        return self[int(n)]
+
+    def _local(self, cell):
+        """A cell's index in the population, from an ID, an address or an int."""
+        if isinstance(cell, ID):
+            if cell.parent is not self:
+                raise Exception("ERROR: cell %d belongs to %s, not to %s" % (int(cell), cell.parent.label, self.label))
+            return cell.index
+        if isinstance(cell, tuple):
+            return int(numpy.ravel_multi_index(cell, self.dim))
+        return int(cell)
+
+    @property
+    def positions(self):
+        """The cells' positions, 3 x size: the grid of the population's
+        dimensions with spacing 1 (PyNN 0.6's default)."""
+        pos = numpy.zeros((3, self.size))
+        grid = numpy.indices(self.dim).reshape(len(self.dim), -1)
+        pos[:min(3, len(self.dim))] = grid[:3]
+        return pos
+
+    def _set_one(self, i, k, v):
+        if k == "spike_times":
+            self.params[k] = list(self.params[k])
+            self.params[k][i] = numpy.asarray(v, dtype=float).ravel()
+        else:
+            self.params[k][i] = float(v)
+
+    def randomInit(self, rand_distr):
+        """The chip starts every neuron at its resting potential; initial
+        membrane potentials cannot be set (a warning, as nothing changes)."""
+        _warn("randomInit: the chip cannot set initial membrane potentials; every neuron starts at v_rest")
+
+    def describe(self):
+        return "Population %r: %d %s cells (dimensions %s), first id %d" % (
+            self.label, self.size, self.celltype.__name__, self.dim, int(self._ids[0]))
+
+    def __repr__(self):
+        return "<Population %r: %d %s>" % (self.label, self.size, self.celltype.__name__)
 
     def set(self, param, val=None):
         """set('g_leak', 10.0) or set({'g_leak': 10.0, ...}): for all cells."""
@@ -311,7 +412,9 @@ class Population(object):
             self.params[parametername] = a.copy()
 
     def rset(self, parametername, rand_distr):
-        self.tset(parametername, [rand_distr.next() for _ in range(self.size)])
+        """Set a parameter per cell to values drawn from rand_distr
+        (a pyNN.random.RandomDistribution)."""
+        self.tset(parametername, _draw(rand_distr, self.size))
 
     def record(self, record_from=None, rng=None, to_file=False):
         """Record the spikes of all cells (or record_from: a number of
@@ -323,7 +426,7 @@ class Population(object):
             self.recorded[r.permutation(self.size)[:record_from]] = True
         else:
             for c in record_from:
-                self.recorded[self.locate(c)[0] if isinstance(c, ID) else int(c)] = True
+                self.recorded[self._local(c)] = True
 
     def record_v(self, record_from=None, rng=None):
         if record_from is None:
@@ -349,11 +452,21 @@ class Population(object):
             return 0.0
         return float(len(self._spikes)) / n
 
-    def printSpikes(self, filename=None, gather=True, compatible_output=True):
+    def printSpikes(self, filename, gather=True, compatible_output=True):
+        """Write the last run's spikes: with compatible_output (PyNN's
+        format) a header and one "time<TAB>cell address" line per spike,
+        sorted by time; otherwise "id<TAB>time" lines."""
         s = self.getSpikes()
-        if filename:
-            numpy.savetxt(filename, s, fmt="%d\t%.4f")
-        return s
+        with open(filename, "w") as f:
+            if compatible_output:
+                f.write("# dimensions = %s\n# first_id = %d\n# last_id = %d\n# dt = 0.1\n"
+                        % (list(self.dim), int(self._ids[0]), int(self._ids[-1])))
+                for cid, t in s:
+                    local = int(numpy.where(self._ids == int(cid))[0][0])
+                    f.write("%g\t%d\n" % (t, local))
+            else:
+                for cid, t in s:
+                    f.write("%d\t%g\n" % (int(cid), t))
 
     def get_v(self, gather=True):
         if membraneOutput is None or _state.v_recorded is None or _state.v_recorded[0] is not self:
@@ -366,8 +479,16 @@ class Population(object):
 
 
 def record(source, filename, **extra_params):
-    for src in (source if isinstance(source, (list, tuple, numpy.ndarray)) else [source]):
+    """Record the spikes of cells (IDs); after each run they are written to
+    filename (PyNN 0.6's procedural API)."""
+    _check_setup()
+    srcs = list(source) if isinstance(source, (list, tuple, numpy.ndarray)) else [source]
+    for src in srcs:
+        if not isinstance(src, ID):
+            raise Exception("ERROR: record() takes cells (IDs from create() or a Population), not %r" % (src,))
         src.parent.recorded[src.index] = True
+    if filename:
+        _state.spike_files.append((filename, srcs))
 
 
 def record_v(source, filename, **extra_params):
@@ -382,6 +503,98 @@ def record_v(source, filename, **extra_params):
             _warn("Currently the hardware supports only the recording of one membrane potential at a time! "
                   "Replacing old record_v entry (neuron %d) by neuron %d" % (int(_state.v_recorded[0][_state.v_recorded[1]]), int(src)))
         _state.v_recorded = (src.parent, src.index)
+    _state.v_file = filename or None
+
+
+# ---------------------------------------------------------------------------
+# PyNN 0.6's procedural API
+
+def _cells(x):
+    return list(x) if isinstance(x, (list, tuple, numpy.ndarray, Population)) else [x]
+
+
+def create(cellclass, param_dict=None, n=1):
+    """Create n cells; returns one ID, or a list of IDs when n > 1."""
+    p = Population(int(n), cellclass, param_dict)
+    return p[0] if n == 1 else list(p)
+
+
+def connect(source, target, weight=None, delay=None, synapse_type=None, p=1, rng=None):
+    """Connect every source cell to every target cell (each with probability
+    p). A negative weight, or synapse_type 'inhibitory', makes inhibitory
+    synapses; the weight is in uS (default 0: a switched-off synapse).
+    Returns the connections made as (pre ID, post ID) pairs."""
+    _check_setup()
+    srcs, tgts = _cells(source), _cells(target)
+    for c in srcs + tgts:
+        if not isinstance(c, ID):
+            raise ConnectionError("connect() takes cells (IDs from create() or a Population), not %r" % (c,))
+    w = 0.0 if weight is None else float(weight)
+    target_type = synapse_type or ("inhibitory" if w < 0 else "excitatory")
+    r = rng or _state.rng
+    groups = {}
+    for s_ in srcs:
+        for t in tgts:
+            if p < 1 and r.uniform(0, 1) >= p:
+                continue
+            groups.setdefault((s_.parent, t.parent), []).append((s_.index, t.index, abs(w)))
+    made = []
+    for (pre, post), conns in groups.items():
+        Projection(pre, post, FromListConnector(conns), target=target_type, rng=rng)
+        made.extend((pre[i], post[j]) for i, j, _ in conns)
+    return made
+
+
+def set(cells, cellclass=None, param=None, val=None):
+    """Set a parameter (or a dict of them) of cells (IDs)."""
+    items = param.items() if isinstance(param, dict) else [(param, val)]
+    for c in _cells(cells):
+        for k, v in items:
+            c.set_parameters(**{k: v})
+
+
+def reset():
+    """Does nothing: every run() is a whole emulation from t = 0 (as on the chip)."""
+
+
+def get_time_step():
+    return 0.1
+
+
+def get_min_delay():
+    return 0.1
+
+
+def get_max_delay():
+    return 0.1
+
+
+def get_current_time():
+    """The biological time the last run ended at (ms)."""
+    return _state.t
+
+
+def num_processes():
+    return 1
+
+
+def rank():
+    return 0
+
+
+def _write_files():
+    """The spikes and membrane that record(..., filename) and
+    record_v(..., filename) asked for, after a run."""
+    for filename, cells in _state.spike_files:
+        with open(filename, "w") as f:
+            f.write("# spikes of %d cells: id<TAB>time (ms)\n" % len(cells))
+            wanted = builtins.set(int(c) for c in cells)
+            rows = [r for p in builtins.set(c.parent for c in cells) for r in p._spikes if int(r[0]) in wanted]
+            for cid, t in sorted(rows, key=lambda r: (r[1], r[0])):
+                f.write("%d\t%g\n" % (int(cid), t))
+    if _state.v_file and membraneOutput is not None:
+        numpy.savetxt(_state.v_file, numpy.column_stack([timeMembraneOutput, membraneOutput]), fmt="%g",
+                      header="time (ms), membrane (mV) of neuron %d" % int(_state.v_recorded[0][_state.v_recorded[1]]))
 
 
 # ---------------------------------------------------------------------------
@@ -398,7 +611,7 @@ class _Connector(object):
     def weight_values(self, n, rng):
         w = self.weights
         if hasattr(w, "next"):
-            return numpy.array([w.next() for _ in range(n)], dtype=float)
+            return _draw(w, n)
         w = numpy.asarray(w, dtype=float)
         if w.ndim == 0:
             return numpy.full(n, float(w))
@@ -473,16 +686,126 @@ class FixedNumberPostConnector(_Connector):
         return out
 
 
+def _draw(rand_distr, n):
+    """n values from a RandomDistribution (PyNN's next(n))."""
+    x = numpy.asarray(rand_distr.next(n), dtype=float).ravel()
+    if x.size == 1 and n != 1:
+        x = numpy.array([float(rand_distr.next()) for _ in range(n)])
+    return x
+
+
+def _address_index(pop, addr):
+    """A cell's index in pop from an address: an int, a tuple or a list."""
+    if isinstance(addr, ID):
+        return pop._local(addr)
+    if isinstance(addr, (tuple, list, numpy.ndarray)):
+        a = tuple(int(x) for x in addr)
+        if len(a) == 1:
+            return a[0]
+        return int(numpy.ravel_multi_index(a, pop.dim))
+    return int(addr)
+
+
 class FromListConnector(_Connector):
+    """Connections from a list of (pre address, post address, weight,
+    delay) tuples; addresses are tuples (PyNN 0.6) or ints. The chip's
+    delay is fixed: the delays are accepted and not used."""
+
     def __init__(self, conn_list):
         _Connector.__init__(self)
         self.conn_list = list(conn_list)
 
     def pairs(self, prj, rng):
-        return [(int(c[0]), int(c[1])) for c in self.conn_list]
+        out = []
+        for k, c in enumerate(self.conn_list):
+            if len(c) < 2:
+                raise ConnectionError("FromListConnector: entry %d (%r) needs at least a pre and a post address" % (k, c))
+            i, j = _address_index(prj.pre, c[0]), _address_index(prj.post, c[1])
+            if not (0 <= i < prj.pre.size and 0 <= j < prj.post.size):
+                raise ConnectionError("FromListConnector: entry %d (%r) is outside %s (%d cells) or %s (%d cells)"
+                                      % (k, c, prj.pre.label, prj.pre.size, prj.post.label, prj.post.size))
+            out.append((i, j))
+        return out
 
     def weight_values(self, n, rng):
         return numpy.array([float(c[2]) if len(c) > 2 else 0.0 for c in self.conn_list])
+
+
+class FromFileConnector(FromListConnector):
+    """Connections from a file as Projection.saveConnections writes it: one
+    "pre<TAB>post<TAB>weight<TAB>delay" line per connection, where pre and
+    post are addresses ("label[3]", "[3]", "[1, 2]") or indices."""
+
+    def __init__(self, filename, distributed=False):
+        conns = []
+        with open(filename) as f:
+            for lineno, line in enumerate(f, 1):
+                line = line.strip()
+                if not line or line.startswith("#"):
+                    continue
+                parts = line.split("\t") if "\t" in line else line.split()
+                if len(parts) < 3:
+                    raise ConnectionError("%s line %d: expected pre, post, weight[, delay], got %r" % (filename, lineno, line))
+                try:
+                    conns.append(tuple([self._addr(parts[0]), self._addr(parts[1])] + [float(x) for x in parts[2:4]]))
+                except ValueError:
+                    raise ConnectionError("%s line %d: cannot read %r" % (filename, lineno, line)) from None
+        FromListConnector.__init__(self, conns)
+        self.filename = filename
+
+    @staticmethod
+    def _addr(text):
+        if "[" in text:
+            inner = text[text.index("[") + 1:text.rindex("]")]
+            return tuple(int(float(x)) for x in inner.replace(",", " ").split())
+        return int(float(text))
+
+
+class DistanceDependentProbabilityConnector(_Connector):
+    """Each pair connects with the probability d_expression gives for their
+    distance d (PyNN 0.6: positions on the populations' grids, axes a
+    subset of "xyz", distances scaled by scale_factor and shifted by
+    offset; periodic_boundaries a per-axis box length or None)."""
+
+    def __init__(self, d_expression, axes=None, scale_factor=1.0, offset=0.0, periodic_boundaries=None,
+                 allow_self_connections=True, weights=0.0, delays=None):
+        _Connector.__init__(self, weights, delays, allow_self_connections)
+        if not isinstance(d_expression, str):
+            raise ConnectionError("DistanceDependentProbabilityConnector: d_expression must be a string such as 'exp(-d)'")
+        self.d_expression = d_expression
+        self.axes = axes or "xyz"
+        if any(a not in "xyz" for a in self.axes):
+            raise ConnectionError("DistanceDependentProbabilityConnector: axes %r: use letters of 'xyz'" % (axes,))
+        self.scale_factor, self.offset = float(scale_factor), float(offset)
+        self.periodic_boundaries = periodic_boundaries
+
+    def probabilities(self, prj):
+        idx = ["xyz".index(a) for a in self.axes]
+        a, b = prj.pre.positions[idx], prj.post.positions[idx]
+        diff = numpy.abs(a[:, :, None] - b[:, None, :])
+        if self.periodic_boundaries is not None:
+            box = numpy.asarray(self.periodic_boundaries, dtype=float).ravel()
+            box = box[idx] if box.size == 3 else numpy.resize(box, len(idx))
+            for k, L in enumerate(box):
+                if L > 0:
+                    diff[k] = numpy.minimum(diff[k], L - diff[k])
+        d = self.scale_factor * numpy.sqrt((diff ** 2).sum(axis=0)) + self.offset
+        env = dict((k, getattr(numpy, k)) for k in ("exp", "sqrt", "log", "abs", "sin", "cos", "tanh", "pi", "e", "minimum", "maximum", "where"))
+        env["d"] = d
+        try:
+            p = numpy.broadcast_to(numpy.asarray(eval(self.d_expression, {"__builtins__": {}}, env), dtype=float), d.shape)
+        except Exception as err:
+            raise ConnectionError("DistanceDependentProbabilityConnector: d_expression %r: %s" % (self.d_expression, err)) from None
+        if (p < 0).any() or (p > 1).any():
+            raise ConnectionError("DistanceDependentProbabilityConnector: d_expression %r gives probabilities outside [0, 1] (%g to %g)"
+                                  % (self.d_expression, p.min(), p.max()))
+        return p
+
+    def pairs(self, prj, rng):
+        p = self.probabilities(prj)
+        draws = rng.uniform(0, 1, p.shape)
+        return [(i, j) for i in range(prj.pre.size) for j in range(prj.post.size)
+                if draws[i, j] < p[i, j] and self._self_ok(prj, i, j)]
 
 
 # ---------------------------------------------------------------------------
@@ -563,6 +886,74 @@ class Projection(object):
 
     def __len__(self):
         return len(self._pre)
+
+    def size(self, gather=True):
+        return len(self)
+
+    def connections(self):
+        """(pre ID, post ID) of each connection."""
+        for i, j in zip(self._pre, self._post):
+            yield self.pre[int(i)], self.post[int(j)]
+
+    def describe(self):
+        return "Projection %r from %s to %s (%s): %d connections" % (self.label, self.pre.label, self.post.label, self.target, len(self))
+
+    def setDelays(self, d):
+        """The chip's synaptic delay is fixed (CHIP_DELAY); delays are accepted and not used."""
+        _warn("%s: the chip's delays are fixed (%g ms); setDelays is ignored" % (self.label, CHIP_DELAY))
+
+    def randomizeDelays(self, rand_distr):
+        self.setDelays(None)
+
+    def getDelays(self, format="list", gather=True):
+        """The chip's fixed delay for every connection."""
+        vals = numpy.full(len(self), CHIP_DELAY)
+        return vals if format == "list" else self._matrix(vals)
+
+    def randomizeWeights(self, rand_distr):
+        """Weights drawn from rand_distr, one per connection."""
+        self.setWeights(_draw(rand_distr, len(self)))
+
+    def setSynapseDynamics(self, param, value):
+        """Change a parameter of the projection's short-term plasticity
+        (U, tau_rec, tau_facil): one value for the projection, as its line
+        drivers hold it."""
+        sd = self.synapse_dynamics
+        if sd is None or sd.fast is None or param not in sd.fast.parameters:
+            raise Exception("ERROR: %s: setSynapseDynamics(%r): the projection has no such short-term plasticity parameter"
+                            % (self.label, param))
+        if numpy.ndim(value) != 0:
+            raise Exception("ERROR: %s: setSynapseDynamics(%r): the chip's line drivers take one value per projection" % (self.label, param))
+        new = dict(sd.fast.parameters)
+        new[param] = float(value)
+        sd.fast = TsodyksMarkramMechanism(**new)
+
+    def randomizeSynapseDynamics(self, param, rand_distr):
+        raise Exception("ERROR: %s: randomizeSynapseDynamics: the chip's short-term plasticity is set per line driver, "
+                        "not per synapse" % self.label)
+
+    def saveConnections(self, filename, gather=True, compatible_output=True):
+        """Write "pre[i]<TAB>post[j]<TAB>weight<TAB>delay" lines, which
+        FromFileConnector reads."""
+        with open(filename, "w") as f:
+            for i, j, w in zip(self._pre, self._post, self._weights):
+                f.write("%s[%s]\t%s[%s]\t%g\t%g\n" % (self.pre.label, ", ".join(map(str, numpy.unravel_index(int(i), self.pre.dim))),
+                                                  self.post.label, ", ".join(map(str, numpy.unravel_index(int(j), self.post.dim))), w, CHIP_DELAY))
+
+    def printWeights(self, filename, format="list", gather=True):
+        w = self.getWeights(format=format)
+        with open(filename, "w") as f:
+            if format == "list":
+                f.write("\n".join("%g" % x for x in w) + "\n")
+            else:
+                numpy.savetxt(f, w, fmt="%g")
+
+    def weightHistogram(self, min=None, max=None, nbins=10):
+        """(bin counts, bin edges) of the weights."""
+        w = self._weights
+        lo = w.min() if min is None else min
+        hi = w.max() if max is None else max
+        return numpy.histogram(w, bins=nbins, range=(lo, hi))
 
     def _syntype(self):
         return "exc" if self.target == "excitatory" else "inh"
@@ -774,6 +1165,7 @@ def run(simtime=0, **extra_params):
             prj._hw_weights = _read_plastic(prj)
     _state.runs += 1
     _state.t = float(simtime)
+    _write_files()
     if _state.write_config:
         from . import config
         config.write(_state, "spikeyconfig.out", "spikeyconfig.png")
@@ -790,7 +1182,7 @@ def _read_plastic(prj):
     for dr in info.get("drivers", []):
         if "stdp_row" in dr:
             rows[(dr["block"], dr["row"])] = dr["stdp_row"]
-    state_names = sorted(set("w_p%d" % m for m in rows.values()))
+    state_names = sorted(builtins.set("w_p%d" % m for m in rows.values()))
     if not state_names:
         return numpy.zeros(len(prj))
     vals = _state.server.population_state(prj.post.index, state_names)
