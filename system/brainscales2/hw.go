@@ -319,9 +319,11 @@ func checkSource(source string) error {
 
 // signalOf returns the one signal of the circuits in the segments taken.
 func (h *Hardware) signalOf(segs []*engine.Segment, variable string) (*engine.Signal, error) {
-	for _, seg := range segs {
-		for _, s := range seg.Signals {
-			if s.Population == hwPop && s.Variable == variable && len(s.Indices) == numCircuits {
+	// The last segment is the measurement's (the one before ended with the
+	// previous measurement's reset).
+	for k := len(segs) - 1; k >= 0; k-- {
+		for _, s := range segs[k].Signals {
+			if s.Population == hwPop && s.Variable == variable && len(s.Indices) == numCircuits && s.Samples() > 0 {
 				return s, nil
 			}
 		}
@@ -364,7 +366,7 @@ func (h *Hardware) RecordCADC(source string, settleUs float64, samples int, peri
 	}
 	out := make([]float64, samples*numCircuits)
 	x := h.pl.cadcMismatch()
-	r := newNoise(h.pl.user.Simulation.Seed, domCADC, 1<<41+uint64(segs[0].Index))
+	r := newNoise(h.pl.user.Simulation.Seed, domCADC, 1<<41+uint64(segs[len(segs)-1].Index))
 	sigma := h.pl.opts.Noise.CADCLSB
 	circ := h.pl.mp.circuits[hwPop]
 	for s := 0; s < samples; s++ {
@@ -410,7 +412,7 @@ func (h *Hardware) RecordMADC(source string, settleUs, recordUs float64, excUs, 
 	from := int(math.Round(settleUs * 1e-3 / dtMs))
 	n := sig.Samples()
 	if from >= n {
-		return nil, errors.New("internal: nothing recorded after the settling")
+		return nil, fmt.Errorf("internal: nothing recorded after the settling (%d samples, from %d, interval %g, segments %d, signals %d)", n, from, dtMs, len(segs), len(segs[0].Signals))
 	}
 	ncol := len(sig.Indices)
 	sub := &engine.Signal{Population: sig.Population, Variable: sig.Variable, Indices: sig.Indices,
@@ -418,7 +420,7 @@ func (h *Hardware) RecordMADC(source string, settleUs, recordUs float64, excUs, 
 	out := make([][]float64, numCircuits)
 	circ := h.pl.mp.circuits[hwPop]
 	for j, idx := range sig.Indices {
-		conv := h.pl.convert(segs[0].Index, 0, sub, j, int(idx))
+		conv := h.pl.convert(segs[len(segs)-1].Index, 0, sub, j, int(idx))
 		out[circ[idx]] = conv.Data
 	}
 	return out, nil
