@@ -245,3 +245,22 @@ func (r *SpikingResult) Apply(c Chip) error {
 	}
 	return nil
 }
+
+// Presets are the default calibrations calix's nightly script generates
+// for spiking operation: "spiking" (calix's defaults) and "spiking2".
+var Presets = []string{"spiking", "spiking2"}
+
+// Preset returns a named default calibration target.
+func Preset(name string) (SpikingTarget, error) {
+	switch name {
+	case "spiking":
+		return SpikingTarget{CADC: DefaultCADCTarget(), Neuron: DefaultNeuronTarget()}, nil
+	case "spiking2":
+		t := DefaultNeuronTarget()
+		t.Leak, t.Reset, t.Threshold = Values{80}, Values{80}, Values{150}
+		t.TauMemUs, t.TauSynExc, t.TauSynInh = Values{6}, Values{6}, Values{6}
+		t.SynInGmExc, t.SynInGmInh, t.SynapseDACBias = 500, 500, 1000
+		return SpikingTarget{CADC: DefaultCADCTarget(), Neuron: t}, nil
+	}
+	return SpikingTarget{}, fmt.Errorf("no preset %q (presets: %v)", name, Presets)
+}
