@@ -195,10 +195,13 @@ func Calibrate(c Chip, t SpikingTarget, o SpikingOptions) (*SpikingResult, error
 	}
 	if refine {
 		prog("CADC (again)")
+		first := cadc.Before
 		cadc, err = CalibrateCADC(c, t.CADC, o.CADC)
 		if err != nil {
 			return nil, fmt.Errorf("CADC (again): %w", err)
 		}
+		// "before" is the uncalibrated chip's
+		cadc.Before = first
 		if err := RefinePotentials(c, cadc, nr, nil, o.Seed+1); err != nil {
 			return nil, err
 		}
