@@ -59,6 +59,10 @@ type Options struct {
 	// InitialConfig is a chip configuration (e.g. a calibration): HXNeuron
 	// parameters per circuit, used wherever a population does not set them.
 	InitialConfig *InitialConfig `json:"initial_config"`
+	// Calibration describes the calibration InitialConfig and CADC come
+	// from (chip, algorithm, creation time, file), for provenance; the chip
+	// does not read it.
+	Calibration map[string]any `json:"calibration"`
 	// CADC is the CADC's configuration (a calibration's ramps and channel
 	// offsets, cadc.go); nil reads as if the ramps were calibrated.
 	CADC *CADCConfig `json:"cadc"`
