@@ -333,7 +333,7 @@ func (n *neuronCalib) tauSyn(side int) error {
 // measureTauSyn records each neuron's input line after an event and fits
 // its decay.
 func (n *neuronCalib) measureTauSyn(side int, target []float64) ([]float64, error) {
-	rec := math.Min(math.Max(6*slices.Max(target)+1, 6), 200)
+	rec := math.Min(math.Max(4*slices.Max(target)+1, 6), 200)
 	exc, inh := stim(side, 1)
 	traces, err := n.c.RecordMADC(lineNames[side], 2, rec, exc, inh, nil)
 	if err != nil {
@@ -589,7 +589,7 @@ func (n *neuronCalib) tauMem() error {
 var tauMemOver = merge(quiet, map[string][]float64{"constant_current_enable": filled(1), "constant_current_i_offset": filled(0)})
 
 func (n *neuronCalib) measureTauMem(target []float64) ([]float64, error) {
-	rec := math.Min(math.Max(5*slices.Max(target), 5), 300)
+	rec := math.Min(math.Max(4*slices.Max(target), 5), 300)
 	traces, err := n.c.RecordMADC("v", 3, rec, nil, nil, map[string][]float64{"constant_current_i_offset": n.tauStep})
 	if err != nil {
 		return nil, err
