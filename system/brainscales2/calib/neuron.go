@@ -402,6 +402,7 @@ func (n *neuronCalib) dacBias() error {
 // thresholdOver makes the neurons fire regularly: the leak far above any
 // threshold, the reset low.
 var thresholdOver = map[string][]float64{"threshold_enable": filled(1), "leak_v_leak": filled(1000), "leak_i_bias": filled(400),
+	"leak_enable_multiplication": filled(0), "leak_enable_division": filled(0),
 	"reset_v_reset": filled(400), "excitatory_input_enable": filled(0), "inhibitory_input_enable": filled(0),
 	"constant_current_enable": filled(0)}
 
