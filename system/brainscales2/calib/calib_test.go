@@ -277,3 +277,43 @@ func plain(t reflect.Type) error {
 	}
 	return fmt.Errorf("type %s is not a plain number, string or error", t)
 }
+
+// TestResetHolds checks the calibrated reset potential independently of
+// the calibration's own measurement: neurons held in reset for 0.5 ms (255
+// cycles of 2 µs, after a holdoff of one cycle) read their target.
+func TestResetHolds(t *testing.T) {
+	for _, target := range []float64{70, 100} {
+		h := open(t, "nmp-virtual-hx-2", 1)
+		nt := calib.NeuronTarget{Leak: calib.Values{110}, Reset: calib.Values{target}}
+		r, err := calib.Calibrate(h, calib.SpikingTarget{Neuron: nt}, calib.SpikingOptions{Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Apply(h); err != nil {
+			t.Fatal(err)
+		}
+		fill := func(x float64) []float64 { return slices.Repeat([]float64{x}, calib.NumNeurons) }
+		if err := h.Configure(map[string][]float64{"threshold_v_threshold": fill(0), "refractory_period_refractory_time": fill(255),
+			"refractory_period_input_clock": fill(0)}, map[string][]float64{"clock_scale_slow": {8}}); err != nil {
+			t.Fatal(err)
+		}
+		reads, err := h.RecordCADC("v", 20, 50, 1, nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var per []float64
+		for n := 0; n < calib.NumNeurons; n++ {
+			s := 0.0
+			for k := 0; k < 50; k++ {
+				s += reads[k*calib.NumNeurons+n]
+			}
+			per = append(per, s/50)
+		}
+		slices.Sort(per)
+		med := per[len(per)/2]
+		t.Logf("reset target %g: held in reset the neurons read %.1f (median), %.1f..%.1f", target, med, per[0], per[len(per)-1])
+		if math.Abs(med-target) > 2 {
+			t.Errorf("reset target %g: held in reset the neurons read %.1f (median)", target, med)
+		}
+	}
+}

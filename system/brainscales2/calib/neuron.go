@@ -446,12 +446,26 @@ var resetOver = map[string][]float64{"threshold_enable": filled(1), "threshold_v
 	"refractory_period_refractory_time": filled(255), "refractory_period_input_clock": filled(0)}
 
 func (n *neuronCalib) measureReset() ([]float64, error) {
+	// The slow clock at a large scale for the measurement: 255 cycles of
+	// 0.5 µs keep the neurons in reset for the whole recording. (With the
+	// calibrated clocks the refractory period may be as short as the
+	// reset's own settling, and the reads would catch the membrane on its
+	// way back from the spike.)
+	if err := n.c.Configure(nil, map[string][]float64{"clock_scale_slow": {resetClockScale}}); err != nil {
+		return nil, err
+	}
 	reads, err := n.c.RecordCADC("v", 5, 20, cadcPeriodUs, nil, nil, nil)
 	if err != nil {
 		return nil, err
 	}
+	if err := n.c.Configure(nil, map[string][]float64{"clock_scale_slow": n.res.Globals["clock_scale_slow"]}); err != nil {
+		return nil, err
+	}
 	return perNeuron(reads, 20, 0, 20, median), nil
 }
+
+// resetClockScale is the slow clock's scale while the reset is measured.
+const resetClockScale = 6
 
 // synin is the state of the synaptic input calibration: the temporary
 // configuration it runs in.
