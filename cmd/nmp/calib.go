@@ -14,11 +14,15 @@ import (
 
 	"github.com/nmp-platform/nmp/system/brainscales2"
 	"github.com/nmp-platform/nmp/system/brainscales2/calib"
+	"github.com/nmp-platform/nmp/system/brainscales2/nightly"
+	"github.com/nmp-platform/nmp/worker"
 )
 
 const calibUsage = `
 usage: nmp calib run [-chip NAME] [-preset spiking|spiking2] [-target FILE] [-seed N] [-o DIR] [-evaluate]
        nmp calib show FILE
+       nmp calib nightly -store DIR [-chip NAME]
+       nmp calib list -store DIR [-chip NAME]
 
 Calibrates an emulated BrainScaleS-2 chip as calix calibrates a real one
 (docs/calibration.md): the CADC, then the neurons for spiking operation
@@ -35,29 +39,41 @@ after, as calix's hardware tests do, and prints it.
 
 show prints a calibration file's chip, targets, failed neurons and timings.
 
+nightly makes a chip's default calibrations (spiking and spiking2) now, as
+a new version in a calibration store, which becomes the latest that jobs
+find (a worker started with -calibrations DIR does this every night and
+gives its jobs DIR); a failed run keeps the previous latest. list shows a
+chip's versions, the latest marked, and its failed runs.
+
 Examples:
 
 	nmp calib run -chip nmp-virtual-hx-3 -o calib/
 	nmp calib run -preset spiking2 -evaluate
 	nmp calib show calib/spiking_cocolist.pbin
+	nmp calib nightly -store /var/lib/nmp/calibrations -chip nmp-virtual-hx-0
+	nmp calib list -store /var/lib/nmp/calibrations
 `
 
 func runCalib(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 {
-		return usagef("nmp calib: give a subcommand: run, show")
+		return usagef("nmp calib: give a subcommand: run, show, nightly, list")
 	}
 	switch args[0] {
 	case "run":
 		return runCalibRun(ctx, env, args[1:])
 	case "show":
 		return runCalibShow(env, args[1:])
+	case "nightly":
+		return runCalibNightly(ctx, env, args[1:])
+	case "list":
+		return runCalibList(env, args[1:])
 	case "exec":
 		return runCalibExec(ctx, env)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(env.Stdout, strings.TrimLeft(calibUsage, "\n"))
 		return nil
 	}
-	return usagef("nmp calib: unknown subcommand %q (run, show)", args[0])
+	return usagef("nmp calib: unknown subcommand %q (run, show, nightly, list)", args[0])
 }
 
 func defaultChip(env *Env) string {
@@ -292,4 +308,98 @@ func runCalibExec(ctx context.Context, env *Env) error {
 	}
 	rep.Seconds = time.Since(t0).Seconds()
 	return json.NewEncoder(env.Stdout).Encode(&rep)
+}
+
+// nightlyCalibrations makes a worker keep its chips' nightly calibrations
+// in dir (at hour, and at start for a chip that has none) and tell its jobs
+// where they are ($NMP_BSS2_CALIBRATION_DIR, read by
+// pynn_brainscales.helper.nightly_calib_path).
+func nightlyCalibrations(cfg *worker.Config, dir string, hour int) error {
+	if hour < 0 || hour > 23 {
+		return usagef("-calibration-hour: %d is not an hour of the day (0 to 23)", hour)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return fmt.Errorf("-calibrations: %w", err)
+	}
+	store := &nightly.Store{Dir: abs}
+	cfg.JobEnv = append(cfg.JobEnv, "NMP_BSS2_CALIBRATION_DIR="+abs)
+	cfg.Expose = append(cfg.Expose, abs)
+	cfg.Nightly = &worker.Nightly{System: "brainscales2", Hour: hour,
+		Due: func(chip string) bool {
+			v, err := store.Latest(chip)
+			return err == nil && v == nil
+		},
+		Run: func(ctx context.Context, chip string) error {
+			_, err := store.Run(ctx, chip)
+			return err
+		}}
+	return nil
+}
+
+func runCalibNightly(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "calib nightly", calibUsage)
+	store := fs.String("store", "", "the calibration store (a worker's -calibrations directory)")
+	chip := fs.String("chip", defaultChip(env), "the virtual chip")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	if *store == "" {
+		return usagef("nmp calib nightly: give -store DIR")
+	}
+	s := &nightly.Store{Dir: *store}
+	v, err := s.Run(ctx, *chip)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%s: version %s is the latest (%s, %.1f s)\n", v.Chip, v.Version, v.Path, v.Seconds)
+	return nil
+}
+
+func runCalibList(env *Env, args []string) error {
+	fs := newFlagSet(env, "calib list", calibUsage)
+	store := fs.String("store", "", "the calibration store")
+	chip := fs.String("chip", "", "one chip (default: all in the store)")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	if *store == "" {
+		return usagef("nmp calib list: give -store DIR")
+	}
+	chips := []string{*chip}
+	if *chip == "" {
+		entries, err := os.ReadDir(*store)
+		if err != nil {
+			return err
+		}
+		chips = nil
+		for _, e := range entries {
+			if e.IsDir() {
+				chips = append(chips, e.Name())
+			}
+		}
+	}
+	s := &nightly.Store{Dir: *store}
+	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "chip\tversion\tcreated\tfailed neurons (spiking, spiking2)\tseconds\t")
+	for _, c := range chips {
+		vs, fails, err := s.List(c)
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			mark := ""
+			if v.Latest {
+				mark = "latest"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d, %d\t%.1f\t%s\n", c, v.Version, v.Created, v.Presets["spiking"].Failed, v.Presets["spiking2"].Failed, v.Seconds, mark)
+		}
+		for _, f := range fails {
+			fmt.Fprintf(tw, "%s\tfailed\t%s\t%s\t\t\n", c, f.Time, f.Error)
+		}
+	}
+	return tw.Flush()
 }

@@ -42,7 +42,8 @@ def _chip_from_calibration(raw, path):
                  "channel_offset": cadc["channel_offset"]},
                 raw["chip"],
                 {"chip": raw["chip"], "created": raw.get("created"), "algorithm": raw.get("algorithm"),
-                 "file": str(path)})
+                 # the file itself, not a link to it (nightly's stable/latest): its version
+                 "file": os.path.realpath(str(path))})
     return chip
 
 
