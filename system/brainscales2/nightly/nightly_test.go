@@ -38,7 +38,9 @@ func TestStoreKeepsHistoryAndTheLatest(t *testing.T) {
 	// The second run: the same calibration again (cheap), a day later.
 	real := r
 	clock = clock.AddDate(0, 0, 1)
-	s.Calibrate = func(ctx context.Context, chip, preset string, seed uint64) (*calib.SpikingResult, error) { return real, nil }
+	s.Calibrate = func(ctx context.Context, chip, preset string, seed uint64) (*calib.SpikingResult, error) {
+		return real, nil
+	}
 	v2, err := s.Run(context.Background(), "nmp-virtual-hx-0")
 	if err != nil {
 		t.Fatal(err)
