@@ -35,6 +35,9 @@ MODULES = {
     # Spikey's PyNN 0.6 front end, under both of its names.
     "pyNN.hardware.spikey": "oldpynn/spikey",
     "pyNN.hardware.stage1": "oldpynn/spikey",
+    # BrainScaleS-2's calibration library and the connection its scripts open.
+    "calix": "calix",
+    "dlens_vx_v3": "dlens_vx_v3",
 }
 
 

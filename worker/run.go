@@ -296,7 +296,7 @@ func (r *jobRun) env() []string {
 	if chip := r.chip(); chip != "" {
 		env = append(env, r.sys.ChipEnv+"="+chip)
 	}
-	return env
+	return append(env, r.w.cfg.JobEnv...)
 }
 
 // attempt is the run of the job this is (1 for the first).

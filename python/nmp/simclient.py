@@ -174,6 +174,9 @@ class SimServer(object):
             mapping = reply.info.get("mapping") or {}
             if mapping.get("chip"):
                 self._run_info["chip"] = mapping["chip"]
+            if mapping.get("calibration"):
+                # which calibration the run used (the job's provenance lists it)
+                self._run_info["calibration"] = mapping["calibration"]
             self._report_mapping(mapping)
             return
         action = req.get("action") or {}
