@@ -117,6 +117,12 @@ type Config struct {
 	// (default: this executable with the argument "sandbox", i.e. nmp sandbox).
 	Helper    []string
 	HelperEnv []string
+	// Slurm, when set, runs each job's command as a SLURM batch job
+	// (slurm.go) instead of on this machine; WorkDir must then be a
+	// directory the cluster's nodes share at the same path, and jobs run as
+	// RunAs (default nmp-job), a user the nodes know.
+	Slurm *SlurmConfig
+
 	// Name identifies the worker in logs and provenance (default: the host name).
 	Name   string
 	Logger *slog.Logger
@@ -135,6 +141,11 @@ type Worker struct {
 	isolation isolation
 	// expose is what jobs see read-only wherever it lies (the nmp binary).
 	expose []string
+	// exec runs jobs' commands; slurm is it when jobs go to SLURM.
+	exec  executor
+	slurm *slurmExecutor
+	// adopted are jobs a SLURM worker still held when it started.
+	adopted chan *provider.Job
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -274,6 +285,17 @@ func New(cfg Config) (*Worker, error) {
 	w.client.HTTP = &http.Client{Timeout: 10 * time.Minute}
 	w.fetch = newFetcher(cfg.Server, cfg.AllowPrivateURLs, cfg.FetchTimeout)
 	w.sandbox = &sandboxRunner{Helper: cfg.Helper, HelperEnv: cfg.HelperEnv}
+	w.exec = localExecutor{}
+	if cfg.Slurm != nil {
+		if w.cfg.RunAs == "" && os.Geteuid() == 0 {
+			// SLURM starts jobs as users the nodes know, not as ids of a pool.
+			w.cfg.RunAs = "nmp-job"
+		}
+		if w.slurm, err = newSlurmExecutor(w, *cfg.Slurm); err != nil {
+			return nil, err
+		}
+		w.exec = w.slurm
+	}
 	return w, nil
 }
 
@@ -295,6 +317,13 @@ func (w *Worker) Start(ctx context.Context) error {
 	w.mu.Lock()
 	w.cancel = cancel
 	w.mu.Unlock()
+	if w.slurm != nil {
+		jobs := w.slurm.adopt(ctx)
+		w.adopted = make(chan *provider.Job, len(jobs))
+		for _, j := range jobs {
+			w.adopted <- j
+		}
+	}
 	for i := 0; i < w.cfg.Slots; i++ {
 		w.wg.Add(1)
 		go func(slot int) {
@@ -321,6 +350,11 @@ func (w *Worker) Stop() {
 func (w *Worker) prepare(ctx context.Context) error {
 	if err := os.MkdirAll(w.cfg.WorkDir, 0o711); err != nil {
 		return fmt.Errorf("worker: work directory: %w", err)
+	}
+	if w.slurm != nil {
+		if err := w.slurm.prepare(ctx); err != nil {
+			return err
+		}
 	}
 	root := os.Geteuid() == 0
 	iso := isolation{}
@@ -399,7 +433,8 @@ func (w *Worker) prepare(ctx context.Context) error {
 		return errors.New("worker: strict isolation needs namespaces")
 	}
 	// Without namespaces the jobs' users reach their directories through the real path.
-	if root && !iso.Namespaces && w.uids.single != -1 {
+	// Nor do they on SLURM's nodes.
+	if root && (!iso.Namespaces || w.slurm != nil) && w.uids.single != -1 {
 		for d := w.cfg.WorkDir; d != "/"; d = filepath.Dir(d) {
 			fi, err := os.Stat(d)
 			if err != nil {
@@ -447,6 +482,12 @@ func (w *Worker) loop(ctx context.Context, slot int) {
 	// does not run them), left alone for MaxBackoff before asking again.
 	refused := map[string]time.Time{}
 	for ctx.Err() == nil {
+		select {
+		case job := <-w.adopted:
+			w.runTracked(ctx, job, slot)
+			continue
+		default:
+		}
 		var job *provider.Job
 		var err error
 		asked := 0
@@ -491,14 +532,19 @@ func (w *Worker) loop(ctx context.Context, slot int) {
 			continue
 		}
 		backoff = 0
-		w.mu.Lock()
-		w.running[job.ID] = true
-		w.mu.Unlock()
-		w.runJob(ctx, job, slot)
-		w.mu.Lock()
-		delete(w.running, job.ID)
-		w.mu.Unlock()
+		w.runTracked(ctx, job, slot)
 	}
+}
+
+// runTracked runs a job, listed in Running while it runs.
+func (w *Worker) runTracked(ctx context.Context, job *provider.Job, slot int) {
+	w.mu.Lock()
+	w.running[job.ID] = true
+	w.mu.Unlock()
+	w.runJob(ctx, job, slot)
+	w.mu.Lock()
+	delete(w.running, job.ID)
+	w.mu.Unlock()
 }
 
 // Running lists the ids of the jobs running now.
