@@ -219,9 +219,11 @@ func sbatchArgs(q slurmRequest, l Limits, name, workDir, logPath string, uid, gi
 		args = append(args, "--constraint="+q.Constraint)
 	}
 	if l.WallClock > 0 {
-		// minutes:seconds, rounded up to a second.
-		s := int64((l.WallClock + time.Second - 1) / time.Second)
-		args = append(args, fmt.Sprintf("--time=%d:%02d", s/60, s%60))
+		// SLURM counts time limits in minutes (and checks them about every
+		// 30 s): rounded up, --time is the backstop; the worker itself
+		// cancels a job at its limit to the second (watch).
+		m := int64((l.WallClock + time.Minute - 1) / time.Minute)
+		args = append(args, fmt.Sprintf("--time=%d", m))
 	}
 	if l.Memory > 0 {
 		args = append(args, fmt.Sprintf("--mem=%dM", (l.Memory+(1<<20)-1)>>20))
@@ -615,6 +617,14 @@ func (e *slurmExecutor) watch(ctx context.Context, r *jobRun, st *slurmState) (*
 	t := time.NewTicker(e.cfg.Poll)
 	defer t.Stop()
 	missing := 0
+	// sent records how much of the output reached the server's log, so that
+	// a worker re-attaching after a crash neither loses nor repeats output.
+	sent := func() {
+		if r.log.flush(ctx) == nil {
+			st.LogOffset = offset
+		}
+		_ = e.save(st)
+	}
 	for {
 		offset = e.pump(r, logPath, offset)
 		if ctx.Err() != nil {
@@ -633,8 +643,13 @@ func (e *slurmExecutor) watch(ctx context.Context, r *jobRun, st *slurmState) (*
 				e.forget(r.job.ID)
 				return &sandboxResult{Started: true, Reason: reasonCancelled, Accounting: "SLURM"}, nil
 			}
-			// The worker stops, or another run holds the job now: the SLURM job runs on.
-			st.LogOffset = offset
+			// The worker stops, or another run holds the job now: the SLURM job
+			// runs on. The saved offset says what surely reached the log.
+			fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if r.log.flush(fctx) == nil {
+				st.LogOffset = offset
+			}
+			fcancel()
 			_ = e.save(st)
 			r.detached, r.detachedWhat = true, "SLURM job "+st.SlurmID
 			return &sandboxResult{Started: true, Reason: reasonCancelled, Accounting: "SLURM"}, nil
@@ -652,11 +667,18 @@ func (e *slurmExecutor) watch(ctx context.Context, r *jobRun, st *slurmState) (*
 			}
 		case j.done():
 			offset = e.pump(r, logPath, offset)
-			st.LogOffset = offset
-			_ = e.save(st)
+			sent()
 			return e.result(r, st, j), nil
 		default:
 			missing = 0
+			if r.limits.WallClock > 0 && st.Cancelled == "" && j.State == "RUNNING" && j.RunTime >= r.limits.WallClock {
+				st.Cancelled = "wall-clock"
+				_ = e.save(st)
+				r.log.printf("slurm: the job reached its wall-clock limit of %s; cancelling batch job %s", r.limits.WallClock, st.SlurmID)
+				if err := e.cancel(ctx, st.SlurmID); err != nil {
+					r.log.printf("slurm: scancel failed: %v", err)
+				}
+			}
 			if r.limits.Output > 0 && st.Cancelled == "" {
 				if n := dirSize(r.dir); n > r.limits.Output {
 					st.Cancelled = "output"
@@ -668,8 +690,7 @@ func (e *slurmExecutor) watch(ctx context.Context, r *jobRun, st *slurmState) (*
 				}
 			}
 		}
-		st.LogOffset = offset
-		_ = e.save(st)
+		sent()
 		select {
 		case <-ctx.Done():
 		case <-t.C:
@@ -706,8 +727,11 @@ func (e *slurmExecutor) result(r *jobRun, st *slurmState, j slurmJob) *sandboxRe
 	}
 	switch j.State {
 	case "COMPLETED", "FAILED":
-		if st.Cancelled == "output" {
+		switch st.Cancelled {
+		case "output":
 			res.Reason = reasonOutput
+		case "wall-clock":
+			res.Reason = reasonWallClock
 		}
 	case "TIMEOUT", "DEADLINE":
 		res.Reason = reasonWallClock
@@ -717,6 +741,8 @@ func (e *slurmExecutor) result(r *jobRun, st *slurmState, j slurmJob) *sandboxRe
 		switch st.Cancelled {
 		case "output":
 			res.Reason = reasonOutput
+		case "wall-clock":
+			res.Reason = reasonWallClock
 		case "removed":
 			res.Reason = reasonCancelled
 		default:

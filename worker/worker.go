@@ -154,6 +154,8 @@ type Worker struct {
 }
 
 type isolation struct {
+	// Executor is where commands run: "" on this machine, else "SLURM".
+	Executor   string   `json:"executor,omitempty"`
 	User       string   `json:"user"`
 	Namespaces bool     `json:"namespaces"`
 	Network    string   `json:"network"`
@@ -169,6 +171,10 @@ func (i isolation) String() string {
 	cg := "limits by process sampling"
 	if i.Cgroup != "" {
 		cg = "limits by " + i.Cgroup
+	}
+	if i.Executor != "" {
+		return fmt.Sprintf("a %s batch job as %s; on the node, SLURM's isolation (its proctrack and task plugins: cgroups where configured); fetching code and converting Python 2 here: %s; network: %s; %s",
+			i.Executor, i.User, ns, i.Network, cg)
 	}
 	return fmt.Sprintf("%s; %s; network: %s; %s", i.User, ns, i.Network, cg)
 }
@@ -444,6 +450,10 @@ func (w *Worker) prepare(ctx context.Context) error {
 				return fmt.Errorf("worker: jobs' users cannot reach the work directory %s: %s has mode %04o (it needs o+x); choose another -work-dir, such as /var/lib/nmp/jobs", w.cfg.WorkDir, d, fi.Mode().Perm())
 			}
 		}
+	}
+	if w.slurm != nil {
+		iso.Executor = "SLURM"
+		iso.Notes = append(iso.Notes, "jobs run as SLURM batch jobs: on the nodes they are isolated by SLURM as the cluster is configured (use proctrack/cgroup and task/cgroup), not by nmp's sandbox; the worker enforces wall clock and output size, SLURM memory (--mem) and CPUs (--cpus-per-task)")
 	}
 	w.isolation = iso
 	return nil

@@ -58,6 +58,7 @@ func runWorker(ctx context.Context, env *Env, args []string) error {
 	executor := fs.String("executor", "local", "where jobs' commands run: local (this machine, in the sandbox) or slurm (as SLURM batch jobs; see -slurm-config)")
 	slurmConfig := fs.String("slurm-config", "", "the SLURM executor's JSON configuration: partitions, accounts, QOS and generic resources per platform (docs/deployment.md)")
 	wf := addWorkerFlags(fs)
+	name := fs.String("name", "", "the worker's name in logs and provenance (default: the host name); a SLURM worker re-attaches to the jobs it ran under this name")
 	verbose := fs.Bool("v", false, "log more")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -86,7 +87,7 @@ func runWorker(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.Server, cfg.APIKey, cfg.Logger, cfg.Slots = *serverURL, key, logger, *slots
+	cfg.Server, cfg.APIKey, cfg.Logger, cfg.Slots, cfg.Name = *serverURL, key, logger, *slots, *name
 	for _, p := range strings.Split(*platforms, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			cfg.Platforms = append(cfg.Platforms, p)
