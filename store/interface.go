@@ -274,3 +274,21 @@ type SessionUpdateParams struct {
 	ResourceUsage *float64
 	Now           time.Time
 }
+
+// DutyLocker is implemented by stores that several servers may share: of the
+// servers on one database, a background duty (the rescuer, the cleaner,
+// nightly calibrations, benchmark triggers) runs on the one holding its lock.
+// The SQLite and PostgreSQL stores implement it (on SQLite, a single server's
+// database, every lock is granted).
+type DutyLocker interface {
+	// TryDutyLock takes the named duty's lock unless another server holds it.
+	TryDutyLock(ctx context.Context, name string) (DutyLock, bool, error)
+}
+
+// DutyLock is a held duty lock.
+type DutyLock interface {
+	// Check fails once the lock is no longer held (its database session ended).
+	Check(ctx context.Context) error
+	// Release gives the lock up.
+	Release()
+}

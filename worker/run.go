@@ -45,25 +45,25 @@ type outcome struct {
 
 // jobRun is the state of one job on this worker.
 type jobRun struct {
-	w       *Worker
-	job     *provider.Job
-	sys     platform.Platform
-	slot    int
-	uid     int
-	gid     int
-	ownUID  bool // uid is the job's own (from the pool), not shared
-	dir     string // the job's directory: work/, home/, tmp/, report/
-	work    string
-	limits  Limits
-	log     *logStream
-	prov    map[string]any
+	w      *Worker
+	job    *provider.Job
+	sys    platform.Platform
+	slot   int
+	uid    int
+	gid    int
+	ownUID bool   // uid is the job's own (from the pool), not shared
+	dir    string // the job's directory: work/, home/, tmp/, report/
+	work   string
+	limits Limits
+	log    *logStream
+	prov   map[string]any
 	// detached: the job's command runs on after the worker let go of it (a
 	// SLURM job whose worker stops, or whose lease went to another worker);
 	// its directory is kept. detachedWhat names it for the log.
 	detached     bool
 	detachedWhat string
-	before  map[string]fileStamp
-	command []string
+	before       map[string]fileStamp
+	command      []string
 }
 
 type fileStamp struct {

@@ -144,12 +144,15 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rescuer := &queue.Rescuer{Store: st, Logger: logger, MaxAttempts: *attempts, Interval: *rescueEvery}
+	// Replicas on one PostgreSQL database run each background duty once, on
+	// the replica holding its lock.
+	locker, _ := st.(store.DutyLocker)
+	rescuer := &queue.Rescuer{Store: st, Logger: logger, MaxAttempts: *attempts, Interval: *rescueEvery, Locker: locker}
 	if err := rescuer.Start(ctx); err != nil {
 		return err
 	}
 	defer rescuer.Stop()
-	cleaner := &queue.Cleaner{Store: st, Logger: logger, DataDir: *dataDir}
+	cleaner := &queue.Cleaner{Store: st, Logger: logger, DataDir: *dataDir, Locker: locker}
 	if err := cleaner.Start(ctx); err != nil {
 		return err
 	}
