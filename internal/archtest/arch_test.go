@@ -43,6 +43,7 @@ var allowed = map[string][]string{
 	"client":   {"nmpi", "internal/"},
 	"provider": {"nmpi", "internal/"},
 	"worker":   {"platform", "provider", "nmpi", "internal/"},
+	"ops":      {"store"},
 
 	// The binary wires everything together.
 	"cmd/": {""},
