@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -253,5 +255,110 @@ func TestReplicas(t *testing.T) {
 	}
 	if !strings.Contains(b.out.String(), "rescuer: this server runs the duty") {
 		t.Fatalf("B's log does not say it took the rescuer over:\n%s", b.out.String())
+	}
+}
+
+// BenchmarkReplicas measures submissions and claims per second through one
+// and through two 'nmp serve' replicas on one PostgreSQL database, with 32
+// concurrent clients spread over the replicas (as a load balancer would).
+// docs/performance.md records the figures and how to reproduce them:
+//
+//	go test -run '^$' -bench Replicas -benchtime 4000x ./cmd/nmp/
+func BenchmarkReplicas(b *testing.B) {
+	for _, replicas := range []int{1, 2} {
+		b.Run(fmt.Sprintf("replicas=%d", replicas), func(b *testing.B) {
+			db := storetest.PostgresSchemaURL(b)
+			bin := nmpBinary(b)
+			dir := b.TempDir()
+			var urls []string
+			var procs []*exec.Cmd
+			for i := 0; i < replicas; i++ {
+				args := []string{"serve", "-db", db, "-data-dir", filepath.Join(dir, "data"), "-workers", "0", "-addr", "127.0.0.1:0"}
+				if i > 0 {
+					args = append(args, "-bootstrap=false")
+				}
+				cmd := exec.Command(bin, args...)
+				cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir}
+				out := &syncBuffer{}
+				cmd.Stdout, cmd.Stderr = out, out
+				if err := cmd.Start(); err != nil {
+					b.Fatal(err)
+				}
+				procs = append(procs, cmd)
+				deadline := time.Now().Add(30 * time.Second)
+				for urlLine.FindStringSubmatch(out.String()) == nil {
+					if time.Now().After(deadline) {
+						b.Fatalf("nmp serve did not start:\n%s", out.String())
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+				urls = append(urls, "http://"+urlLine.FindStringSubmatch(out.String())[1])
+			}
+			defer func() {
+				for _, c := range procs {
+					_ = c.Process.Signal(syscall.SIGTERM)
+					_ = c.Wait()
+				}
+			}()
+			data, err := os.ReadFile(filepath.Join(dir, "data", "bootstrap.json"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			token := regexp.MustCompile(`"token": "([^"]+)"`).FindStringSubmatch(string(data))[1]
+			key := regexp.MustCompile(`"api_key": "([^"]+)"`).FindStringSubmatch(string(data))[1]
+			// Quota enough for every submission.
+			sdb, err := sql.Open("pgx", db)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := sdb.Exec("UPDATE quotas SET qlimit = 1e12"); err != nil {
+				b.Fatal(err)
+			}
+			sdb.Close()
+			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: time.Minute}
+			body := []byte(`{"code":"import pyNN.nest as sim\nsim.setup()\nsim.run(1000)\n","collab":"demo","hardware_platform":"Demo","command":"run.py {system}"}`)
+			run := func(what, path, header, value string, want int, payload []byte) float64 {
+				var next, fails atomic.Int64
+				var wg sync.WaitGroup
+				start := time.Now()
+				for g := 0; g < 32; g++ {
+					wg.Add(1)
+					go func(g int) {
+						defer wg.Done()
+						for {
+							i := next.Add(1)
+							if i > int64(b.N) {
+								return
+							}
+							req, _ := http.NewRequest(http.MethodPost, urls[int(i)%len(urls)]+path, bytes.NewReader(payload))
+							req.Header.Set(header, value)
+							req.Header.Set("Content-Type", "application/json")
+							resp, err := hc.Do(req)
+							if err != nil {
+								fails.Add(1)
+								continue
+							}
+							_, _ = io.Copy(io.Discard, resp.Body)
+							resp.Body.Close()
+							if resp.StatusCode != want {
+								fails.Add(1)
+							}
+						}
+					}(g)
+				}
+				wg.Wait()
+				rate := float64(b.N) / time.Since(start).Seconds()
+				if fails.Load() > 0 {
+					b.Fatalf("%s: %d of %d requests failed", what, fails.Load(), b.N)
+				}
+				return rate
+			}
+			b.ResetTimer()
+			sub := run("submit", "/jobs/", "Authorization", "Bearer "+token, http.StatusCreated, body)
+			claim := run("claim", "/jobs/next/Demo", "x-api-key", key, http.StatusOK, nil)
+			b.StopTimer()
+			b.ReportMetric(sub, "submissions/s")
+			b.ReportMetric(claim, "claims/s")
+		})
 	}
 }
