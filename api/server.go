@@ -93,7 +93,6 @@ type Server struct {
 	status    string
 	message   string
 	platforms map[string]nmpi.PlatformStatus
-	logins    map[string]loginCode
 }
 
 // New checks the configuration and returns a server.
@@ -136,7 +135,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.MaxCodeBytes = 256 << 20
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, platforms: map[string]nmpi.PlatformStatus{}, logins: map[string]loginCode{}}
+	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, platforms: map[string]nmpi.PlatformStatus{}}
 	s.auth = &identity.Authenticator{Store: cfg.Store, CacheTTL: cfg.AuthCacheTTL, Now: cfg.Now}
 	if err := s.setStatus(cfg.Status); err != nil {
 		return nil, err

@@ -114,6 +114,15 @@ type Store interface {
 
 	// SettingGetOrCreate returns the value of a server setting, storing value first if it has none.
 	SettingGetOrCreate(ctx context.Context, key, value string) (string, error)
+
+	// Ephemeral values are short-lived and shared by the servers on the
+	// database (the login flow's states and codes). EphemeralPut stores one
+	// (replacing any under key) and deletes the expired; EphemeralGet reads
+	// one; EphemeralTake reads and deletes one, for exactly one caller. Both
+	// answer ErrNotFound for a missing or expired key.
+	EphemeralPut(ctx context.Context, key, value string, expires, now time.Time) error
+	EphemeralGet(ctx context.Context, key string, now time.Time) (string, error)
+	EphemeralTake(ctx context.Context, key string, now time.Time) (string, error)
 }
 
 type UserCreateParams struct {

@@ -124,6 +124,48 @@ func TestReplicas(t *testing.T) {
 		t.Fatal("the cleaner runs on both replicas")
 	}
 
+	// The nmpi client's password login, started on A and finished on B.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(aURL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	form, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || form.Query().Get("state") == "" {
+		t.Fatalf("/login on A redirects to %q", resp.Header.Get("Location"))
+	}
+	if _, err := os.ReadFile(filepath.Join(p.data, "bootstrap.json")); err != nil {
+		t.Fatal(err)
+	}
+	pw := "a long password for the replicas"
+	cmd := exec.Command(bin, "admin", "-db", db, "user", "set", "admin", "-password-stdin")
+	cmd.Stdin = strings.NewReader(pw + "\n")
+	cmd.Env = p.env()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nmp admin user set: %v\n%s", err, out)
+	}
+	resp, err = noRedirect.PostForm(bURL+"/login/form?"+form.RawQuery, url.Values{"username": {"admin"}, "password": {pw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	auth, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || resp.StatusCode != http.StatusFound || auth.Query().Get("code") == "" {
+		t.Fatalf("the login form on B (state from A): %s, Location %q", resp.Status, resp.Header.Get("Location"))
+	}
+	if tok := get(t, bURL+"/auth?"+auth.RawQuery); !strings.Contains(tok, "access_token") {
+		t.Fatalf("/auth on B: %s", tok)
+	}
+	resp, err = http.Get(aURL + "/auth?" + auth.RawQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a login code used on B worked again on A: %s", resp.Status)
+	}
+
 	lb := &balancer{backends: []string{aURL, bURL}, hits: map[string]int{}}
 	front := httptest.NewServer(lb)
 	defer front.Close()
