@@ -528,10 +528,13 @@ func parseSlurmDuration(s string) time.Duration {
 	secs := 0
 	for _, p := range strings.Split(s, ":") {
 		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || n > 1e9 || secs > 1e9 {
 			return 0
 		}
 		secs = secs*60 + n
+	}
+	if days < 0 || days > 1e5 {
+		return 0
 	}
 	return time.Duration(days)*24*time.Hour + time.Duration(secs)*time.Second
 }
