@@ -756,6 +756,13 @@ func (e *slurmExecutor) result(r *jobRun, st *slurmState, j slurmJob) *sandboxRe
 	default:
 		res.Reason, res.Error = reasonSystem, fmt.Sprintf("%s ended with state %s%s", what, j.State, reasonText(j.Reason))
 	}
+	// SLURM's memory enforcement by sampling (JobAcctGatherParams=OverMemoryKill)
+	// ends a job as CANCELLED or FAILED; its step daemon says why in the output.
+	if (j.State == "FAILED" || j.State == "CANCELLED") && st.Cancelled == "" && strings.Contains(r.log.tail(), "Exceeded job memory limit") {
+		res.Reason, res.Error = reasonMemory, ""
+		r.log.printf("slurm: %s ended: %s (SLURM killed it for its memory), exit code %d:%d, run time %s", what, j.State, j.Exit, j.Signal, j.RunTime)
+		return res
+	}
 	if j.State == "FAILED" && j.Reason == "JobLaunchFailure" {
 		res.Reason, res.Error = reasonSystem, fmt.Sprintf("%s could not start on its node (JobLaunchFailure): the node cannot reach the job's directory %s as the job's user, or the user is unknown there", what, r.dir)
 	}

@@ -191,6 +191,44 @@ func TestSlurmExecutor(t *testing.T) {
 		}
 	})
 
+	t.Run("memory limit", func(t *testing.T) {
+		writeFiles(t, dir, map[string]string{"hog.py": "import time\nprint('allocating', flush=True)\nb = []\nfor i in range(60):\n    b.append(bytearray(20 << 20))\n    time.sleep(0.1)\nprint('survived')\n"})
+		j := p.wait(p.submit(filepath.Join(dir, "hog.py"), "-config", `{"limits": {"memory_mib": 200}}`))
+		wantStatus(t, j, "error", "allocating", "the job exceeded its memory limit of 200 MiB and was killed")
+		if strings.Contains(jobLog(j), "survived") {
+			t.Fatalf("the job outgrew its memory limit:\n%s", jobLog(j))
+		}
+	})
+
+	t.Run("node failure", func(t *testing.T) {
+		// The node goes down under a running job: SLURM ends it with
+		// NODE_FAIL, not the job's fault, and the job runs again.
+		writeFiles(t, dir, map[string]string{"twice.py": "import os, time\nprint('run of attempt', os.environ['NMP_JOB_ATTEMPT'], flush=True)\nif os.environ['NMP_JOB_ATTEMPT'] == '1':\n    time.sleep(300)\nopen('done.txt', 'w').write('done')\n"})
+		id := p.submit(filepath.Join(dir, "twice.py"))
+		p.waitLog(id, "run of attempt 1")
+		host, _ := os.Hostname()
+		host, _, _ = strings.Cut(host, ".")
+		scontrol := func(args ...string) error {
+			cmd := exec.Command("scontrol", args...)
+			cmd.Env = append(os.Environ(), "SLURM_CONF="+p.conf)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("scontrol %v: %v\n%s", args, err, out)
+			}
+			return nil
+		}
+		if err := scontrol("update", "nodename="+host, "state=down", "reason=nmp test: node failure"); err != nil {
+			t.Fatal(err)
+		}
+		// The node comes back by itself (ReturnToService=2, its slurmd
+		// answers); resume it in case it has not yet.
+		defer func() { _ = scontrol("update", "nodename="+host, "state=resume") }()
+		p.waitLog(id, "the job goes back to the queue for another attempt")
+		_ = scontrol("update", "nodename="+host, "state=resume")
+		j := p.wait(id)
+		wantStatus(t, j, "finished", "ended with NODE_FAIL (its node failed), not for a fault of the job", "run of attempt 2")
+	})
+
 	t.Run("removed", func(t *testing.T) {
 		id := p.submit(filepath.Join(dir, "slow.py"))
 		l := p.waitLog(id, "tick 2")
