@@ -292,3 +292,42 @@ func TestSlurmWorkerRestart(t *testing.T) {
 		t.Fatalf("attempt %v: the job ran again", prov["attempt"])
 	}
 }
+
+// A SLURM worker that stays away longer than the lease: the job goes back to
+// the queue, and the worker that claims it next finds the SLURM job still
+// running and re-attaches to it instead of running the job again.
+func TestSlurmLeaseExpired(t *testing.T) {
+	p := newSlurmPlatform(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"run.py": "import time\nprint('run started', flush=True)\nfor i in range(40):\n    print('step', i, flush=True)\n    time.sleep(0.5)\nopen('done.txt', 'w').write('done')\nprint('run done', flush=True)\n"})
+	w := p.slurmWorker()
+	id := p.submit(filepath.Join(dir, "run.py"))
+	l := p.waitLog(id, "step 1")
+	sid := slurmJobLine.FindStringSubmatch(l)[1]
+	_ = w.cmd.Process.Kill()
+	<-w.done
+	// The lease (4 s) expires; the rescuer puts the job back in the queue.
+	p.waitLog(id, "the job is back in the queue")
+	if st := p.scontrol(sid); !strings.Contains(st, "JobState=RUNNING") {
+		t.Fatalf("the SLURM job should run on: %s", st)
+	}
+	// Another worker of the cluster claims it.
+	p.worker("-executor", "slurm", "-slurm-config", p.config, "-work-dir", p.shared, "-name", "slurm-worker-2")
+	j := p.wait(id)
+	wantStatus(t, j, "finished", "re-attached to batch job "+sid+", submitted by attempt 1 of worker slurm-worker-1", "run done")
+	log := jobLog(j)
+	if n := strings.Count(log, "run started"); n != 1 {
+		t.Fatalf("the job started %d times:\n%s", n, log)
+	}
+	if n := strings.Count(log, "submitted batch job"); n != 1 {
+		t.Fatalf("%d SLURM jobs were submitted:\n%s", n, log)
+	}
+	for i := 0; i < 40; i++ {
+		if strings.Count(log, fmt.Sprintf("step %d\n", i)) != 1 {
+			t.Fatalf("the log has step %d %d times:\n%s", i, strings.Count(log, fmt.Sprintf("step %d\n", i)), log)
+		}
+	}
+	if got := fileNames(j); len(got) != 1 || got[0] != "done.txt" {
+		t.Fatalf("output files %v", got)
+	}
+}
