@@ -93,6 +93,10 @@ type Server struct {
 	status    string
 	message   string
 	platforms map[string]nmpi.PlatformStatus
+	// statusAt is when the statuses were last read from or written to the
+	// store (sharedstatus.go); statusLoad lets one request at a time read them.
+	statusAt   time.Time
+	statusLoad sync.Mutex
 }
 
 // New checks the configuration and returns a server.
@@ -265,6 +269,7 @@ func (s *Server) statusText() string {
 }
 
 func (s *Server) blockedByStatus(r *http.Request) (string, bool) {
+	s.loadStatus(r.Context())
 	s.mu.RLock()
 	status := s.status
 	s.mu.RUnlock()

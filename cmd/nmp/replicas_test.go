@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -164,6 +165,50 @@ func TestReplicas(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("a login code used on B worked again on A: %s", resp.Status)
+	}
+
+	// A status set on A applies on B too.
+	putStatus := func(base, body string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPut, base+"/status", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+p.token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("PUT /status: %s", resp.Status)
+		}
+	}
+	putStatus(aURL, `{"status": "read-only: maintenance", "platforms": {"Demo": {"status": "degraded", "message": "cooling"}}}`)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		about := get(t, bURL+"/")
+		if strings.Contains(about, "read-only: maintenance") && strings.Contains(about, "cooling") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("B does not report the status set on A: %s", about)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if _, err := client.New(bURL, p.token).Submit(context.Background(), &client.Submission{Code: "print(1)", Platform: "Demo", Collab: "demo"}); err == nil || !strings.Contains(err.Error(), "read-only: maintenance") {
+		t.Fatalf("B took a submission while read-only: %v", err)
+	}
+	putStatus(bURL, `{"status": "ok", "platforms": {"Demo": {"status": "ok"}}}`)
+	serviceStatus := func(base string) string {
+		var about struct {
+			Status string `json:"status"`
+		}
+		_ = json.Unmarshal([]byte(get(t, base+"/")), &about)
+		return about.Status
+	}
+	for deadline := time.Now().Add(10 * time.Second); serviceStatus(aURL) != "ok"; {
+		if time.Now().After(deadline) {
+			t.Fatalf("A does not report the status set on B: %s", get(t, aURL+"/"))
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 
 	lb := &balancer{backends: []string{aURL, bURL}, hits: map[string]int{}}
