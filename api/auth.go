@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -229,50 +232,55 @@ func randomCode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (s *Server) putLogin(key string, c loginCode) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	for k, v := range s.logins {
-		if now.After(v.expires) {
-			delete(s.logins, k)
-		}
+// The states and codes live in the store, so that a login that one replica
+// started can go on at another behind a load balancer.
+
+func (s *Server) putLogin(ctx context.Context, key string, c loginCode) error {
+	v, _ := json.Marshal(map[string]string{"base": c.base, "username": c.username})
+	if err := s.st.EphemeralPut(ctx, "login:"+key, string(v), c.expires, s.now()); err != nil {
+		return fmt.Errorf("login: %w", err)
 	}
-	s.logins[key] = c
+	return nil
 }
 
-func (s *Server) takeLogin(key string) (loginCode, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.logins[key]
-	delete(s.logins, key)
-	if !ok || s.now().After(c.expires) {
-		return loginCode{}, false
+func decodeLogin(v string, err error) (loginCode, bool, error) {
+	if errors.Is(err, store.ErrNotFound) {
+		return loginCode{}, false, nil
 	}
-	return c, true
+	if err != nil {
+		return loginCode{}, false, fmt.Errorf("login: %w", err)
+	}
+	var m map[string]string
+	if json.Unmarshal([]byte(v), &m) != nil {
+		return loginCode{}, false, nil
+	}
+	return loginCode{base: m["base"], username: m["username"]}, true, nil
 }
 
-func (s *Server) peekLogin(key string) (loginCode, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.logins[key]
-	if !ok || s.now().After(c.expires) {
-		return loginCode{}, false
-	}
-	return c, true
+func (s *Server) takeLogin(ctx context.Context, key string) (loginCode, bool, error) {
+	return decodeLogin(s.st.EphemeralTake(ctx, "login:"+key, s.now()))
+}
+
+func (s *Server) peekLogin(ctx context.Context, key string) (loginCode, bool, error) {
+	return decodeLogin(s.st.EphemeralGet(ctx, "login:"+key, s.now()))
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	state := randomCode()
 	base := s.baseURL(r)
-	s.putLogin("state:"+state, loginCode{base: base, expires: s.now().Add(10 * time.Minute)})
+	if err := s.putLogin(r.Context(), "state:"+state, loginCode{base: base, expires: s.now().Add(10 * time.Minute)}); err != nil {
+		return err
+	}
 	http.Redirect(w, r, base+"/login/form?state="+url.QueryEscape(state), http.StatusFound)
 	return nil
 }
 
 func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
 	state := r.URL.Query().Get("state")
-	c, ok := s.peekLogin("state:" + state)
+	c, ok, err := s.peekLogin(r.Context(), "state:"+state)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return errorf(http.StatusBadRequest, "login: unknown or expired state; start again at /login")
 	}
@@ -293,7 +301,10 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) error {
 	state := r.URL.Query().Get("state")
-	c, ok := s.takeLogin("state:" + state)
+	c, ok, err := s.takeLogin(r.Context(), "state:"+state)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return errorf(http.StatusBadRequest, "login: unknown or expired state; start again at /login")
 	}
@@ -306,7 +317,9 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	code := randomCode()
-	s.putLogin("code:"+code, loginCode{base: c.base, username: p.User.Username, expires: s.now().Add(2 * time.Minute)})
+	if err := s.putLogin(r.Context(), "code:"+code, loginCode{base: c.base, username: p.User.Username, expires: s.now().Add(2 * time.Minute)}); err != nil {
+		return err
+	}
 	// The client forces "Host: iam.ebrains.eu" on this request, so the redirect
 	// goes to the address recorded when the login started.
 	w.Header().Set("Location", c.base+"/auth?code="+url.QueryEscape(code))
@@ -315,7 +328,10 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) error {
-	c, ok := s.takeLogin("code:" + r.URL.Query().Get("code"))
+	c, ok, err := s.takeLogin(r.Context(), "code:"+r.URL.Query().Get("code"))
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return errorf(http.StatusBadRequest, "login: unknown, used or expired code; start again at /login")
 	}

@@ -206,5 +206,8 @@ func (s *Server) handleStatusSet(w http.ResponseWriter, r *http.Request, p *iden
 		s.platforms[k] = body.Platforms[k]
 	}
 	s.mu.Unlock()
+	if err := s.saveStatus(r.Context()); err != nil {
+		return err
+	}
 	return s.handleStatusGet(w, r)
 }

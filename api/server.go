@@ -93,7 +93,10 @@ type Server struct {
 	status    string
 	message   string
 	platforms map[string]nmpi.PlatformStatus
-	logins    map[string]loginCode
+	// statusAt is when the statuses were last read from or written to the
+	// store (sharedstatus.go); statusLoad lets one request at a time read them.
+	statusAt   time.Time
+	statusLoad sync.Mutex
 }
 
 // New checks the configuration and returns a server.
@@ -136,7 +139,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.MaxCodeBytes = 256 << 20
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, platforms: map[string]nmpi.PlatformStatus{}, logins: map[string]loginCode{}}
+	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, platforms: map[string]nmpi.PlatformStatus{}}
 	s.auth = &identity.Authenticator{Store: cfg.Store, CacheTTL: cfg.AuthCacheTTL, Now: cfg.Now}
 	if err := s.setStatus(cfg.Status); err != nil {
 		return nil, err
@@ -266,6 +269,7 @@ func (s *Server) statusText() string {
 }
 
 func (s *Server) blockedByStatus(r *http.Request) (string, bool) {
+	s.loadStatus(r.Context())
 	s.mu.RLock()
 	status := s.status
 	s.mu.RUnlock()

@@ -82,6 +82,9 @@ type Job struct {
 	mu sync.Mutex // guards Lease during Hold
 }
 
+// LeaseID is the id of the lease the job is held under ("" if none).
+func (j *Job) LeaseID() string { return j.leaseID() }
+
 func (j *Job) leaseID() string {
 	j.mu.Lock()
 	defer j.mu.Unlock()

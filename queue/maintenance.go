@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nmp-platform/nmp/store"
@@ -21,13 +22,19 @@ const (
 	CleanIntervalDefault  = time.Hour
 )
 
-// service runs fn every interval between Start and Stop.
+// service runs fn every interval between Start and Stop. With a locker
+// (servers sharing a PostgreSQL database), it runs fn only while this server
+// holds the duty's lock: exactly one of the servers runs each duty, and when
+// that one dies (its database session ends, releasing the lock) another takes
+// the duty over at its next tick.
 type service struct {
 	name     string
 	interval time.Duration
 	logger   *slog.Logger
+	locker   store.DutyLocker
 	fn       func(ctx context.Context) error
 
+	held   atomic.Bool
 	mu     sync.Mutex
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -43,11 +50,23 @@ func (s *service) start(ctx context.Context) error {
 	s.cancel, s.done = cancel, make(chan struct{})
 	go func() {
 		defer close(s.done)
+		var lock store.DutyLock
+		defer func() {
+			if lock != nil {
+				lock.Release()
+				s.held.Store(false)
+			}
+		}()
 		t := time.NewTicker(s.interval)
 		defer t.Stop()
 		for {
-			if err := s.fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				s.logger.ErrorContext(ctx, s.name+": run failed", slog.String("error", err.Error()))
+			if s.locker != nil {
+				lock = s.hold(ctx, lock)
+			}
+			if s.locker == nil || lock != nil {
+				if err := s.fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
+					s.logger.ErrorContext(ctx, s.name+": run failed", slog.String("error", err.Error()))
+				}
 			}
 			select {
 			case <-ctx.Done():
@@ -57,6 +76,32 @@ func (s *service) start(ctx context.Context) error {
 		}
 	}()
 	return nil
+}
+
+// hold keeps or takes the duty's lock; nil when another server holds it.
+func (s *service) hold(ctx context.Context, lock store.DutyLock) store.DutyLock {
+	if lock != nil {
+		if err := lock.Check(ctx); err == nil {
+			return lock
+		} else if ctx.Err() == nil {
+			s.logger.WarnContext(ctx, s.name+": lost the duty's lock; another server may take it over", slog.String("error", err.Error()))
+		}
+		lock.Release()
+		s.held.Store(false)
+	}
+	l, ok, err := s.locker.TryDutyLock(ctx, s.name)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.logger.WarnContext(ctx, s.name+": cannot take the duty's lock", slog.String("error", err.Error()))
+		}
+		return nil
+	}
+	if !ok {
+		return nil
+	}
+	s.logger.InfoContext(ctx, s.name+": this server runs the duty (it holds its lock)", slog.String("duty", s.name))
+	s.held.Store(true)
+	return l
 }
 
 func (s *service) stop() {
@@ -70,6 +115,39 @@ func (s *service) stop() {
 	}
 }
 
+// Duty is a background duty of the servers sharing a database, run by one of
+// them at a time (nightly calibrations, benchmark triggers and other
+// periodic work use it as the rescuer and the cleaner do).
+type Duty struct {
+	// Name identifies the duty (and its lock) across servers.
+	Name     string
+	Interval time.Duration
+	// Locker is the shared store (nil: this server runs the duty on its own).
+	Locker store.DutyLocker
+	Logger *slog.Logger
+	Run    func(ctx context.Context) error
+	svc    service
+}
+
+// Start runs the duty every Interval until Stop or ctx ends, while this server holds it.
+func (d *Duty) Start(ctx context.Context) error {
+	if d.Name == "" || d.Run == nil || d.Interval <= 0 {
+		return errors.New("queue: a duty needs a name, an interval and a function")
+	}
+	d.svc.name, d.svc.interval, d.svc.locker, d.svc.fn = d.Name, d.Interval, d.Locker, d.Run
+	d.svc.logger = d.Logger
+	if d.svc.logger == nil {
+		d.svc.logger = slog.New(slog.DiscardHandler)
+	}
+	return d.svc.start(ctx)
+}
+
+// Stop stops the duty and releases its lock.
+func (d *Duty) Stop() { d.svc.stop() }
+
+// Held tells whether this server runs the duty now.
+func (d *Duty) Held() bool { return d.svc.locker == nil || d.svc.held.Load() }
+
 // Rescuer requeues running jobs whose lease expired (their runner stopped
 // renewing it), up to MaxAttempts attempts per job, then marks them as errors.
 type Rescuer struct {
@@ -80,7 +158,9 @@ type Rescuer struct {
 	Now         func() time.Time
 	// OnRescue is called for each job rescued (for notifications); may be nil.
 	OnRescue func(ctx context.Context, r store.JobRescued)
-	svc      service
+	// Locker, when several servers share the store, lets only one of them rescue.
+	Locker store.DutyLocker
+	svc    service
 }
 
 // RunOnce rescues the jobs whose lease has expired now.
@@ -115,7 +195,7 @@ func (r *Rescuer) logger() *slog.Logger {
 
 // Start runs the rescuer in the background until Stop or ctx ends.
 func (r *Rescuer) Start(ctx context.Context) error {
-	r.svc.name, r.svc.logger = "rescuer", r.logger()
+	r.svc.name, r.svc.logger, r.svc.locker = "rescuer", r.logger(), r.Locker
 	r.svc.interval = r.Interval
 	if r.svc.interval <= 0 {
 		r.svc.interval = RescueIntervalDefault
@@ -127,6 +207,9 @@ func (r *Rescuer) Start(ctx context.Context) error {
 // Stop stops the rescuer and waits for it.
 func (r *Rescuer) Stop() { r.svc.stop() }
 
+// Held tells whether this server runs the rescuer now.
+func (r *Rescuer) Held() bool { return r.svc.locker == nil || r.svc.held.Load() }
+
 // Cleaner deletes stored output files and uploaded code archives whose
 // retention period has ended.
 type Cleaner struct {
@@ -137,7 +220,9 @@ type Cleaner struct {
 	CodeRetention time.Duration
 	Interval      time.Duration
 	Now           func() time.Time
-	svc           service
+	// Locker, when several servers share the store, lets only one of them clean.
+	Locker store.DutyLocker
+	svc    service
 }
 
 // CodeDir is the directory below the data directory that holds uploaded code archives.
@@ -211,7 +296,7 @@ func (c *Cleaner) logger() *slog.Logger {
 
 // Start runs the cleaner in the background until Stop or ctx ends.
 func (c *Cleaner) Start(ctx context.Context) error {
-	c.svc.name, c.svc.logger = "cleaner", c.logger()
+	c.svc.name, c.svc.logger, c.svc.locker = "cleaner", c.logger(), c.Locker
 	c.svc.interval = c.Interval
 	if c.svc.interval <= 0 {
 		c.svc.interval = CleanIntervalDefault
@@ -228,3 +313,6 @@ func (c *Cleaner) Start(ctx context.Context) error {
 
 // Stop stops the cleaner and waits for it.
 func (c *Cleaner) Stop() { c.svc.stop() }
+
+// Held tells whether this server runs the cleaner now.
+func (c *Cleaner) Held() bool { return c.svc.locker == nil || c.svc.held.Load() }

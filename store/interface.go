@@ -114,6 +114,15 @@ type Store interface {
 
 	// SettingGetOrCreate returns the value of a server setting, storing value first if it has none.
 	SettingGetOrCreate(ctx context.Context, key, value string) (string, error)
+
+	// Ephemeral values are short-lived and shared by the servers on the
+	// database (the login flow's states and codes). EphemeralPut stores one
+	// (replacing any under key) and deletes the expired; EphemeralGet reads
+	// one; EphemeralTake reads and deletes one, for exactly one caller. Both
+	// answer ErrNotFound for a missing or expired key.
+	EphemeralPut(ctx context.Context, key, value string, expires, now time.Time) error
+	EphemeralGet(ctx context.Context, key string, now time.Time) (string, error)
+	EphemeralTake(ctx context.Context, key string, now time.Time) (string, error)
 }
 
 type UserCreateParams struct {
@@ -274,4 +283,22 @@ type SessionUpdateParams struct {
 	Status        *string
 	ResourceUsage *float64
 	Now           time.Time
+}
+
+// DutyLocker is implemented by stores that several servers may share: of the
+// servers on one database, a background duty (the rescuer, the cleaner,
+// nightly calibrations, benchmark triggers) runs on the one holding its lock.
+// The SQLite and PostgreSQL stores implement it (on SQLite, a single server's
+// database, every lock is granted).
+type DutyLocker interface {
+	// TryDutyLock takes the named duty's lock unless another server holds it.
+	TryDutyLock(ctx context.Context, name string) (DutyLock, bool, error)
+}
+
+// DutyLock is a held duty lock.
+type DutyLock interface {
+	// Check fails once the lock is no longer held (its database session ended).
+	Check(ctx context.Context) error
+	// Release gives the lock up.
+	Release()
 }

@@ -29,6 +29,10 @@ type logStream struct {
 	ring    []byte
 	stopped bool
 
+	// flushing serialises flushes, so that a flush that returns has sent
+	// everything written before it was called (the SLURM executor counts on it).
+	flushing sync.Mutex
+
 	quit chan struct{}
 	wg   sync.WaitGroup
 }
@@ -108,6 +112,8 @@ func (l *logStream) tail() string {
 
 // flush sends what is new.
 func (l *logStream) flush(ctx context.Context) error {
+	l.flushing.Lock()
+	defer l.flushing.Unlock()
 	l.mu.Lock()
 	if l.stopped || l.pending.Len() == 0 {
 		l.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -37,24 +38,33 @@ type outcome struct {
 	kind   string
 	reason string
 	res    *sandboxResult
+	// retry: the platform failed the run (a SLURM node failure, a
+	// preemption); the job goes back to the queue for another attempt.
+	retry bool
 }
 
 // jobRun is the state of one job on this worker.
 type jobRun struct {
-	w       *Worker
-	job     *provider.Job
-	sys     platform.Platform
-	slot    int
-	uid     int
-	gid     int
-	dir     string // the job's directory: work/, home/, tmp/, report/
-	work    string
-	limits  Limits
-	log     *logStream
-	prov    map[string]any
-	before  map[string]fileStamp
-	command []string
-	summary []byte // the data summary (summary.go), nil when there is none
+	w      *Worker
+	job    *provider.Job
+	sys    platform.Platform
+	slot   int
+	uid    int
+	gid    int
+	ownUID bool   // uid is the job's own (from the pool), not shared
+	dir    string // the job's directory: work/, home/, tmp/, report/
+	work   string
+	limits Limits
+	log    *logStream
+	prov   map[string]any
+	// detached: the job's command runs on after the worker let go of it (a
+	// SLURM job whose worker stops, or whose lease went to another worker);
+	// its directory is kept. detachedWhat names it for the log.
+	detached     bool
+	detachedWhat string
+	before       map[string]fileStamp
+	command      []string
+	summary      []byte // the data summary (summary.go), nil when there is none
 }
 
 type fileStamp struct {
@@ -91,23 +101,47 @@ func (w *Worker) runJob(ctx context.Context, job *provider.Job, slot int) {
 	case errors.Is(cause, provider.ErrLeaseLost):
 		r.log.stop()
 		log.Warn("worker: lease lost; the server gave the job back to the queue (or ended it); stopped")
+	case ctx.Err() != nil && r.detached:
+		// The worker is stopping, and the job runs on without it (a SLURM
+		// job): the next start of a worker re-attaches to it.
+		r.log.printf("the worker is stopping; %s runs on, and the worker re-attaches to it when it starts again", r.detachedWhat)
+		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		r.log.close(fctx)
+		fcancel()
+		log.Info("worker: stopping; the job runs on without the worker", "what", r.detachedWhat)
 	case ctx.Err() != nil:
 		// The worker is stopping: give the job back at once rather than at lease expiry.
 		r.log.printf("the worker is stopping: the job goes back to the queue")
-		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-		r.log.close(fctx)
-		err := w.client.Update(fctx, job, &provider.Update{Status: "submitted"})
-		fcancel()
-		if err != nil {
-			log.Warn("worker: could not give the job back; the server will when its lease expires", "error", err)
-		} else {
-			log.Info("worker: job given back to the queue")
-		}
+		r.giveBack(ctx, log)
+	case out.retry && r.attempt() < maxRetryAttempt:
+		r.log.printf("%s; the job goes back to the queue for another attempt", out.reason)
+		r.giveBack(ctx, log)
 	default:
 		r.finish(jctx, out)
 	}
 	release()
-	r.cleanup()
+	if !r.detached {
+		r.cleanup()
+	}
+}
+
+// maxRetryAttempt is the last attempt after which a run the platform failed
+// (outcome.retry) ends the job as an error instead of going back to the queue.
+const maxRetryAttempt = 3
+
+// giveBack sends the rest of the log and puts the job back in the queue.
+func (r *jobRun) giveBack(ctx context.Context, log *slog.Logger) {
+	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer fcancel()
+	r.log.close(fctx)
+	if r.w.slurm != nil {
+		r.w.slurm.forget(r.job.ID)
+	}
+	if err := r.w.client.Update(fctx, r.job, &provider.Update{Status: "submitted"}); err != nil {
+		log.Warn("worker: could not give the job back; the server will when its lease expires", "error", err)
+	} else {
+		log.Info("worker: job given back to the queue")
+	}
 }
 
 func chipText(chip string) string {
@@ -162,6 +196,13 @@ func (r *jobRun) execute(ctx context.Context) *outcome {
 		}
 		return o
 	}
+	if w.slurm != nil {
+		if st, ok := w.slurm.load(job.ID); ok {
+			if o := w.slurm.resume(ctx, r, st); o != nil {
+				return o
+			}
+		}
+	}
 	limits, notes, err := effectiveLimits(w.cfg.Limits, job.HardwareConfig)
 	if err != nil {
 		return fail(userErrorf("%v", err))
@@ -180,7 +221,10 @@ func (r *jobRun) execute(ctx context.Context) *outcome {
 	}
 	defer releaseUID()
 	r.uid, r.gid = uid, gid
-	if uid > 0 {
+	// Only a user id of the job's own may have its processes killed: a
+	// -run-as user is shared by every job (and, on SLURM, by the nodes' jobs).
+	r.ownUID = w.uids.held != nil
+	if r.ownUID && uid > 0 {
 		killUser(uid) // leftovers of a worker that died
 	}
 	if err := r.makeDirs(); err != nil {
@@ -202,7 +246,7 @@ func (r *jobRun) execute(ctx context.Context) *outcome {
 	r.log.printf("running: %s", strings.Join(r.command, " "))
 	r.log.printf("limits: %s", limits)
 	r.log.printf("isolation: %s", w.isolation)
-	res, err := r.run(ctx, r.command, r.env(), limits, !w.cfg.JobNetwork)
+	res, err := w.exec.run(ctx, r)
 	if err != nil {
 		return fail(err)
 	}
@@ -211,6 +255,20 @@ func (r *jobRun) execute(ctx context.Context) *outcome {
 		r.summary = r.summarize(ctx)
 	}
 	return o
+}
+
+// executor runs a prepared job's command (r.command with r.env() in r.work,
+// within r.limits) to its end: on this machine in the sandbox (localExecutor),
+// or as a SLURM batch job (slurmExecutor, slurm.go).
+type executor interface {
+	run(ctx context.Context, r *jobRun) (*sandboxResult, error)
+}
+
+// localExecutor runs jobs on the worker's machine, under the supervisor.
+type localExecutor struct{}
+
+func (localExecutor) run(ctx context.Context, r *jobRun) (*sandboxResult, error) {
+	return r.run(ctx, r.command, r.env(), r.limits, !r.w.cfg.JobNetwork)
 }
 
 // judge turns the supervisor's result into the job's outcome.
@@ -228,6 +286,10 @@ func (r *jobRun) judge(res *sandboxResult) *outcome {
 		o.kind, o.reason = "limit", fmt.Sprintf("the job wrote more than its output limit of %s and was killed", Bytes(l.Output))
 	case reasonCancelled:
 		o.kind, o.reason = "system", "the job was stopped"
+	case reasonSystem:
+		o.kind, o.reason = "system", res.Error
+	case reasonRetry:
+		o.kind, o.reason, o.retry = "system", res.Error, true
 	default:
 		switch {
 		case res.Signal != "":
@@ -735,10 +797,13 @@ func readReports(dir string) (runs []json.RawMessage, seeds []any, chips []any) 
 
 // cleanup deletes the job's directory.
 func (r *jobRun) cleanup() {
+	if r.w.slurm != nil {
+		r.w.slurm.forget(r.job.ID)
+	}
 	if r.dir == "" || r.w.cfg.KeepWorkDirs {
 		return
 	}
-	if r.uid > 0 {
+	if r.ownUID && r.uid > 0 {
 		killUser(r.uid)
 	}
 	if err := os.RemoveAll(r.dir); err != nil {

@@ -67,6 +67,11 @@ const (
 	reasonMemory    = "memory"
 	reasonOutput    = "output"
 	reasonCancelled = "cancelled"
+	// reasonSystem and reasonRetry come from executors other than the
+	// supervisor (SLURM): the platform failed the run, for good or for now;
+	// Error says how.
+	reasonSystem = "system"
+	reasonRetry  = "retry"
 )
 
 // sandboxResult is what the supervisor reports.

@@ -126,6 +126,12 @@ type Config struct {
 	// (default: this executable with the argument "sandbox", i.e. nmp sandbox).
 	Helper    []string
 	HelperEnv []string
+	// Slurm, when set, runs each job's command as a SLURM batch job
+	// (slurm.go) instead of on this machine; WorkDir must then be a
+	// directory the cluster's nodes share at the same path, and jobs run as
+	// RunAs (default nmp-job), a user the nodes know.
+	Slurm *SlurmConfig
+
 	// Name identifies the worker in logs and provenance (default: the host name).
 	Name   string
 	Logger *slog.Logger
@@ -144,6 +150,11 @@ type Worker struct {
 	isolation isolation
 	// expose is what jobs see read-only wherever it lies (the nmp binary).
 	expose []string
+	// exec runs jobs' commands; slurm is it when jobs go to SLURM.
+	exec  executor
+	slurm *slurmExecutor
+	// adopted are jobs a SLURM worker still held when it started.
+	adopted chan *provider.Job
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -152,6 +163,8 @@ type Worker struct {
 }
 
 type isolation struct {
+	// Executor is where commands run: "" on this machine, else "SLURM".
+	Executor   string   `json:"executor,omitempty"`
 	User       string   `json:"user"`
 	Namespaces bool     `json:"namespaces"`
 	Network    string   `json:"network"`
@@ -167,6 +180,10 @@ func (i isolation) String() string {
 	cg := "limits by process sampling"
 	if i.Cgroup != "" {
 		cg = "limits by " + i.Cgroup
+	}
+	if i.Executor != "" {
+		return fmt.Sprintf("a %s batch job as %s; on the node, SLURM's isolation (its proctrack and task plugins: cgroups where configured); fetching code and converting Python 2 here: %s; network: %s; %s",
+			i.Executor, i.User, ns, i.Network, cg)
 	}
 	return fmt.Sprintf("%s; %s; network: %s; %s", i.User, ns, i.Network, cg)
 }
@@ -284,6 +301,17 @@ func New(cfg Config) (*Worker, error) {
 	w.client.HTTP = &http.Client{Timeout: 10 * time.Minute}
 	w.fetch = newFetcher(cfg.Server, cfg.AllowPrivateURLs, cfg.FetchTimeout)
 	w.sandbox = &sandboxRunner{Helper: cfg.Helper, HelperEnv: cfg.HelperEnv}
+	w.exec = localExecutor{}
+	if cfg.Slurm != nil {
+		if w.cfg.RunAs == "" && os.Geteuid() == 0 {
+			// SLURM starts jobs as users the nodes know, not as ids of a pool.
+			w.cfg.RunAs = "nmp-job"
+		}
+		if w.slurm, err = newSlurmExecutor(w, *cfg.Slurm); err != nil {
+			return nil, err
+		}
+		w.exec = w.slurm
+	}
 	return w, nil
 }
 
@@ -305,6 +333,13 @@ func (w *Worker) Start(ctx context.Context) error {
 	w.mu.Lock()
 	w.cancel = cancel
 	w.mu.Unlock()
+	if w.slurm != nil {
+		jobs := w.slurm.adopt(ctx)
+		w.adopted = make(chan *provider.Job, len(jobs))
+		for _, j := range jobs {
+			w.adopted <- j
+		}
+	}
 	for i := 0; i < w.cfg.Slots; i++ {
 		w.wg.Add(1)
 		go func(slot int) {
@@ -338,6 +373,11 @@ func (w *Worker) Stop() {
 func (w *Worker) prepare(ctx context.Context) error {
 	if err := os.MkdirAll(w.cfg.WorkDir, 0o711); err != nil {
 		return fmt.Errorf("worker: work directory: %w", err)
+	}
+	if w.slurm != nil {
+		if err := w.slurm.prepare(ctx); err != nil {
+			return err
+		}
 	}
 	root := os.Geteuid() == 0
 	iso := isolation{}
@@ -416,7 +456,8 @@ func (w *Worker) prepare(ctx context.Context) error {
 		return errors.New("worker: strict isolation needs namespaces")
 	}
 	// Without namespaces the jobs' users reach their directories through the real path.
-	if root && !iso.Namespaces && w.uids.single != -1 {
+	// Nor do they on SLURM's nodes.
+	if root && (!iso.Namespaces || w.slurm != nil) && w.uids.single != -1 {
 		for d := w.cfg.WorkDir; d != "/"; d = filepath.Dir(d) {
 			fi, err := os.Stat(d)
 			if err != nil {
@@ -426,6 +467,10 @@ func (w *Worker) prepare(ctx context.Context) error {
 				return fmt.Errorf("worker: jobs' users cannot reach the work directory %s: %s has mode %04o (it needs o+x); choose another -work-dir, such as /var/lib/nmp/jobs", w.cfg.WorkDir, d, fi.Mode().Perm())
 			}
 		}
+	}
+	if w.slurm != nil {
+		iso.Executor = "SLURM"
+		iso.Notes = append(iso.Notes, "jobs run as SLURM batch jobs: on the nodes they are isolated by SLURM as the cluster is configured (use proctrack/cgroup and task/cgroup), not by nmp's sandbox; the worker enforces wall clock and output size, SLURM memory (--mem) and CPUs (--cpus-per-task)")
 	}
 	w.isolation = iso
 	return nil
@@ -464,6 +509,12 @@ func (w *Worker) loop(ctx context.Context, slot int) {
 	// does not run them), left alone for MaxBackoff before asking again.
 	refused := map[string]time.Time{}
 	for ctx.Err() == nil {
+		select {
+		case job := <-w.adopted:
+			w.runTracked(ctx, job, slot)
+			continue
+		default:
+		}
 		var job *provider.Job
 		var err error
 		asked := 0
@@ -508,14 +559,19 @@ func (w *Worker) loop(ctx context.Context, slot int) {
 			continue
 		}
 		backoff = 0
-		w.mu.Lock()
-		w.running[job.ID] = true
-		w.mu.Unlock()
-		w.runJob(ctx, job, slot)
-		w.mu.Lock()
-		delete(w.running, job.ID)
-		w.mu.Unlock()
+		w.runTracked(ctx, job, slot)
 	}
+}
+
+// runTracked runs a job, listed in Running while it runs.
+func (w *Worker) runTracked(ctx context.Context, job *provider.Job, slot int) {
+	w.mu.Lock()
+	w.running[job.ID] = true
+	w.mu.Unlock()
+	w.runJob(ctx, job, slot)
+	w.mu.Lock()
+	delete(w.running, job.ID)
+	w.mu.Unlock()
 }
 
 // Running lists the ids of the jobs running now.

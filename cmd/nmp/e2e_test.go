@@ -59,7 +59,7 @@ var (
 
 // nmpBinary builds the nmp binary once (with the race detector when the
 // tests have it), in a directory job users can reach.
-func nmpBinary(t *testing.T) string {
+func nmpBinary(t testing.TB) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("SKIPPED: the end-to-end tests run jobs in the worker's sandbox, which needs root; CI runs as root")

@@ -20,6 +20,7 @@ import (
 	"github.com/nmp-platform/nmp/api"
 	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/notify"
+	"github.com/nmp-platform/nmp/ops"
 	"github.com/nmp-platform/nmp/platform"
 	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
@@ -83,6 +84,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	smtpFrom := fs.String("smtp-from", "nmp@localhost", "sender address of notifications")
 	smtpUser := fs.String("smtp-user", "", "SMTP username (password in $NMP_SMTP_PASSWORD)")
 	verbose := fs.Bool("v", false, "log every request")
+	logFormat := fs.String("log-format", "text", "log format: text or json (structured logs with request and job ids)")
+	drainDelay := fs.Duration("drain-delay", 0, "on SIGTERM, how long /readyz answers 503 before the server stops taking requests (give the load balancer its check interval)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -93,7 +96,16 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	var handler slog.Handler
+	switch *logFormat {
+	case "text":
+		handler = slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level})
+	case "json":
+		handler = slog.NewJSONHandler(env.Stderr, &slog.HandlerOptions{Level: level})
+	default:
+		return usagef("serve: -log-format: %q is not text or json", *logFormat)
+	}
+	logger := slog.New(ops.LogHandler(handler))
 
 	st, desc, err := openStore(ctx, env, *db, *dataDir)
 	if err != nil {
@@ -128,7 +140,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 
-	cfg := api.Config{Store: st, Logger: logger, PlatformTable: platformTable, DataDir: *dataDir, BaseURL: *baseURL, Status: *status, Lease: *lease, Retention: *retention,
+	var names []string
+	for _, p := range platformTable {
+		names = append(names, p.Name)
+	}
+	metrics := ops.New(st, names, logger)
+	cfg := api.Config{Store: metrics.Store(st), Logger: logger, PlatformTable: platformTable, DataDir: *dataDir, BaseURL: *baseURL, Status: *status, Lease: *lease, Retention: *retention,
 		Unavailable: platformTable.Unavailable(keep)}
 	var mailer *notify.Mailer
 	if *smtpAddr != "" {
@@ -146,16 +163,21 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rescuer := &queue.Rescuer{Store: st, Logger: logger, MaxAttempts: *attempts, Interval: *rescueEvery}
+	// Replicas on one PostgreSQL database run each background duty once, on
+	// the replica holding its lock.
+	locker, _ := st.(store.DutyLocker)
+	rescuer := &queue.Rescuer{Store: st, Logger: logger, MaxAttempts: *attempts, Interval: *rescueEvery, Locker: locker, OnRescue: metrics.LeaseExpired}
 	if err := rescuer.Start(ctx); err != nil {
 		return err
 	}
 	defer rescuer.Stop()
-	cleaner := &queue.Cleaner{Store: st, Logger: logger, DataDir: *dataDir}
+	cleaner := &queue.Cleaner{Store: st, Logger: logger, DataDir: *dataDir, Locker: locker}
 	if err := cleaner.Start(ctx); err != nil {
 		return err
 	}
 	defer cleaner.Stop()
+	metrics.Duty("rescuer", rescuer.Held)
+	metrics.Duty("cleaner", cleaner.Held)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -165,7 +187,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: web.Mount(srv.Handler(), pages), ReadHeaderTimeout: 30 * time.Second}
+	hs := &http.Server{Handler: metrics.Handler(web.Mount(srv.Handler(), pages)), ReadHeaderTimeout: 30 * time.Second}
 	logger.Info("serving the nmpi v3 API", "url", "http://"+ln.Addr().String(), "status", *status)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -185,6 +207,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+	}
+	metrics.Drain()
+	if *drainDelay > 0 {
+		logger.Info("draining: /readyz answers 503", "for", drainDelay.String())
+		time.Sleep(*drainDelay)
 	}
 	logger.Info("shutting down: finishing requests in flight")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)

@@ -35,7 +35,15 @@ Run it as root: each job then runs as a user id of its own, in new mount,
 PID, IPC, UTS and network namespaces, in a cgroup with its limits (where the
 kernel allows them; the log says what is in effect). docs/worker.md explains
 the isolation and its limits. SIGINT or SIGTERM stops the worker; running
-jobs go back to the queue.`
+jobs go back to the queue.
+
+With -executor slurm each job's command runs as a SLURM batch job instead
+(partition, account, QOS and generic resources per platform from
+-slurm-config; -work-dir must be shared with the nodes at the same path;
+jobs run as -run-as, default nmp-job). Stopping such a worker leaves its
+SLURM jobs running; it re-attaches to them when it starts again:
+
+	nmp worker -executor slurm -slurm-config /etc/nmp/slurm.json -work-dir /shared/nmp/jobs -slots 16`
 
 func runWorker(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "worker", workerUsage)
@@ -47,7 +55,10 @@ func runWorker(ctx context.Context, env *Env, args []string) error {
 	keyFile := fs.String("key-file", "", "file holding the provider's API key (default: $NMP_API_KEY)")
 	platforms := fs.String("platforms", strings.Join(platformTable.Emulated(), ","), "platforms to run, comma-separated")
 	slots := fs.Int("slots", 1, "jobs to run at once")
+	executor := fs.String("executor", "local", "where jobs' commands run: local (this machine, in the sandbox) or slurm (as SLURM batch jobs; see -slurm-config)")
+	slurmConfig := fs.String("slurm-config", "", "the SLURM executor's JSON configuration: partitions, accounts, QOS and generic resources per platform (docs/deployment.md)")
 	wf := addWorkerFlags(fs)
+	name := fs.String("name", "", "the worker's name in logs and provenance (default: the host name); a SLURM worker re-attaches to the jobs it ran under this name")
 	verbose := fs.Bool("v", false, "log more")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -76,11 +87,32 @@ func runWorker(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg.Server, cfg.APIKey, cfg.Logger, cfg.Slots = *serverURL, key, logger, *slots
+	cfg.Server, cfg.APIKey, cfg.Logger, cfg.Slots, cfg.Name = *serverURL, key, logger, *slots, *name
 	for _, p := range strings.Split(*platforms, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			cfg.Platforms = append(cfg.Platforms, p)
 		}
+	}
+	switch *executor {
+	case "local":
+		if *slurmConfig != "" {
+			return usagef("worker: -slurm-config is for -executor slurm")
+		}
+	case "slurm":
+		if *slurmConfig == "" {
+			return usagef("worker: -executor slurm needs -slurm-config FILE (docs/deployment.md shows one)")
+		}
+		b, err := os.ReadFile(*slurmConfig)
+		if err != nil {
+			return fmt.Errorf("worker: %w", err)
+		}
+		sc, err := worker.ParseSlurmConfig(b)
+		if err != nil {
+			return fmt.Errorf("worker: %s: %w", *slurmConfig, err)
+		}
+		cfg.Slurm = sc
+	default:
+		return usagef("worker: -executor: %q is not local or slurm", *executor)
 	}
 	w, err := worker.New(cfg)
 	if err != nil {

@@ -44,6 +44,7 @@ var allowed = map[string][]string{
 	"provider": {"nmpi", "internal/"},
 	"worker":   {"platform", "provider", "nmpi", "internal/"},
 	"web":      {"platform", "nmpi", "internal/"},
+	"ops":      {"store"},
 
 	// The binary wires everything together.
 	"cmd/": {""},

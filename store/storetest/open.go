@@ -67,6 +67,15 @@ func PostgresURL(t testing.TB) string {
 // dropped when the test ends.
 func OpenPostgres(t testing.TB) *sqlstore.Store {
 	t.Helper()
+	return OpenPostgresURL(t, PostgresSchemaURL(t))
+}
+
+// PostgresSchemaURL creates a new schema on the TEST_DATABASE_URL server,
+// dropped when the test ends, and returns the URL of a database whose
+// search path is that schema: several stores (or servers) opened on it share
+// one database, as replicas do.
+func PostgresSchemaURL(t testing.TB) string {
+	t.Helper()
 	base := PostgresURL(t)
 	schema := "nmp_test_" + randHex(6)
 	admin, err := sql.Open("pgx", base)
@@ -78,6 +87,12 @@ func OpenPostgres(t testing.TB) *sqlstore.Store {
 		admin.Close()
 		t.Fatalf("create schema: %v", err)
 	}
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+		admin.Close()
+	})
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("TEST_DATABASE_URL: %v", err)
@@ -85,17 +100,17 @@ func OpenPostgres(t testing.TB) *sqlstore.Store {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	s, err := postgres.Open(ctx, u.String(), postgres.Options{MaxConns: 8})
+	return u.String()
+}
+
+// OpenPostgresURL opens a store on the database at u, closed when the test ends.
+func OpenPostgresURL(t testing.TB, u string) *sqlstore.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), u, postgres.Options{MaxConns: 8})
 	if err != nil {
 		t.Fatalf("open postgres store: %v", err)
 	}
-	t.Cleanup(func() {
-		s.Close()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	})
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 

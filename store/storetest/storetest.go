@@ -50,6 +50,7 @@ func Exercise(t *testing.T, open func(t testing.TB) store.Store) {
 		{"Quotas", testQuotas},
 		{"Sessions", testSessions},
 		{"Settings", testSettings},
+		{"Ephemeral", testEphemeral},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -839,4 +840,45 @@ func testSettings(t *testing.T, s store.Store) {
 	if v := must(s.SettingGetOrCreate(ctx, "k", "second")); v != "first" {
 		t.Fatal(v)
 	}
+}
+
+func testEphemeral(t *testing.T, s store.Store) {
+	now := time.Now()
+	check(t, s.EphemeralPut(ctx, "state:a", "one", now.Add(time.Minute), now))
+	check(t, s.EphemeralPut(ctx, "state:old", "gone", now.Add(time.Second), now))
+	if v := must(s.EphemeralGet(ctx, "state:a", now)); v != "one" {
+		t.Fatalf("get: %q", v)
+	}
+	check(t, s.EphemeralPut(ctx, "state:a", "two", now.Add(time.Minute), now))
+	if v := must(s.EphemeralGet(ctx, "state:a", now)); v != "two" {
+		t.Fatalf("replaced: %q", v)
+	}
+	_, err := s.EphemeralGet(ctx, "state:old", now.Add(2*time.Second))
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.EphemeralTake(ctx, "state:old", now.Add(2*time.Second))
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.EphemeralGet(ctx, "nothing", now)
+	wantErr(t, err, store.ErrNotFound)
+	// Taken once, by one of many callers at the same time.
+	var wg sync.WaitGroup
+	var got atomic.Int32
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if v, err := s.EphemeralTake(ctx, "state:a", now); err == nil && v == "two" {
+				got.Add(1)
+			} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got.Load() != 1 {
+		t.Fatalf("taken %d times", got.Load())
+	}
+	// Putting deletes what expired.
+	check(t, s.EphemeralPut(ctx, "state:b", "x", now.Add(time.Hour), now.Add(2*time.Second)))
+	_, err = s.EphemeralGet(ctx, "state:old", now)
+	wantErr(t, err, store.ErrNotFound)
 }
