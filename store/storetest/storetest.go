@@ -50,6 +50,10 @@ func Exercise(t *testing.T, open func(t testing.TB) store.Store) {
 		{"Quotas", testQuotas},
 		{"Sessions", testSessions},
 		{"Settings", testSettings},
+		{"BenchmarkSources", testBenchmarkSources},
+		{"BenchmarkRuns", testBenchmarkRuns},
+		{"BenchmarkRunsConcurrent", testBenchmarkRunsConcurrent},
+		{"BenchmarkSystems", testBenchmarkSystems},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
