@@ -43,6 +43,8 @@ var allowed = map[string][]string{
 	"client":   {"nmpi", "internal/"},
 	"provider": {"nmpi", "internal/"},
 	"worker":   {"platform", "provider", "nmpi", "internal/"},
+	// The benchmark service: a client of the queue with its own tables.
+	"benchmark": {"platform", "client", "nmpi", "identity", "store", "internal/"},
 
 	// The binary wires everything together.
 	"cmd/": {""},
