@@ -699,8 +699,9 @@ type provenance struct {
 	Worker     string   `json:"worker"`
 	Chips      []string `json:"chips"`
 	Error      *struct {
-		Kind   string `json:"kind"`
-		Reason string `json:"reason"`
+		Kind    string `json:"kind"`
+		Reason  string `json:"reason"`
+		LogTail string `json:"log_tail"`
 	} `json:"error"`
 }
 
@@ -747,6 +748,9 @@ func (s *Service) harvestJob(ctx context.Context, r *store.BenchmarkRun, j *clie
 		reason := fmt.Sprintf("job %d ended %s", j.ID, j.Status)
 		if prov.Error != nil && prov.Error.Reason != "" {
 			reason += ": " + prov.Error.Reason
+			if l := lastLogLine(prov.Error.LogTail); l != "" {
+				reason += " (" + clip(l, 300) + ")"
+			}
 		}
 		return ms, strings.Join(append([]string{reason}, problems...), "; ")
 	case len(problems) > 0:
@@ -788,4 +792,17 @@ func Fingerprint(parts ...string) string {
 		items = append(items, parts[i]+" "+strings.ReplaceAll(parts[i+1], ";", ","))
 	}
 	return strings.Join(items, "; ")
+}
+
+// lastLogLine is the last line of a job's log that is the job's own (a
+// Python exception's message, say), not the worker's.
+func lastLogLine(tail string) string {
+	lines := strings.Split(tail, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		if l != "" && !strings.HasPrefix(l, "[nmp worker]") {
+			return l
+		}
+	}
+	return ""
 }
