@@ -10,7 +10,7 @@ import json
 import numpy as np
 from scipy import stats
 
-from common import Clock, simulator, timings, write_results
+from common import Clock, model, simulator, timings, write_results
 
 sim, name = simulator()
 with open("spike_train_statistics.json") as f:
@@ -20,7 +20,7 @@ rates = np.linspace(rmax / n, rmax, n)
 
 clock = Clock()
 sim.setup(timestep=0.1, rng_seed=cfg["param"]["seed"]) if name == "nmp" else sim.setup()
-poisson = getattr(sim, "SpikeSourcePoisson", None) or sim.cells.SpikeSourcePoisson
+poisson = model(sim, "SpikeSourcePoisson")
 sources = sim.Population(n, poisson(rate=rates, start=0.0, duration=tstop))
 sources.record("spikes")
 t_setup = clock.lap()

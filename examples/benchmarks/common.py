@@ -20,6 +20,18 @@ def simulator():
     return importlib.import_module("pyNN." + args.simulator), args.simulator
 
 
+def model(sim, name):
+    """A standard model of the backend: at the top of the module, as PyNN
+    has them, or in its cells module, where pynn_brainscales keeps its
+    sources."""
+    found = getattr(sim, name, None)
+    if found is None and hasattr(sim, "cells"):
+        found = getattr(sim.cells, name, None)
+    if found is None:
+        raise SystemExit("%s has no %s: this task cannot run on it" % (sim.__name__, name))
+    return found
+
+
 class Clock(object):
     def __init__(self):
         self.t = time.perf_counter()

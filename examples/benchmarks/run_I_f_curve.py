@@ -9,7 +9,7 @@ import json
 
 import numpy as np
 
-from common import Clock, simulator, timings, write_results
+from common import Clock, model, simulator, timings, write_results
 
 sim, name = simulator()
 with open("I_f_curve.json") as f:
@@ -19,7 +19,7 @@ cell = cfg["IF_cond_exp"]
 
 clock = Clock()
 sim.setup(**cfg["setup"])
-neurons = sim.Population(n, sim.IF_cond_exp(**cell))
+neurons = sim.Population(n, model(sim, "IF_cond_exp")(**cell))
 currents = imax * (np.arange(n) + 1) / n
 for i, amp in enumerate(currents):
     sim.DCSource(amplitude=float(amp), start=0.0, stop=tstop).inject_into(neurons[i:i + 1])
