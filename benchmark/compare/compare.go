@@ -193,7 +193,9 @@ type Stats struct {
 	Spikes   int     `json:"spikes"`
 	Active   int     `json:"active"`
 	RateHz   float64 `json:"rate_hz"`
-	CVISI    float64 `json:"cv_isi"`
+	// CVISI is the mean CV of the inter-spike intervals of the neurons
+	// with at least 3 spikes (nil: none has).
+	CVISI *float64 `json:"cv_isi"`
 	// FirstSpikeMs is the earliest spike (the arrival of activity), -1 when none.
 	FirstSpikeMs float64 `json:"first_spike_ms"`
 	// Against the reference (absent on the reference itself):
@@ -300,13 +302,13 @@ func stats(p *Population, simMs float64) Stats {
 	if simMs > 0 && rec > 0 {
 		st.RateHz = float64(st.Spikes) / float64(rec) / (simMs / 1000)
 	}
-	st.CVISI = math.NaN()
 	if len(cvs) > 0 {
 		var s float64
 		for _, c := range cvs {
 			s += c
 		}
-		st.CVISI = s / float64(len(cvs))
+		m := s / float64(len(cvs))
+		st.CVISI = &m
 	}
 	return st
 }
@@ -462,7 +464,7 @@ func (rep *Report) Text() string {
 			if p.FirstSpikeMs >= 0 {
 				first = fmt.Sprintf("%.2f", p.FirstSpikeMs)
 			}
-			fmt.Fprintf(&b, "  %-18s %-16s %6d %7d %9.3f %7s %9s", clip(p.Label, 18), clip(p.CellType, 16), p.Size, p.Active, p.RateHz, fmtNaN(p.CVISI), first)
+			fmt.Fprintf(&b, "  %-18s %-16s %6d %7d %9.3f %7s %9s", clip(p.Label, 18), clip(p.CellType, 16), p.Size, p.Active, p.RateHz, fmtPtr(p.CVISI, "%.3f"), first)
 			if i > 0 {
 				fmt.Fprintf(&b, " %10s %10s %10s", fmtPtr(p.RateDiffHz, "%+.3f"), fmtPtr(p.FirstDiffMs, "%+.2f"), fmtPtr(p.VanRossum, "%.3f"))
 			}
@@ -477,13 +479,6 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n-1] + "~"
-}
-
-func fmtNaN(x float64) string {
-	if math.IsNaN(x) {
-		return "-"
-	}
-	return fmt.Sprintf("%.3f", x)
 }
 
 func fmtPtr(x *float64, f string) string {

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -56,6 +57,9 @@ func TestCompare(t *testing.T) {
 	}
 	if math.Abs(*b.RateDiffHz-(-1)) > 1e-12 || *b.FirstDiffMs != 2 || *b.VanRossum <= 0 || b.Active != 1 {
 		t.Errorf("population b: rate diff %g, first %g, van Rossum %g", *b.RateDiffHz, *b.FirstDiffMs, *b.VanRossum)
+	}
+	if _, err := json.Marshal(rep); err != nil {
+		t.Fatalf("the report does not marshal: %v", err)
 	}
 	text := rep.Text()
 	for _, w := range []string{"== Chip", "did not run the script: AttributeError: no IF_cond_exp", "(spikes not recorded)", "20 lost", "van Rossum"} {

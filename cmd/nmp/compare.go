@@ -150,7 +150,10 @@ func runCompare(ctx context.Context, env *Env, args []string) error {
 	if err := os.WriteFile(filepath.Join(*out, "report.txt"), []byte(text), 0o644); err != nil {
 		return err
 	}
-	js, _ := json.MarshalIndent(rep, "", "  ")
+	js, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return fmt.Errorf("compare: report.json: %w", err)
+	}
 	if err := os.WriteFile(filepath.Join(*out, "report.json"), append(js, '\n'), 0o644); err != nil {
 		return err
 	}
