@@ -179,6 +179,24 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	return reply(w, http.StatusOK, resp)
 }
 
+// handleTokenRevoke revokes the token the request came with: signing out of
+// the web interface ends its session this way.
+func (s *Server) handleTokenRevoke(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
+	scheme, secret, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return errorf(http.StatusUnprocessableEntity, "Authorization: send the token to revoke as 'Bearer <token>'")
+	}
+	t, err := s.st.TokenGetByHash(r.Context(), identity.Hash(strings.TrimSpace(secret)))
+	if err != nil {
+		return err
+	}
+	if err := s.st.TokenRevoke(r.Context(), t.ID, s.now()); err != nil {
+		return err
+	}
+	s.auth.Forget()
+	return reply(w, http.StatusOK, nil)
+}
+
 // The nmpi client's password login (Client(username, password, authorization_endpoint=...))
 // scripts a browser: GET {endpoint}/login must redirect to a page whose first
 // form action it POSTs the credentials to (with a forced Host header), which

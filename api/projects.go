@@ -20,6 +20,8 @@ const (
 	MaxTitle       = 200
 	MaxAbstract    = 500
 	MaxDescription = 10000
+	// MaxDecisionReason caps an administrator's comment on a decision.
+	MaxDecisionReason = 2000
 )
 
 var projectStatuses = []string{store.ProjectInPreparation, store.ProjectUnderReview, store.ProjectAccepted, store.ProjectRejected}
@@ -199,12 +201,14 @@ func (s *Server) handleProjectList(w http.ResponseWriter, r *http.Request, p *id
 }
 
 type projectUpdate struct {
-	Title       *string `json:"title"`
-	Abstract    *string `json:"abstract"`
-	Description *string `json:"description"`
-	Owner       *string `json:"owner"`
-	Status      *string `json:"status"`
-	Access      *string `json:"access"`
+	// DecisionReason goes with an administrator's decision (nmp's addition).
+	DecisionReason *string `json:"decision_reason"`
+	Title          *string `json:"title"`
+	Abstract       *string `json:"abstract"`
+	Description    *string `json:"description"`
+	Owner          *string `json:"owner"`
+	Status         *string `json:"status"`
+	Access         *string `json:"access"`
 }
 
 func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
@@ -245,6 +249,9 @@ func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request, p *
 			return errorf(http.StatusUnprocessableEntity, "status: %q is not one of %s", status, strings.Join(projectStatuses, ", "))
 		}
 	}
+	if body.DecisionReason != nil && status != store.ProjectAccepted && status != store.ProjectRejected {
+		return errorf(http.StatusUnprocessableEntity, "decision_reason: only with status \"accepted\" or \"rejected\"")
+	}
 	switch {
 	case status == store.ProjectAccepted || status == store.ProjectRejected:
 		if !admin {
@@ -258,6 +265,12 @@ func (s *Server) handleProjectUpdate(w http.ResponseWriter, r *http.Request, p *
 		}
 		accept := status == store.ProjectAccepted
 		up.Decide = &accept
+		if body.DecisionReason != nil {
+			if err := checkLen("decision_reason", *body.DecisionReason, 0, MaxDecisionReason); err != nil {
+				return err
+			}
+			up.DecisionReason = body.DecisionReason
+		}
 		if accept {
 			access := pr.Access
 			if body.Access != nil {

@@ -121,7 +121,7 @@ func quotaOf(q *store.Quota) nmpi.Quota {
 func projectOf(p *store.Project) nmpi.Project {
 	out := nmpi.Project{ID: p.ID, Context: p.ID, Collab: p.Collab, Title: p.Title, Abstract: p.Abstract, Description: &p.Description,
 		Owner: p.Owner, Access: p.Access, SubmissionDate: datep(p.SubmissionDate), DecisionDate: datep(p.DecisionDate),
-		Status: p.Status(), ResourceURI: "/projects/" + p.ID, Quotas: make([]nmpi.Quota, len(p.Quotas))}
+		Status: p.Status(), ResourceURI: "/projects/" + p.ID, Quotas: make([]nmpi.Quota, len(p.Quotas)), DecisionReason: p.DecisionReason}
 	for i := range p.Quotas {
 		out.Quotas[i] = quotaOf(&p.Quotas[i])
 	}

@@ -41,6 +41,7 @@ func (s *Server) routes() []route {
 
 		{"GET", "/userinfo", s.handleUserInfo},
 		{"POST", "/token", s.handleToken},
+		{"DELETE", "/token", s.forUser(s.handleTokenRevoke)},
 		{"GET", "/login", s.handleLogin},
 		{"GET", "/login/form", s.handleLoginForm},
 		{"POST", "/login/form", s.handleLoginSubmit},

@@ -148,6 +148,8 @@ type Project struct {
 	Status         string  `json:"status"`
 	ResourceURI    string  `json:"resource_uri"`
 	Quotas         []Quota `json:"quotas"`
+	// DecisionReason is the administrator's comment on the decision (nmp's addition).
+	DecisionReason string `json:"decision_reason,omitempty"`
 }
 
 // Session is an interactive session a provider opened for a user.
@@ -228,3 +230,8 @@ type CodeArchive struct {
 	Hash    string `json:"hash"`
 	Expires Time   `json:"expires"`
 }
+
+// SummaryPath is the output file in which nmp's workers put the compact data
+// summary of a finished job (the spikes, membrane traces and mappings its
+// recorded data files hold, downsampled), which the web interface plots.
+const SummaryPath = ".nmp/summary.json"

@@ -68,6 +68,10 @@ type Platform struct {
 	// (virtual) chip or board to run on, and DefaultChip the chip a worker
 	// stands for unless configured otherwise ("" for systems without chips).
 	ChipEnv, DefaultChip string
+	// ChipConfig, when set, is the key of a job's hardware_config that names
+	// the chip the job asks for (Spikey's "STATION"); it wins over the
+	// worker's chip.
+	ChipConfig string
 	// Usage charges a run in Units.
 	Usage UsageRule
 	// Python2 converts job scripts that do not compile under Python 3 with
@@ -127,6 +131,18 @@ func ChipHours(u Used) (float64, string) {
 	return u.WallClock / 3600, "the hours the job held its emulated chip (the wall-clock time of its command)"
 }
 
+// WaferHours charges BrainScaleS-1 runs in wafer-hours: the share of the
+// wafer's 384 HICANNs a mapping allocated times the hardware time, when the
+// run reports them (Cores: HICANNs, HardwareTime: seconds); until workers
+// fill those, the whole wafer for the wall-clock time of the job's command,
+// as long as a real wafer would be reserved for it.
+func WaferHours(u Used) (float64, string) {
+	if u.Cores > 0 && u.HardwareTime > 0 {
+		return float64(u.Cores) / 384 * u.HardwareTime / 3600, "the HICANNs the mapping allocated / 384 x the hardware time"
+	}
+	return u.WallClock / 3600, "the hours the job held its emulated wafer (the wall-clock time of its command)"
+}
+
 // ExternalUsage is the rule of platforms nmp does not run: their runners,
 // outside nmp, report their own usage, and nmp charges nothing itself.
 func ExternalUsage(Used) (float64, string) {
@@ -149,10 +165,13 @@ var defaultRows = []Platform{
 		Backend:     "spiNNaker", Usage: ExternalUsage,
 		Unavailable: "nmp has no SpiNNaker emulation yet; use Demo, nmp's reference system, meanwhile",
 		StorageHost: "spinnaker.cs.man.ac.uk", StorageName: "SpiNNaker Manchester temporary storage"},
+	// BrainScaleS-1 users write PyNN 0.7 scripts for Python 2 (import
+	// pyhmf as pynn); WAFER chooses the (virtual) wafer as on the real
+	// system, and marocco.backend in the script chooses hardware or ESS.
 	{Name: "BrainScaleS", Units: "wafer-hours", TestGrant: 0.1, PreparatoryGrant: 10,
 		Reservation: 0.001, // 3.6 s of wafer time
-		Backend:     "hardware.hbp_pm", Usage: ExternalUsage,
-		Unavailable: "nmp has no BrainScaleS (wafer-scale) emulation yet; use Demo, nmp's reference system, meanwhile",
+		Backend:     "hardware.hbp_pm", System: "brainscales1", ChipEnv: "WAFER", DefaultChip: "33",
+		Usage: WaferHours, Python2: true,
 		StorageHost: "brainscales-r.kip.uni-heidelberg.de", StorageName: "BrainScaleS temporary storage"},
 	// Scripts for BrainScaleS-2 import pynn_brainscales.brainscales2
 	// themselves; {system} gives the module's last name.
@@ -160,11 +179,13 @@ var defaultRows = []Platform{
 		Backend: "brainscales2", System: "brainscales2", ChipEnv: "NMP_BSS2_CHIP", DefaultChip: "nmp-virtual-hx-0",
 		Usage: ChipHours, Example: "examples/brainscales2/second_experiment.py", ExampleCommand: "run.py"},
 	{Name: "BrainScaleS-ESS", Units: "hours", TestGrant: 1, PreparatoryGrant: 100, Reservation: 0.001,
-		Backend: "hardware.brainscales", Usage: ExternalUsage,
-		Unavailable: "nmp has no emulation of the BrainScaleS executable system specification (ESS) yet; use Demo meanwhile"},
+		Backend: "hardware.brainscales", System: "brainscales1", ChipEnv: "WAFER", DefaultChip: "33",
+		Usage: WallClockHours, Python2: true},
+	// Spikey's scripts are PyNN 0.6 and Python 2 (pyNN.hardware.spikey,
+	// alias stage1); a job picks its chip with {"STATION": "stationNNN"}.
 	{Name: "Spikey", Units: "hours", TestGrant: 1, PreparatoryGrant: 100, Reservation: 0.001,
-		Backend: "hardware.stage1", Usage: ExternalUsage,
-		Unavailable: "nmp has no Spikey emulation yet; use Demo, nmp's reference system, meanwhile"},
+		Backend: "hardware.stage1", System: "spikey", ChipEnv: "NMP_SPIKEY_STATION", DefaultChip: "station666",
+		ChipConfig: "STATION", Usage: ChipHours, Python2: true},
 	{Name: "TestPlatform", Units: "bushels", Reservation: 0.001, Backend: "nmp", Usage: ExternalUsage, TestOnly: true,
 		Unavailable: "TestPlatform is a test platform of the EBRAINS reference server; nmp runs its reference system as Demo"},
 	{Name: "Test", Units: "litres", Reservation: 0.001, Backend: "nmp", Usage: ExternalUsage, TestOnly: true,

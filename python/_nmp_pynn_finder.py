@@ -25,13 +25,28 @@ MODULES = {
     "nmp": "nmp",
     "pynn_brainscales": "pynn_brainscales",
     "pyNN.nmp": "pyNN/nmp",
+    # BrainScaleS-1's PyNN 0.7 front end and the modules its scripts import.
+    "pyhmf": "oldpynn/pyhmf",
+    "pymarocco": "oldpynn/pymarocco",
+    "pysthal": "oldpynn/pysthal",
+    "pyhalbe": "oldpynn/pyhalbe",
+    "pylogging": "oldpynn/pylogging",
+    "Coordinate": "oldpynn/Coordinate",
+    # Spikey's PyNN 0.6 front end, under both of its names.
+    "pyNN.hardware.spikey": "oldpynn/spikey",
+    "pyNN.hardware.stage1": "oldpynn/spikey",
+    # BrainScaleS-2's calibration library and the connection its scripts open.
+    "calix": "calix",
+    "dlens_vx_v3": "dlens_vx_v3",
 }
 
 
 class _Finder(object):
     def __init__(self, base, modules):
-        # Only dotted names: a top-level package is found on sys.path.
-        self.dirs = {name: os.path.join(base, rel) for name, rel in modules.items() if "." in name}
+        # Dotted names, and top-level names living elsewhere than their
+        # name (pyhmf in oldpynn/pyhmf); other top-level packages are found
+        # on sys.path.
+        self.dirs = {name: os.path.join(base, rel) for name, rel in modules.items() if "." in name or rel != name}
         self.parents = set()
         for name in self.dirs:
             parts = name.split(".")

@@ -265,9 +265,10 @@ type ProjectUpdateParams struct {
 	ID                           string
 	Title, Abstract, Description *string
 	Owner, Access                *string
-	Submit                       bool  // set the submission date (under review)
-	Unsubmit                     bool  // back to in preparation (only before a decision)
-	Decide                       *bool // accept (true) or reject (false)
+	Submit                       bool    // set the submission date (under review)
+	Unsubmit                     bool    // back to in preparation (only before a decision)
+	Decide                       *bool   // accept (true) or reject (false)
+	DecisionReason               *string // with Decide: the administrator's comment
 	Grant                        []Quota
 	Now                          time.Time
 }

@@ -187,6 +187,8 @@ type Project struct {
 	SubmissionDate *time.Time
 	DecisionDate   *time.Time
 	Accepted       bool
+	// DecisionReason is the administrator's comment on the decision (why a request was rejected).
+	DecisionReason string
 	Quotas         []Quota
 }
 

@@ -133,11 +133,11 @@ func TestSystems(t *testing.T) {
 	if err != nil || s.Backend != "nmp" || s.Unavailable != "" {
 		t.Fatalf("Demo: %+v %v", s, err)
 	}
-	if e := tab.Emulated(); !reflect.DeepEqual(e, []string{"BrainScaleS-2", "Demo"}) {
+	if e := tab.Emulated(); !reflect.DeepEqual(e, []string{"BrainScaleS", "BrainScaleS-2", "BrainScaleS-ESS", "Demo", "Spikey"}) {
 		t.Fatalf("emulated: %v", e)
 	}
 	u := tab.Unavailable([]string{"SpiNNaker"})
-	if _, ok := u["SpiNNaker"]; ok || u["BrainScaleS"] == "" || u["Demo"] != "" || u["BrainScaleS-2"] != "" {
+	if _, ok := u["SpiNNaker"]; ok || u["TestPlatform"] == "" || u["Demo"] != "" || u["BrainScaleS-2"] != "" || u["Spikey"] != "" {
 		t.Fatalf("unavailable: %v", u)
 	}
 	v, units, _ := usage(s, &sandboxResult{WallClock: 36})

@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,5 +75,61 @@ func TestWorkerPython2(t *testing.T) {
 	log = logOf(j)
 	if j.Status != "error" || !strings.Contains(log, "SyntaxError") || strings.Contains(log, "python 2:") {
 		t.Fatalf("Python 2 on Demo: status %s, log:\n%s", j.Status, log)
+	}
+}
+
+// TestPython2ConverterNoneAttribute runs the converter on a BrainScaleS-1
+// style script: after lib2to3, attributes named None (which Python 3
+// refuses) become None_, and nothing else changes.
+func TestPython2ConverterNoneAttribute(t *testing.T) {
+	dir := t.TempDir()
+	src := "class M:\n    None_ = 7\n    class B:\n        None_ = 8\nm = M()\nm.backend = M.None\nprint m.backend, M.B.None, None\n"
+	if err := os.WriteFile(filepath.Join(dir, "s.py"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/usr/bin/python3", "-c", python2Converter)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil || !strings.Contains(string(out), `"converted": ["s.py"]`) {
+		t.Fatalf("converter: %v %s", err, out)
+	}
+	run := exec.Command("/usr/bin/python3", "s.py")
+	run.Dir = dir
+	got, err := run.CombinedOutput()
+	if err != nil || string(got) != "7 8 None\n" {
+		t.Fatalf("converted script: %v %q", err, got)
+	}
+}
+
+// TestPython2ConverterSemantics runs the converter on a script that compiles
+// under Python 3 but counts on Python 2's list-returning zip and dict.keys()
+// (as the Spikey school's stp.py does): it is adapted and runs, while a
+// Python 3 script whose print and next() calls lib2to3 would break stays as
+// it is.
+func TestPython2ConverterSemantics(t *testing.T) {
+	dir := t.TempDir()
+	semantic := "import sys\npairs = zip([1, 2], [3, 4])\nkeys = {'a': 1}.keys()\nsys.stdout.write('%s %s %s\\n' % (pairs[1], keys[0], range(3)[2]))\n"
+	py3 := "class R:\n    def next(self):\n        return 5\nr = R()\nprint('x', r.next(), sep='=')\n"
+	for name, src := range map[string]string{"stp.py": semantic, "py3.py": py3} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("/usr/bin/python3", "-c", python2Converter)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil || !strings.Contains(string(out), `"adapted": ["stp.py"]`) || !strings.Contains(string(out), `"converted": []`) {
+		t.Fatalf("converter: %v %s", err, out)
+	}
+	for name, want := range map[string]string{"stp.py": "(2, 4) a 2\n", "py3.py": "x=5\n"} {
+		run := exec.Command("/usr/bin/python3", name)
+		run.Dir = dir
+		got, err := run.CombinedOutput()
+		if err != nil || string(got) != want {
+			t.Fatalf("%s after the converter: %v %q, want %q", name, err, got, want)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "py3.py")); string(b) != py3 {
+		t.Fatalf("py3.py was changed:\n%s", b)
 	}
 }

@@ -54,6 +54,7 @@ type jobRun struct {
 	prov    map[string]any
 	before  map[string]fileStamp
 	command []string
+	summary []byte // the data summary (summary.go), nil when there is none
 }
 
 type fileStamp struct {
@@ -205,7 +206,11 @@ func (r *jobRun) execute(ctx context.Context) *outcome {
 	if err != nil {
 		return fail(err)
 	}
-	return r.judge(res)
+	o := r.judge(res)
+	if res.Started && (o.kind == "" || o.kind == "user") && ctx.Err() == nil {
+		r.summary = r.summarize(ctx)
+	}
+	return o
 }
 
 // judge turns the supervisor's result into the job's outcome.
@@ -291,7 +296,7 @@ func (r *jobRun) env() []string {
 	if chip := r.chip(); chip != "" {
 		env = append(env, r.sys.ChipEnv+"="+chip)
 	}
-	return env
+	return append(env, r.w.cfg.JobEnv...)
 }
 
 // attempt is the run of the job this is (1 for the first).
@@ -306,6 +311,14 @@ func (r *jobRun) attempt() int {
 func (r *jobRun) chip() string {
 	if r.sys.ChipEnv == "" {
 		return ""
+	}
+	if key := r.sys.ChipConfig; key != "" && len(r.job.HardwareConfig) > 0 {
+		var hc map[string]any
+		if json.Unmarshal(r.job.HardwareConfig, &hc) == nil {
+			if s, ok := hc[key].(string); ok && s != "" {
+				return s
+			}
+		}
 	}
 	if r.w.cfg.Chip != "" {
 		return r.w.cfg.Chip
@@ -606,6 +619,11 @@ func (r *jobRun) finish(ctx context.Context, o *outcome) {
 				o.reason = "uploading the output files failed: " + err.Error()
 			} else {
 				r.log.printf("uploading the output files failed: %v", err)
+			}
+		}
+		if r.summary != nil && err == nil {
+			if err := r.uploadSummary(ctx, r.summary); err != nil {
+				r.log.printf("data summary: not uploaded: %v", err)
 			}
 		}
 	}

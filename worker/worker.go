@@ -62,6 +62,15 @@ type Config struct {
 	// chips (default: the platform's DefaultChip). Jobs get it in the
 	// platform's ChipEnv, and it goes in their provenance.
 	Chip string
+	// JobEnv are further variables of every job's environment ("NAME=value"),
+	// such as where the chip's nightly calibrations are; Expose lists
+	// directories and files jobs see read-only wherever they lie (the
+	// calibrations), even under the work or a hidden directory.
+	JobEnv []string
+	Expose []string
+	// Nightly, when set, runs a task for the worker's chips every day
+	// (nightly.go): the platform's nightly calibration.
+	Nightly *Nightly
 
 	// RunAs is a user all jobs run as. Empty (the default when the worker
 	// runs as root): each job gets a user id of its own from UIDs, with
@@ -270,6 +279,7 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.NMPBinary != "" {
 		w.expose = []string{cfg.NMPBinary}
 	}
+	w.expose = append(w.expose, cfg.Expose...)
 	w.client = provider.New(cfg.Server, cfg.APIKey)
 	w.client.HTTP = &http.Client{Timeout: 10 * time.Minute}
 	w.fetch = newFetcher(cfg.Server, cfg.AllowPrivateURLs, cfg.FetchTimeout)
@@ -301,6 +311,13 @@ func (w *Worker) Start(ctx context.Context) error {
 			defer w.wg.Done()
 			w.loop(ctx, slot)
 		}(i)
+	}
+	if w.cfg.Nightly != nil {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			w.nightly(ctx)
+		}()
 	}
 	return nil
 }

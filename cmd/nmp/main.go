@@ -30,6 +30,7 @@ var commands = map[string]command{
 	"simulate":  {summary: "run a network description and write its results", run: runSimulate},
 	"simserver": {summary: "serve a live simulation on stdin/stdout (used by the PyNN front ends)", hidden: true, run: runSimserver},
 	"models":    {summary: "list the cell, source, synapse and current-source models with their parameters", run: runModels},
+	"calib":     {summary: "calibrate an emulated BrainScaleS-2 chip (calix), or show a calibration file", run: runCalib},
 	"serve":     {summary: "run the job queue server (nmpi v3 API) with workers: the local platform", run: runServe},
 	"admin":     {summary: "administer users, collabs, tokens, providers and keys", run: runAdmin},
 	"login":     {summary: "log in to a job queue server and save the token", run: runLogin},

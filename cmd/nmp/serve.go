@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"github.com/nmp-platform/nmp/store"
 	"github.com/nmp-platform/nmp/store/postgres"
 	"github.com/nmp-platform/nmp/store/sqlite"
+	"github.com/nmp-platform/nmp/web"
 	"github.com/nmp-platform/nmp/worker"
 )
 
@@ -160,8 +162,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	pages, err := web.New(web.Config{API: srv.Handler(), PlatformTable: platformTable, Logger: logger})
+	if err != nil {
+		return err
+	}
 	local := localURL(ln.Addr())
-	handler := srv.Handler()
+	handler := web.Mount(srv.Handler(), pages)
 	if *bf.on {
 		bh, stop, err := startBenchmarks(ctx, st, logger, bf, local, *dataDir, wcfg.Chip, keep)
 		if err != nil {
@@ -228,7 +234,9 @@ func openStore(ctx context.Context, env *Env, db, dataDir string) (store.Store, 
 
 // bootstrapDefaults creates the defaults if the database has none and writes their secrets to DATA-DIR/bootstrap.json.
 func bootstrapDefaults(ctx context.Context, env *Env, st store.Store, dataDir string) error {
-	b, err := queue.Bootstrap(ctx, st, queue.BootstrapParams{PlatformTable: platformTable})
+	// The administrator gets a password too, to sign in to the web interface.
+	password := newPassword()
+	b, err := queue.Bootstrap(ctx, st, queue.BootstrapParams{PlatformTable: platformTable, AdminPassword: password})
 	if err != nil {
 		return err
 	}
@@ -239,12 +247,14 @@ func bootstrapDefaults(ctx context.Context, env *Env, st store.Store, dataDir st
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	path := filepath.Join(dataDir, "bootstrap.json")
-	text := fmt.Sprintf("{\n  \"admin\": %q,\n  \"token\": %q,\n  \"collab\": %q,\n  \"provider\": %q,\n  \"api_key\": %q\n}\n", b.Admin, b.Token, b.Collab, b.Provider, b.APIKey)
+	text := fmt.Sprintf("{\n  \"admin\": %q,\n  \"password\": %q,\n  \"token\": %q,\n  \"collab\": %q,\n  \"provider\": %q,\n  \"api_key\": %q\n}\n",
+		b.Admin, password, b.Token, b.Collab, b.Provider, b.APIKey)
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	fmt.Fprintf(env.Stderr, "nmp: created administrator %q, collab %q with test access, provider %q; their token and API key are in %s\n",
 		b.Admin, b.Collab, b.Provider, path)
+	fmt.Fprintf(env.Stderr, "nmp: sign in to the web interface as %q with the password %s (also in %s)\n", b.Admin, password, path)
 	if home := env.Getenv("HOME"); home != "" {
 		tf := filepath.Join(home, ".hbptoken")
 		if err := saveToken(tf, b.Admin, b.Token); err != nil {
@@ -254,6 +264,22 @@ func bootstrapDefaults(ctx context.Context, env *Env, st store.Store, dataDir st
 		}
 	}
 	return nil
+}
+
+// newPassword is a random password of 80 bits, in groups of letters and digits
+// that are easy to copy (no 0, 1, l or o).
+func newPassword() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	var sb strings.Builder
+	for i, c := range b {
+		if i > 0 && i%4 == 0 {
+			sb.WriteByte('-')
+		}
+		sb.WriteByte(alphabet[int(c)%len(alphabet)])
+	}
+	return sb.String()
 }
 
 // saveToken sets user's entry of a token file (~/.hbptoken), keeping the others.
@@ -362,6 +388,7 @@ func printInstructions(env *Env, url, dataDir string, running []string, unavaila
 	if len(names) > 0 {
 		fmt.Fprintf(w, "  unavailable %s (not emulated yet; jobs for them are refused)\n", strings.Join(names, ", "))
 	}
+	fmt.Fprintf(w, "  open in a browser: %s/ (the Job Manager; sign in as admin, the password is in %s)\n", url, filepath.Join(dataDir, "bootstrap.json"))
 	fmt.Fprintf(w, "  submit a job from another terminal:\n")
 	ex := exampleOf(running)
 	command := ""

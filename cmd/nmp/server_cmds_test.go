@@ -106,7 +106,7 @@ func TestServeAndLogin(t *testing.T) {
 		done <- Run(ctx, env, []string{"serve", "-bootstrap", "-data-dir", dir, "-addr", "127.0.0.1:0"})
 	}()
 	var url string
-	for i := 0; i < 100 && url == ""; i++ {
+	for deadline := time.Now().Add(2 * time.Minute); url == "" && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 		if m := regexp.MustCompile(`url=(http://\S+)`).FindStringSubmatch(errb.String()); m != nil {
 			url = m[1]

@@ -43,6 +43,7 @@ var allowed = map[string][]string{
 	"client":   {"nmpi", "internal/"},
 	"provider": {"nmpi", "internal/"},
 	"worker":   {"platform", "provider", "nmpi", "internal/"},
+	"web":      {"platform", "nmpi", "internal/"},
 	// The benchmark service: a client of the queue with its own tables.
 	"benchmark": {"platform", "client", "nmpi", "identity", "store", "internal/"},
 	// One script on several systems, side by side (nmp compare).

@@ -174,6 +174,10 @@ class SimServer(object):
             mapping = reply.info.get("mapping") or {}
             if mapping.get("chip"):
                 self._run_info["chip"] = mapping["chip"]
+            if mapping.get("calibration"):
+                # which calibration the run used (the job's provenance lists it)
+                self._run_info["calibration"] = mapping["calibration"]
+            self._report_mapping(mapping)
             return
         action = req.get("action") or {}
         if op != "action" or "run" not in action:
@@ -192,6 +196,20 @@ class SimServer(object):
                 f.write(json.dumps(run) + "\n")
         except OSError:
             pass  # a report is best effort: the simulation's results stand
+
+    def _report_mapping(self, mapping):
+        """Leave a hardware system's mapping (placement, synapse use, drops)
+        in $NMP_JOB_REPORT/mapping-N.json, for the job page's mapping picture
+        (the worker puts it in the job's data summary)."""
+        report = os.environ.get(REPORT_ENV)
+        if not mapping or not report or not os.path.isdir(report):
+            return
+        self._builds = getattr(self, "_builds", 0) + 1
+        try:
+            with open(os.path.join(report, "mapping-%d.json" % self._builds), "w") as f:
+                json.dump(mapping, f)
+        except (OSError, TypeError, ValueError):
+            pass  # best effort, as the run reports
 
     def _read(self, n):
         chunks, got = [], 0

@@ -42,10 +42,25 @@ class FinderTest(unittest.TestCase):
 
     def test_names_outside_the_table_are_not_answered(self):
         # Front ends not written yet fail plainly (python/oldpynn/README.md).
-        for name in ("pyNN.spiNNaker", "pyhmf", "pyNN.hardware.spikey"):
+        for name in ("pyNN.spiNNaker", "pyNN.hardware.brainscales"):
             code, out, err = run("import _nmp_pynn_finder\nimport %s\n" % name)
             self.assertNotEqual(code, 0, name)
             self.assertIn("ModuleNotFoundError: No module named", err)
+
+    def test_top_level_names_in_other_directories(self):
+        # pyhmf and its companions live in oldpynn/, not on sys.path.
+        code, out, err = run("import _nmp_pynn_finder\nimport pyhmf, pymarocco, Coordinate\n"
+                             "print(pyhmf.__file__.endswith('oldpynn/pyhmf/__init__.py'), Coordinate.HICANNOnWafer(Coordinate.Enum(297)))\n")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(out, "True HICANNOnWafer(X(9), Y(11))")
+
+    def test_spikey_rows(self):
+        # pyNN.hardware.spikey and its alias stage1 import from oldpynn/spikey,
+        # inside a pyNN.hardware that the finder supplies.
+        code, out, err = run("import _nmp_pynn_finder\nimport pyNN.hardware.spikey as a, pyNN.hardware.stage1 as b, pyNN.hardware\n"
+                             "print(a.__file__.endswith('oldpynn/spikey/__init__.py'), b.__file__ == a.__file__, list(pyNN.hardware.__path__))\n")
+        self.assertEqual(code, 0, err)
+        self.assertIn("True True []", out)
 
 
 if __name__ == "__main__":

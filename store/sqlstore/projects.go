@@ -9,12 +9,12 @@ import (
 	"github.com/nmp-platform/nmp/store"
 )
 
-const projectCols = `id, collab, owner, title, abstract, description, access, created_at, submission_date, decision_date, accepted`
+const projectCols = `id, collab, owner, title, abstract, description, access, created_at, submission_date, decision_date, accepted, decision_reason`
 
 func scanProject(row interface{ Scan(...any) error }) (*store.Project, error) {
 	var p store.Project
 	var sub, dec ntime
-	if err := row.Scan(&p.ID, &p.Collab, &p.Owner, &p.Title, &p.Abstract, &p.Description, &p.Access, tcol(&p.CreatedAt), sub.scan(), dec.scan(), &p.Accepted); err != nil {
+	if err := row.Scan(&p.ID, &p.Collab, &p.Owner, &p.Title, &p.Abstract, &p.Description, &p.Access, tcol(&p.CreatedAt), sub.scan(), dec.scan(), &p.Accepted, &p.DecisionReason); err != nil {
 		return nil, err
 	}
 	p.SubmissionDate, p.DecisionDate = sub.ptr(), dec.ptr()
@@ -65,8 +65,8 @@ func (s *Store) ProjectCreate(ctx context.Context, p *store.Project) (*store.Pro
 	if access == "" {
 		access = "test"
 	}
-	out, err := scanProject(s.db.QueryRowContext(ctx, `INSERT INTO projects (`+projectCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+projectCols,
-		p.ID, p.Collab, p.Owner, p.Title, p.Abstract, p.Description, access, s.t(nowOr(p.CreatedAt)), s.tp(p.SubmissionDate), s.tp(p.DecisionDate), p.Accepted))
+	out, err := scanProject(s.db.QueryRowContext(ctx, `INSERT INTO projects (`+projectCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING `+projectCols,
+		p.ID, p.Collab, p.Owner, p.Title, p.Abstract, p.Description, access, s.t(nowOr(p.CreatedAt)), s.tp(p.SubmissionDate), s.tp(p.DecisionDate), p.Accepted, p.DecisionReason))
 	if err != nil {
 		return nil, fmt.Errorf("create project: %w", s.wrapUnique(err, "project", p.ID))
 	}
@@ -174,6 +174,9 @@ func (s *Store) ProjectUpdate(ctx context.Context, p *store.ProjectUpdateParams)
 			}
 			set("decision_date", s.t(now))
 			set("accepted", *p.Decide)
+			if p.DecisionReason != nil {
+				set("decision_reason", *p.DecisionReason)
+			}
 			if *p.Decide {
 				for _, q := range p.Grant {
 					if _, err := tx.ExecContext(ctx, `INSERT INTO quotas (project_id, platform, units, qlimit, usage, reserved) VALUES ($1, $2, $3, $4, 0, 0)`,

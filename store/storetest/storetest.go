@@ -754,9 +754,15 @@ func testProjects(t *testing.T, s store.Store) {
 	if p.Status() != store.ProjectUnderReview || p.Title != "T2" {
 		t.Fatalf("submitted %+v", p)
 	}
-	p = must(s.ProjectUpdate(ctx, &store.ProjectUpdateParams{ID: id, Decide: ptr(false), Now: t0}))
-	if p.Status() != store.ProjectRejected || p.DecisionDate == nil {
+	if p.DecisionReason != "" {
+		t.Fatalf("a request under review has a decision reason: %+v", p)
+	}
+	p = must(s.ProjectUpdate(ctx, &store.ProjectUpdateParams{ID: id, Decide: ptr(false), DecisionReason: ptr("no emulated wafer is free"), Now: t0}))
+	if p.Status() != store.ProjectRejected || p.DecisionDate == nil || p.DecisionReason != "no emulated wafer is free" {
 		t.Fatalf("rejected %+v", p)
+	}
+	if got := must(s.ProjectGet(ctx, id)); got.DecisionReason != "no emulated wafer is free" {
+		t.Fatalf("the decision reason was not kept: %+v", got)
 	}
 	_, err = s.ProjectUpdate(ctx, &store.ProjectUpdateParams{ID: id, Decide: ptr(true)})
 	wantErr(t, err, store.ErrConflict)

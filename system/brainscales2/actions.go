@@ -120,6 +120,9 @@ func (r *recState) apply(rec *network.Recording, replace bool) ([]network.Action
 // checkMADC refuses what the membrane ADC cannot record in one run: it has
 // two channels, one for the even and one for the odd circuits.
 func (r *recState) checkMADC() error {
+	if r.pl.sweep {
+		return nil
+	}
 	d := r.pl.user
 	type site struct {
 		pop     int

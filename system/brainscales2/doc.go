@@ -9,7 +9,8 @@
 // limits, and the readout reports what the chip's ADCs (MADC, CADC) would:
 // irregular samples in ADC units, with temporal noise.
 //
-// It does not emulate calibration (calix), the plasticity processor,
+// Hardware (hw.go) is the chip as a calibration sees it; the calibration
+// itself (calix) is package calib. It does not emulate the plasticity processor,
 // plastic synapses, multi-compartment neurons or the analog pads; settings
 // that need them are refused, not silently ignored. The facts it rests on,
 // its assumptions and its departures from the real chip are in

@@ -41,4 +41,7 @@ func (pl *plan) buildInfo() {
 		"mismatch":              pl.opts.Mismatch,
 		"noise":                 pl.opts.Noise,
 	}
+	if pl.opts.Calibration != nil {
+		pl.info["calibration"] = pl.opts.Calibration
+	}
 }

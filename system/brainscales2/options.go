@@ -59,6 +59,13 @@ type Options struct {
 	// InitialConfig is a chip configuration (e.g. a calibration): HXNeuron
 	// parameters per circuit, used wherever a population does not set them.
 	InitialConfig *InitialConfig `json:"initial_config"`
+	// Calibration describes the calibration InitialConfig and CADC come
+	// from (chip, algorithm, creation time, file), for provenance; the chip
+	// does not read it.
+	Calibration map[string]any `json:"calibration"`
+	// CADC is the CADC's configuration (a calibration's ramps and channel
+	// offsets, cadc.go); nil reads as if the ramps were calibrated.
+	CADC *CADCConfig `json:"cadc"`
 	// CADCPeriodUs is the CADC's sampling period in µs.
 	CADCPeriodUs float64 `json:"cadc_period_us"`
 	// CrossbarFIFO is the number of events that may wait at a PADI bus
@@ -196,6 +203,11 @@ func (o *Options) check() error {
 	}
 	if !(o.CADCPeriodUs >= 0.54) {
 		return bad("cadc_period_us", "%g µs is faster than the CADC's 1.85 MSample/s per channel", o.CADCPeriodUs)
+	}
+	if o.CADC != nil {
+		if err := o.CADC.check(); err != nil {
+			return err
+		}
 	}
 	if o.CrossbarFIFO < 0 {
 		return bad("crossbar_fifo_depth", "must not be negative")

@@ -62,7 +62,11 @@ func (pl *plan) convert(segIndex, k int, sig *engine.Signal, j, idx int) *engine
 		out.Times = make([]float64, n)
 		for s := 0; s < n; s++ {
 			v := at(s)
-			code := 20 + (v-cadcV0)*cadcSlope + pl.cm.cadcOff[c] + pl.opts.Noise.CADCLSB*r.Normal()
+			code := 20 + (v-cadcV0)*cadcSlope + pl.cm.cadcOff[c]
+			if pl.opts.CADC != nil {
+				code = cadcRead(v, c, pl.opts.CADC, pl.cadcMismatch())
+			}
+			code += pl.opts.Noise.CADCLSB * r.Normal()
 			out.Data[s] = clampLSB(code, cadcFullScale)
 			out.Times[s] = sig.TStart + float64(s)*sig.Interval
 		}

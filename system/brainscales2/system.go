@@ -57,6 +57,12 @@ type plan struct {
 	positions [][2][]int64
 	// actions counts the actions that drew random values, to key their streams.
 	actions uint64
+	// cadcX is the CADC's mismatch (cadc.go), once needed.
+	cadcX *cadcMismatch
+	// sweep lifts the membrane ADC's limit of two recorded neurons per run:
+	// set by Hardware (hw.go), whose MADC records the neurons one after
+	// another as calix's recorder does.
+	sweep bool
 }
 
 // Prepare checks d against the chip, maps it and returns the engine plan.

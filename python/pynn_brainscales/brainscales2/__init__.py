@@ -46,7 +46,7 @@ CHIP_ENV = simulator.CHIP_ENV
 
 def list_standard_models():
     """The cell types of the chip."""
-    return [cells.HXNeuron]
+    return [cells.HXNeuron, cells.CalibHXNeuronCuba, cells.CalibHXNeuronCoba]
 
 
 class RunCommand(Enum):
@@ -60,7 +60,7 @@ class RunCommand(Enum):
     EXECUTE = auto()
 
 
-_NOT_EMULATED = ("injected_config", "injected_readout", "calibration_cache", "injected_calib_target",
+_NOT_EMULATED = ("injected_config", "injected_readout", "injected_calib_target",
                  "injected_calib_options", "connection")
 
 
@@ -68,8 +68,10 @@ def setup(timestep=simulator.MADC_DT, min_delay=DEFAULT_MIN_DELAY, **extra_param
     """Start a new experiment on the emulated chip.
 
     pynn-brainscales' extras: `initial_config` (a Chip, e.g. from
-    helper.chip_from_file), `enable_neuron_bypass`, `neuronPermutation`
-    (circuits, 0..511, for the HXNeurons in order). nmp's: `chip`,
+    helper.chip_from_file; a calibration made for another chip warns),
+    `enable_neuron_bypass`, `neuronPermutation` (circuits, 0..511, for the
+    HXNeurons in order), `calibration_cache` (calix's cache paths for
+    CalibHXNeuron populations). nmp's: `chip`,
     `rng_seed`, `system_options`, `threads` (see the module's doc).
     `timestep` is accepted and ignored: the MADC samples about every 34 ns."""
     extra = dict(extra_params)
@@ -99,12 +101,22 @@ def setup(timestep=simulator.MADC_DT, min_delay=DEFAULT_MIN_DELAY, **extra_param
             raise TypeError("initial_config must be a pynn_brainscales.brainscales2.Chip "
                             "(helper.chip_from_file), got %s" % type(initial_config).__name__)
         options.update(initial_config.options())
+        running_on = options.get("chip", simulator.DEFAULT_CHIP)
+        if initial_config.chip is not None and str(initial_config.chip) != running_on:
+            import warnings
+            msg = ("setup(initial_config=...): the calibration was made for chip %s, and this experiment runs "
+                   "on chip %s: its values do not fit this chip's circuits (every chip's mismatch differs)"
+                   % (initial_config.chip, running_on))
+            warnings.warn(msg, RuntimeWarning, stacklevel=2)
+            _log.WARN(msg)
+    calibration_cache = extra.pop("calibration_cache", None)
     for key in _NOT_EMULATED:
         if extra.pop(key, None) is not None:
             raise NotImplementedError("setup(%s=...): not available on the emulated chip" % key)
     if extra:
         raise KeyError("unhandled extra_params in call to pynn.setup(...):%s" % extra)
-    state.setup(options, seed, threads=threads)
+    state.setup(options, seed, threads=threads, initial_config=initial_config,
+                calibration_cache=calibration_cache)
     _log.DEBUG("setup(): chip %s, seed %d" % (state.chip, state.seed))
     return 0
 

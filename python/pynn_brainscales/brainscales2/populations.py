@@ -70,6 +70,21 @@ class Population(_nmp.Population):
         return PopulationView(self, selector, label)
 
     def _assign_parameters(self, values, idx):
+        if getattr(self.celltype, "calibrated", False):
+            # Calibration targets: the next build calibrates for them.
+            for name, v in values.items():
+                if name not in self._parameters:
+                    from pyNN import errors
+                    raise errors.NonExistentParameterError(name, type(self.celltype).__name__,
+                                                           self.celltype.get_parameter_names())
+                cells.check_calib_range(type(self.celltype).__name__, name, v)
+                if idx is None:
+                    self._parameters[name] = np.array(v, dtype=float, copy=True)
+                else:
+                    self._parameters[name] = np.array(np.broadcast_to(self._parameters[name], (self.size,)), dtype=float)
+                    self._parameters[name][idx] = v
+            state.structure_changed()
+            return
         if isinstance(self.celltype, cells.HXNeuron):
             for name, v in values.items():
                 if name in cells.RANGES:
@@ -78,10 +93,12 @@ class Population(_nmp.Population):
         _nmp.Population._assign_parameters(self, values, idx)
 
     def _configured(self):
-        return isinstance(self.celltype, cells.HXNeuron) and "initial_config" in state.options
+        hx = isinstance(self.celltype, cells.HXNeuron) or getattr(self.celltype, "calibrated", False)
+        return hx and "initial_config" in state.options
 
     def _get_parameters(self, *names):
-        from_config = [n for n in names if n not in self._user_set] if self._configured() else []
+        from_config = [n for n in names if n not in self._user_set] \
+            if self._configured() and isinstance(self.celltype, cells.HXNeuron) else []
         if from_config:
             # The circuits' configuration decides these; it is applied when
             # the network is mapped.
@@ -98,6 +115,6 @@ class Population(_nmp.Population):
         if self._configured():
             # The calibration gives the circuits what the script leaves open.
             params = {name: _nmp.encode_parameter(v) for name, v in self._parameters.items()
-                      if name in self._user_set}
+                      if name in self._user_set and isinstance(self.celltype, cells.HXNeuron)}
             return desc.add_population(self.size, self.celltype.nmp_name, params, {}, label=self.label)
         return _nmp.Population._describe(self, desc)

@@ -46,11 +46,20 @@ class Projection(_nmp.Projection):
     def _engine_connector(self, connector):
         return None  # always expanded here (see the module's doc)
 
+    def _coba_inh(self):
+        """Inhibitory onto conductance-based cells (CalibHXNeuronCoba): the
+        script's weights are positive, the chip's inhibitory rows negative."""
+        return self.receptor_type == "inhibitory" and getattr(self.post.celltype, "conductance_based", False)
+
     def _check(self, weights):
         w = np.round(np.asarray(weights, dtype=float))
         if w.size == 0:
             return w
         inh = self.receptor_type == "inhibitory"
+        if self._coba_inh():
+            if np.any(w < 0):
+                raise errors.ConnectionError(SIGN_MESSAGE)
+            return -w
         if (inh and np.any(w > 0)) or (not inh and np.any(w < 0)):
             raise errors.ConnectionError(SIGN_MESSAGE)
         return w
@@ -93,7 +102,8 @@ class Projection(_nmp.Projection):
             if name == "weight":
                 if build:
                     state.ensure_built()
-                out.append(self._weights[self._engine_order()].astype(float))
+                w = self._weights[self._engine_order()].astype(float)
+                out.append(-w if self._coba_inh() else w)
             elif name == "delay":
                 out.append(np.zeros(len(self)))
             else:

@@ -97,18 +97,35 @@ class ChipStore(Store):
 class Chip(object):
     """A configuration of the chip's neuron circuits, such as a calibration
     (the emulation's counterpart of lola.Chip): HXNeuron parameters, one
-    value per circuit (512), and global settings."""
+    value per circuit (512), and global settings: the synapse DAC bias, the
+    refractory clock scales, the CADC's ramps and channel offsets (`cadc`).
+    `chip` names the chip a calibration was made for (None: any), and
+    `calibration` describes the calibration (for provenance)."""
 
     def __init__(self, neurons=None, synapse_dac_bias=None, clock_scale_slow=None,
-                 clock_scale_fast=None):
+                 clock_scale_fast=None, cadc=None, chip=None, calibration=None):
         self.neurons = {k: np.asarray(v, dtype=float) for k, v in (neurons or {}).items()}
         self.synapse_dac_bias = synapse_dac_bias
         self.clock_scale_slow = clock_scale_slow
         self.clock_scale_fast = clock_scale_fast
+        self.cadc = cadc
+        self.chip = chip
+        self.calibration = calibration
+
+    def copy(self):
+        c = Chip(self.neurons, None if self.synapse_dac_bias is None else np.array(self.synapse_dac_bias, dtype=float),
+                 self.clock_scale_slow, self.clock_scale_fast, None if self.cadc is None else dict(self.cadc),
+                 self.chip, None if self.calibration is None else dict(self.calibration))
+        c.neurons = {k: v.copy() for k, v in self.neurons.items()}
+        return c
 
     def options(self):
         """The chip as system options of a description."""
         out = {"initial_config": {"neurons": {k: [float(x) for x in v] for k, v in self.neurons.items()}}}
+        if self.cadc is not None:
+            out["cadc"] = self.cadc
+        if self.calibration is not None:
+            out["calibration"] = self.calibration
         if self.synapse_dac_bias is not None:
             out["synapse_dac_bias"] = [float(x) for x in np.atleast_1d(self.synapse_dac_bias)]
         if self.clock_scale_slow is not None:
@@ -153,6 +170,10 @@ class State(_nmp_simulator.State):
     def __init__(self):
         #: The system options of the experiment (docs/brainscales2.md).
         self.options = {}
+        #: The Chip setup(initial_config=) gave, and calix's cache paths
+        #: (setup(calibration_cache=); None: calix's default).
+        self.user_initial_config = None
+        self.calibration_cache = None
         _nmp_simulator.State.__init__(self)
 
     @property
@@ -166,12 +187,24 @@ class State(_nmp_simulator.State):
     def new_store(self):
         return ChipStore(self.dt)
 
-    def setup(self, options, seed, threads=None):
+    def setup(self, options, seed, threads=None, initial_config=None, calibration_cache=None):
         """Start a new experiment with these system options, the seed of its
         temporal noise, and the server's threads."""
         step_us = float(options.get("timestep_us", ENGINE_STEP_US))
         _nmp_simulator.State.setup(self, step_us * 1e-3, "auto", seed=seed, threads=threads)
         self.options = options
+        self.user_initial_config = initial_config
+        self.calibration_cache = calibration_cache
+
+    def ensure_built(self):
+        """Calibrate for CalibHXNeuron populations (calix, cached), then
+        build as pyNN.nmp does."""
+        if not self.ended and not (self.built and not self.dirty) and self.populations:
+            from . import calibration
+            chip = calibration.calibrate(self, self.populations)
+            if chip is not None:
+                self.options.update(chip.options())
+        _nmp_simulator.State.ensure_built(self)
 
 
 #: The state of pynn_brainscales' experiment (pyNN.nmp has its own).

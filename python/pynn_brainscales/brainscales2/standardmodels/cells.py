@@ -133,3 +133,101 @@ def check_range(name, values):
         raise errors.InvalidParameterValueError(
             "HXNeuron parameter %s must be a whole number from %d to %d, got %s"
             % (name, lo, hi, v[bad][0]))
+
+
+# -- cell types calibrated on run() ----------------------------------------------
+
+#: The calibrated cells' parameters: (CUBA default, COBA default, lower,
+#: upper, unit). Potentials are CADC reads, times µs of hardware time,
+#: currents CapMem values.
+_CALIB_PARAMETERS = {
+    "v_rest": (80, 110, 50, 160, "CADC"), "v_reset": (70, 100, 50, 160, "CADC"),
+    "v_thresh": (125, 160, 50, 220, "CADC"), "tau_m": (10, 10, 0.5, 60, "us"),
+    "tau_syn_E": (10, 10, 0.3, 30, "us"), "tau_syn_I": (10, 10, 0.3, 30, "us"),
+    "cm": (63, 63, 0, 63, "capacitor units"), "tau_refrac": (2, 2, 0.04, 32, "us"),
+    "i_synin_gm_E": (500, 180, 30, 800, "CapMem LSB"), "i_synin_gm_I": (500, 250, 30, 800, "CapMem LSB"),
+    "synapse_dac_bias": (600, 400, 30, 1022, "CapMem LSB"),
+    "e_rev_E": (None, 300, -1e9, 1e9, "CADC"), "e_rev_I": (None, 30, -1e9, 1e9, "CADC"),
+}
+
+
+class _CalibHXNeuron(StandardCellType):
+    """A neuron circuit calibrated by calix on run() to the parameters given
+    (the emulation calibrates the whole chip in about two seconds, and the
+    same targets on the same chip only once: calix's cache)."""
+
+    default_initial_values = {}
+    recordable = ["spikes", "v", "exc_synin", "inh_synin", "adaptation"]
+    receptor_types = ["excitatory", "inhibitory"]
+    injectable = False
+    nmp_name = "HXNeuron"
+    calibrated = True
+
+    def __init__(self, plasticity_rule=None, **parameters):
+        if plasticity_rule is not None:
+            raise NotImplementedError("plasticity_rule: not emulated yet: nmp's chip has no plasticity "
+                                      "processor (PPU), so plasticity rules cannot run")
+        given = {k: v for k, v in parameters.items() if v is not None}
+        for name, value in given.items():
+            if name in self.default_parameters and not callable(value) and not hasattr(value, "next"):
+                check_calib_range(type(self).__name__, name, value)
+        super().__init__(**given)
+        self._calib = None
+
+    def can_record(self, variable, location=None):
+        return variable in self.recordable
+
+    def _calibration(self, what):
+        if self._calib is None:
+            raise AttributeError("%s.%s: not calibrated yet: run() (or run(None, RunCommand.PREPARE)) "
+                                 "calibrates the chip" % (type(self).__name__, what))
+        return self._calib[what]
+
+    @property
+    def calib_target(self):
+        """The calibration's targets for this cell type's neurons (calix's
+        NeuronCalibTarget fields, one array per field)."""
+        return self._calibration("calib_target")
+
+    @property
+    def calib_hwparams(self):
+        """The calibrated hardware parameters: one dict of HXNeuron
+        parameters per neuron (lola's AtomicNeuron, flattened)."""
+        return self._calibration("calib_hwparams")
+
+    @property
+    def actual_hwparams(self):
+        """The hardware parameters the neurons run with: a copy of
+        calib_hwparams (changing it changes nothing on the chip yet)."""
+        return self._calibration("actual_hwparams")
+
+
+def _calib_class(name, coba, doc):
+    idx = 1 if coba else 0
+    defaults = {k: float(v[idx]) for k, v in _CALIB_PARAMETERS.items() if v[idx] is not None}
+    units = {"v": "dimensionless", "exc_synin": "dimensionless", "inh_synin": "dimensionless",
+             "adaptation": "dimensionless"}
+    units.update({k: _CALIB_PARAMETERS[k][4] for k in defaults})
+    return type(name, (_CalibHXNeuron,), {
+        "__doc__": doc, "default_parameters": defaults, "units": units, "conductance_based": coba,
+        "translations": build_translations(*[(k, k) for k in defaults])})
+
+
+CalibHXNeuronCuba = _calib_class("CalibHXNeuronCuba", False, """HX Neuron with automated calibration.
+    Cell parameters correspond to parameters for calix's spiking calibration.
+    Uses current-based synapses.""")
+CalibHXNeuronCoba = _calib_class("CalibHXNeuronCoba", True, """HX Neuron with automated calibration.
+    Cell parameters correspond to parameters for calix's spiking calibration.
+    Uses conductance-based synapses (inhibitory weights positive, as for
+    every conductance-based cell).""")
+__all__ += ["CalibHXNeuronCuba", "CalibHXNeuronCoba"]
+
+
+def check_calib_range(cell, name, values):
+    """Raise ValueError for calibration targets outside calix's ranges."""
+    lo, hi, unit = _CALIB_PARAMETERS[name][2:]
+    v = np.asarray(values, dtype=float)
+    bad = ~((v >= lo) & (v <= hi))
+    if np.any(bad):
+        raise ValueError("%s parameter %s: %g is outside the feasible range %g to %g %s"
+                         % (cell, name, v[bad].flat[0], lo, hi, unit))

@@ -1,0 +1,1 @@
+"""calix.common: what all calibrations share (CADC calibration, results)."""

@@ -1,0 +1,413 @@
+"""pymarocco: marocco's knobs (PyMarocco), the defect backends (Defects),
+and the mapping statistics (MappingStats), for nmp's emulated BrainScaleS-1
+wafer. The mapping itself runs on the Go side (nmp's brainscales1 system);
+pyhmf sends these knobs with the network."""
+
+import math
+import numbers
+
+import numpy as np
+
+import Coordinate as C
+
+
+class _Enum(object):
+    def __init__(self, kind, name, value):
+        self.kind, self.name, self.value = kind, name, value
+
+    def __repr__(self):
+        return "%s.%s" % (self.kind, self.name)
+
+    def __eq__(self, other):
+        return isinstance(other, _Enum) and (other.kind, other.name) == (self.kind, self.name)
+
+    def __hash__(self):
+        return hash((self.kind, self.name))
+
+
+def _enum(cls, kind, names):
+    for n in names:
+        setattr(cls, n, _Enum(kind, n, n.lower()))
+    # Python 2 scripts say X.None; nmp's job runner renames it None_.
+    if "None" in names:
+        setattr(cls, "None_", getattr(cls, "None"))
+
+
+class Defects(object):
+    """Where defect data (redman's blacklists) come from: backend
+    Defects.Backend.XML (files in path), None or Without (no defect data).
+    Unset, the virtual wafer's own defect set is used."""
+
+    class Backend(object):
+        pass
+
+    def __init__(self):
+        object.__setattr__(self, "backend", _Enum("Backend", "Default", "default"))
+        object.__setattr__(self, "path", "")
+
+    def __setattr__(self, name, value):
+        if name == "backend":
+            if not (isinstance(value, _Enum) and value.kind == "Backend"):
+                raise TypeError("defects.backend must be Defects.Backend.XML, None or Without, not %r" % (value,))
+        elif name == "path":
+            value = str(value)
+        else:
+            raise AttributeError("Defects has no attribute %r (backend, path)" % name)
+        object.__setattr__(self, name, value)
+
+
+_enum(Defects.Backend, "Backend", ["XML", "None", "Without"])
+Defects.XML, Defects.None_, Defects.Without = Defects.Backend.XML, Defects.Backend.None_, Defects.Backend.Without
+setattr(Defects, "None", Defects.Backend.None_)
+
+
+class _Getter(object):
+    """A marocco parameter object whose settings are method calls."""
+
+    def __init__(self, owner):
+        self._owner = owner
+
+
+class NeuronPlacement(_Getter):
+    def __init__(self, owner):
+        _Getter.__init__(self, owner)
+        self._size, self._skip = 4, True
+        self._restrict, self._minimize = False, False
+
+    def default_neuron_size(self, n=None):
+        if n is None:
+            return self._size
+        if int(n) != n or n <= 0 or n % 2 or n > 64:
+            raise RuntimeError("neuron size %r: marocco requires multiple-of-two neuron size, must fit on neuron block" % (n,))
+        self._size = int(n)
+
+    def skip_hicanns_without_neuron_blacklisting(self, b=None):
+        if b is None:
+            return self._skip
+        self._skip = bool(b)
+
+    def restrict_rightmost_neuron_blocks(self, b=None):
+        if b is None:
+            return self._restrict
+        self._restrict = bool(b)
+
+    def minimize_number_of_sending_repeaters(self, b=None):
+        if b is None:
+            return self._minimize
+        self._minimize = bool(b)
+
+
+class SynapseRouting(_Getter):
+    def __init__(self, owner):
+        _Getter.__init__(self, owner)
+        self._chain, self._bg = 3, False
+
+    def driver_chain_length(self, n=None):
+        if n is None:
+            return self._chain
+        if int(n) != n or not 1 <= n <= 56:
+            raise RuntimeError("driver_chain_length(%r): must be 1..56 (the drivers of a quadrant)" % (n,))
+        self._chain = int(n)
+
+    def only_allow_background_events(self, b=None):
+        if b is None:
+            return self._bg
+        self._bg = bool(b)
+
+
+class L1AddressAssignment(_Getter):
+    high_first, low_first, alternating = "high_first", "low_first", "alternating"
+
+    def __init__(self, owner):
+        _Getter.__init__(self, owner)
+        self._s = "high_first"
+
+    def strategy(self, s=None):
+        if s is None:
+            return self._s
+        if s not in ("high_first", "low_first", "alternating"):
+            raise ValueError("l1_address_assignment.strategy: %r (high_first, low_first, alternating)" % (s,))
+        self._s = s
+
+
+class L1Routing(_Getter):
+    backbone, dijkstra = "backbone", "dijkstra"
+
+    def __init__(self, owner):
+        _Getter.__init__(self, owner)
+        self._a = "backbone"
+
+    def algorithm(self, a=None):
+        if a is None:
+            return self._a
+        if a != "backbone":
+            raise NotImplementedError("l1_routing.algorithm(%r): nmp's L1 routing is the backbone router only" % (a,))
+        self._a = a
+
+
+class ManualPlacement(_Getter):
+    """marocco's manual placement: where populations' neurons go, and their size."""
+
+    def __init__(self, owner):
+        _Getter.__init__(self, owner)
+        self.requests = []
+
+    @staticmethod
+    def _mask(pop, mask):
+        from pyhmf import _population_of
+        p, idx = _population_of(pop)
+        if mask is not None and idx is None:
+            idx = [int(i) for i in mask]
+        return p, idx
+
+    def _add(self, pop, mask, size, **where):
+        p, idx = self._mask(pop, mask)
+        size = int(size or 0)
+        if size and (size % 2 or size < 0 or size > 64):
+            raise RuntimeError("neuron size %d: marocco requires multiple-of-two neuron size, must fit on neuron block" % size)
+        self.requests.append(dict(population=p, mask=idx, size=size, **where))
+
+    def on_hicann(self, pop, hicanns, size=0, mask=None):
+        if isinstance(hicanns, (int, C.HICANNOnWafer)):
+            hicanns = [hicanns]
+        hicanns = [C.HICANNOnWafer(h) for h in hicanns]
+        if not hicanns:
+            raise RuntimeError("on_hicann: empty list of HICANNs")
+        self._add(pop, mask, size, hicanns=hicanns)
+
+    def on_neuron_block(self, pop, blocks, size=0, mask=None):
+        if not isinstance(blocks, (list, tuple)):
+            blocks = [blocks]
+        if not blocks:
+            raise RuntimeError("on_neuron_block: empty list of neuron blocks")
+        self._add(pop, mask, size, blocks=[(C.HICANNOnWafer(h), int(b)) for h, b in blocks])
+
+    def on_neuron(self, pop, neurons, mask=None):
+        from pymarocco.coordinates import LogicalNeuron
+        if isinstance(neurons, LogicalNeuron):
+            neurons = [neurons]
+        if not neurons:
+            raise RuntimeError("on_neuron: empty list of logical neurons")
+        sizes = {n.size() for n in neurons}
+        if len(sizes) != 1:
+            raise RuntimeError("on_neuron: the logical neurons of one request must have one size")
+        self._add(pop, mask, sizes.pop(), neurons=neurons)
+
+    def with_size(self, pop, size, mask=None):
+        self._add(pop, mask, size)
+
+    def options(self):
+        out = []
+        for r in self.requests:
+            o = {"population": r["population"], "size": r["size"]}
+            if r["mask"] is not None:
+                o["mask"] = list(r["mask"])
+            if "hicanns" in r:
+                o["hicanns"] = [h.toEnum().value() for h in r["hicanns"]]
+            if "blocks" in r:
+                o["blocks"] = [[h.toEnum().value(), b] for h, b in r["blocks"]]
+            if "neurons" in r:
+                o["neurons"] = [[n.hicann.toEnum().value(), n.x] for n in r["neurons"]]
+            out.append(o)
+        return out
+
+
+class ParamTrafo(object):
+    def __init__(self):
+        self.use_big_capacitors = True
+        self.alpha_v, self.shift_v = 10.0, 1.2
+
+
+class Experiment(_Getter):
+    def __init__(self, owner):
+        _Getter.__init__(self, owner)
+        self._speedup = 1e4
+
+    def speedup(self, s=None):
+        if s is None:
+            return self._speedup
+        if s != 1e4:
+            raise ValueError("experiment.speedup: nmp's wafer runs at speed-up 10^4 only")
+
+
+class MappingStats(object):
+    """marocco's mapping statistics, after a mapping."""
+
+    def __init__(self):
+        self._s, self._projections = {}, {}
+
+    def _set(self, info, projections):
+        self._s = info.get("stats", {})
+        self._projections = projections
+
+    def _get(self, k):
+        return self._s.get(k, 0)
+
+    def getSynapseLoss(self):
+        return int(self._get("synapse_loss"))
+
+    def getSynapseLossAfterL1Routing(self):
+        return int(self._get("synapses_lost_l1"))
+
+    def getSynapses(self):
+        return int(self._get("synapses"))
+
+    def getSynapsesSet(self):
+        return int(self._get("synapses_set"))
+
+    def getNumPopulations(self):
+        return int(self._get("populations"))
+
+    def getNumProjections(self):
+        return int(self._get("projections"))
+
+    def getNumNeurons(self):
+        return int(self._get("neurons"))
+
+    def getNeuronUsage(self):
+        return float(self._get("neuron_usage"))
+
+    def getSynapseUsage(self):
+        return float(self._get("synapse_usage"))
+
+    def getWeights(self, proj):
+        """The projection's weights as mapped (uS): a pre x post array,
+        NaN where there is no synapse or it was lost."""
+        return proj._mapped_weights()
+
+    def __getattr__(self, name):
+        if name.startswith("time") and name in self.__dict__.get("_s", {}):
+            return self._s[name]
+        if name.startswith("time"):
+            return 0.0
+        raise AttributeError(name)
+
+    def __str__(self):
+        n = self.getSynapses()
+        lost = self.getSynapseLoss()
+        pct = 100.0 * lost / n if n else 0.0
+        return ("MappingStats {\n\tsynapse_loss: %d (%g%%)\n\tsynapses: %d\n\tsynapses set: %d\n\tsynapses lost: %d\n"
+                "\tsynapses lost(l1): %d\n\tpopulations: %d\n\tprojections: %d\n\tneurons: %d}"
+                % (lost, float("%.6g" % pct), n, self.getSynapsesSet(), lost, self.getSynapseLossAfterL1Routing(),
+                   self.getNumPopulations(), self.getNumProjections(), self.getNumNeurons()))
+
+    __repr__ = __str__
+
+
+class PyMarocco(object):
+    """marocco's configuration. Assigning a knob that does not exist is an
+    error, as with the real (Boost.Python) object."""
+
+    _knobs = ("backend", "calib_backend", "calib_path", "default_wafer", "skip_mapping", "verification",
+              "checkl1locking", "n_locking_retest", "n_locking_recheck_after_ok", "bkg_gen_isi", "pll_freq",
+              "continue_despite_synapse_loss", "ensure_analog_trigger", "scrutinize_mapping", "persist", "wafer_cfg",
+              "ess_config", "ess_temp_directory", "hicann_configurator", "experiment_time_offset")
+
+    def __init__(self):
+        d = self.__dict__
+        d["backend"] = PyMarocco.Hardware
+        d["calib_backend"] = PyMarocco.CalibBackend.Binary
+        d["calib_path"] = ""
+        d["default_wafer"] = C.Wafer(33)
+        d["skip_mapping"] = False
+        d["verification"] = PyMarocco.Verify
+        d["checkl1locking"] = PyMarocco.Check
+        d["n_locking_retest"] = d["n_locking_recheck_after_ok"] = 5
+        d["bkg_gen_isi"] = 125
+        d["pll_freq"] = 125e6
+        d["continue_despite_synapse_loss"] = False
+        d["ensure_analog_trigger"] = PyMarocco.Ensure
+        d["scrutinize_mapping"] = PyMarocco.Scrutinize
+        d["persist"] = d["wafer_cfg"] = d["ess_temp_directory"] = ""
+        import pysthal
+        d["ess_config"] = pysthal.ESSConfig()
+        d["hicann_configurator"] = PyMarocco.HICANNConfigurator
+        d["experiment_time_offset"] = 20e-6
+        d["defects"] = Defects()
+        d["neuron_placement"] = NeuronPlacement(self)
+        d["synapse_routing"] = SynapseRouting(self)
+        d["manual_placement"] = ManualPlacement(self)
+        d["l1_address_assignment"] = L1AddressAssignment(self)
+        d["l1_routing"] = L1Routing(self)
+        d["param_trafo"] = ParamTrafo()
+        d["experiment"] = Experiment(self)
+        d["stats"] = MappingStats()
+
+    def __setattr__(self, name, value):
+        if name not in self._knobs:
+            raise AttributeError("PyMarocco has no attribute %r" % name)
+        if name == "backend" and not (isinstance(value, _Enum) and value.kind == "Backend" and value.name in ("None", "ESS", "Hardware")):
+            raise TypeError("marocco.backend must be PyMarocco.None, PyMarocco.ESS or PyMarocco.Hardware, not %r" % (value,))
+        if name == "calib_backend" and not (isinstance(value, _Enum) and value.kind == "CalibBackend"):
+            raise TypeError("marocco.calib_backend must be PyMarocco.CalibBackend.XML, Binary or Default, not %r" % (value,))
+        if name == "default_wafer":
+            value = C.Wafer(value)
+        if name in ("bkg_gen_isi",) and (int(value) != value or not 2 <= value <= 65535):
+            raise ValueError("marocco.bkg_gen_isi: %r clock cycles is out of the background generator's range (2, 65535)" % (value,))
+        if name == "pll_freq" and not (isinstance(value, numbers.Real) and 50e6 <= value <= 250e6):
+            raise ValueError("marocco.pll_freq: %r Hz is not a HICANN PLL frequency (50 to 250 MHz)" % (value,))
+        if name == "experiment_time_offset" and not (isinstance(value, numbers.Real) and value >= 0 and math.isfinite(value)):
+            raise ValueError("marocco.experiment_time_offset: %r s is not a time offset" % (value,))
+        if name == "hicann_configurator":
+            import pysthal
+            if isinstance(value, type) and issubclass(value, pysthal.HICANNConfigurator):
+                value = value()
+            if not isinstance(value, pysthal.HICANNConfigurator):
+                raise TypeError("marocco.hicann_configurator must be a HICANN configurator, not %r" % (value,))
+        if name == "ess_config":
+            import pysthal
+            if not isinstance(value, pysthal.ESSConfig):
+                raise TypeError("marocco.ess_config must be a pysthal.ESSConfig")
+        self.__dict__[name] = value
+
+    def options(self):
+        """The Go side's system options for these knobs."""
+        cfg = self.ess_config
+        return {
+            "wafer": self.default_wafer.value(),
+            "backend": self.backend.value,
+            "neuron_size": self.neuron_placement.default_neuron_size(),
+            "driver_chain_length": self.synapse_routing.driver_chain_length(),
+            "continue_despite_synapse_loss": bool(self.continue_despite_synapse_loss),
+            "skip_hicanns_without_neuron_blacklisting": self.neuron_placement.skip_hicanns_without_neuron_blacklisting(),
+            "defects": {"backend": self.defects.backend.value, "path": self.defects.path},
+            "calib": {"backend": self.calib_backend.value, "path": self.calib_path},
+            "manual": self.manual_placement.options(),
+            "l1_address_assignment": self.l1_address_assignment.strategy(),
+            "use_big_capacitors": bool(self.param_trafo.use_big_capacitors),
+            "bkg_gen_isi": int(self.bkg_gen_isi),
+            "pll_freq": float(self.pll_freq),
+            "ess": {"enable_weight_distortion": bool(cfg.enable_weight_distortion),
+                    "weight_distortion": float(cfg.weight_distortion), "timestep": float(cfg.timestep)},
+        }
+
+
+_enum(PyMarocco, "Backend", ["None", "ESS", "Hardware"])
+PyMarocco.Without = PyMarocco.None_
+
+
+class _CalibBackend(object):
+    pass
+
+
+_enum(_CalibBackend, "CalibBackend", ["XML", "Binary", "Default"])
+PyMarocco.CalibBackend = _CalibBackend
+PyMarocco.XML, PyMarocco.Binary, PyMarocco.Default = _CalibBackend.XML, _CalibBackend.Binary, _CalibBackend.Default
+for _n in ("Verify", "Skip", "VerifyButIgnore"):
+    setattr(PyMarocco, _n, _Enum("Verification", _n, _n))
+for _n in ("Check", "SkipCheck", "CheckButIgnore"):
+    setattr(PyMarocco, _n, _Enum("CheckL1Locking", _n, _n))
+PyMarocco.Ensure, PyMarocco.SkipEnsure = _Enum("AnalogTrigger", "Ensure", "Ensure"), _Enum("AnalogTrigger", "SkipEnsure", "SkipEnsure")
+PyMarocco.Scrutinize, PyMarocco.SkipScrutinize = _Enum("Scrutinize", "Scrutinize", "Scrutinize"), _Enum("Scrutinize", "SkipScrutinize", "SkipScrutinize")
+
+
+def _configurators():
+    import pysthal
+    PyMarocco.HICANNConfigurator = pysthal.HICANNConfigurator
+    PyMarocco.ParallelHICANNv4Configurator = pysthal.ParallelHICANNv4Configurator
+    PyMarocco.NoResetNoFGConfigurator = pysthal.NoResetNoFGConfigurator
+
+
+_configurators()
+
+__all__ = ["PyMarocco", "Defects", "MappingStats", "np"]

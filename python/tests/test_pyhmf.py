@@ -1,0 +1,130 @@
+"""The BrainScaleS-1 front end (pyhmf and its companions) against the Go
+side: the seed documents' four scripts, Python 2 as written, converted as
+the platform's job runner converts them (worker/python2.go's converter),
+run unchanged; and the knobs' errors."""
+
+import ast
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+EXAMPLES = os.path.join(ROOT, "examples", "brainscales1")
+OLDPYNN = os.path.join(ROOT, "python", "oldpynn")
+if OLDPYNN not in sys.path:
+    sys.path.insert(0, OLDPYNN)
+
+
+def converter():
+    with open(os.path.join(ROOT, "worker", "python2.go")) as f:
+        src = f.read()
+    return src.split("const python2Converter = `")[1].split("`")[0]
+
+
+def run_example(name, tmp):
+    with open(os.path.join(EXAMPLES, name)) as f:
+        code = f.read()
+    with open(os.path.join(tmp, name), "w") as f:
+        f.write(code)
+    subprocess.run([sys.executable, "-c", converter()], cwd=tmp, check=True, capture_output=True)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "python"), OLDPYNN])
+    return subprocess.run([sys.executable, name], cwd=tmp, env=env, capture_output=True, text=True, timeout=300)
+
+
+class TestSeedScripts(unittest.TestCase):
+    def test_marocco_intro(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run_example("marocco_intro.py", tmp)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            want = ["NeuronOnWafer(NeuronOnHICANN(X(0), top), HICANNOnWafer(X(5), Y(5)))",
+                    "NeuronOnWafer(NeuronOnHICANN(X(1), top), HICANNOnWafer(X(5), Y(5)))",
+                    "NeuronOnWafer(NeuronOnHICANN(X(0), bottom), HICANNOnWafer(X(5), Y(5)))",
+                    "NeuronOnWafer(NeuronOnHICANN(X(1), bottom), HICANNOnWafer(X(5), Y(5)))"]
+            self.assertEqual([l for l in r.stdout.splitlines() if l.startswith("NeuronOnWafer")], want)
+
+    def test_single_neuron_weight_sweep(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run_example("nmpm1_single_neuron.py", tmp)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            peaks = []
+            for w in (5, 10, 15):
+                v = np.loadtxt(os.path.join(tmp, "membrane_w%d.txt" % w))
+                self.assertEqual(v.shape[1], 3)
+                window = v[(v[:, 1] > 250) & (v[:, 1] < 350), 2]
+                peaks.append(window.max() - v[(v[:, 1] > 200) & (v[:, 1] < 250), 2].mean())
+                self.assertTrue(os.path.exists(os.path.join(tmp, "spikes_w%d.txt" % w)))
+            # the PSP of the excitatory input at 250 ms grows with the digital weight
+            self.assertLess(peaks[0], peaks[1])
+            self.assertLess(peaks[1], peaks[2])
+            self.assertGreater(peaks[0], 0.5)
+
+    def test_synapse_loss(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run_example("synapse_loss.py", tmp)
+            self.assertEqual(r.returncode, 0, r.stderr)  # the script asserts the per-projection sums
+            n = int(re.search(r"synapses: (\d+)", r.stdout).group(1))
+            lost = int(re.search(r"synapse_loss: (\d+)", r.stdout).group(1))
+            self.assertTrue(2237 <= n <= 2735, r.stdout)
+            self.assertTrue(0.18 <= lost / n <= 0.28, r.stdout)
+            self.assertTrue(os.path.getsize(os.path.join(tmp, "synapse_loss.png")) > 1000)
+
+    def test_ess_adex(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run_example("nmpm1_adex_neuron_ess.py", tmp)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("spiked at", r.stdout)
+            with open(os.path.join(tmp, "pulse_stats.py")) as f:
+                text = f.read()
+            stats = ast.literal_eval(text.split("=", 1)[1])
+            self.assertEqual(sorted(stats), sorted(["l2_down_before_sim", "l2_down_dropped_before_sim", "l2_down_sent",
+                                                     "l2_down_lost", "l2_up_sent", "l2_up_lost", "l1_neuron_sent", "l1_neuron_lost"]))
+            self.assertEqual(stats["l2_down_before_sim"], 9)
+            spikes = len(re.findall("spiked at", r.stdout))
+            self.assertEqual(stats["l1_neuron_sent"], spikes)
+            with open(os.path.join(tmp, "logfile.txt")) as f:
+                log = f.read()
+            self.assertIn("Layer 2 events dropped before sim : 0/9 (0 %)", log)
+
+
+class TestKnobs(unittest.TestCase):
+    def test_errors(self):
+        from pymarocco import PyMarocco
+        import pysthal
+        m = PyMarocco()
+        with self.assertRaises(RuntimeError):
+            m.neuron_placement.default_neuron_size(3)
+        with self.assertRaises(RuntimeError):
+            m.synapse_routing.driver_chain_length(57)
+        with self.assertRaises(AttributeError):
+            m.no_such_knob = 1
+        with self.assertRaises(TypeError):
+            m.backend = "ESS"
+        with self.assertRaises(ValueError):
+            m.bkg_gen_isi = 1
+        with self.assertRaises(ValueError):
+            pysthal.ESSConfig().weight_distortion = -0.1
+
+    def test_synapse_loss_refused(self):
+        import pyhmf as pynn
+        from pymarocco import PyMarocco
+        from nmp.simclient import SimServerError
+        m = PyMarocco()
+        m.backend = PyMarocco.None_
+        m.neuron_placement.default_neuron_size(4)
+        m.synapse_routing.driver_chain_length(1)
+        m.neuron_placement.skip_hicanns_without_neuron_blacklisting(False)
+        pynn.setup(marocco=m)
+        a = pynn.Population(50, pynn.IF_cond_exp)
+        pynn.Projection(a, a, pynn.AllToAllConnector(weights=0.001))
+        try:
+            with self.assertRaisesRegex(SimServerError, "Synapses lost but synapse loss is not accepted"):
+                pynn.run(1)
+        finally:
+            pynn.end()

@@ -1,0 +1,227 @@
+package brainscales1
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/nmp-platform/nmp/internal/rng"
+)
+
+// defects is a wafer's blacklist (redman's semantics: every component is
+// available unless disabled).
+type defects struct {
+	// noBlacklist: no defect data at all (Defects.Backend.None/Without).
+	noBlacklist bool
+	// hicann[h]: the HICANN is not available.
+	hicann [numHICANNs]bool
+	// missing[h]: the XML backend has no file for the HICANN.
+	missing [numHICANNs]bool
+	den     map[int32]bool // h*512 + y*256 + x
+	drv     map[int32]bool // h*224 + driver
+	mrg     map[int32]bool // h*8 + DNC merger
+	hbus    [numHICANNs]int
+	vbus    [numHICANNs][2]int
+}
+
+func newDefects() *defects {
+	return &defects{den: map[int32]bool{}, drv: map[int32]bool{}, mrg: map[int32]bool{}}
+}
+
+func (d *defects) denmem(h, x, y int) bool { return d.den[int32(h*numDenmems+y*denmemsPerRow+x)] }
+func (d *defects) driver(h, i int) bool    { return d.drv[int32(h*numDrivers+i)] }
+func (d *defects) merger(h, m int) bool    { return d.mrg[int32(h*numDNCMergers+m)] }
+
+// The default defect set a virtual wafer gets, drawn from its number:
+// calibration-failed denmems, defect synapse drivers, buses whose driving
+// neighbour could not be initialised, and DNC mergers, at these rates.
+const (
+	defDenmem = 0.02
+	defDriver = 0.01
+	defBus    = 0.01
+	defMerger = 0.005
+)
+
+func defaultDefects(wafer int) *defects {
+	d := newDefects()
+	for h := 0; h < numHICANNs; h++ {
+		r := rng.New(rng.Derive(uint64(wafer), domDefects, uint64(h)))
+		for i := 0; i < numDenmems; i++ {
+			if r.Float64() < defDenmem {
+				d.den[int32(h*numDenmems+i)] = true
+			}
+		}
+		for i := 0; i < numDrivers; i++ {
+			if r.Float64() < defDriver {
+				d.drv[int32(h*numDrivers+i)] = true
+			}
+		}
+		d.hbus[h] = r.Binomial(numHLines, defBus)
+		d.vbus[h][0] = r.Binomial(vlinesPerSide, defBus)
+		d.vbus[h][1] = r.Binomial(vlinesPerSide, defBus)
+		for i := 0; i < numDNCMergers; i++ {
+			if r.Float64() < defMerger {
+				d.mrg[int32(h*numDNCMergers+i)] = true
+			}
+		}
+	}
+	return d
+}
+
+// loadDefects reads the defect data the options name.
+func loadDefects(o *Options) (*defects, error) {
+	switch o.Defects.Backend {
+	case "none", "without":
+		d := newDefects()
+		d.noBlacklist = true
+		return d, nil
+	case "xml":
+		return readRedman(o.Defects.Path, o.Wafer)
+	}
+	return defaultDefects(o.Wafer), nil
+}
+
+// readRedman reads redman-style XML blacklists from dir: wafer-<W>.xml
+// (disabled HICANNs) and hicann-<W>-<Enum>.xml per HICANN (disabled
+// components). A HICANN without a file has no blacklist.
+func readRedman(dir string, wafer int) (*defects, error) {
+	d := newDefects()
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("marocco.defects.path: %q is not a directory of redman XML files", dir)
+	}
+	wf := filepath.Join(dir, fmt.Sprintf("wafer-%d.xml", wafer))
+	if f, err := os.Open(wf); err == nil {
+		comps, err := parseRedman(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", wf, err)
+		}
+		for _, h := range comps["hicanns"] {
+			if h < 0 || h >= numHICANNs {
+				return nil, fmt.Errorf("%s: hicanns: %d is not a HICANNOnWafer Enum", wf, h)
+			}
+			d.hicann[h] = true
+		}
+	}
+	for h := 0; h < numHICANNs; h++ {
+		path := filepath.Join(dir, fmt.Sprintf("hicann-%d-%d.xml", wafer, h))
+		f, err := os.Open(path)
+		if err != nil {
+			d.missing[h] = true
+			continue
+		}
+		comps, err := parseRedman(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if err := d.apply(h, comps); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return d, nil
+}
+
+func (d *defects) apply(h int, comps map[string][]int) error {
+	for name, ids := range comps {
+		lim := map[string]int{"neurons": numDenmems, "drivers": numDrivers, "dncmergers": numDNCMergers,
+			"hbuses": numHLines, "vbuses": numVLines}[name]
+		for _, i := range ids {
+			if lim > 0 && (i < 0 || i >= lim) {
+				return fmt.Errorf("%s: %d is out of range 0..%d", name, i, lim-1)
+			}
+			switch name {
+			case "neurons":
+				d.den[int32(h*numDenmems+i)] = true
+			case "drivers":
+				d.drv[int32(h*numDrivers+i)] = true
+			case "dncmergers":
+				d.mrg[int32(h*numDNCMergers+i)] = true
+			case "hbuses":
+				d.hbus[h]++
+			case "vbuses":
+				d.vbus[h][i/vlinesPerSide]++
+			}
+		}
+	}
+	return nil
+}
+
+// redmanComponents are the per-HICANN component managers redman keeps; the
+// emulation models the first five and accepts the others.
+var redmanComponents = map[string]bool{"neurons": true, "drivers": true, "dncmergers": true, "hbuses": true, "vbuses": true,
+	"hicanns": true, "synapses": true, "synapserows": true, "synapticinputs": true, "analogs": true, "backgroundgenerators": true,
+	"fgblocks": true, "vrepeaters": true, "hrepeaters": true, "synapseswitches": true, "crossbarswitches": true,
+	"synapseswitchrows": true, "synapsearrays": true, "mergers0": true, "mergers1": true, "mergers2": true, "mergers3": true, "hslinks": true, "fpgas": true}
+
+// parseRedman reads one blacklist file: a root element holding one element
+// per component manager whose text lists the disabled components' Enums,
+// separated by white space or commas, e.g.
+//
+//	<redman><neurons>3 17 300</neurons><drivers>12</drivers></redman>
+func parseRedman(r io.Reader) (map[string][]int, error) {
+	dec := xml.NewDecoder(io.LimitReader(r, 16<<20))
+	out := map[string][]int{}
+	depth := 0
+	var cur string
+	var text strings.Builder
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("not redman XML: %w", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth > 2 {
+				return nil, fmt.Errorf("<%s> inside <%s>: a blacklist holds one element per component, with the disabled Enums as text", t.Name.Local, cur)
+			}
+			if depth == 2 {
+				if !redmanComponents[t.Name.Local] {
+					return nil, fmt.Errorf("<%s> is not a redman component", t.Name.Local)
+				}
+				cur = t.Name.Local
+				text.Reset()
+			}
+		case xml.CharData:
+			if depth == 2 {
+				if text.Len()+len(t) > 1<<20 {
+					return nil, fmt.Errorf("<%s>: too long", cur)
+				}
+				text.Write(t)
+			}
+		case xml.EndElement:
+			if depth == 2 {
+				for _, f := range strings.FieldsFunc(text.String(), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' || r == '\r' }) {
+					n, err := strconv.Atoi(f)
+					if err != nil {
+						return nil, fmt.Errorf("<%s>: %q is not a component Enum", cur, f)
+					}
+					out[cur] = append(out[cur], n)
+				}
+			}
+			depth--
+		}
+	}
+	if depth != 0 {
+		return nil, errors.New("not redman XML: unclosed element")
+	}
+	return out, nil
+}
+
+// Random stream domains.
+const (
+	domDefects uint64 = iota + 0xb551
+	domMismatch
+	domSynapse
+	domDistortion
+	domPoisson
+)
