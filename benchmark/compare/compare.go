@@ -236,10 +236,10 @@ func Compare(runs []*Run, tauMs float64) *Report {
 			if i > 0 {
 				sr.Changes = changes(ref, r)
 			}
-			for _, p := range r.Populations {
+			for k, p := range r.Populations {
 				st := stats(p, r.SimulatedMs)
 				if i > 0 && ref.Refused == "" {
-					if rp := find(ref, p.Label, p.Size); rp != nil && rp.Trains != nil && p.Trains != nil {
+					if rp := counterpart(ref, p, k); rp != nil && rp.Trains != nil && p.Trains != nil {
 						rs := stats(rp, ref.SimulatedMs)
 						d := st.RateHz - rs.RateHz
 						st.RateDiffHz = &d
@@ -264,6 +264,19 @@ func find(r *Run, label string, size int) *Population {
 		if p.Label == label && p.Size == size {
 			return p
 		}
+	}
+	return nil
+}
+
+// counterpart is the reference's population for p (the i-th of its run):
+// the one with its label and size, else the i-th if it has p's size (front
+// ends of older PyNN versions name populations their own way).
+func counterpart(ref *Run, p *Population, i int) *Population {
+	if rp := find(ref, p.Label, p.Size); rp != nil {
+		return rp
+	}
+	if i < len(ref.Populations) && ref.Populations[i].Size == p.Size {
+		return ref.Populations[i]
 	}
 	return nil
 }
@@ -346,14 +359,14 @@ func meanVanRossum(a, b [][]float64, tau float64) float64 {
 
 // causeWords are the keys of a mapping report that count something a
 // system changed or lost (docs/benchmarks.md lists them for system authors).
-var causeWords = []string{"dropped", "lost", "clipped", "quantised", "quantized", "discretised", "discretized", "rounded", "unplaced", "unrouted", "saturated"}
+var causeWords = []string{"dropped", "lost", "clipped", "quantised", "quantized", "discretised", "discretized", "rounded", "unplaced", "unrouted", "saturated", "warnings"}
 
 // changes says what the system changed against the reference: cell types
 // swapped, connections not made, and what its mapping reports.
 func changes(ref, r *Run) []string {
 	var out []string
-	for _, p := range r.Populations {
-		if rp := find(ref, p.Label, p.Size); rp != nil && rp.CellType != p.CellType {
+	for k, p := range r.Populations {
+		if rp := counterpart(ref, p, k); rp != nil && rp.CellType != p.CellType {
 			out = append(out, fmt.Sprintf("population %q: %s instead of the reference's %s", p.Label, p.CellType, rp.CellType))
 		} else if rp == nil && ref.Refused == "" {
 			out = append(out, fmt.Sprintf("population %q (%d): not in the reference's network", p.Label, p.Size))
@@ -380,15 +393,29 @@ func changes(ref, r *Run) []string {
 		}
 	}
 	var found []string
-	walk("", r.Mapping, func(path string, v float64) {
-		if v == 0 {
-			return
-		}
+	isCause := func(path string) bool {
 		key := strings.ToLower(path[strings.LastIndex(path, ".")+1:])
+		if i := strings.Index(key, "["); i >= 0 {
+			key = key[:i]
+		}
 		for _, w := range causeWords {
 			if strings.Contains(key, w) {
-				found = append(found, fmt.Sprintf("%s: %g (the system's mapping report)", path, v))
-				return
+				return true
+			}
+		}
+		return false
+	}
+	walk("", r.Mapping, func(path string, v any) {
+		switch x := v.(type) {
+		case float64:
+			if x != 0 && isCause(path) {
+				found = append(found, fmt.Sprintf("%s: %g (the system's mapping report)", path, x))
+			}
+		case string:
+			// Texts listed under such keys (BrainScaleS-1's clipped
+			// parameters, Spikey's warnings) are shown as they are.
+			if isCause(path) {
+				found = append(found, fmt.Sprintf("%s: %s", path, x))
 			}
 		}
 	})
@@ -403,8 +430,8 @@ func abs(x int) int {
 	return x
 }
 
-// walk calls fn for every number in a JSON tree, with its dotted path.
-func walk(path string, v any, fn func(string, float64)) {
+// walk calls fn for every number and text in a JSON tree, with its dotted path.
+func walk(path string, v any, fn func(string, any)) {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, c := range x {
@@ -421,7 +448,7 @@ func walk(path string, v any, fn func(string, float64)) {
 		for i, c := range x {
 			walk(fmt.Sprintf("%s[%d]", path, i), c, fn)
 		}
-	case float64:
+	case float64, string:
 		fn(path, x)
 	}
 }

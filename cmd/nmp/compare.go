@@ -85,6 +85,10 @@ func runCompare(ctx context.Context, env *Env, args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("compare: %w", err)
 	}
+	// The scripts run elsewhere: the recordings need an absolute path.
+	if *out, err = filepath.Abs(*out); err != nil {
+		return err
+	}
 	var rows []string
 	if *platforms != "" {
 		for _, p := range strings.Split(*platforms, ",") {
