@@ -123,6 +123,29 @@ type Store interface {
 	EphemeralPut(ctx context.Context, key, value string, expires, now time.Time) error
 	EphemeralGet(ctx context.Context, key string, now time.Time) (string, error)
 	EphemeralTake(ctx context.Context, key string, now time.Time) (string, error)
+	// The benchmark service (package benchmark): sources, runs, measurements,
+	// and the systems' configurations it last saw.
+	BenchmarkSourceCreate(ctx context.Context, src *BenchmarkSource) (*BenchmarkSource, error)
+	BenchmarkSourceGet(ctx context.Context, name string) (*BenchmarkSource, error)
+	BenchmarkSourceList(ctx context.Context) ([]BenchmarkSource, error)
+	BenchmarkSourceUpdate(ctx context.Context, p *BenchmarkSourceUpdateParams) (*BenchmarkSource, error)
+	// BenchmarkSourceDelete removes a source with its runs and measurements.
+	BenchmarkSourceDelete(ctx context.Context, name string) error
+	// BenchmarkRunCreate adds a queued run, unless a run of the same source,
+	// commit, model, task and platform is queued or submitted already: then
+	// it returns that one and created false (duplicates coalesce).
+	BenchmarkRunCreate(ctx context.Context, r *BenchmarkRun) (run *BenchmarkRun, created bool, err error)
+	BenchmarkRunGet(ctx context.Context, id int64) (*BenchmarkRun, error)
+	BenchmarkRunList(ctx context.Context, p *BenchmarkRunListParams) ([]BenchmarkRun, error)
+	// BenchmarkRunUpdate changes a run that has not ended (ErrConflict otherwise).
+	BenchmarkRunUpdate(ctx context.Context, p *BenchmarkRunUpdateParams) (*BenchmarkRun, error)
+	// BenchmarkRunEnd ends a run and stores its measurements in one
+	// transaction (ErrConflict if it has ended already).
+	BenchmarkRunEnd(ctx context.Context, p *BenchmarkRunEndParams) (*BenchmarkRun, error)
+	BenchmarkMeasurementList(ctx context.Context, p *BenchmarkMeasurementListParams) ([]BenchmarkMeasurement, error)
+	// BenchmarkSystemSet records a platform's configuration fingerprint and
+	// returns the one it replaces ("" and changed true the first time).
+	BenchmarkSystemSet(ctx context.Context, platform, fingerprint string, now time.Time) (previous string, changed bool, err error)
 }
 
 type UserCreateParams struct {

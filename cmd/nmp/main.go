@@ -43,6 +43,8 @@ var commands = map[string]command{
 	"download":  {summary: "download a job's output files", run: runDownload},
 	"quotas":    {summary: "show a collab's quotas", run: runQuotas},
 	"requests":  {summary: "list resource requests", run: runRequests},
+	"compare":   {summary: "run one PyNN script on the reference and every emulated system, and show where they diverge and why", run: runCompare},
+	"bench":     {summary: "the benchmark service: register benchmark repositories, run them, read their measurements", run: runBench},
 	"version":   {summary: "print the version", run: runVersion},
 }
 

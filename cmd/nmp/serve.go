@@ -80,6 +80,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	workers := fs.Int("workers", 1, "in-process workers per platform nmp emulates (0: none; run 'nmp worker' instead)")
 	external := fs.String("external", "", "platforms runners outside this process serve though nmp does not emulate them (e.g. real hardware), comma-separated")
 	wf := addWorkerFlags(fs)
+	bf := addBenchFlags(fs)
 	smtpAddr := fs.String("smtp", "", "SMTP server host:port for e-mail notifications (default: none)")
 	smtpFrom := fs.String("smtp-from", "nmp@localhost", "sender address of notifications")
 	smtpUser := fs.String("smtp-user", "", "SMTP username (password in $NMP_SMTP_PASSWORD)")
@@ -187,11 +188,21 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: metrics.Handler(web.Mount(srv.Handler(), pages)), ReadHeaderTimeout: 30 * time.Second}
+	local := localURL(ln.Addr())
+	var routes http.Handler = web.Mount(srv.Handler(), pages)
+	if *bf.on {
+		bh, stop, err := startBenchmarks(ctx, st, logger, bf, local, *dataDir, wcfg.Chip, keep)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+		routes = withBenchmarks(routes, bh)
+	}
+	hs := &http.Server{Handler: metrics.Handler(routes), ReadHeaderTimeout: 30 * time.Second}
 	logger.Info("serving the nmpi v3 API", "url", "http://"+ln.Addr().String(), "status", *status)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	local := localURL(ln.Addr())
 	var running []string
 	if *workers > 0 {
 		ws, stop, err := startLocalWorkers(ctx, st, logger, wcfg, local, *dataDir, *workers)

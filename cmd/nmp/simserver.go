@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
 
 	"github.com/nmp-platform/nmp/simserver"
 )
@@ -26,8 +27,17 @@ func runSimserver(ctx context.Context, env *Env, args []string) error {
 	if len(pos) != 0 {
 		return usagef("simserver takes no arguments")
 	}
-	w := bufio.NewWriterSize(env.Stdout, 1<<20)
-	err = simserver.Serve(ctx, bufio.NewReaderSize(env.Stdin, 1<<20), flushWriter{w}, simserver.Options{Threads: *threads, System: *system})
+	in, out := io.Reader(env.Stdin), io.Writer(env.Stdout)
+	if dir := env.Getenv("NMP_SIMSERVER_RECORD"); dir != "" {
+		// nmp compare records the session (compare.go).
+		var closeRec func()
+		if in, out, closeRec, err = recordStreams(dir, in, out); err != nil {
+			return err
+		}
+		defer closeRec()
+	}
+	w := bufio.NewWriterSize(out, 1<<20)
+	err = simserver.Serve(ctx, bufio.NewReaderSize(in, 1<<20), flushWriter{w}, simserver.Options{Threads: *threads, System: *system})
 	if ferr := w.Flush(); err == nil {
 		err = ferr
 	}

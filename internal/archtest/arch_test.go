@@ -45,6 +45,10 @@ var allowed = map[string][]string{
 	"worker":   {"platform", "provider", "nmpi", "internal/"},
 	"web":      {"platform", "nmpi", "internal/"},
 	"ops":      {"store"},
+	// The benchmark service: a client of the queue with its own tables.
+	"benchmark": {"platform", "client", "nmpi", "identity", "store", "internal/"},
+	// One script on several systems, side by side (nmp compare).
+	"benchmark/compare": {"npy"},
 
 	// The binary wires everything together.
 	"cmd/": {""},

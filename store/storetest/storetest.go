@@ -51,6 +51,10 @@ func Exercise(t *testing.T, open func(t testing.TB) store.Store) {
 		{"Sessions", testSessions},
 		{"Settings", testSettings},
 		{"Ephemeral", testEphemeral},
+		{"BenchmarkSources", testBenchmarkSources},
+		{"BenchmarkRuns", testBenchmarkRuns},
+		{"BenchmarkRunsConcurrent", testBenchmarkRunsConcurrent},
+		{"BenchmarkSystems", testBenchmarkSystems},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
