@@ -1,0 +1,105 @@
+"""Population, PopulationView and Assembly on the emulated SpiNNaker
+machine: pyNN.nmp's, with sPyNNaker's partitioning controls
+(set_max_atoms_per_core, add_constraint with a
+PartitionerMaximumSizeConstraint) and its additional parameters
+(spikes_per_second, ring_buffer_sigma)."""
+
+from pyNN import common
+
+from pyNN.nmp import populations as _nmp
+
+from . import simulator
+from .recording import Recorder
+
+#: sPyNNaker's limit of neurons per core (a synaptic row indexes 256).
+MAX_ATOMS_PER_CORE = 256
+
+
+class PartitionerMaximumSizeConstraint(object):
+    """At most `size` neurons of the population on one core (the guidebook's
+    partitioning constraint)."""
+
+    def __init__(self, size):
+        size = int(size)
+        if size < 1 or size > MAX_ATOMS_PER_CORE:
+            raise ValueError("PartitionerMaximumSizeConstraint(%d): a core holds 1 to %d neurons"
+                             % (size, MAX_ATOMS_PER_CORE))
+        self.size = size
+
+    @property
+    def max_size(self):
+        return self.size
+
+
+class Assembly(_nmp.Assembly):
+    _simulator = simulator
+
+
+class PopulationView(_nmp.PopulationView):
+    _assembly_class = Assembly
+    _simulator = simulator
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+
+class Population(_nmp.Population):
+    __doc__ = common.Population.__doc__
+    _simulator = simulator
+    _recorder_class = Recorder
+    _assembly_class = Assembly
+
+    def __init__(self, size, cellclass, cellparams=None, structure=None, initial_values={},
+                 label=None, additional_parameters=None, **kwargs):
+        self._max_atoms = None
+        self._additional = {}
+        for key, value in (additional_parameters or {}).items():
+            if key == "max_atoms_per_core":
+                self._max_atoms = self._checked_atoms(value)
+            elif key in ("spikes_per_second", "ring_buffer_sigma"):
+                self._additional[key] = float(value)
+            elif key in ("incoming_spike_buffer_size", "drop_late_spikes", "splitter", "seed",
+                         "n_steps_per_timestep", "neurons_per_core"):
+                if key == "neurons_per_core":
+                    self._max_atoms = self._checked_atoms(value)
+                continue  # accepted; nmp's machine has no use for them
+            else:
+                raise ValueError("additional_parameters: %r is not one sPyNNaker knows" % (key,))
+        if kwargs:
+            raise TypeError("Population() got unexpected arguments %s" % sorted(kwargs))
+        _nmp.Population.__init__(self, size, cellclass, cellparams, structure, initial_values, label)
+
+    @staticmethod
+    def _checked_atoms(n):
+        n = int(n)
+        if n < 1 or n > MAX_ATOMS_PER_CORE:
+            raise ValueError("max_atoms_per_core: %d is outside 1..%d" % (n, MAX_ATOMS_PER_CORE))
+        return n
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+    # -- sPyNNaker's partitioning -------------------------------------------------
+
+    def set_max_atoms_per_core(self, max_atoms_per_core):
+        """At most this many neurons of the population on one core."""
+        self._max_atoms = self._checked_atoms(max_atoms_per_core)
+        self._simulator.state.structure_changed()
+
+    def get_max_atoms_per_core(self):
+        if self._max_atoms is not None:
+            return self._max_atoms
+        return self._simulator.state.atoms_per_type.get(self.celltype.__class__.__name__, MAX_ATOMS_PER_CORE)
+
+    def add_constraint(self, constraint):
+        """The guidebook's way: add_constraint(PartitionerMaximumSizeConstraint(n))."""
+        if not isinstance(constraint, PartitionerMaximumSizeConstraint):
+            raise NotImplementedError("%s: nmp's SpiNNaker takes PartitionerMaximumSizeConstraint; "
+                                      "placement constraints are not built" % type(constraint).__name__)
+        self.set_max_atoms_per_core(constraint.size)
+
+    def _spinnaker_options(self):
+        out = dict(self._additional)
+        if self._max_atoms is not None:
+            out["max_atoms_per_core"] = self._max_atoms
+        return out

@@ -1,0 +1,40 @@
+package spinnaker
+
+import "github.com/nmp-platform/nmp/network"
+
+// The models sPyNNaker runs, by PyNN name, with PyNN's parameters, units
+// and defaults (the engine's standard catalog entries).
+var neuronModels = []string{"IF_curr_exp", "IF_cond_exp"}
+
+var sourceModels = []string{"SpikeSourceArray", "SpikeSourcePoisson"}
+
+// enginePrefix names the engine-level models of the plan.
+const enginePrefix = "SpiNNaker_"
+
+// userCatalog is what a description for SpiNNaker may use.
+var userCatalog = func() *network.Catalog {
+	std := network.Standard
+	c := &network.Catalog{Cells: map[string]*network.CellType{}, Synapses: map[string]*network.SynapseType{},
+		TimingRules: map[string]*network.ComponentType{}, WeightRules: map[string]*network.ComponentType{},
+		CurrentSources: map[string]*network.CurrentSourceType{}}
+	for _, n := range append(append([]string{}, neuronModels...), sourceModels...) {
+		c.Cells[n] = std.Cells[n]
+	}
+	c.Synapses["StaticSynapse"] = std.Synapses["StaticSynapse"]
+	for n, cs := range std.CurrentSources {
+		c.CurrentSources[n] = cs
+	}
+	return c
+}()
+
+// engineCatalog holds the plan's models: the same parameters under the
+// engine-level names.
+var engineCatalog = func() *network.Catalog {
+	c := userCatalog.Clone()
+	for _, n := range append(append([]string{}, neuronModels...), sourceModels...) {
+		ct := *userCatalog.Cells[n]
+		ct.Name = enginePrefix + n
+		c.Cells[ct.Name] = &ct
+	}
+	return c
+}()

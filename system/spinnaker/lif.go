@@ -1,0 +1,215 @@
+package spinnaker
+
+import (
+	"math"
+
+	"github.com/nmp-platform/nmp/engine"
+)
+
+// lifModel is sPyNNaker's standard neuron implementation with the LIF
+// neuron model (neuron_model_lif_impl), exponential synapse shaping
+// (synapse_types_exponential_impl), a current or conductance input type
+// and the static threshold, as one core computes it in fixed point.
+//
+// The engine's Step(n) is the core's timer tick n. Per neuron and tick, in
+// sPyNNaker's order:
+//
+//  1. the ring-buffer slot of this tick (16-bit, saturated) is shifted left
+//     by the synapse type's ring_buffer_to_input_left_shift to an s16.15
+//     input and added to the synaptic state, scaled by the U0.32 `init`
+//     factor (tau/dt · (1 − decay));
+//  2. the synaptic state is the input (current types) or is turned into a
+//     current with the membrane voltage (conductance types:
+//     g_e·(E_e − V) and −g_i·(E_i − V));
+//  3. out of refractoriness, the membrane takes the closed-form step
+//     α = I·R + V_rest; V = α − exp_TC·(α − V); otherwise the refractory
+//     counter counts down;
+//  4. V ≥ V_thresh is a spike: V = V_reset, counter = T_refract;
+//  5. the synaptic state decays by its U0.32 factor.
+//
+// The engine delivers a spike of tick m with a delay of d steps into the
+// input of Step(m+d), which this model takes in at the start of that step:
+// that is the core's ring buffer slot m+d.
+type lifModel struct {
+	pop  *engine.Population
+	cond bool
+	rb   *ringScale
+
+	// state (s16.15 bits) and refractory counters
+	v, ie, ii []int32
+	refr      []int32
+	// constants of the update
+	k []lifConst
+	// saturations of the ring buffer (per neuron, summed in provenance)
+	sat []uint32
+
+	// float views the engine records
+	vF, eF, iF []float64
+}
+
+// lifConst holds one neuron's constants together (one stream of memory).
+type lifConst struct {
+	vRest, vReset, vThresh, r, expTC, iOff int32
+	eRevE, eRevI                           int32
+	tRef                                   int32
+	decE, decI, initE, initI               uint32
+}
+
+// ringScale is how the engine's arrivals become ring-buffer words for one
+// population: the weights the engine holds are the 16-bit words times the
+// weight LSB of their synapse type, so arrivals divided by the LSB are the
+// saturating sums the core's ring buffers hold.
+type ringScale struct {
+	shift  [2]uint32  // ring_buffer_to_input_left_shift per synapse type
+	invLSB [2]float64 // 1 / (2^shift / 2^15)
+}
+
+func newRingScale(shifts [2]uint32) *ringScale {
+	r := &ringScale{shift: shifts}
+	for k, s := range shifts {
+		r.invLSB[k] = math.Ldexp(1, 15-int(s))
+	}
+	return r
+}
+
+func newLIF(p *engine.Population, cond bool, rb *ringScale) *lifModel {
+	n := p.Size
+	m := &lifModel{pop: p, cond: cond, rb: rb,
+		v: make([]int32, n), ie: make([]int32, n), ii: make([]int32, n), refr: make([]int32, n),
+		k: make([]lifConst, n), sat: make([]uint32, n), vF: p.State["v"]}
+	if cond {
+		m.eF, m.iF = p.State["gsyn_exc"], p.State["gsyn_inh"]
+	} else {
+		m.eF, m.iF = p.State["isyn_exc"], p.State["isyn_inh"]
+	}
+	return m
+}
+
+// Cost: about one LIF neuron of the engine.
+func (m *lifModel) Cost() float64 { return 1 }
+
+// Prepare computes the constants the host writes (and the core derives at
+// load time) from the parameters, for a time step of dt ms.
+func (m *lifModel) Prepare(dt float64) error {
+	ps := m.pop.Params
+	for i := range m.k {
+		m.k[i] = lifConstants(dt, ps["v_rest"][i], ps["v_reset"][i], ps["v_thresh"][i], ps["cm"][i], ps["tau_m"][i],
+			ps["tau_refrac"][i], ps["i_offset"][i], ps["tau_syn_E"][i], ps["tau_syn_I"][i], m.param("e_rev_E", i), m.param("e_rev_I", i))
+	}
+	return nil
+}
+
+func (m *lifModel) param(name string, i int) float64 {
+	if xs, ok := m.pop.Params[name]; ok {
+		return xs[i]
+	}
+	return 0
+}
+
+// lifConstants is neuron_model_initialise and synapse_types_initialise:
+// R = tau_m / c_m, exp_TC = e^(−dt/tau_m), T_refract = ceil(tau_refrac/dt),
+// and per synapse type decay = e^(−dt/tau) and init = (tau/dt)·(1 − decay).
+func lifConstants(dt, vRest, vReset, vThresh, cm, tauM, tauRefrac, iOff, tauE, tauI, eRevE, eRevI float64) lifConst {
+	c := lifConst{vRest: toK(vRest), vReset: toK(vReset), vThresh: toK(vThresh), r: divK(tauM, cm),
+		expTC: toK(math.Exp(-dt / tauM)), iOff: toK(iOff), eRevE: toK(eRevE), eRevI: toK(eRevI),
+		tRef: ceilK(divK(tauRefrac, dt))}
+	c.decE, c.initE = expDecay(dt, tauE)
+	c.decI, c.initI = expDecay(dt, tauI)
+	return c
+}
+
+// expDecay is decay_and_init of exp_synapse_utils.h.
+func expDecay(dt, tau float64) (decay, init uint32) {
+	decay = toU032(math.Exp(-dt / tau))
+	inv := math.MaxUint32 - decay // 1.0ulr saturates to the largest fraction
+	return decay, u032MulK(divK(tau, dt), inv)
+}
+
+// Reset takes the initial values (the engine has copied them into the
+// float state) and clears the refractory counters.
+func (m *lifModel) Reset() {
+	for i := range m.v {
+		m.v[i] = toK(m.vF[i])
+		m.ie[i] = toK(m.eF[i])
+		m.ii[i] = toK(m.iF[i])
+		m.refr[i] = 0
+	}
+}
+
+// Step is one timer tick of neurons [lo, hi).
+func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spikes) {
+	k := m.k[lo:hi]
+	v, ie, ii, refr := m.v[lo:hi], m.ie[lo:hi], m.ii[lo:hi], m.refr[lo:hi]
+	v, ie, ii, refr = v[:len(k)], ie[:len(k)], ii[:len(k)], refr[:len(k)]
+	inE, inI := in.Syn[0][lo:hi], in.Syn[1][lo:hi]
+	inE, inI = inE[:len(k)], inI[:len(k)]
+	vF, eF, iF := m.vF[lo:hi], m.eF[lo:hi], m.iF[lo:hi]
+	vF, eF, iF = vF[:len(k)], eF[:len(k)], iF[:len(k)]
+	var iext []float64
+	if in.I != nil {
+		iext = in.I[lo:hi]
+		iext = iext[:len(k)]
+	}
+	sE, sI := m.rb.shift[0], m.rb.shift[1]
+	lE, lI := m.rb.invLSB[0], m.rb.invLSB[1]
+	cond := m.cond
+	for i := range k {
+		c := &k[i]
+		e, h := ie[i], ii[i]
+		if x := inE[i]; x != 0 {
+			w := int64(x * lE)
+			if w > 0xFFFF {
+				w = 0xFFFF
+				m.sat[lo+i]++
+			}
+			e += decayK(int32(w)<<sE, c.initE)
+			inE[i] = 0
+		}
+		if x := inI[i]; x != 0 {
+			w := int64(x * lI)
+			if w > 0xFFFF {
+				w = 0xFFFF
+				m.sat[lo+i]++
+			}
+			h += decayK(int32(w)<<sI, c.initI)
+			inI[i] = 0
+		}
+		vi := v[i]
+		exc, inh := e, h
+		if cond {
+			exc = mulK(e, c.eRevE-vi)
+			inh = mulK(-h, c.eRevI-vi)
+		}
+		if r := refr[i]; r <= 0 {
+			input := exc - inh + c.iOff
+			if iext != nil {
+				input += toK(iext[i])
+			}
+			alpha := mulK(input, c.r) + c.vRest
+			vi = alpha - mulK(c.expTC, alpha-vi)
+		} else {
+			refr[i] = r - 1
+		}
+		if vi >= c.vThresh {
+			vi = c.vReset
+			refr[i] = c.tRef
+			out.Add(lo + i)
+		}
+		v[i] = vi
+		e = decayK(e, c.decE)
+		h = decayK(h, c.decI)
+		ie[i], ii[i] = e, h
+		vF[i] = float64(vi) * (1.0 / kOne)
+		eF[i] = float64(e) * (1.0 / kOne)
+		iF[i] = float64(h) * (1.0 / kOne)
+	}
+}
+
+// saturations is the ring-buffer saturations counted so far.
+func (m *lifModel) saturations() uint64 {
+	var s uint64
+	for _, x := range m.sat {
+		s += uint64(x)
+	}
+	return s
+}
