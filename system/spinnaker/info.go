@@ -2,6 +2,7 @@ package spinnaker
 
 import (
 	"math"
+	"sort"
 	"strconv"
 )
 
@@ -50,16 +51,42 @@ func (pl *plan) buildInfo() {
 		most = max(most, n)
 		tables = append(tables, [4]int{c.X, c.Y, b, n})
 	}
-	var routes [][]int
+	// The links the multicast trees use, with how many slices' packets
+	// cross each: [x, y, link, trees].
+	linkUse := map[[3]int]int{}
 	for si := range mp.slices {
-		var r []int
-		for _, c := range mp.tree[si] {
-			r = append(r, c.X, c.Y)
+		for c, r := range mp.treeLinks[si] {
+			for d := 0; d < linksPerChip; d++ {
+				if r&(1<<uint(d)) != 0 {
+					linkUse[[3]int{c.X, c.Y, d}]++
+				}
+			}
 		}
-		routes = append(routes, r)
+	}
+	links := make([][4]int, 0, len(linkUse))
+	for k, n := range linkUse {
+		links = append(links, [4]int{k[0], k[1], k[2], n})
+	}
+	sort.Slice(links, func(i, j int) bool {
+		a, b := links[i], links[j]
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		if a[1] != b[1] {
+			return a[1] < b[1]
+		}
+		return a[2] < b[2]
+	})
+	md := mp.m.describe()
+	if all := mp.m.Chips(); len(all) <= 4096 {
+		chipList := make([][3]int, len(all))
+		for i, c := range all {
+			chipList[i] = [3]int{c.X, c.Y, c.AppCores()}
+		}
+		md["chip_list"] = chipList
 	}
 	pl.info = map[string]any{
-		"machine":           mp.m.describe(),
+		"machine":           md,
 		"virtual_board":     pl.virtual,
 		"timestep_ms":       pl.dt,
 		"time_scale_factor": pl.tsf,
@@ -69,7 +96,7 @@ func (pl *plan) buildInfo() {
 		"populations":       pops,
 		"routing": map[string]any{"entries_before_compression": before, "entries": after, "most_entries_on_a_chip": most,
 			"router_entries": routerEntries, "tables": tables, "key_atom_bits": mp.atomBits},
-		"routes": routes,
+		"links":  links,
 	}
 }
 

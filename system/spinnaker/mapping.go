@@ -61,8 +61,10 @@ type mapping struct {
 	// before is the number of entries before compression and default-route
 	// removal, per chip.
 	before map[*Chip]int
-	// tree is, per slice, the chips its packets pass (for router load).
-	tree [][]*Chip
+	// tree is, per slice, the chips its packets pass (for router load),
+	// and treeLinks the links its packets leave each chip by.
+	tree      [][]*Chip
+	treeLinks []map[*Chip]uint32
 }
 
 func routeCore(p int) uint32 { return 1 << (6 + uint(p)) }
@@ -169,6 +171,7 @@ func (mp *mapping) route() error {
 	mp.tables = map[*Chip][]tableEntry{}
 	mp.before = map[*Chip]int{}
 	mp.tree = make([][]*Chip, len(mp.slices))
+	mp.treeLinks = make([]map[*Chip]uint32, len(mp.slices))
 	passes := map[*Chip]map[int]uint32{} // chip -> space -> route, for every slice through it
 	kept := map[*Chip]map[int]bool{}
 	for si := range mp.slices {
@@ -187,6 +190,12 @@ func (mp *mapping) route() error {
 			out[t.chip] |= routeCore(t.core)
 		}
 		space := int(s.key >> mp.atomBits)
+		mp.treeLinks[si] = map[*Chip]uint32{}
+		for c, r := range out {
+			if r&0x3F != 0 {
+				mp.treeLinks[si][c] = r & 0x3F
+			}
+		}
 		for _, c := range order {
 			r := out[c]
 			mp.tree[si] = append(mp.tree[si], c)

@@ -73,6 +73,21 @@ def random_seed():
     return int.from_bytes(os.urandom(8), "little") % (2 ** 63)
 
 
+#: The job's run reports (set by nmp worker): in a job, the placement
+#: picture goes into the job's outputs.
+REPORT_ENV = "NMP_JOB_REPORT"
+
+
+def _draw_placement(state):
+    if not state.mapping:
+        return
+    try:
+        from .placement import plot_placement
+        plot_placement(state.mapping)
+    except Exception as err:  # the job's results stand without the picture
+        print("pyNN.spiNNaker: no placement picture: %s" % err)
+
+
 class State(_nmp_simulator.State):
     """pyNN.nmp's state on the emulated SpiNNaker machine."""
 
@@ -110,6 +125,13 @@ class State(_nmp_simulator.State):
     def clear(self):
         self.atoms_per_type = {}
         _nmp_simulator.State.clear(self)
+
+    def ensure_built(self):
+        _nmp_simulator.State.ensure_built(self)
+        if os.environ.get(REPORT_ENV) and not getattr(self, "_picture_registered", False):
+            import atexit
+            atexit.register(_draw_placement, self)
+            self._picture_registered = True
 
     def run(self, simtime):
         if not self.virtual:
