@@ -96,7 +96,7 @@ func (pl *plan) buildInfo() {
 		"populations":       pops,
 		"routing": map[string]any{"entries_before_compression": before, "entries": after, "most_entries_on_a_chip": most,
 			"router_entries": routerEntries, "tables": tables, "key_atom_bits": mp.atomBits},
-		"links":  links,
+		"links": links,
 	}
 }
 

@@ -30,6 +30,9 @@ const (
 	maxDelayTicks    = 144
 )
 
+// onPrepare, when set (by tests), sees every plan made.
+var onPrepare func(*plan)
+
 // System is the emulated SpiNNaker machine.
 type System struct{}
 
@@ -108,6 +111,9 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 		return nil, err
 	}
 	pl.buildInfo()
+	if onPrepare != nil {
+		onPrepare(pl)
+	}
 	models := map[string]engine.ModelFactory{}
 	for _, n := range neuronModels {
 		cond := n == "IF_cond_exp"
