@@ -20,6 +20,14 @@ var userCatalog = func() *network.Catalog {
 	for _, n := range append(append([]string{}, neuronModels...), sourceModels...) {
 		c.Cells[n] = std.Cells[n]
 	}
+	// sPyNNaker records every model's synaptic input as gsyn_exc and
+	// gsyn_inh, the current of current-based models among them: they are
+	// IF_curr_exp's isyn_exc and isyn_inh under sPyNNaker's names.
+	ce := *std.Cells["IF_curr_exp"]
+	ce.State = append(append([]network.Param{}, ce.State...),
+		network.Param{Name: "gsyn_exc", Units: "nA", Constraint: network.Any}, network.Param{Name: "gsyn_inh", Units: "nA", Constraint: network.Any})
+	ce.Recordables = append(append([]string{}, ce.Recordables...), "gsyn_exc", "gsyn_inh")
+	c.Cells["IF_curr_exp"] = &ce
 	c.Synapses["StaticSynapse"] = std.Synapses["StaticSynapse"]
 	for n, cs := range std.CurrentSources {
 		c.CurrentSources[n] = cs

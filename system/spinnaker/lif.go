@@ -43,8 +43,11 @@ type lifModel struct {
 	// saturations of the ring buffer (per neuron, summed in provenance)
 	sat []uint32
 
-	// float views the engine records
+	// float views the engine records, kept up to date while views is set
+	// (while some variable of the population is recorded: the engine reads
+	// them only to record them)
 	vF, eF, iF []float64
+	views      bool
 }
 
 // lifConst holds one neuron's constants together (one stream of memory).
@@ -81,6 +84,10 @@ func newLIF(p *engine.Population, cond bool, rb *ringScale) *lifModel {
 		m.eF, m.iF = p.State["gsyn_exc"], p.State["gsyn_inh"]
 	} else {
 		m.eF, m.iF = p.State["isyn_exc"], p.State["isyn_inh"]
+		// gsyn_*, sPyNNaker's names, are the same values.
+		if _, ok := p.State["gsyn_exc"]; ok {
+			p.State["gsyn_exc"], p.State["gsyn_inh"] = m.eF, m.iF
+		}
 	}
 	return m
 }
@@ -153,27 +160,18 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 	sE, sI := m.rb.shift[0], m.rb.shift[1]
 	lE, lI := m.rb.invLSB[0], m.rb.invLSB[1]
 	cond := m.cond
+	views := m.views
 	for i := range k {
 		c := &k[i]
-		e, h := ie[i], ii[i]
-		if x := inE[i]; x != 0 {
-			w := int64(x * lE)
-			if w > 0xFFFF {
-				w = 0xFFFF
-				m.sat[lo+i]++
-			}
-			e += decayK(int32(w)<<sE, c.initE)
-			inE[i] = 0
+		// The ring-buffer words of this tick (0 when nothing arrived:
+		// adding its input is then adding 0, so no branch is needed).
+		we, wi := int64(inE[i]*lE), int64(inI[i]*lI)
+		inE[i], inI[i] = 0, 0
+		if we > 0xFFFF || wi > 0xFFFF {
+			we, wi = m.saturate(lo+i, we, wi)
 		}
-		if x := inI[i]; x != 0 {
-			w := int64(x * lI)
-			if w > 0xFFFF {
-				w = 0xFFFF
-				m.sat[lo+i]++
-			}
-			h += decayK(int32(w)<<sI, c.initI)
-			inI[i] = 0
-		}
+		e := ie[i] + decayK(int32(we)<<sE, c.initE)
+		h := ii[i] + decayK(int32(wi)<<sI, c.initI)
 		vi := v[i]
 		exc, inh := e, h
 		if cond {
@@ -199,10 +197,25 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 		e = decayK(e, c.decE)
 		h = decayK(h, c.decI)
 		ie[i], ii[i] = e, h
-		vF[i] = float64(vi) * (1.0 / kOne)
-		eF[i] = float64(e) * (1.0 / kOne)
-		iF[i] = float64(h) * (1.0 / kOne)
+		if views {
+			vF[i] = float64(vi) * (1.0 / kOne)
+			eF[i] = float64(e) * (1.0 / kOne)
+			iF[i] = float64(h) * (1.0 / kOne)
+		}
 	}
+}
+
+// saturate clips words to 16 bits and counts the saturations.
+func (m *lifModel) saturate(i int, we, wi int64) (int64, int64) {
+	if we > 0xFFFF {
+		we = 0xFFFF
+		m.sat[i]++
+	}
+	if wi > 0xFFFF {
+		wi = 0xFFFF
+		m.sat[i]++
+	}
+	return we, wi
 }
 
 // saturations is the ring-buffer saturations counted so far.

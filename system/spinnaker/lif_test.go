@@ -143,6 +143,7 @@ func TestLIFBitExact(t *testing.T) {
 		cond := ct == "IF_cond_exp"
 		shifts := [2]uint32{3, 5}
 		m := newLIF(p, cond, newRingScale(shifts))
+		m.views = true
 		if err := m.Prepare(dt); err != nil {
 			t.Fatal(err)
 		}
@@ -195,6 +196,9 @@ func TestLIFBitExact(t *testing.T) {
 				if m.v[i] != plain[i].V || m.ie[i] != plain[i].gE || m.ii[i] != plain[i].gI || m.refr[i] != plain[i].refract {
 					t.Fatalf("%s step %d neuron %d: model (%d %d %d %d), plain (%d %d %d %d)", ct, s, i,
 						m.v[i], m.ie[i], m.ii[i], m.refr[i], plain[i].V, plain[i].gE, plain[i].gI, plain[i].refract)
+				}
+				if m.vF[i] != fromK(m.v[i]) || m.eF[i] != fromK(m.ie[i]) || m.iF[i] != fromK(m.ii[i]) {
+					t.Fatalf("%s step %d neuron %d: the recorded view differs from the state", ct, s, i)
 				}
 				if inE[i] != 0 || inI[i] != 0 {
 					t.Fatal("the model left its input unconsumed")

@@ -35,8 +35,6 @@ const (
 var linkDX = [linksPerChip]int{1, 1, 0, -1, -1, 0}
 var linkDY = [linksPerChip]int{0, 1, 1, 0, -1, -1}
 
-var linkNames = [linksPerChip]string{"E", "NE", "N", "W", "SW", "S"}
-
 // Chip is one chip of a machine.
 type Chip struct {
 	X, Y int

@@ -216,7 +216,7 @@ func (mp *mapping) route() error {
 	for c, es := range mp.tables {
 		mp.tables[c] = compress(es, passes[c], kept[c], mp.atomBits, mp.spaceLimit)
 		if len(mp.tables[c]) > c.Router {
-			return fmt.Errorf("The routing table on chip (%d, %d) after compression will still not fit: it needs %d entries (%d before compression) and the router has %d for applications (routed through it: %s); spread the network over more boards or chips, or put more neurons on each core",
+			return fmt.Errorf("chip (%d, %d): The routing table after compression will still not fit: it needs %d entries (%d before compression) and the router has %d for applications (routed through it: %s); spread the network over more boards or chips, or put more neurons on each core",
 				c.X, c.Y, len(mp.tables[c]), mp.before[c], c.Router, mp.namesThrough(c))
 		}
 	}

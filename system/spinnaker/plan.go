@@ -339,6 +339,9 @@ func (pl *plan) action(a *network.Action) ([]network.Action, error) {
 	if a.Reset {
 		pl.finishTicks()
 	}
+	if a.Record != nil {
+		pl.noteRecording(a.Record)
+	}
 	return []network.Action{*a}, nil
 }
 

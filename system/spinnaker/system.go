@@ -64,6 +64,25 @@ type plan struct {
 	rt      *runState
 	info    map[string]any
 	virtual bool
+	// viewed says which populations have variables recorded, whose
+	// models keep their float state up to date.
+	viewed []bool
+}
+
+// noteRecording marks the populations whose state variables a recording
+// asks for.
+func (pl *plan) noteRecording(r *network.Recording) {
+	for _, v := range r.Variables {
+		if v == "spikes" {
+			continue
+		}
+		for _, part := range r.Selection {
+			pl.viewed[part.Population] = true
+			if m := pl.rt.lifs[part.Population]; m != nil {
+				m.views = true
+			}
+		}
+	}
 }
 
 // projConns is one projection's connections as the machine holds them.
@@ -111,6 +130,10 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 		return nil, err
 	}
 	pl.buildInfo()
+	pl.viewed = make([]bool, len(d.Populations))
+	for i := range d.Recordings {
+		pl.noteRecording(&d.Recordings[i])
+	}
 	if onPrepare != nil {
 		onPrepare(pl)
 	}
@@ -119,6 +142,7 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 		cond := n == "IF_cond_exp"
 		models[enginePrefix+n] = func(p *engine.Population) (engine.Model, error) {
 			m := newLIF(p, cond, newRingScale(pl.shifts[p.Index]))
+			m.views = pl.viewed[p.Index]
 			pl.rt.lifs[p.Index] = m
 			return &counted{Model: m, st: pl.rt, pop: p}, nil
 		}
@@ -278,8 +302,6 @@ func (pl *plan) scaleWeights() error {
 			perPost          map[int32]int
 			sum, sum2, maxW  float64
 			dsum, dsum2, cnt float64
-			preMaxTick       float64
-			preRate          float64
 		}
 		accs := map[int]*acc{}
 		for k := range c.w {

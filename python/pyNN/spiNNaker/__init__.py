@@ -31,6 +31,7 @@ from pyNN.space import Space, Line, Grid2D, Grid3D  # noqa: F401
 from nmp.simclient import SimServerError  # noqa: F401
 
 from . import simulator, extra_models  # noqa: F401
+from ._compat import fix_plotting
 from .simulator import state
 from .standardmodels import (IF_curr_exp, IF_cond_exp, SpikeSourcePoisson, SpikeSourceArray,  # noqa: F401
                              StaticSynapse)
@@ -38,8 +39,15 @@ from .electrodes import DCSource, ACSource, StepCurrentSource, NoisyCurrentSourc
 from .populations import Population, PopulationView, Assembly, PartitionerMaximumSizeConstraint  # noqa: F401
 from .projections import Projection  # noqa: F401
 
+fix_plotting()
+
 #: sPyNNaker's non-standard name of the fixed-total-number connector.
 MultapseConnector = FixedTotalNumberConnector
+
+
+def name():
+    """The simulator's name, as sPyNNaker gives it."""
+    return "SpiNNaker"
 
 
 def list_standard_models():

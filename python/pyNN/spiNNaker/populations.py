@@ -53,20 +53,19 @@ class Population(_nmp.Population):
                  label=None, additional_parameters=None, **kwargs):
         self._max_atoms = None
         self._additional = {}
-        for key, value in (additional_parameters or {}).items():
-            if key == "max_atoms_per_core":
+        # sPyNNaker takes its additional parameters as a dict or as keywords.
+        extra = dict(additional_parameters or {})
+        extra.update(kwargs)
+        for key, value in extra.items():
+            if key in ("max_atoms_per_core", "neurons_per_core"):
                 self._max_atoms = self._checked_atoms(value)
             elif key in ("spikes_per_second", "ring_buffer_sigma"):
                 self._additional[key] = float(value)
-            elif key in ("incoming_spike_buffer_size", "drop_late_spikes", "splitter", "seed",
-                         "n_steps_per_timestep", "neurons_per_core"):
-                if key == "neurons_per_core":
-                    self._max_atoms = self._checked_atoms(value)
-                continue  # accepted; nmp's machine has no use for them
+            elif key in ("seed", "incoming_spike_buffer_size", "drop_late_spikes", "splitter",
+                         "n_colour_bits", "n_steps_per_timestep", "rb_left_shifts"):
+                continue  # accepted; nmp's machine has no use for them (docs/spinnaker.md)
             else:
-                raise ValueError("additional_parameters: %r is not one sPyNNaker knows" % (key,))
-        if kwargs:
-            raise TypeError("Population() got unexpected arguments %s" % sorted(kwargs))
+                raise TypeError("Population() got an unexpected argument %r" % (key,))
         _nmp.Population.__init__(self, size, cellclass, cellparams, structure, initial_values, label)
 
     @staticmethod

@@ -5,7 +5,17 @@ from pyNN.nmp import standardmodels as _nmp
 
 from . import simulator
 
-IF_curr_exp = _nmp.IF_curr_exp
+
+
+class IF_curr_exp(_nmp.IF_curr_exp):
+    __doc__ = _nmp.IF_curr_exp.__doc__
+    nmp_name = "IF_curr_exp"
+    # sPyNNaker records the synaptic input of every model as gsyn_exc and
+    # gsyn_inh (nA for current-based models).
+    recordable = list(_nmp.IF_curr_exp.recordable) + ["gsyn_exc", "gsyn_inh"]
+    units = dict(getattr(_nmp.IF_curr_exp, "units", {}), gsyn_exc="nA", gsyn_inh="nA")
+
+
 IF_cond_exp = _nmp.IF_cond_exp
 SpikeSourcePoisson = _nmp.SpikeSourcePoisson
 SpikeSourceArray = _nmp.SpikeSourceArray
