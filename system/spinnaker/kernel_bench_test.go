@@ -10,9 +10,22 @@ import (
 // BenchmarkLIFKernel is one tick of 4000 conductance-based neurons with
 // sparse input, per neuron.
 func BenchmarkLIFKernel(b *testing.B) {
+	for _, hom := range []bool{false, true} {
+		b.Run(map[bool]string{false: "general", true: "homogeneous"}[hom], func(b *testing.B) { benchLIF(b, hom) })
+	}
+}
+
+func benchLIF(b *testing.B, hom bool) {
 	r := rng.New(1)
 	const n = 4000
 	p := testPop(&testing.T{}, "IF_cond_exp", n, &r)
+	if hom {
+		for _, xs := range p.Params {
+			for i := range xs {
+				xs[i] = xs[0]
+			}
+		}
+	}
 	m := newLIF(p, true, newRingScale([2]uint32{0, 2}))
 	m.Prepare(0.1)
 	m.Reset()

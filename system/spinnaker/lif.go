@@ -40,6 +40,8 @@ type lifModel struct {
 	refr      []int32
 	// constants of the update
 	k []lifConst
+	// hom says that all neurons share their constants
+	hom bool
 	// saturations of the ring buffer (per neuron, summed in provenance)
 	sat []uint32
 
@@ -99,9 +101,11 @@ func (m *lifModel) Cost() float64 { return 1 }
 // load time) from the parameters, for a time step of dt ms.
 func (m *lifModel) Prepare(dt float64) error {
 	ps := m.pop.Params
+	m.hom = true
 	for i := range m.k {
 		m.k[i] = lifConstants(dt, ps["v_rest"][i], ps["v_reset"][i], ps["v_thresh"][i], ps["cm"][i], ps["tau_m"][i],
 			ps["tau_refrac"][i], ps["i_offset"][i], ps["tau_syn_E"][i], ps["tau_syn_I"][i], m.param("e_rev_E", i), m.param("e_rev_I", i))
+		m.hom = m.hom && m.k[i] == m.k[0]
 	}
 	return nil
 }
@@ -161,6 +165,10 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 	lE, lI := m.rb.invLSB[0], m.rb.invLSB[1]
 	cond := m.cond
 	views := m.views
+	if m.hom && iext == nil && !views && !forcePlain {
+		m.stepHom(lo, v, ie, ii, refr, inE, inI, out)
+		return
+	}
 	for i := range k {
 		c := &k[i]
 		// The ring-buffer words of this tick (0 when nothing arrived:
@@ -204,6 +212,54 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 		}
 	}
 }
+
+// stepHom is Step for a population whose neurons share their constants,
+// without current sources and with nothing but spikes recorded: the same
+// operations in the same order, the constants held in registers.
+func (m *lifModel) stepHom(lo int, v, ie, ii, refr []int32, inE, inI []float64, out *engine.Spikes) {
+	c := m.k[0]
+	sE, sI := m.rb.shift[0], m.rb.shift[1]
+	lE, lI := m.rb.invLSB[0], m.rb.invLSB[1]
+	initE, initI, decE, decI := int64(c.initE), int64(c.initI), int64(c.decE), int64(c.decI)
+	eRevE, eRevI, iOff, r, vRest, expTC := c.eRevE, c.eRevI, c.iOff, int64(c.r), c.vRest, int64(c.expTC)
+	vThresh, vReset, tRef := c.vThresh, c.vReset, c.tRef
+	n := len(v)
+	ie, ii, refr, inE, inI = ie[:n], ii[:n], refr[:n], inE[:n], inI[:n]
+	cond := m.cond
+	for i := 0; i < n; i++ {
+		we, wi := int64(inE[i]*lE), int64(inI[i]*lI)
+		inE[i], inI[i] = 0, 0
+		if we > 0xFFFF || wi > 0xFFFF {
+			we, wi = m.saturate(lo+i, we, wi)
+		}
+		e := ie[i] + int32((int64(int32(we)<<sE)*initE)>>32)
+		h := ii[i] + int32((int64(int32(wi)<<sI)*initI)>>32)
+		vi := v[i]
+		exc, inh := e, h
+		if cond {
+			exc = int32((int64(e)*int64(eRevE-vi) + 1<<14) >> 15)
+			inh = int32((int64(-h)*int64(eRevI-vi) + 1<<14) >> 15)
+		}
+		if rf := refr[i]; rf <= 0 {
+			alpha := int32((int64(exc-inh+iOff)*r+1<<14)>>15) + vRest
+			vi = alpha - int32((expTC*int64(alpha-vi)+1<<14)>>15)
+		} else {
+			refr[i] = rf - 1
+		}
+		if vi >= vThresh {
+			vi = vReset
+			refr[i] = tRef
+			out.Add(lo + i)
+		}
+		v[i] = vi
+		ie[i] = int32((int64(e) * decE) >> 32)
+		ii[i] = int32((int64(h) * decI) >> 32)
+	}
+}
+
+// forcePlain makes Step take its general loop; tests set it to hold the
+// homogeneous one against it.
+var forcePlain = false
 
 // saturate clips words to 16 bits and counts the saturations.
 func (m *lifModel) saturate(i int, we, wi int64) (int64, int64) {

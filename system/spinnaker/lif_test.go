@@ -133,17 +133,34 @@ func testPop(t *testing.T, cellType string, n int, r *rng.Stream) *engine.Popula
 // both input types, random inputs (saturating ones among them), current
 // sources, and any split of the neurons into ranges.
 func TestLIFBitExact(t *testing.T) {
-	for _, ct := range []string{"IF_curr_exp", "IF_cond_exp"} {
+	for _, c := range []struct {
+		ct  string
+		hom bool
+	}{{"IF_curr_exp", false}, {"IF_cond_exp", false}, {"IF_curr_exp", true}, {"IF_cond_exp", true}} {
+		ct := c.ct
 		const seed = 3
-		t.Logf("%s: seed %d", ct, seed)
+		t.Logf("%s (homogeneous %v): seed %d", ct, c.hom, seed)
 		r := rng.New(seed)
 		const n, steps = 97, 3000
 		dt := 0.1
 		p := testPop(t, ct, n, &r)
+		if c.hom {
+			// One set of parameters for all: the homogeneous loop runs
+			// (no current source, nothing but spikes recorded).
+			for name, xs := range p.Params {
+				x := map[string]float64{"tau_m": 20, "cm": 0.5, "i_offset": 3, "tau_refrac": 1}[name]
+				if x == 0 {
+					x = xs[0]
+				}
+				for i := range xs {
+					xs[i] = x
+				}
+			}
+		}
 		cond := ct == "IF_cond_exp"
 		shifts := [2]uint32{3, 5}
 		m := newLIF(p, cond, newRingScale(shifts))
-		m.views = true
+		m.views = !c.hom
 		if err := m.Prepare(dt); err != nil {
 			t.Fatal(err)
 		}
@@ -171,6 +188,12 @@ func TestLIFBitExact(t *testing.T) {
 				}
 				inE[i], inI[i] = float64(wE[i])*lsb[0], float64(wI[i])*lsb[1]
 				iext[i] = 0.3 * r.Normal()
+				if c.hom {
+					iext[i] = 0
+				}
+			}
+			if c.hom {
+				in.I = nil
 			}
 			want := map[int32]bool{}
 			for i := range plain {
@@ -197,13 +220,16 @@ func TestLIFBitExact(t *testing.T) {
 					t.Fatalf("%s step %d neuron %d: model (%d %d %d %d), plain (%d %d %d %d)", ct, s, i,
 						m.v[i], m.ie[i], m.ii[i], m.refr[i], plain[i].V, plain[i].gE, plain[i].gI, plain[i].refract)
 				}
-				if m.vF[i] != fromK(m.v[i]) || m.eF[i] != fromK(m.ie[i]) || m.iF[i] != fromK(m.ii[i]) {
+				if m.views && (m.vF[i] != fromK(m.v[i]) || m.eF[i] != fromK(m.ie[i]) || m.iF[i] != fromK(m.ii[i])) {
 					t.Fatalf("%s step %d neuron %d: the recorded view differs from the state", ct, s, i)
 				}
 				if inE[i] != 0 || inI[i] != 0 {
 					t.Fatal("the model left its input unconsumed")
 				}
 			}
+		}
+		if c.hom != m.hom {
+			t.Fatalf("%s: homogeneous %v, want %v", ct, m.hom, c.hom)
 		}
 		if spikes < 100 {
 			t.Errorf("%s: only %d spikes: the test exercises too little", ct, spikes)
