@@ -172,8 +172,11 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 	for i := range k {
 		c := &k[i]
 		// The ring-buffer words of this tick (0 when nothing arrived:
-		// adding its input is then adding 0, so no branch is needed).
-		we, wi := int64(inE[i]*lE), int64(inI[i]*lI)
+		// adding its input is then adding 0, so no branch is needed). The
+		// words are magnitudes: the synapse type gives the sign, and the
+		// engine holds inhibitory weights of current-based cells negative,
+		// as PyNN writes them.
+		we, wi := int64(math.Abs(inE[i])*lE), int64(math.Abs(inI[i])*lI)
 		inE[i], inI[i] = 0, 0
 		if we > 0xFFFF || wi > 0xFFFF {
 			we, wi = m.saturate(lo+i, we, wi)
@@ -227,7 +230,7 @@ func (m *lifModel) stepHom(lo int, v, ie, ii, refr []int32, inE, inI []float64, 
 	ie, ii, refr, inE, inI = ie[:n], ii[:n], refr[:n], inE[:n], inI[:n]
 	cond := m.cond
 	for i := 0; i < n; i++ {
-		we, wi := int64(inE[i]*lE), int64(inI[i]*lI)
+		we, wi := int64(math.Abs(inE[i])*lE), int64(math.Abs(inI[i])*lI)
 		inE[i], inI[i] = 0, 0
 		if we > 0xFFFF || wi > 0xFFFF {
 			we, wi = m.saturate(lo+i, we, wi)

@@ -187,6 +187,9 @@ func TestLIFBitExact(t *testing.T) {
 					wI[i] = uint32(r.Intn(2000))
 				}
 				inE[i], inI[i] = float64(wE[i])*lsb[0], float64(wI[i])*lsb[1]
+				if ct == "IF_curr_exp" {
+					inI[i] = -inI[i] // PyNN's sign for inhibitory current synapses
+				}
 				iext[i] = 0.3 * r.Normal()
 				if c.hom {
 					iext[i] = 0

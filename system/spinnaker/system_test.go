@@ -437,3 +437,38 @@ func TestGuidebookExample(t *testing.T) {
 		t.Errorf("real-time provenance: %v", rt)
 	}
 }
+
+// Inhibition inhibits: current-based cells with PyNN's negative inhibitory
+// weights and conductance-based ones with positive weights fire less with
+// their inhibitory input than without it.
+func TestInhibition(t *testing.T) {
+	for _, c := range []struct {
+		ct string
+		w  float64
+	}{{"IF_curr_exp", -2}, {"IF_cond_exp", 0.05}} {
+		counts := map[bool]int{}
+		for _, inhib := range []bool{false, true} {
+			w := 0.0
+			if inhib {
+				w = c.w
+			}
+			d := fmt.Sprintf(`{"format":"nmp-network","version":1,"simulation":{"timestep":1,"seed":3},"system":{"name":"spinnaker"},
+			 "populations":[{"size":10,"cell_type":%q,"parameters":{"i_offset":1.0}},{"size":10,"cell_type":"SpikeSourcePoisson","parameters":{"rate":200}}],
+			 "projections":[{"pre":[{"population":1}],"post":[{"population":0}],"receptor_type":"inhibitory","synapse":{"type":"StaticSynapse","parameters":{"weight":%g,"delay":1}},"connector":{"type":"AllToAllConnector"}}],
+			 "recordings":[{"selection":[{"population":0}],"variables":["spikes"]}],"schedule":[{"run":1000}]}`, c.ct, w)
+			r, err := system.NewRun(context.Background(), System{}, decode(t, d), system.RunOptions{Threads: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.RunSchedule(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			segs, _ := r.Data(false)
+			counts[inhib] = len(segs[0].Spikes[0].IDs)
+		}
+		t.Logf("%s: %d spikes alone, %d inhibited", c.ct, counts[false], counts[true])
+		if counts[false] < 100 || counts[true] > counts[false]/3 {
+			t.Errorf("%s: %d spikes alone, %d inhibited", c.ct, counts[false], counts[true])
+		}
+	}
+}
