@@ -66,7 +66,6 @@ func TestUsageRules(t *testing.T) {
 		{"BrainScaleS-2", Used{WallClock: 36}, 0.01, "emulated chip"},
 		{"SpiNNaker", Used{WallClock: 3600, Cores: 10}, 10, "cores the mapping used"},
 		{"SpiNNaker", Used{WallClock: 36}, 0.01, "as one core"},
-		{"BrainScaleS", Used{WallClock: 3600}, 0, "outside nmp"},
 	} {
 		p, _ := tab.Lookup(c.platform)
 		v, rule := p.Usage(c.used)
