@@ -27,6 +27,7 @@ from pyNN.connectors import (AllToAllConnector, OneToOneConnector, FixedProbabil
                              SmallWorldConnector, ArrayConnector, CloneConnector)
 from pyNN.random import NumpyRNG, RandomDistribution  # noqa: F401
 from pyNN.space import Space, Line, Grid2D, Grid3D  # noqa: F401
+from pyNN.standardmodels import StandardCellType
 
 from nmp.simclient import SimServerError  # noqa: F401
 
@@ -43,6 +44,31 @@ fix_plotting()
 
 #: sPyNNaker's non-standard name of the fixed-total-number connector.
 MultapseConnector = FixedTotalNumberConnector
+
+
+class _NotBuilt(object):
+    """A model or rule sPyNNaker has and nmp's SpiNNaker does not yet."""
+
+    _what = ""
+
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError("%s is not built in nmp's emulated SpiNNaker yet (docs/spinnaker.md "
+                                  "lists what is: IF_curr_exp, IF_cond_exp, SpikeSourceArray, "
+                                  "SpikeSourcePoisson, static synapses)" % self._what)
+
+
+def _not_built(name, cell=False):
+    bases = (_NotBuilt, StandardCellType) if cell else (_NotBuilt,)
+    return type(name, bases, {"_what": name, "__doc__": "Not built yet: raises NotImplementedError."})
+
+
+for _name in ("IF_curr_alpha", "IF_curr_delta", "IF_cond_alpha", "Izhikevich", "STDPMechanism",
+              "SpikePairRule", "SpikeNearestPairRule", "PfisterSpikeTripletRule", "Vogels2011Rule",
+              "AdditiveWeightDependence", "MultiplicativeWeightDependence", "TsodyksMarkramSynapse",
+              "KernelConnector"):
+    globals()[_name] = _not_built(_name, cell=_name in ("IF_curr_alpha", "IF_curr_delta", "IF_cond_alpha",
+                                                        "Izhikevich"))
+del _name
 
 
 def name():

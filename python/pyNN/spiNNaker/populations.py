@@ -62,10 +62,12 @@ class Population(_nmp.Population):
             elif key in ("spikes_per_second", "ring_buffer_sigma"):
                 self._additional[key] = float(value)
             elif key in ("seed", "incoming_spike_buffer_size", "drop_late_spikes", "splitter",
-                         "n_colour_bits", "n_steps_per_timestep", "rb_left_shifts"):
+                         "n_colour_bits", "n_steps_per_timestep", "rb_left_shifts", "max_rate"):
                 continue  # accepted; nmp's machine has no use for them (docs/spinnaker.md)
             else:
                 raise TypeError("Population() got an unexpected argument %r" % (key,))
+        if isinstance(cellclass, type) and cellparams is None:
+            cellparams = {}  # sPyNNaker takes a cell class without parameters: its defaults
         _nmp.Population.__init__(self, size, cellclass, cellparams, structure, initial_values, label)
 
     @staticmethod
