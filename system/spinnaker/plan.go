@@ -3,7 +3,7 @@ package spinnaker
 import (
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 
 	"github.com/nmp-platform/nmp/engine"
 	"github.com/nmp-platform/nmp/network"
@@ -88,6 +88,10 @@ func (pl *plan) mapNetwork() error {
 	if err := mp.partition(fits); err != nil {
 		return err
 	}
+	pl.gSlice = make([]int32, len(pl.gPop))
+	for g, p := range pl.gPop {
+		pl.gSlice[g] = int32(mp.sliceOf(int(p), g-pl.offset[p]))
+	}
 	m, err := pl.machine(len(mp.slices))
 	if err != nil {
 		return err
@@ -138,37 +142,35 @@ func (pl *plan) targets() {
 			ext[v.pop] = vi
 		}
 	}
-	sets := make([]map[int]bool, len(mp.slices))
-	add := func(a, b int) {
-		if sets[a] == nil {
-			sets[a] = map[int]bool{}
-		}
-		sets[a][b] = true
-	}
+	pairs := make([]uint64, 0, pl.nConns())
 	for i := range pl.conns {
 		c := &pl.conns[i]
 		for k := range c.preG {
-			pp := pl.popOf(int(c.preG[k]))
-			qp := pl.popOf(int(c.postG[k]))
-			a := int(c.preG[k]) - pl.offset[pp]
-			b := int(c.postG[k]) - pl.offset[qp]
-			src := mp.sliceOf(pp, a)
-			dst := mp.sliceOf(qp, b)
+			src, dst := uint64(pl.gSlice[c.preG[k]]), uint64(pl.gSlice[c.postG[k]])
 			if c.ticks[k] > nativeDelayTicks {
-				e := mp.sliceOf(ext[pp], a)
-				add(src, e)
-				add(e, dst)
+				pp := pl.popOf(int(c.preG[k]))
+				e := uint64(mp.sliceOf(ext[pp], int(c.preG[k])-pl.offset[pp]))
+				pairs = append(pairs, src<<32|e, e<<32|dst)
 				continue
 			}
-			add(src, dst)
+			pairs = append(pairs, src<<32|dst)
 		}
 	}
-	for si, set := range sets {
-		for t := range set {
-			mp.slices[si].targets = append(mp.slices[si].targets, t)
-		}
-		sort.Ints(mp.slices[si].targets)
+	slices.Sort(pairs)
+	pairs = slices.Compact(pairs)
+	for _, x := range pairs {
+		s := int(x >> 32)
+		mp.slices[s].targets = append(mp.slices[s].targets, int(x&0xFFFFFFFF))
 	}
+}
+
+// nConns is the number of connections of all projections.
+func (pl *plan) nConns() int {
+	n := 0
+	for i := range pl.conns {
+		n += len(pl.conns[i].preG)
+	}
+	return n
 }
 
 // buildLoad prepares the real-time cost model: every neuron's cost on the
@@ -177,39 +179,19 @@ func (pl *plan) buildLoad() {
 	mp := pl.mp
 	d := pl.user
 	n := pl.offset[len(d.Populations)]
-	coreIndex := map[[3]int]int{}
-	for si := range mp.slices {
-		s := &mp.slices[si]
-		coreIndex[[3]int{s.chip.X, s.chip.Y, s.core}] = si
-	}
 	chipIndex := map[*Chip]int{}
 	for _, c := range mp.m.Chips() {
 		chipIndex[c] = len(chipIndex)
 	}
-	// Row lengths per (pre neuron, post slice).
-	type key struct {
-		g int32
-		s int32
-	}
-	rows := map[key]int64{}
+	// Row lengths per (pre neuron, post slice): the pairs sorted, runs counted.
+	keys := make([]uint64, 0, pl.nConns())
 	for i := range pl.conns {
 		c := &pl.conns[i]
 		for k := range c.preG {
-			qp := pl.popOf(int(c.postG[k]))
-			s := mp.sliceOf(qp, int(c.postG[k])-pl.offset[qp])
-			rows[key{c.preG[k], int32(s)}]++
+			keys = append(keys, uint64(c.preG[k])<<32|uint64(pl.gSlice[c.postG[k]]))
 		}
 	}
-	keys := make([]key, 0, len(rows))
-	for k := range rows {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(a, b int) bool {
-		if keys[a].g != keys[b].g {
-			return keys[a].g < keys[b].g
-		}
-		return keys[a].s < keys[b].s
-	})
+	slices.Sort(keys)
 	tickCycles := int64(math.Round(pl.dt * 1e-3 * pl.tsf * clockHz))
 	tickSec := pl.dt * 1e-3 * pl.tsf
 	l := newLoad(len(mp.slices), len(chipIndex), tickCycles, int64(routerPacketsPerSecond*tickSec), int64(reinjectPerSecond*tickSec))
@@ -218,15 +200,16 @@ func (pl *plan) buildLoad() {
 	ki := 0
 	for g := 0; g < n; g++ {
 		l.fanStart[g] = int32(len(l.fanCore))
-		for ki < len(keys) && int(keys[ki].g) == g {
-			l.fanCore = append(l.fanCore, keys[ki].s)
-			l.fanCycles = append(l.fanCycles, cyclesPerRow+cyclesPerSynapse*rows[keys[ki]])
-			ki++
+		for ki < len(keys) && int(keys[ki]>>32) == g {
+			k0 := ki
+			for ki < len(keys) && keys[ki] == keys[k0] {
+				ki++
+			}
+			l.fanCore = append(l.fanCore, int32(keys[k0]&0xFFFFFFFF))
+			l.fanCycles = append(l.fanCycles, cyclesPerRow+cyclesPerSynapse*int64(ki-k0))
 		}
 		l.chipStart[g] = int32(len(l.chipOf))
-		p := pl.popOf(g)
-		si := mp.sliceOf(p, g-pl.offset[p])
-		for _, c := range mp.tree[si] {
+		for _, c := range mp.tree[pl.gSlice[g]] {
 			l.chipOf = append(l.chipOf, int32(chipIndex[c]))
 		}
 	}

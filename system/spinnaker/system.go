@@ -10,7 +10,6 @@ package spinnaker
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"sync/atomic"
 
@@ -58,12 +57,15 @@ type plan struct {
 	dt      float64
 	tsf     float64
 	offset  []int
+	gPop    []int32 // population of every global neuron
+	gSlice  []int32 // slice of every global neuron (after partitioning)
 	conns   []projConns
 	shifts  [][2]uint32 // per population
 	mp      *mapping
 	rt      *runState
 	info    map[string]any
 	virtual bool
+	perPost []int32 // scratch of scaleWeights
 	// viewed says which populations have variables recorded, whose
 	// models keep their float state up to date.
 	viewed []bool
@@ -114,6 +116,12 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 	pl.offset = make([]int, len(d.Populations)+1)
 	for i, p := range d.Populations {
 		pl.offset[i+1] = pl.offset[i] + p.Size
+	}
+	pl.gPop = make([]int32, pl.offset[len(d.Populations)])
+	for i := range d.Populations {
+		for g := pl.offset[i]; g < pl.offset[i+1]; g++ {
+			pl.gPop[g] = int32(i)
+		}
 	}
 	if err := pl.expand(); err != nil {
 		return nil, err
@@ -279,9 +287,7 @@ func (pl *plan) selectionIDs(sel network.Selection) []int {
 }
 
 // popOf returns the population of global neuron g.
-func (pl *plan) popOf(g int) int {
-	return sort.Search(len(pl.offset)-1, func(i int) bool { return pl.offset[i+1] > g })
-}
+func (pl *plan) popOf(g int) int { return int(pl.gPop[g]) }
 
 func (pl *plan) popOpts(i int) PopOptions {
 	return pl.opts.Populations[strconv.Itoa(i)]
@@ -299,19 +305,26 @@ func (pl *plan) scaleWeights() error {
 		}
 		// Group by post population (a projection may end on an assembly).
 		type acc struct {
-			perPost          map[int32]int
+			nConn            int
 			sum, sum2, maxW  float64
 			dsum, dsum2, cnt float64
+		}
+		// Connections per post neuron, counted in a scratch array.
+		if pl.perPost == nil {
+			pl.perPost = make([]int32, len(pl.gPop))
+		}
+		for _, g := range c.postG {
+			pl.perPost[g]++
 		}
 		accs := map[int]*acc{}
 		for k := range c.w {
 			pp := pl.popOf(int(c.postG[k]))
 			a := accs[pp]
 			if a == nil {
-				a = &acc{perPost: map[int32]int{}}
+				a = &acc{}
 				accs[pp] = a
 			}
-			a.perPost[c.postG[k]]++
+			a.nConn = max(a.nConn, int(pl.perPost[c.postG[k]]))
 			w := math.Abs(c.w[k])
 			a.sum += w
 			a.sum2 += w * w
@@ -323,11 +336,11 @@ func (pl *plan) scaleWeights() error {
 		}
 		// What the sources send at most: sPyNNaker asks the pre vertex.
 		rate, perTick := pl.maxRate(d.Projections[i].Pre)
+		for _, g := range c.postG {
+			pl.perPost[g] = 0
+		}
 		for pp, a := range accs {
-			nConn := 0
-			for _, n := range a.perPost {
-				nConn = max(nConn, n)
-			}
+			nConn := a.nConn
 			mean := a.sum / a.cnt
 			wVar := math.Max(0, a.sum2/a.cnt-mean*mean)
 			dMean := a.dsum / a.cnt
