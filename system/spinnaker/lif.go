@@ -171,18 +171,20 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 	}
 	for i := range k {
 		c := &k[i]
-		// The ring-buffer words of this tick (0 when nothing arrived:
-		// adding its input is then adding 0, so no branch is needed). The
+		// The ring-buffer words of this tick (most ticks bring none). The
 		// words are magnitudes: the synapse type gives the sign, and the
 		// engine holds inhibitory weights of current-based cells negative,
 		// as PyNN writes them.
-		we, wi := int64(math.Abs(inE[i])*lE), int64(math.Abs(inI[i])*lI)
-		inE[i], inI[i] = 0, 0
-		if we > 0xFFFF || wi > 0xFFFF {
-			we, wi = m.saturate(lo+i, we, wi)
+		e, h := ie[i], ii[i]
+		if inE[i] != 0 || inI[i] != 0 {
+			we, wi := int64(math.Abs(inE[i])*lE), int64(math.Abs(inI[i])*lI)
+			inE[i], inI[i] = 0, 0
+			if we > 0xFFFF || wi > 0xFFFF {
+				we, wi = m.saturate(lo+i, we, wi)
+			}
+			e += decayK(int32(we)<<sE, c.initE)
+			h += decayK(int32(wi)<<sI, c.initI)
 		}
-		e := ie[i] + decayK(int32(we)<<sE, c.initE)
-		h := ii[i] + decayK(int32(wi)<<sI, c.initI)
 		vi := v[i]
 		exc, inh := e, h
 		if cond {
@@ -230,13 +232,16 @@ func (m *lifModel) stepHom(lo int, v, ie, ii, refr []int32, inE, inI []float64, 
 	ie, ii, refr, inE, inI = ie[:n], ii[:n], refr[:n], inE[:n], inI[:n]
 	cond := m.cond
 	for i := 0; i < n; i++ {
-		we, wi := int64(math.Abs(inE[i])*lE), int64(math.Abs(inI[i])*lI)
-		inE[i], inI[i] = 0, 0
-		if we > 0xFFFF || wi > 0xFFFF {
-			we, wi = m.saturate(lo+i, we, wi)
+		e, h := ie[i], ii[i]
+		if inE[i] != 0 || inI[i] != 0 {
+			we, wi := int64(math.Abs(inE[i])*lE), int64(math.Abs(inI[i])*lI)
+			inE[i], inI[i] = 0, 0
+			if we > 0xFFFF || wi > 0xFFFF {
+				we, wi = m.saturate(lo+i, we, wi)
+			}
+			e += int32((int64(int32(we)<<sE) * initE) >> 32)
+			h += int32((int64(int32(wi)<<sI) * initI) >> 32)
 		}
-		e := ie[i] + int32((int64(int32(we)<<sE)*initE)>>32)
-		h := ii[i] + int32((int64(int32(wi)<<sI)*initI)>>32)
 		vi := v[i]
 		exc, inh := e, h
 		if cond {
