@@ -4,7 +4,7 @@ import "github.com/nmp-platform/nmp/network"
 
 // The models sPyNNaker runs, by PyNN name, with PyNN's parameters, units
 // and defaults (the engine's standard catalog entries).
-var neuronModels = []string{"IF_curr_exp", "IF_cond_exp"}
+var neuronModels = []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta"}
 
 var sourceModels = []string{"SpikeSourceArray", "SpikeSourcePoisson"}
 
@@ -23,11 +23,13 @@ var userCatalog = func() *network.Catalog {
 	// sPyNNaker records every model's synaptic input as gsyn_exc and
 	// gsyn_inh, the current of current-based models among them: they are
 	// IF_curr_exp's isyn_exc and isyn_inh under sPyNNaker's names.
-	ce := *std.Cells["IF_curr_exp"]
-	ce.State = append(append([]network.Param{}, ce.State...),
-		network.Param{Name: "gsyn_exc", Units: "nA", Constraint: network.Any}, network.Param{Name: "gsyn_inh", Units: "nA", Constraint: network.Any})
-	ce.Recordables = append(append([]string{}, ce.Recordables...), "gsyn_exc", "gsyn_inh")
-	c.Cells["IF_curr_exp"] = &ce
+	for _, n := range []string{"IF_curr_exp", "IF_curr_delta"} {
+		ce := *std.Cells[n]
+		ce.State = append(append([]network.Param{}, ce.State...),
+			network.Param{Name: "gsyn_exc", Units: "nA", Constraint: network.Any}, network.Param{Name: "gsyn_inh", Units: "nA", Constraint: network.Any})
+		ce.Recordables = append(append([]string{}, ce.Recordables...), "gsyn_exc", "gsyn_inh")
+		c.Cells[n] = &ce
+	}
 	c.Synapses["StaticSynapse"] = std.Synapses["StaticSynapse"]
 	for n, cs := range std.CurrentSources {
 		c.CurrentSources[n] = cs

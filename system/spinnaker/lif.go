@@ -33,7 +33,11 @@ import (
 type lifModel struct {
 	pop  *engine.Population
 	cond bool
-	rb   *ringScale
+	// delta: synapse_types_delta and input_type_delta (IF_curr_delta):
+	// the tick's input, times 1/dt, for one tick only
+	delta bool
+	scale int32 // 1/dt in s16.15
+	rb    *ringScale
 
 	// state (s16.15 bits) and refractory counters
 	v, ie, ii []int32
@@ -78,12 +82,23 @@ func newRingScale(shifts [2]uint32) *ringScale {
 }
 
 func newLIF(p *engine.Population, cond bool, rb *ringScale) *lifModel {
+	return newLIFKind(p, cond, false, rb)
+}
+
+// newLIFKind builds the LIF of IF_curr_exp, IF_cond_exp (cond) or
+// IF_curr_delta (delta).
+func newLIFKind(p *engine.Population, cond, delta bool, rb *ringScale) *lifModel {
 	n := p.Size
-	m := &lifModel{pop: p, cond: cond, rb: rb,
+	m := &lifModel{pop: p, cond: cond, delta: delta, rb: rb,
 		v: make([]int32, n), ie: make([]int32, n), ii: make([]int32, n), refr: make([]int32, n),
 		k: make([]lifConst, n), sat: make([]uint32, n), vF: p.State["v"]}
 	if cond {
 		m.eF, m.iF = p.State["gsyn_exc"], p.State["gsyn_inh"]
+	} else if delta {
+		m.eF, m.iF = p.State["gsyn_exc"], p.State["gsyn_inh"]
+		if m.eF == nil {
+			m.eF, m.iF = make([]float64, n), make([]float64, n)
+		}
 	} else {
 		m.eF, m.iF = p.State["isyn_exc"], p.State["isyn_inh"]
 		// gsyn_*, sPyNNaker's names, are the same values.
@@ -101,20 +116,25 @@ func (m *lifModel) Cost() float64 { return 1 }
 // load time) from the parameters, for a time step of dt ms.
 func (m *lifModel) Prepare(dt float64) error {
 	ps := m.pop.Params
-	m.hom = true
+	m.hom = !m.delta
+	// input_type_delta: kdivk(1.0, time step), the time step as the host
+	// writes it (s16.15).
+	m.scale = divK(1, fromK(toK(dt)))
 	for i := range m.k {
 		m.k[i] = lifConstants(dt, ps["v_rest"][i], ps["v_reset"][i], ps["v_thresh"][i], ps["cm"][i], ps["tau_m"][i],
-			ps["tau_refrac"][i], ps["i_offset"][i], ps["tau_syn_E"][i], ps["tau_syn_I"][i], m.param("e_rev_E", i), m.param("e_rev_I", i))
+			ps["tau_refrac"][i], ps["i_offset"][i], m.paramOr("tau_syn_E", i, 1), m.paramOr("tau_syn_I", i, 1), m.paramOr("e_rev_E", i, 0), m.paramOr("e_rev_I", i, 0))
 		m.hom = m.hom && m.k[i] == m.k[0]
 	}
 	return nil
 }
 
-func (m *lifModel) param(name string, i int) float64 {
+// paramOr is a parameter the model may lack (IF_curr_delta has no
+// synaptic time constants, current models no reversal potentials).
+func (m *lifModel) paramOr(name string, i int, def float64) float64 {
 	if xs, ok := m.pop.Params[name]; ok {
 		return xs[i]
 	}
-	return 0
+	return def
 }
 
 // lifConstants is neuron_model_initialise and synapse_types_initialise:
@@ -163,7 +183,7 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 	}
 	sE, sI := m.rb.shift[0], m.rb.shift[1]
 	lE, lI := m.rb.invLSB[0], m.rb.invLSB[1]
-	cond := m.cond
+	cond, delta, scale := m.cond, m.delta, m.scale
 	views := m.views
 	if m.hom && iext == nil && !views && !forcePlain {
 		m.stepHom(lo, v, ie, ii, refr, inE, inI, out)
@@ -182,14 +202,21 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 			if we > 0xFFFF || wi > 0xFFFF {
 				we, wi = m.saturate(lo+i, we, wi)
 			}
-			e += decayK(int32(we)<<sE, c.initE)
-			h += decayK(int32(wi)<<sI, c.initI)
+			if delta {
+				e += int32(we) << sE
+				h += int32(wi) << sI
+			} else {
+				e += decayK(int32(we)<<sE, c.initE)
+				h += decayK(int32(wi)<<sI, c.initI)
+			}
 		}
 		vi := v[i]
 		exc, inh := e, h
 		if cond {
 			exc = mulK(e, c.eRevE-vi)
 			inh = mulK(-h, c.eRevI-vi)
+		} else if delta {
+			exc, inh = mulK(e, scale), mulK(h, scale)
 		}
 		if r := refr[i]; r <= 0 {
 			input := exc - inh + c.iOff
@@ -207,13 +234,23 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 			out.Add(lo + i)
 		}
 		v[i] = vi
-		e = decayK(e, c.decE)
-		h = decayK(h, c.decI)
+		if delta {
+			if views {
+				// sPyNNaker records a delta synapse's input of the tick.
+				eF[i], iF[i] = float64(e)*(1.0/kOne), float64(h)*(1.0/kOne)
+			}
+			e, h = 0, 0 // the input lasts one tick
+		} else {
+			e = decayK(e, c.decE)
+			h = decayK(h, c.decI)
+		}
 		ie[i], ii[i] = e, h
 		if views {
 			vF[i] = float64(vi) * (1.0 / kOne)
-			eF[i] = float64(e) * (1.0 / kOne)
-			iF[i] = float64(h) * (1.0 / kOne)
+			if !delta {
+				eF[i] = float64(e) * (1.0 / kOne)
+				iF[i] = float64(h) * (1.0 / kOne)
+			}
 		}
 	}
 }

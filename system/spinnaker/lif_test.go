@@ -16,7 +16,8 @@ import (
 type plainNeuron struct {
 	V, gE, gI, refract int32
 	p                  lifConst
-	cond               bool
+	cond, delta        bool
+	scale              int32 // input_type_delta's 1/dt
 	shiftE, shiftI     uint32
 }
 
@@ -27,13 +28,22 @@ func (n *plainNeuron) tick(wordsE, wordsI uint32, iext float64) bool {
 		}
 		return int32(w)
 	}
-	// synapses.c: ring buffer -> input, added through the init factor
-	n.gE += int32((int64(sat(wordsE)<<n.shiftE) * int64(n.p.initE)) >> 32)
-	n.gI += int32((int64(sat(wordsI)<<n.shiftI) * int64(n.p.initI)) >> 32)
+	if n.delta {
+		// synapse_types_delta: the input as it is, for this tick
+		n.gE += sat(wordsE) << n.shiftE
+		n.gI += sat(wordsI) << n.shiftI
+	} else {
+		// synapses.c: ring buffer -> input, added through the init factor
+		n.gE += int32((int64(sat(wordsE)<<n.shiftE) * int64(n.p.initE)) >> 32)
+		n.gI += int32((int64(sat(wordsI)<<n.shiftI) * int64(n.p.initI)) >> 32)
+	}
 	exc, inh := n.gE, n.gI
 	if n.cond {
 		exc = mulK(n.gE, n.p.eRevE-n.V)
 		inh = mulK(-n.gI, n.p.eRevI-n.V)
+	}
+	if n.delta {
+		exc, inh = mulK(n.gE, n.scale), mulK(n.gI, n.scale)
 	}
 	if n.refract <= 0 {
 		in := exc - inh + n.p.iOff + toK(iext)
@@ -47,8 +57,12 @@ func (n *plainNeuron) tick(wordsE, wordsI uint32, iext float64) bool {
 		n.V = n.p.vReset
 		n.refract = n.p.tRef
 	}
-	n.gE = int32((int64(n.gE) * int64(n.p.decE)) >> 32)
-	n.gI = int32((int64(n.gI) * int64(n.p.decI)) >> 32)
+	if n.delta {
+		n.gE, n.gI = 0, 0
+	} else {
+		n.gE = int32((int64(n.gE) * int64(n.p.decE)) >> 32)
+		n.gI = int32((int64(n.gI) * int64(n.p.decI)) >> 32)
+	}
 	return spiked
 }
 
@@ -60,24 +74,33 @@ type floatNeuron struct {
 	vRest, vReset, vThresh, r, expTC, iOff float64
 	eE, eI, decE, decI, initE, initI       float64
 	tRef                                   int
-	cond                                   bool
+	cond, delta                            bool
+	dt                                     float64
 }
 
 func newFloat(dt float64, ps map[string]float64, cond bool) *floatNeuron {
 	f := &floatNeuron{V: ps["v_rest"], vRest: ps["v_rest"], vReset: ps["v_reset"], vThresh: ps["v_thresh"],
 		r: ps["tau_m"] / ps["cm"], expTC: math.Exp(-dt / ps["tau_m"]), iOff: ps["i_offset"],
 		eE: ps["e_rev_E"], eI: ps["e_rev_I"], tRef: int(math.Ceil(ps["tau_refrac"]/dt - 1e-9)), cond: cond}
+	f.dt = dt
 	f.decE, f.decI = math.Exp(-dt/ps["tau_syn_E"]), math.Exp(-dt/ps["tau_syn_I"])
 	f.initE, f.initI = ps["tau_syn_E"]/dt*(1-f.decE), ps["tau_syn_I"]/dt*(1-f.decI)
 	return f
 }
 
 func (n *floatNeuron) tick(wE, wI float64) bool {
-	n.gE += wE * n.initE
-	n.gI += wI * n.initI
+	if n.delta {
+		n.gE, n.gI = wE, wI
+	} else {
+		n.gE += wE * n.initE
+		n.gI += wI * n.initI
+	}
 	exc, inh := n.gE, n.gI
 	if n.cond {
 		exc, inh = n.gE*(n.eE-n.V), -n.gI*(n.eI-n.V)
+	}
+	if n.delta {
+		exc, inh = n.gE/n.dt, n.gI/n.dt
 	}
 	if n.refract <= 0 {
 		alpha := (exc-inh+n.iOff)*n.r + n.vRest
@@ -88,6 +111,9 @@ func (n *floatNeuron) tick(wE, wI float64) bool {
 	spiked := n.V >= n.vThresh
 	if spiked {
 		n.V, n.refract = n.vReset, n.tRef
+	}
+	if n.delta {
+		n.gE, n.gI = 0, 0
 	}
 	n.gE *= n.decE
 	n.gI *= n.decI
@@ -136,7 +162,7 @@ func TestLIFBitExact(t *testing.T) {
 	for _, c := range []struct {
 		ct  string
 		hom bool
-	}{{"IF_curr_exp", false}, {"IF_cond_exp", false}, {"IF_curr_exp", true}, {"IF_cond_exp", true}} {
+	}{{"IF_curr_exp", false}, {"IF_cond_exp", false}, {"IF_curr_delta", false}, {"IF_curr_exp", true}, {"IF_cond_exp", true}} {
 		ct := c.ct
 		const seed = 3
 		t.Logf("%s (homogeneous %v): seed %d", ct, c.hom, seed)
@@ -157,9 +183,12 @@ func TestLIFBitExact(t *testing.T) {
 				}
 			}
 		}
-		cond := ct == "IF_cond_exp"
+		cond, delta := ct == "IF_cond_exp", ct == "IF_curr_delta"
 		shifts := [2]uint32{3, 5}
-		m := newLIF(p, cond, newRingScale(shifts))
+		if delta {
+			shifts = [2]uint32{0, 1} // weights of a few mV
+		}
+		m := newLIFKind(p, cond, delta, newRingScale(shifts))
 		m.views = !c.hom
 		if err := m.Prepare(dt); err != nil {
 			t.Fatal(err)
@@ -167,7 +196,8 @@ func TestLIFBitExact(t *testing.T) {
 		m.Reset()
 		plain := make([]plainNeuron, n)
 		for i := range plain {
-			plain[i] = plainNeuron{V: toK(p.State["v"][i]), p: m.k[i], cond: cond, shiftE: shifts[0], shiftI: shifts[1]}
+			plain[i] = plainNeuron{V: toK(p.State["v"][i]), p: m.k[i], cond: cond, delta: delta, scale: m.scale,
+				shiftE: shifts[0], shiftI: shifts[1]}
 		}
 		lsb := [2]float64{math.Ldexp(1, int(shifts[0])-15), math.Ldexp(1, int(shifts[1])-15)}
 		inE, inI, iext := make([]float64, n), make([]float64, n), make([]float64, n)
@@ -187,7 +217,7 @@ func TestLIFBitExact(t *testing.T) {
 					wI[i] = uint32(r.Intn(2000))
 				}
 				inE[i], inI[i] = float64(wE[i])*lsb[0], float64(wI[i])*lsb[1]
-				if ct == "IF_curr_exp" {
+				if ct != "IF_cond_exp" {
 					inI[i] = -inI[i] // PyNN's sign for inhibitory current synapses
 				}
 				iext[i] = 0.3 * r.Normal()
@@ -223,7 +253,8 @@ func TestLIFBitExact(t *testing.T) {
 					t.Fatalf("%s step %d neuron %d: model (%d %d %d %d), plain (%d %d %d %d)", ct, s, i,
 						m.v[i], m.ie[i], m.ii[i], m.refr[i], plain[i].V, plain[i].gE, plain[i].gI, plain[i].refract)
 				}
-				if m.views && (m.vF[i] != fromK(m.v[i]) || m.eF[i] != fromK(m.ie[i]) || m.iF[i] != fromK(m.ii[i])) {
+				// (a delta synapse's view is the tick's input, its state 0 after it)
+				if m.views && (m.vF[i] != fromK(m.v[i]) || !delta && (m.eF[i] != fromK(m.ie[i]) || m.iF[i] != fromK(m.ii[i]))) {
 					t.Fatalf("%s step %d neuron %d: the recorded view differs from the state", ct, s, i)
 				}
 				if inE[i] != 0 || inI[i] != 0 {
@@ -247,19 +278,20 @@ func TestLIFBitExact(t *testing.T) {
 // equations within what s16.15 explains: the membrane within a few
 // hundredths of a mV while no spike separates them, the same spikes.
 func TestLIFAgainstFloat(t *testing.T) {
-	for _, ct := range []string{"IF_curr_exp", "IF_cond_exp"} {
+	for _, ct := range []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta"} {
 		const seed = 5
 		t.Logf("%s: seed %d", ct, seed)
 		r := rng.New(seed)
 		dt := 1.0
 		ps := map[string]float64{"v_rest": -65, "v_reset": -70, "v_thresh": -55, "cm": 0.25, "tau_m": 10, "tau_refrac": 2,
 			"i_offset": 0, "tau_syn_E": 2.5, "tau_syn_I": 5, "e_rev_E": 0, "e_rev_I": -80}
-		cond := ct == "IF_cond_exp"
+		cond, delta := ct == "IF_cond_exp", ct == "IF_curr_delta"
 		c := lifConstants(dt, ps["v_rest"], ps["v_reset"], ps["v_thresh"], ps["cm"], ps["tau_m"], ps["tau_refrac"], ps["i_offset"],
 			ps["tau_syn_E"], ps["tau_syn_I"], ps["e_rev_E"], ps["e_rev_I"])
 		shift := uint32(2)
-		fx := plainNeuron{V: toK(ps["v_rest"]), p: c, cond: cond, shiftE: shift, shiftI: shift}
+		fx := plainNeuron{V: toK(ps["v_rest"]), p: c, cond: cond, delta: delta, scale: divK(1, fromK(toK(dt))), shiftE: shift, shiftI: shift}
 		fl := newFloat(dt, ps, cond)
+		fl.delta = delta
 		wScale := 1.0
 		if cond {
 			wScale = 0.01 // µS

@@ -147,9 +147,9 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 	}
 	models := map[string]engine.ModelFactory{}
 	for _, n := range neuronModels {
-		cond := n == "IF_cond_exp"
+		cond, delta := n == "IF_cond_exp", n == "IF_curr_delta"
 		models[enginePrefix+n] = func(p *engine.Population) (engine.Model, error) {
-			m := newLIF(p, cond, newRingScale(pl.shifts[p.Index]))
+			m := newLIFKind(p, cond, delta, newRingScale(pl.shifts[p.Index]))
 			m.views = pl.viewed[p.Index]
 			pl.rt.lifs[p.Index] = m
 			return &counted{Model: m, st: pl.rt, pop: p}, nil

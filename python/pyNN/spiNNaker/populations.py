@@ -31,6 +31,13 @@ class PartitionerMaximumSizeConstraint(object):
         return self.size
 
 
+def _all(self, variables):
+    # sPyNNaker's record("all"): every variable the cell type records.
+    if isinstance(variables, str) and variables == "all":
+        return list(self.celltype.recordable)
+    return variables
+
+
 class Assembly(_nmp.Assembly):
     _simulator = simulator
 
@@ -38,6 +45,9 @@ class Assembly(_nmp.Assembly):
 class PopulationView(_nmp.PopulationView):
     _assembly_class = Assembly
     _simulator = simulator
+
+    def record(self, variables, to_file=None, sampling_interval=None):
+        return _nmp.PopulationView.record(self, _all(self, variables), to_file, sampling_interval)
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
@@ -79,6 +89,9 @@ class Population(_nmp.Population):
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
+
+    def record(self, variables, to_file=None, sampling_interval=None):
+        return _nmp.Population.record(self, _all(self, variables), to_file, sampling_interval)
 
     # -- sPyNNaker's partitioning -------------------------------------------------
 

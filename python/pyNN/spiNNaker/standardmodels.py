@@ -17,6 +17,16 @@ class IF_curr_exp(_nmp.IF_curr_exp):
 
 
 IF_cond_exp = _nmp.IF_cond_exp
+
+
+class IF_curr_delta(_nmp.IF_curr_delta):
+    __doc__ = _nmp.IF_curr_delta.__doc__
+    nmp_name = "IF_curr_delta"
+    # sPyNNaker records a delta synapse's input of the tick as gsyn_*.
+    recordable = list(_nmp.IF_curr_delta.recordable) + ["gsyn_exc", "gsyn_inh"]
+    units = dict(getattr(_nmp.IF_curr_delta, "units", {}), gsyn_exc="mV", gsyn_inh="mV")
+
+
 SpikeSourcePoisson = _nmp.SpikeSourcePoisson
 SpikeSourceArray = _nmp.SpikeSourceArray
 
@@ -26,4 +36,4 @@ class StaticSynapse(_nmp.StaticSynapse):
     _simulator = simulator
 
 
-__all__ = ["IF_curr_exp", "IF_cond_exp", "SpikeSourcePoisson", "SpikeSourceArray", "StaticSynapse"]
+__all__ = ["IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "SpikeSourcePoisson", "SpikeSourceArray", "StaticSynapse"]
