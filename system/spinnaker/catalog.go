@@ -4,7 +4,7 @@ import "github.com/nmp-platform/nmp/network"
 
 // The models sPyNNaker runs, by PyNN name, with PyNN's parameters, units
 // and defaults (the engine's standard catalog entries).
-var neuronModels = []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta"}
+var neuronModels = []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich"}
 
 var sourceModels = []string{"SpikeSourceArray", "SpikeSourcePoisson"}
 
@@ -30,6 +30,18 @@ var userCatalog = func() *network.Catalog {
 		ce.Recordables = append(append([]string{}, ce.Recordables...), "gsyn_exc", "gsyn_inh")
 		c.Cells[n] = &ce
 	}
+	// sPyNNaker's Izhikevich is IzkCurrExp: exponential current synapses
+	// (weights in nA) and their time constants, not PyNN's voltage steps.
+	izh := *std.Cells["Izhikevich"]
+	izh.Description = "Izhikevich (2003) quadratic model with exponentially decaying synaptic currents, as sPyNNaker's IzkCurrExp"
+	izh.Params = append(append([]network.Param{}, izh.Params...),
+		network.Param{Name: "tau_syn_E", Default: 5, Units: "ms", Constraint: network.Positive},
+		network.Param{Name: "tau_syn_I", Default: 5, Units: "ms", Constraint: network.Positive})
+	izh.State = append(append([]network.Param{}, izh.State...),
+		network.Param{Name: "gsyn_exc", Units: "nA", Constraint: network.Any}, network.Param{Name: "gsyn_inh", Units: "nA", Constraint: network.Any})
+	izh.Recordables = append(append([]string{}, izh.Recordables...), "gsyn_exc", "gsyn_inh")
+	izh.VoltageJump = false
+	c.Cells["Izhikevich"] = &izh
 	c.Synapses["StaticSynapse"] = std.Synapses["StaticSynapse"]
 	for n, cs := range std.CurrentSources {
 		c.CurrentSources[n] = cs

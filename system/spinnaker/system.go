@@ -48,6 +48,7 @@ type runState struct {
 	tick atomic.Int64
 	load *load
 	lifs map[int]*lifModel
+	izhs map[int]*izhModel
 }
 
 // plan is a description prepared for the machine.
@@ -83,6 +84,9 @@ func (pl *plan) noteRecording(r *network.Recording) {
 			if m := pl.rt.lifs[part.Population]; m != nil {
 				m.views = true
 			}
+			if m := pl.rt.izhs[part.Population]; m != nil {
+				m.views = true
+			}
 		}
 	}
 }
@@ -112,7 +116,7 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 	}
 	dt := d.Simulation.Timestep
 	pl := &plan{user: d, opts: opts, dt: dt, tsf: opts.tsf(dt), virtual: opts.Virtual,
-		rt: &runState{lifs: map[int]*lifModel{}}}
+		rt: &runState{lifs: map[int]*lifModel{}, izhs: map[int]*izhModel{}}}
 	pl.offset = make([]int, len(d.Populations)+1)
 	for i, p := range d.Populations {
 		pl.offset[i+1] = pl.offset[i] + p.Size
@@ -147,6 +151,15 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 	}
 	models := map[string]engine.ModelFactory{}
 	for _, n := range neuronModels {
+		if n == "Izhikevich" {
+			models[enginePrefix+n] = func(p *engine.Population) (engine.Model, error) {
+				m := newIzh(p, newRingScale(pl.shifts[p.Index]))
+				m.views = pl.viewed[p.Index]
+				pl.rt.izhs[p.Index] = m
+				return &counted{Model: m, st: pl.rt, pop: p}, nil
+			}
+			continue
+		}
 		cond, delta := n == "IF_cond_exp", n == "IF_curr_delta"
 		models[enginePrefix+n] = func(p *engine.Population) (engine.Model, error) {
 			m := newLIFKind(p, cond, delta, newRingScale(pl.shifts[p.Index]))

@@ -34,8 +34,8 @@ from nmp.simclient import SimServerError  # noqa: F401
 from . import simulator, extra_models  # noqa: F401
 from ._compat import fix_plotting
 from .simulator import state
-from .standardmodels import (IF_curr_exp, IF_cond_exp, IF_curr_delta, SpikeSourcePoisson,  # noqa: F401
-                             SpikeSourceArray, StaticSynapse)
+from .standardmodels import (IF_curr_exp, IF_cond_exp, IF_curr_delta, Izhikevich,  # noqa: F401
+                             SpikeSourcePoisson, SpikeSourceArray, StaticSynapse)
 from .electrodes import DCSource, ACSource, StepCurrentSource, NoisyCurrentSource  # noqa: F401
 from .populations import Population, PopulationView, Assembly, PartitionerMaximumSizeConstraint  # noqa: F401
 from .projections import Projection  # noqa: F401
@@ -53,7 +53,7 @@ class _NotBuilt(object):
 
     def __init__(self, *args, **kwargs):
         raise NotImplementedError("%s is not built in nmp's emulated SpiNNaker yet (docs/spinnaker.md "
-                                  "lists what is: IF_curr_exp, IF_cond_exp, IF_curr_delta, SpikeSourceArray, "
+                                  "lists what is: IF_curr_exp, IF_cond_exp, IF_curr_delta, Izhikevich, SpikeSourceArray, "
                                   "SpikeSourcePoisson, static synapses)" % self._what)
 
 
@@ -62,11 +62,11 @@ def _not_built(name, cell=False):
     return type(name, bases, {"_what": name, "__doc__": "Not built yet: raises NotImplementedError."})
 
 
-for _name in ("IF_curr_alpha", "IF_cond_alpha", "Izhikevich", "STDPMechanism",
+for _name in ("IF_curr_alpha", "IF_cond_alpha", "STDPMechanism",
               "SpikePairRule", "SpikeNearestPairRule", "PfisterSpikeTripletRule", "Vogels2011Rule",
               "AdditiveWeightDependence", "MultiplicativeWeightDependence", "TsodyksMarkramSynapse",
               "KernelConnector"):
-    globals()[_name] = _not_built(_name, cell=_name in ("IF_curr_alpha", "IF_cond_alpha", "Izhikevich"))
+    globals()[_name] = _not_built(_name, cell=_name in ("IF_curr_alpha", "IF_cond_alpha"))
 del _name
 
 
@@ -77,7 +77,7 @@ def name():
 
 def list_standard_models():
     """The standard cell types sPyNNaker runs here."""
-    return [IF_curr_exp, IF_cond_exp, IF_curr_delta, SpikeSourcePoisson, SpikeSourceArray]
+    return [IF_curr_exp, IF_cond_exp, IF_curr_delta, Izhikevich, SpikeSourcePoisson, SpikeSourceArray]
 
 
 def setup(timestep=1.0, min_delay="auto", max_delay=None, database_socket_addresses=None,

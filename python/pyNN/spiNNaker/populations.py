@@ -79,6 +79,9 @@ class Population(_nmp.Population):
         if isinstance(cellclass, type) and cellparams is None:
             cellparams = {}  # sPyNNaker takes a cell class without parameters: its defaults
         _nmp.Population.__init__(self, size, cellclass, cellparams, structure, initial_values, label)
+        given = getattr(self.celltype, "_spinnaker_initial", None)
+        if given:
+            self.initialize(**given)
 
     @staticmethod
     def _checked_atoms(n):
