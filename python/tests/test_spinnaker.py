@@ -135,6 +135,29 @@ class MachineTest(unittest.TestCase):
             sim.extra_models.Izhikevich_cond
         self.assertFalse(hasattr(sim, "HH_cond_exp"))
 
+    def test_stdp_pairing(self):
+        # Pre before post potentiates, post before pre depresses (the
+        # engine's STDP; the weights reach the cores as 16-bit words).
+        sim.setup(timestep=1.0)
+        times = [10.0 + 100 * k for k in range(20)]
+        pre = sim.Population(2, sim.SpikeSourceArray(spike_times=[times, [t + 30 for t in times]]))
+        drive = sim.Population(1, sim.SpikeSourceArray(spike_times=[[t + 5 for t in times]]))
+        post = sim.Population(1, sim.IF_curr_exp(tau_refrac=2.0))
+        sim.Projection(drive, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=20.0, delay=1.0))
+        stdp = sim.STDPMechanism(
+            timing_dependence=sim.SpikePairRule(tau_plus=20.0, tau_minus=20.0, A_plus=0.05, A_minus=0.05),
+            weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=1.0),
+            weight=0.5, delay=1.0)
+        prj = sim.Projection(pre, post, sim.AllToAllConnector(), stdp)
+        post.record("spikes")
+        sim.run(2000.0)
+        self.assertGreaterEqual(len(post.get_data().segments[0].spiketrains[0]), 19)
+        w = prj.get("weight", format="array")[:, 0]
+        self.assertGreater(w[0], 0.6)   # before the post neuron's burst
+        self.assertLess(w[1], 0.4)      # after the post neuron's burst
+        with self.assertRaises(NotImplementedError):
+            sim.PfisterSpikeTripletRule()
+
     def test_spikes_on_ticks_and_quantised_state(self):
         sim.setup(timestep=1.0)
         src = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0, 50.0]))

@@ -43,6 +43,15 @@ var userCatalog = func() *network.Catalog {
 	izh.VoltageJump = false
 	c.Cells["Izhikevich"] = &izh
 	c.Synapses["StaticSynapse"] = std.Synapses["StaticSynapse"]
+	// Plasticity runs as the engine's STDP (see docs/spinnaker.md): the
+	// rules it has that sPyNNaker has too.
+	c.Synapses["STDPMechanism"] = std.Synapses["STDPMechanism"]
+	for _, n := range []string{"SpikePairRule", "Vogels2011Rule"} {
+		c.TimingRules[n] = std.TimingRules[n]
+	}
+	for _, n := range []string{"AdditiveWeightDependence", "MultiplicativeWeightDependence"} {
+		c.WeightRules[n] = std.WeightRules[n]
+	}
 	for n, cs := range std.CurrentSources {
 		c.CurrentSources[n] = cs
 	}

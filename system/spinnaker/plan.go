@@ -257,12 +257,29 @@ func (pl *plan) engineDescription() (*network.Description, error) {
 			maxT = max(maxT, c.ticks[k])
 		}
 		ed.Projections = append(ed.Projections, network.Projection{Label: pr.Label, Pre: pr.Pre, Post: pr.Post,
-			ReceptorType: pr.ReceptorType, Synapse: network.Synapse{Type: "StaticSynapse"},
+			ReceptorType: pr.ReceptorType, Synapse: pl.engineSynapse(i),
 			Connections: &network.Connections{Pre: network.Ints(c.pre), Post: network.Ints(c.post),
 				Parameters: map[string]network.Value{"weight": network.Floats(ws), "delay": network.Floats(ds)}}})
 	}
 	ed.Simulation.MaxDelay = float64(maxT) * pl.dt
 	return ed, nil
+}
+
+// engineSynapse is projection i's synapse type for the engine: static, or
+// the script's STDPMechanism with its rules (the weight and delay of each
+// connection are in its explicit connections).
+func (pl *plan) engineSynapse(i int) network.Synapse {
+	sy := pl.user.Projections[i].Synapse
+	if sy.Type != "STDPMechanism" {
+		return network.Synapse{Type: "StaticSynapse"}
+	}
+	params := map[string]network.Value{}
+	for k, v := range sy.Parameters {
+		if k != "weight" && k != "delay" {
+			params[k] = v
+		}
+	}
+	return network.Synapse{Type: sy.Type, Parameters: params, TimingDependence: sy.TimingDependence, WeightDependence: sy.WeightDependence}
 }
 
 // counted wraps a model to charge its spikes to the cost model and to

@@ -187,7 +187,13 @@ func checkDescription(d *network.Description) error {
 	}
 	for i, pr := range d.Projections {
 		if userCatalog.Synapses[pr.Synapse.Type] == nil {
-			return fmt.Errorf("%s: synapse type %s is not available on nmp's SpiNNaker yet (static synapses only; STDP is not built)", d.ProjName(i), pr.Synapse.Type)
+			return fmt.Errorf("%s: synapse type %s is not available on nmp's SpiNNaker (StaticSynapse and STDPMechanism are)", d.ProjName(i), pr.Synapse.Type)
+		}
+		if t := pr.Synapse.TimingDependence; t != nil && userCatalog.TimingRules[t.Type] == nil {
+			return fmt.Errorf("%s: timing dependence %s is not built on nmp's SpiNNaker yet (SpikePairRule and Vogels2011Rule are)", d.ProjName(i), t.Type)
+		}
+		if w := pr.Synapse.WeightDependence; w != nil && userCatalog.WeightRules[w.Type] == nil {
+			return fmt.Errorf("%s: weight dependence %s is not built on nmp's SpiNNaker yet (AdditiveWeightDependence and MultiplicativeWeightDependence are)", d.ProjName(i), w.Type)
 		}
 	}
 	for i, cs := range d.CurrentSources {
@@ -346,6 +352,17 @@ func (pl *plan) scaleWeights() error {
 			a.dsum += t
 			a.dsum2 += t * t
 			a.cnt++
+		}
+		// A plastic projection's weights may grow to the weight
+		// dependence's w_max: sPyNNaker counts that as the largest weight.
+		if wd := d.Projections[i].Synapse.WeightDependence; wd != nil {
+			wmax := 1.0
+			if v, ok := wd.Parameters["w_max"]; ok {
+				wmax = maxOf(v, 1)
+			}
+			for _, a := range accs {
+				a.maxW = math.Max(a.maxW, math.Abs(wmax))
+			}
 		}
 		// What the sources send at most: sPyNNaker asks the pre vertex.
 		rate, perTick := pl.maxRate(d.Projections[i].Pre)

@@ -65,4 +65,21 @@ class StaticSynapse(_nmp.StaticSynapse):
     _simulator = simulator
 
 
-__all__ = ["IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "SpikeSourcePoisson", "SpikeSourceArray", "StaticSynapse"]
+class STDPMechanism(_nmp.STDPMechanism):
+    """Spike-timing-dependent plasticity. On nmp's SpiNNaker the weights
+    change as the reference engine's STDP computes them (double precision)
+    and are cut to the synapse type's 16-bit words when they are delivered;
+    sPyNNaker's own plastic-weight arithmetic is not emulated yet
+    (docs/spinnaker.md)."""
+    _simulator = simulator
+
+
+SpikePairRule = _nmp.SpikePairRule
+Vogels2011Rule = _nmp.Vogels2011Rule
+AdditiveWeightDependence = _nmp.AdditiveWeightDependence
+MultiplicativeWeightDependence = _nmp.MultiplicativeWeightDependence
+
+
+__all__ = ["IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "SpikeSourcePoisson", "SpikeSourceArray", "StaticSynapse",
+           "STDPMechanism", "SpikePairRule", "Vogels2011Rule", "AdditiveWeightDependence",
+           "MultiplicativeWeightDependence"]
