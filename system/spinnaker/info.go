@@ -1,6 +1,7 @@
 package spinnaker
 
 import (
+	"encoding/json"
 	"math"
 	"sort"
 	"strconv"
@@ -100,12 +101,26 @@ func (pl *plan) buildInfo() {
 	}
 }
 
-// realtimeInfo adds what the runs so far counted.
+// realtimeReport is the mapping info's "realtime": what the runs so far
+// counted, computed when the info is written out (after a run, never
+// during one), so that every reply and every results file has it fresh.
+type realtimeReport struct{ pl *plan }
+
+func (r realtimeReport) MarshalJSON() ([]byte, error) {
+	r.pl.finishTicks()
+	return json.Marshal(r.pl.realtime())
+}
+
+// realtimeInfo puts the real-time figures into the mapping info.
 func (pl *plan) realtimeInfo() {
-	l := pl.rt.load
-	if l == nil {
-		return
+	if pl.rt.load != nil {
+		pl.info["realtime"] = realtimeReport{pl}
 	}
+}
+
+// realtime is what the runs so far counted.
+func (pl *plan) realtime() map[string]any {
+	l := pl.rt.load
 	overran, total, worst := 0, int64(0), int64(0)
 	busiest := 0.0
 	for c, n := range l.stats.Overruns {
@@ -120,7 +135,16 @@ func (pl *plan) realtimeInfo() {
 		s := &pl.mp.slices[c]
 		return "core " + strconv.Itoa(s.chip.X) + "," + strconv.Itoa(s.chip.Y) + "," + strconv.Itoa(s.core) + " (" + pl.mp.sliceName(c) + ")"
 	}
-	pl.info["realtime"] = map[string]any{
+	sat := uint64(0)
+	for _, m := range pl.rt.lifs {
+		sat += m.saturations()
+	}
+	for _, m := range pl.rt.izhs {
+		for _, x := range m.sat {
+			sat += uint64(x)
+		}
+	}
+	return map[string]any{
 		"ticks":                          l.stats.Ticks,
 		"cycles_per_tick":                l.budget,
 		"Times_the_timer_tic_over_ran":   total,
@@ -131,6 +155,7 @@ func (pl *plan) realtimeInfo() {
 		"reinjected_packets":             l.stats.Reinjected,
 		"max_packets_per_tick_on_router": l.stats.MaxPacketsTick,
 		"router_packets_per_tick":        l.routerCap,
+		"ring_buffer_saturations":        sat,
 		"warnings":                       l.warnings(where),
 	}
 }

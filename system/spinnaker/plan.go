@@ -375,6 +375,5 @@ func (pl *plan) readout(segs []*engine.Segment) ([]*engine.Segment, error) {
 		}
 		out[i] = &ns
 	}
-	pl.realtimeInfo()
 	return out, nil
 }

@@ -142,6 +142,7 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 		return nil, err
 	}
 	pl.buildInfo()
+	pl.realtimeInfo()
 	pl.viewed = make([]bool, len(d.Populations))
 	for i := range d.Recordings {
 		pl.noteRecording(&d.Recordings[i])

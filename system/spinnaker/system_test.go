@@ -431,9 +431,14 @@ func TestGuidebookExample(t *testing.T) {
 	if out[n/4] < 100 || out[n/4] > 300 {
 		t.Errorf("a quarter of the way: %v Hz", out[n/4])
 	}
-	prov := r.Provenance()
-	rt, _ := prov.Extra["realtime"].(map[string]any)
-	if rt == nil || rt["ticks"].(int64) != 5000 {
+	b, err := json.Marshal(r.Provenance())
+	var prov struct {
+		Extra struct{ Realtime map[string]any }
+	}
+	if err != nil || json.Unmarshal(b, &prov) != nil {
+		t.Fatal(err)
+	}
+	if rt := prov.Extra.Realtime; rt == nil || rt["ticks"].(float64) != 5000 || rt["Times_the_timer_tic_over_ran"].(float64) != 0 {
 		t.Errorf("real-time provenance: %v", rt)
 	}
 }
@@ -469,6 +474,37 @@ func TestInhibition(t *testing.T) {
 		t.Logf("%s: %d spikes alone, %d inhibited", c.ct, counts[false], counts[true])
 		if counts[false] < 100 || counts[true] > counts[false]/3 {
 			t.Errorf("%s: %d spikes alone, %d inhibited", c.ct, counts[false], counts[true])
+		}
+	}
+}
+
+// The real-time cost model: 256 neurons on a core at 0.1 ms ticks overrun
+// a machine running in real time (20,000 cycles a tick, 51,200 for the
+// neurons alone) and are on time with sPyNNaker's default time scale
+// factor of 10; the provenance says so with sPyNNaker's warning.
+func TestOverruns(t *testing.T) {
+	for _, c := range []struct {
+		tsf      string
+		overruns bool
+	}{{`{"time_scale_factor":1}`, true}, {`{}`, false}} {
+		d := desc(0.1, c.tsf, []string{pop("cells", 256, "IF_curr_exp")}, nil)
+		d = strings.Replace(d, `"populations":[`, `"schedule":[{"run":10}],"populations":[`, 1)
+		r, err := system.NewRun(context.Background(), System{}, decode(t, d), system.RunOptions{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.RunSchedule(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(r.Plan().Info["realtime"])
+		var rt map[string]any
+		if err := json.Unmarshal(b, &rt); err != nil {
+			t.Fatal(err)
+		}
+		n := rt["Times_the_timer_tic_over_ran"].(float64)
+		warned := strings.Contains(string(b), "The timer tick overran")
+		if (n > 0) != c.overruns || warned != c.overruns || rt["ticks"].(float64) != 100 {
+			t.Errorf("%s: %v overruns, warned %v: %s", c.tsf, n, warned, b)
 		}
 	}
 }
