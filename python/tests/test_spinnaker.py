@@ -135,6 +135,24 @@ class MachineTest(unittest.TestCase):
             sim.extra_models.Izhikevich_cond
         self.assertFalse(hasattr(sim, "HH_cond_exp"))
 
+    def test_izhikevich_and_delta(self):
+        # sPyNNaker's Izhikevich takes its initial values among its
+        # parameters; IF_curr_delta records its tick's input as gsyn_exc.
+        sim.setup(timestep=1.0)
+        izk = sim.Population(2, sim.Izhikevich(a=0.02, b=0.2, c=-65, d=8, v=-75, u=0, i_offset=10.0))
+        src = sim.Population(1, sim.SpikeSourceArray(spike_times=[[10.0]]))
+        delta = sim.Population(1, sim.IF_curr_delta())
+        sim.Projection(src, delta, sim.AllToAllConnector(), sim.StaticSynapse(weight=2.0, delay=1.0))
+        izk.record(["spikes", "v", "u"])
+        delta.record("all")
+        sim.run(1000.0)
+        seg = izk.get_data().segments[0]
+        self.assertEqual(float(seg.filter(name="v")[0][0, 0]), -75.0)
+        self.assertTrue(20 < len(seg.spiketrains[0]) < 40)  # regular spiking at 10 nA
+        g = np.asarray(delta.get_data().segments[0].filter(name="gsyn_exc")[0]).ravel()
+        self.assertEqual(np.count_nonzero(g), 1)
+        self.assertAlmostEqual(g.max(), 2.0, places=3)
+
     def test_stdp_pairing(self):
         # Pre before post potentiates, post before pre depresses (the
         # engine's STDP; the weights reach the cores as 16-bit words).
