@@ -4,7 +4,7 @@ import "github.com/nmp-platform/nmp/network"
 
 // The models sPyNNaker runs, by PyNN name, with PyNN's parameters, units
 // and defaults (the engine's standard catalog entries).
-var neuronModels = []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich"}
+var neuronModels = []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp"}
 
 var sourceModels = []string{"SpikeSourceArray", "SpikeSourcePoisson"}
 
@@ -42,6 +42,14 @@ var userCatalog = func() *network.Catalog {
 	izh.Recordables = append(append([]string{}, izh.Recordables...), "gsyn_exc", "gsyn_inh")
 	izh.VoltageJump = false
 	c.Cells["Izhikevich"] = &izh
+	// sPyNNaker's IF_curr_dual_exp: IF_curr_exp with a second excitatory
+	// exponential synapse (receptor "excitatory2", tau_syn_E2).
+	dual := *c.Cells["IF_curr_exp"]
+	dual.Name = "IF_curr_dual_exp"
+	dual.Description = "leaky integrate-and-fire with two excitatory and one inhibitory exponentially decaying synaptic current (sPyNNaker's IFCurrDualExpBase)"
+	dual.Params = append(append([]network.Param{}, dual.Params...), network.Param{Name: "tau_syn_E2", Default: 5, Units: "ms", Constraint: network.Positive})
+	dual.Receptors = []string{"excitatory", "inhibitory", "excitatory2"}
+	c.Cells["IF_curr_dual_exp"] = &dual
 	c.Synapses["StaticSynapse"] = std.Synapses["StaticSynapse"]
 	// Plasticity runs as the engine's STDP (see docs/spinnaker.md): the
 	// rules it has that sPyNNaker has too.

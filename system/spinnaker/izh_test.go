@@ -78,7 +78,7 @@ func TestIzhikevichBitExact(t *testing.T) {
 	t.Logf("seed %d", seed)
 	r := rng.New(seed)
 	p := izhPop(n, &r)
-	m := newIzh(p, newRingScale([2]uint32{4, 4}))
+	m := newIzh(p, newRingScale([nSynTypes]uint32{4, 4}))
 	m.views = true
 	if err := m.Prepare(1.0); err != nil {
 		t.Fatal(err)

@@ -37,7 +37,12 @@ type lifModel struct {
 	// the tick's input, times 1/dt, for one tick only
 	delta bool
 	scale int32 // 1/dt in s16.15
-	rb    *ringScale
+	// dual: synapse_types_dual_excitatory_exponential (IF_curr_dual_exp):
+	// a second excitatory exponential synapse, state ie2
+	dual bool
+	ie2  []int32
+	k2   []expConst
+	rb   *ringScale
 
 	// state (s16.15 bits) and refractory counters
 	v, ie, ii []int32
@@ -64,16 +69,39 @@ type lifConst struct {
 	decE, decI, initE, initI               uint32
 }
 
+// expConst is the decay and init factor of one exponential synapse.
+type expConst struct{ dec, init uint32 }
+
 // ringScale is how the engine's arrivals become ring-buffer words for one
 // population: the weights the engine holds are the 16-bit words times the
 // weight LSB of their synapse type, so arrivals divided by the LSB are the
 // saturating sums the core's ring buffers hold.
 type ringScale struct {
-	shift  [2]uint32  // ring_buffer_to_input_left_shift per synapse type
-	invLSB [2]float64 // 1 / (2^shift / 2^15)
+	shift  [nSynTypes]uint32  // ring_buffer_to_input_left_shift per synapse type
+	invLSB [nSynTypes]float64 // 1 / (2^shift / 2^15)
 }
 
-func newRingScale(shifts [2]uint32) *ringScale {
+// Synapse types, in the engine's receptor order: excitatory, inhibitory and
+// the dual-exponential model's second excitatory type.
+const (
+	synExc = iota
+	synInh
+	synExc2
+	nSynTypes
+)
+
+// receptorIndex is the synapse type of a receptor name.
+func receptorIndex(name string) int {
+	switch name {
+	case "inhibitory":
+		return synInh
+	case "excitatory2":
+		return synExc2
+	}
+	return synExc
+}
+
+func newRingScale(shifts [nSynTypes]uint32) *ringScale {
 	r := &ringScale{shift: shifts}
 	for k, s := range shifts {
 		r.invLSB[k] = math.Ldexp(1, 15-int(s))
@@ -83,6 +111,15 @@ func newRingScale(shifts [2]uint32) *ringScale {
 
 func newLIF(p *engine.Population, cond bool, rb *ringScale) *lifModel {
 	return newLIFKind(p, cond, false, rb)
+}
+
+// newDualLIF builds IF_curr_dual_exp's model.
+func newDualLIF(p *engine.Population, rb *ringScale) *lifModel {
+	m := newLIFKind(p, false, false, rb)
+	m.dual = true
+	m.ie2 = make([]int32, p.Size)
+	m.k2 = make([]expConst, p.Size)
+	return m
 }
 
 // newLIFKind builds the LIF of IF_curr_exp, IF_cond_exp (cond) or
@@ -116,7 +153,7 @@ func (m *lifModel) Cost() float64 { return 1 }
 // load time) from the parameters, for a time step of dt ms.
 func (m *lifModel) Prepare(dt float64) error {
 	ps := m.pop.Params
-	m.hom = !m.delta
+	m.hom = !m.delta && !m.dual
 	// input_type_delta: kdivk(1.0, time step), the time step as the host
 	// writes it (s16.15).
 	m.scale = divK(1, fromK(toK(dt)))
@@ -124,6 +161,9 @@ func (m *lifModel) Prepare(dt float64) error {
 		m.k[i] = lifConstants(dt, ps["v_rest"][i], ps["v_reset"][i], ps["v_thresh"][i], ps["cm"][i], ps["tau_m"][i],
 			ps["tau_refrac"][i], ps["i_offset"][i], m.paramOr("tau_syn_E", i, 1), m.paramOr("tau_syn_I", i, 1), m.paramOr("e_rev_E", i, 0), m.paramOr("e_rev_I", i, 0))
 		m.hom = m.hom && m.k[i] == m.k[0]
+		if m.dual {
+			m.k2[i].dec, m.k2[i].init = expDecay(dt, ps["tau_syn_E2"][i])
+		}
 	}
 	return nil
 }
@@ -164,6 +204,9 @@ func (m *lifModel) Reset() {
 		m.ie[i] = toK(m.eF[i])
 		m.ii[i] = toK(m.iF[i])
 		m.refr[i] = 0
+		if m.dual {
+			m.ie2[i] = 0
+		}
 	}
 }
 
@@ -183,7 +226,7 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 	}
 	sE, sI := m.rb.shift[0], m.rb.shift[1]
 	lE, lI := m.rb.invLSB[0], m.rb.invLSB[1]
-	cond, delta, scale := m.cond, m.delta, m.scale
+	cond, delta, dual, scale := m.cond, m.delta, m.dual, m.scale
 	views := m.views
 	if m.hom && iext == nil && !views && !forcePlain {
 		m.stepHom(lo, v, ie, ii, refr, inE, inI, out)
@@ -210,8 +253,21 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 				h += decayK(int32(wi)<<sI, c.initI)
 			}
 		}
+		var e2 int32
+		if dual {
+			e2 = m.ie2[lo+i]
+			if x := in.Syn[synExc2][lo+i]; x != 0 {
+				w := int64(math.Abs(x) * m.rb.invLSB[synExc2])
+				in.Syn[synExc2][lo+i] = 0
+				if w > 0xFFFF {
+					w = 0xFFFF
+					m.sat[lo+i]++
+				}
+				e2 += decayK(int32(w)<<m.rb.shift[synExc2], m.k2[lo+i].init)
+			}
+		}
 		vi := v[i]
-		exc, inh := e, h
+		exc, inh := e+e2, h
 		if cond {
 			exc = mulK(e, c.eRevE-vi)
 			inh = mulK(-h, c.eRevI-vi)
@@ -245,6 +301,11 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 			h = decayK(h, c.decI)
 		}
 		ie[i], ii[i] = e, h
+		if dual {
+			e2 = decayK(e2, m.k2[lo+i].dec)
+			m.ie2[lo+i] = e2
+			e += e2 // gsyn_exc: both excitatory synapses
+		}
 		if views {
 			vF[i] = float64(vi) * (1.0 / kOne)
 			if !delta {

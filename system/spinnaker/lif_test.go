@@ -184,9 +184,9 @@ func TestLIFBitExact(t *testing.T) {
 			}
 		}
 		cond, delta := ct == "IF_cond_exp", ct == "IF_curr_delta"
-		shifts := [2]uint32{3, 5}
+		shifts := [nSynTypes]uint32{3, 5}
 		if delta {
-			shifts = [2]uint32{0, 1} // weights of a few mV
+			shifts = [nSynTypes]uint32{0, 1} // weights of a few mV
 		}
 		m := newLIFKind(p, cond, delta, newRingScale(shifts))
 		m.views = !c.hom

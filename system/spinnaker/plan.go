@@ -246,10 +246,7 @@ func (pl *plan) engineDescription() (*network.Description, error) {
 		c := &pl.conns[i]
 		ws := make([]float64, len(c.w))
 		ds := make([]float64, len(c.w))
-		r := 0
-		if !c.exc {
-			r = 1
-		}
+		r := c.syn
 		for k, w := range c.w {
 			qp := pl.popOf(int(c.postG[k]))
 			_, ws[k] = quantise(w, pl.shifts[qp][r])

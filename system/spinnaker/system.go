@@ -61,7 +61,7 @@ type plan struct {
 	gPop    []int32 // population of every global neuron
 	gSlice  []int32 // slice of every global neuron (after partitioning)
 	conns   []projConns
-	shifts  [][2]uint32 // per population
+	shifts  [][nSynTypes]uint32 // per population
 	mp      *mapping
 	rt      *runState
 	info    map[string]any
@@ -97,7 +97,7 @@ type projConns struct {
 	preG, postG []int32   // global neuron ids
 	w           []float64 // the weights as given
 	ticks       []int32   // delays in time steps
-	exc         bool
+	syn         int // synapse type (receptor)
 }
 
 // Prepare checks d against sPyNNaker and the machine, maps it and returns
@@ -161,9 +161,12 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 			}
 			continue
 		}
-		cond, delta := n == "IF_cond_exp", n == "IF_curr_delta"
+		cond, delta, dual := n == "IF_cond_exp", n == "IF_curr_delta", n == "IF_curr_dual_exp"
 		models[enginePrefix+n] = func(p *engine.Population) (engine.Model, error) {
 			m := newLIFKind(p, cond, delta, newRingScale(pl.shifts[p.Index]))
+			if dual {
+				m = newDualLIF(p, newRingScale(pl.shifts[p.Index]))
+			}
 			m.views = pl.viewed[p.Index]
 			pl.rt.lifs[p.Index] = m
 			return &counted{Model: m, st: pl.rt, pop: p}, nil
@@ -225,11 +228,17 @@ func (pl *plan) expand() error {
 		ct := p.CellType
 		if userCatalog.Cells[ct].Source {
 			ct = "SpikeSourceArray"
+		} else if network.Standard.Cells[ct] == nil {
+			ct = "IF_curr_exp" // sPyNNaker's own models: the connections do not depend on the model
 		}
 		d2.Populations = append(d2.Populations, network.Population{Label: p.Label, Size: p.Size, CellType: ct})
 	}
 	for _, pr := range d.Projections {
-		q := network.Projection{Label: pr.Label, Pre: pr.Pre, Post: pr.Post, ReceptorType: pr.ReceptorType,
+		rt := pr.ReceptorType
+		if rt == "excitatory2" {
+			rt = "excitatory"
+		}
+		q := network.Projection{Label: pr.Label, Pre: pr.Pre, Post: pr.Post, ReceptorType: rt,
 			Synapse: network.Synapse{Type: "StaticSynapse", Parameters: map[string]network.Value{}}, Connector: pr.Connector}
 		for _, k := range []string{"weight", "delay"} {
 			if w, ok := pr.Synapse.Parameters[k]; ok {
@@ -268,7 +277,7 @@ func (pl *plan) expand() error {
 		}
 		preIDs, postIDs := pl.selectionIDs(pr.Pre), pl.selectionIDs(pr.Post)
 		c := projConns{pre: make([]int64, len(pre)), post: make([]int64, len(pre)), preG: make([]int32, len(pre)),
-			postG: make([]int32, len(pre)), w: ws, ticks: make([]int32, len(pre)), exc: pr.ReceptorType != "inhibitory"}
+			postG: make([]int32, len(pre)), w: ws, ticks: make([]int32, len(pre)), syn: receptorIndex(pr.ReceptorType)}
 		for k := range pre {
 			c.pre[k], c.post[k] = int64(pre[k]), int64(post[k])
 			c.preG[k], c.postG[k] = int32(preIDs[pre[k]]), int32(postIDs[post[k]])
@@ -317,7 +326,7 @@ func (pl *plan) popOpts(i int) PopOptions {
 // statistics of its incoming weights.
 func (pl *plan) scaleWeights() error {
 	d := pl.user
-	stats := make([][2]inStats, len(d.Populations))
+	stats := make([][nSynTypes]inStats, len(d.Populations))
 	for i := range d.Projections {
 		c := &pl.conns[i]
 		if len(c.w) == 0 {
@@ -376,20 +385,16 @@ func (pl *plan) scaleWeights() error {
 			wVar := math.Max(0, a.sum2/a.cnt-mean*mean)
 			dMean := a.dsum / a.cnt
 			dVar := math.Max(0, a.dsum2/a.cnt-dMean*dMean)
-			r := 0
-			if !c.exc {
-				r = 1
-			}
-			stats[pp][r].add(nConn, mean, wVar, a.maxW, dVar, rate, perTick)
+			stats[pp][c.syn].add(nConn, mean, wVar, a.maxW, dVar, rate, perTick)
 		}
 	}
-	pl.shifts = make([][2]uint32, len(d.Populations))
+	pl.shifts = make([][nSynTypes]uint32, len(d.Populations))
 	for i := range d.Populations {
 		sigma := pl.opts.RingBufferSigma
 		if s := pl.popOpts(i).RingBufferSigma; s > 0 {
 			sigma = s
 		}
-		for r := 0; r < 2; r++ {
+		for r := 0; r < nSynTypes; r++ {
 			pl.shifts[i][r] = stats[i][r].shift(pl.dt, sigma, false)
 		}
 	}

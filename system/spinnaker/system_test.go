@@ -351,7 +351,7 @@ func TestWeightScaling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sh := lastPlan.shifts[1]; sh != [2]uint32{0, 0} {
+	if sh := lastPlan.shifts[1]; sh != [nSynTypes]uint32{} {
 		t.Errorf("shifts %v", sh)
 	}
 	w := p.Description.Projections[0].Connections.Parameters["weight"].Array.Float64s()
@@ -505,6 +505,42 @@ func TestOverruns(t *testing.T) {
 		warned := strings.Contains(string(b), "The timer tick overran")
 		if (n > 0) != c.overruns || warned != c.overruns || rt["ticks"].(float64) != 100 {
 			t.Errorf("%s: %v overruns, warned %v: %s", c.tsf, n, warned, b)
+		}
+	}
+}
+
+// IF_curr_dual_exp's second excitatory synapse is an exponential synapse
+// like the first: input through "excitatory2" with tau_syn_E2 = tau_syn_E
+// gives, bit for bit, IF_curr_exp's membrane with the same input through
+// "excitatory".
+func TestDualExp(t *testing.T) {
+	d := `{"format":"nmp-network","version":1,"simulation":{"timestep":1,"seed":3},"system":{"name":"spinnaker"},
+	 "populations":[{"size":5,"cell_type":"SpikeSourcePoisson","parameters":{"rate":80}},
+	  {"size":3,"cell_type":"IF_curr_exp","parameters":{"tau_syn_E":3}},
+	  {"size":3,"cell_type":"IF_curr_dual_exp","parameters":{"tau_syn_E":7,"tau_syn_E2":3}}],
+	 "projections":[{"pre":[{"population":0}],"post":[{"population":1}],"receptor_type":"excitatory","synapse":{"type":"StaticSynapse","parameters":{"weight":1.3,"delay":1}},"connector":{"type":"AllToAllConnector"}},
+	  {"pre":[{"population":0}],"post":[{"population":2}],"receptor_type":"excitatory2","synapse":{"type":"StaticSynapse","parameters":{"weight":1.3,"delay":1}},"connector":{"type":"AllToAllConnector"}}],
+	 "recordings":[{"selection":[{"population":1},{"population":2}],"variables":["v","spikes"]}],"schedule":[{"run":500}]}`
+	r, err := system.NewRun(context.Background(), System{}, decode(t, d), system.RunOptions{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RunSchedule(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	segs, _ := r.Data(false)
+	var vs [][]float64
+	for _, sig := range segs[0].Signals {
+		if sig.Variable == "v" {
+			vs = append(vs, sig.Data)
+		}
+	}
+	if len(vs) != 2 || len(vs[0]) != len(vs[1]) || len(segs[0].Spikes[1].IDs) == 0 {
+		t.Fatalf("signals %d, spikes %d", len(vs), len(segs[0].Spikes[1].IDs))
+	}
+	for k := range vs[0] {
+		if vs[0][k] != vs[1][k] {
+			t.Fatalf("sample %d: IF_curr_exp %v, IF_curr_dual_exp %v", k, vs[0][k], vs[1][k])
 		}
 	}
 }

@@ -56,6 +56,18 @@ class Izhikevich(_Initial, _nmp.Izhikevich):
     conductance_based = False
 
 
+class IF_curr_dual_exp(_Initial, _nmp.IF_curr_exp):
+    """sPyNNaker's IF_curr_dual_exp (an extra model): IF_curr_exp with a
+    second excitatory exponential synapse, receptor type "excitatory2", time
+    constant tau_syn_E2."""
+    nmp_name = "IF_curr_dual_exp"
+    default_parameters = dict(_nmp.IF_curr_exp.default_parameters, tau_syn_E2=5.0)
+    translations = build_translations(*[(n, n) for n in default_parameters])
+    receptor_types = ("excitatory", "excitatory2", "inhibitory")
+    recordable = ["spikes", "v", "gsyn_exc", "gsyn_inh"]
+    units = dict(getattr(_nmp.IF_curr_exp, "units", {}), gsyn_exc="nA", gsyn_inh="nA", tau_syn_E2="ms")
+
+
 SpikeSourcePoisson = _nmp.SpikeSourcePoisson
 SpikeSourceArray = _nmp.SpikeSourceArray
 
@@ -80,6 +92,6 @@ AdditiveWeightDependence = _nmp.AdditiveWeightDependence
 MultiplicativeWeightDependence = _nmp.MultiplicativeWeightDependence
 
 
-__all__ = ["IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "SpikeSourcePoisson", "SpikeSourceArray", "StaticSynapse",
+__all__ = ["IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "SpikeSourcePoisson", "SpikeSourceArray", "StaticSynapse",
            "STDPMechanism", "SpikePairRule", "Vogels2011Rule", "AdditiveWeightDependence",
            "MultiplicativeWeightDependence"]
