@@ -97,7 +97,7 @@ type projConns struct {
 	preG, postG []int32   // global neuron ids
 	w           []float64 // the weights as given
 	ticks       []int32   // delays in time steps
-	syn         int // synapse type (receptor)
+	syn         int       // synapse type (receptor)
 }
 
 // Prepare checks d against sPyNNaker and the machine, maps it and returns
