@@ -296,18 +296,19 @@ func (c *counted) Cost() float64 {
 
 func (c *counted) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spikes) {
 	l := c.st.load
-	if c.pop.Index == 0 && lo == 0 {
+	first := c.pop.Index == 0 && lo == 0
+	if first && n > 0 {
 		// All of tick n−1's spikes are in (the engine's barrier), and
 		// none of tick n+1's can be: close tick n−1.
-		c.st.tick.Store(n)
-		if n > 0 {
-			l.fold(n - 1)
-		}
+		l.fold(n - 1)
 	}
 	k := len(out.IDs)
 	c.Model.Step(n, lo, hi, in, out)
 	for _, g := range out.IDs[k:] {
 		l.spike(int(g), n)
+	}
+	if first {
+		c.st.tick.Store(n + 1) // ticks run since the start or the last reset
 	}
 }
 
@@ -329,12 +330,15 @@ func (pl *plan) action(a *network.Action) ([]network.Action, error) {
 	}
 	if a.Run != nil {
 		// Close the ticks of the previous run before a new one starts.
-		if t := pl.rt.tick.Load(); t > 0 {
-			pl.rt.load.fold(t)
-		}
+		pl.finishTicks()
 	}
 	if a.Reset {
+		// The engine starts again at tick 0: the counts go on.
 		pl.finishTicks()
+		if l := pl.rt.load; l != nil {
+			l.lastFolded = -1
+		}
+		pl.rt.tick.Store(0)
 	}
 	if a.Record != nil {
 		pl.noteRecording(a.Record)
@@ -348,8 +352,8 @@ func (pl *plan) finishTicks() {
 	if l == nil {
 		return
 	}
-	t := pl.rt.tick.Load()
-	for k := max(l.lastFolded+1, t-1); k <= t; k++ {
+	// Every tick but the last was closed as the run went; close the last.
+	for k := max(l.lastFolded+1, pl.rt.tick.Load()-1); k < pl.rt.tick.Load(); k++ {
 		l.fold(k)
 	}
 }

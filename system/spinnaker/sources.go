@@ -34,7 +34,7 @@ func (s *arraySource) Prepare(dt float64) error {
 		}
 		sort.Slice(ks, func(a, b int) bool { return ks[a] < ks[b] })
 		s.ticks[i] = ks
-		// Changed between runs: continue from the present tick.
+		// Changed between runs: continue from the next tick.
 		now := s.st.tick.Load()
 		s.cursor[i] = sort.Search(len(ks), func(j int) bool { return ks[j] >= now })
 	}
@@ -53,9 +53,6 @@ func (s *arraySource) Reset() {
 }
 
 func (s *arraySource) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spikes) {
-	if lo == 0 {
-		s.st.tick.Store(n + 1)
-	}
 	for i := lo; i < hi; i++ {
 		ks, c := s.ticks[i], s.cursor[i]
 		for c < len(ks) && ks[c] < n {

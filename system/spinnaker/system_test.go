@@ -544,3 +544,33 @@ func TestDualExp(t *testing.T) {
 		}
 	}
 }
+
+// The real-time counts go on over runs and resets: 100 ticks, a reset, 50
+// and 1 more are 151 ticks; and a run of one tick is a run (neuron
+// parameters may not change after it).
+func TestTicksOverRuns(t *testing.T) {
+	d := desc(1, "", []string{pop("cells", 3, "IF_curr_exp"), pop("src", 2, "SpikeSourceArray")}, nil)
+	r, err := system.NewRun(context.Background(), System{}, decode(t, d), system.RunOptions{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, js := range []string{`{"run":100}`, `{"reset":true}`, `{"run":50}`, `{"run":1}`} {
+		a, err := network.DecodeAction([]byte(js), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Apply(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _ := json.Marshal(r.Plan().Info["realtime"])
+	var rt map[string]any
+	if err := json.Unmarshal(b, &rt); err != nil || rt["ticks"].(float64) != 151 {
+		t.Errorf("ticks: %s %v", b, err)
+	}
+	a, _ := network.DecodeAction([]byte(`{"set":{"selection":[{"population":0}],"parameters":{"tau_m":10}}}`), nil)
+	if err := r.Apply(ctx, a); err == nil || !strings.Contains(err.Error(), "reset") {
+		t.Errorf("a parameter change after a run: %v", err)
+	}
+}
