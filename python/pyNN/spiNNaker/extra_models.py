@@ -1,8 +1,9 @@
 """sPyNNaker's models beyond PyNN's standard library (`sim.extra_models`).
 
-None of them is built in nmp's SpiNNaker yet (docs/spinnaker.md lists what
-is); naming one raises NotImplementedError with its name rather than an
-AttributeError that would look like a typo."""
+Built: IF_curr_dual_exp, IF_curr_delta (as IFCurrDelta and IFCurDelta) and
+Vogels2011Rule. Naming one of the others sPyNNaker has raises
+NotImplementedError with its name rather than an AttributeError that would
+look like a typo (docs/spinnaker.md lists what is built)."""
 
 _KNOWN = ("Izhikevich_cond",
           "IF_curr_exp_ca2_adaptive", "IF_cond_exp_stoc", "IF_curr_exp_sEMD", "IF_curr_exp_semd",
