@@ -143,6 +143,20 @@ func WaferHours(u Used) (float64, string) {
 	return u.WallClock / 3600, "the hours the job held its emulated wafer (the wall-clock time of its command)"
 }
 
+// CoreHours charges SpiNNaker's core-hours: the cores the mapping used
+// times the time the job held them. Until workers fill Used.Cores (see
+// Used), a run counts as one core for the wall-clock time of its command.
+func CoreHours(u Used) (float64, string) {
+	if u.Cores > 0 {
+		t := u.HardwareTime
+		if t <= 0 {
+			t = u.WallClock
+		}
+		return float64(u.Cores) * t / 3600, "the cores the mapping used times the hours they ran"
+	}
+	return u.WallClock / 3600, "the wall-clock hours of the job's command, as one core (the cores the mapping used are not reported to the worker yet)"
+}
+
 // ExternalUsage is the rule of platforms nmp does not run: their runners,
 // outside nmp, report their own usage, and nmp charges nothing itself.
 func ExternalUsage(Used) (float64, string) {
@@ -162,8 +176,7 @@ type Table []Platform
 var defaultRows = []Platform{
 	{Name: "SpiNNaker", Units: "core-hours", TestGrant: 5000, PreparatoryGrant: 500000,
 		Reservation: 1, // a few cores for a few minutes
-		Backend:     "spiNNaker", Usage: ExternalUsage,
-		Unavailable: "nmp has no SpiNNaker emulation yet; use Demo, nmp's reference system, meanwhile",
+		Backend:     "spiNNaker", System: "spinnaker", Usage: CoreHours,
 		StorageHost: "spinnaker.cs.man.ac.uk", StorageName: "SpiNNaker Manchester temporary storage"},
 	// BrainScaleS-1 users write PyNN 0.7 scripts for Python 2 (import
 	// pyhmf as pynn); WAFER chooses the (virtual) wafer as on the real

@@ -15,7 +15,7 @@ func TestDefault(t *testing.T) {
 	if got := tab.Names(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("names %v", got)
 	}
-	if got := tab.Emulated(); !reflect.DeepEqual(got, []string{"BrainScaleS", "BrainScaleS-2", "BrainScaleS-ESS", "Demo", "Spikey"}) {
+	if got := tab.Emulated(); !reflect.DeepEqual(got, []string{"BrainScaleS", "BrainScaleS-2", "BrainScaleS-ESS", "Demo", "SpiNNaker", "Spikey"}) {
 		t.Fatalf("emulated %v", got)
 	}
 	if p := tab.Primary(); p.Name != "Demo" || p.Example == "" {
@@ -64,7 +64,8 @@ func TestUsageRules(t *testing.T) {
 	}{
 		{"Demo", Used{WallClock: 36, CPUTime: 72}, 0.01, "wall-clock hours"},
 		{"BrainScaleS-2", Used{WallClock: 36}, 0.01, "emulated chip"},
-		{"SpiNNaker", Used{WallClock: 3600, Cores: 10}, 0, "outside nmp"},
+		{"SpiNNaker", Used{WallClock: 3600, Cores: 10}, 10, "cores the mapping used"},
+		{"SpiNNaker", Used{WallClock: 36}, 0.01, "as one core"},
 	} {
 		p, _ := tab.Lookup(c.platform)
 		v, rule := p.Usage(c.used)

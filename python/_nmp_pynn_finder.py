@@ -38,6 +38,7 @@ MODULES = {
     # BrainScaleS-2's calibration library and the connection its scripts open.
     "calix": "calix",
     "dlens_vx_v3": "dlens_vx_v3",
+    "pyNN.spiNNaker": "pyNN/spiNNaker",
 }
 
 

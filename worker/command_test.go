@@ -133,7 +133,7 @@ func TestSystems(t *testing.T) {
 	if err != nil || s.Backend != "nmp" || s.Unavailable != "" {
 		t.Fatalf("Demo: %+v %v", s, err)
 	}
-	if e := tab.Emulated(); !reflect.DeepEqual(e, []string{"BrainScaleS", "BrainScaleS-2", "BrainScaleS-ESS", "Demo", "Spikey"}) {
+	if e := tab.Emulated(); !reflect.DeepEqual(e, []string{"BrainScaleS", "BrainScaleS-2", "BrainScaleS-ESS", "Demo", "SpiNNaker", "Spikey"}) {
 		t.Fatalf("emulated: %v", e)
 	}
 	u := tab.Unavailable([]string{"SpiNNaker"})

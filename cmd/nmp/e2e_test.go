@@ -535,12 +535,12 @@ open("out/result.txt", "w").write("42\n")
 		}
 	})
 	t.Run("unavailable platform", func(t *testing.T) {
-		_, errOut, err := p.nmp("submit", filepath.Join(dir, "experiment.py"), "-collab", "demo", "-platform", "SpiNNaker")
-		if err == nil || !strings.Contains(errOut, "SpiNNaker is not available on this server") || !strings.Contains(errOut, "no SpiNNaker emulation yet") {
-			t.Fatalf("submission to SpiNNaker: %v %s", err, errOut)
+		_, errOut, err := p.nmp("submit", filepath.Join(dir, "experiment.py"), "-collab", "demo", "-platform", "TestPlatform")
+		if err == nil || !strings.Contains(errOut, "TestPlatform is not available on this server") || !strings.Contains(errOut, "test platform of the EBRAINS reference server") {
+			t.Fatalf("submission to TestPlatform: %v %s", err, errOut)
 		}
 		var about client.About
-		if err := json.Unmarshal([]byte(get(t, p.url+"/")), &about); err != nil || about.Platforms["SpiNNaker"].Status != "unavailable" ||
+		if err := json.Unmarshal([]byte(get(t, p.url+"/")), &about); err != nil || about.Platforms["TestPlatform"].Status != "unavailable" ||
 			about.Platforms["Demo"].Status != "ok" || about.Platforms["BrainScaleS-2"].Status != "ok" {
 			t.Fatalf("about: %+v %v", about.Platforms, err)
 		}
@@ -717,7 +717,7 @@ func TestEndToEndLocalPlatform(t *testing.T) {
 	}
 	out := p.serve.out.String()
 	for _, want := range []string{"runs        Demo: nmp's reference system (PyNN backend \"nmp\")",
-		"runs        BrainScaleS-2: nmp's brainscales2 system (PyNN backend \"brainscales2\", chip nmp-virtual-hx-0)", "unavailable SpiNNaker",
+		"runs        BrainScaleS-2: nmp's brainscales2 system (PyNN backend \"brainscales2\", chip nmp-virtual-hx-0)", "runs        SpiNNaker: nmp's spinnaker system", "unavailable Test, TestPlatform",
 		"nmp submit examples/brainscales2/second_experiment.py -platform BrainScaleS-2 -command run.py -server " + p.url, "saved in " + filepath.Join(p.home, ".hbptoken")} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("serve output lacks %q:\n%s", want, out)

@@ -8,6 +8,7 @@ import (
 	_ "github.com/nmp-platform/nmp/system/brainscales2"
 	_ "github.com/nmp-platform/nmp/system/reference"
 	_ "github.com/nmp-platform/nmp/system/spikey"
+	_ "github.com/nmp-platform/nmp/system/spinnaker"
 )
 
 // platformTable is the platforms the subcommands serve, run and submit to.

@@ -191,6 +191,18 @@ class SimServer(object):
         key = "biological_time_ms" if run["system"] == "reference" else "hardware_time_ms"
         run[key] = float(action["run"])
         run["t_ms"] = reply.t
+        mapping = reply.info.get("mapping") or {}
+        if "cores_used" in mapping:
+            # A many-core machine (SpiNNaker): the cores its mapping used and
+            # its wall time (the time scale factor slows it), for core-hours;
+            # the action's reply has the run's real-time figures.
+            run["hardware_time_ms"] = float(action["run"]) * float(mapping.get("time_scale_factor") or 1)
+            run["cores"] = mapping["cores_used"]
+            run["boards"] = mapping.get("boards_used")
+            realtime = mapping.get("realtime") or {}
+            for k in ("Times_the_timer_tic_over_ran", "dropped_packets"):
+                if k in realtime:
+                    run[k] = realtime[k]
         try:
             with open(os.path.join(report, "runs.jsonl"), "a") as f:
                 f.write(json.dumps(run) + "\n")

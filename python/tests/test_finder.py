@@ -42,7 +42,7 @@ class FinderTest(unittest.TestCase):
 
     def test_names_outside_the_table_are_not_answered(self):
         # Front ends not written yet fail plainly (python/oldpynn/README.md).
-        for name in ("pyNN.spiNNaker", "pyNN.hardware.brainscales"):
+        for name in ("pyNN.spiNNaker2", "pyNN.hardware.brainscales"):
             code, out, err = run("import _nmp_pynn_finder\nimport %s\n" % name)
             self.assertNotEqual(code, 0, name)
             self.assertIn("ModuleNotFoundError: No module named", err)

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nmp-platform/nmp/client"
+)
+
+// TestEndToEndSpiNNaker submits the platform guidebook's first example
+// (§1.2, unchanged) to "SpiNNaker" on the local platform, as the guidebook
+// does: the job runs on the emulated machine, gives the rate figure and the
+// placement picture, and is charged in core-hours.
+func TestEndToEndSpiNNaker(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import pyNN.spiNNaker").Run(); err != nil {
+		t.Skip("SKIPPED: pyNN.spiNNaker is not importable (python/install installs it)")
+	}
+	bin := nmpBinary(t)
+	p := &localServer{t: t, bin: bin, dir: reachableTempDir(t)}
+	p.home = filepath.Join(p.dir, "home")
+	p.data = filepath.Join(p.dir, "nmp-data")
+	_ = os.Mkdir(p.home, 0o700)
+	p.args = []string{"serve", "-data-dir", p.data, "-work-dir", filepath.Join(p.dir, "jobs")}
+	p.launch("127.0.0.1:0")
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(p.serve.out.String(), "submit a job from another terminal") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no instructions:\n%s", p.serve.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out := p.serve.out.String(); !strings.Contains(out, `runs        SpiNNaker: nmp's spinnaker system (PyNN backend "spiNNaker")`) {
+		t.Fatalf("SpiNNaker does not run here:\n%s", out)
+	}
+	cli := func(args ...string) (string, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = p.env("NMP_SERVER=" + p.url)
+		b, err := cmd.CombinedOutput()
+		return string(b), err
+	}
+	results := t.TempDir()
+	// The guidebook's job: the script as the code, no command (run.py {system}).
+	out, err := cli("submit", filepath.Join("..", "..", "examples", "spinnaker", "simple_example.py"), "-platform", "SpiNNaker",
+		"-wait", "-download", results)
+	if err != nil {
+		t.Fatalf("the guidebook's example: %v\n%s", err, out)
+	}
+	id := regexp.MustCompile(`(?m)^job (\d+) finished`).FindStringSubmatch(out)
+	if id == nil {
+		t.Fatalf("the job did not finish:\n%s", out)
+	}
+	for _, f := range []string{"simple_example.png", "spinnaker_placement.png"} {
+		if fi, err := os.Stat(filepath.Join(results, "job_"+id[1], f)); err != nil || fi.Size() < 1000 {
+			t.Fatalf("no %s among the outputs: %v\n%s", f, err, out)
+		}
+	}
+	b, err := cli("job", id[1], "-json")
+	var j client.Job
+	if err != nil || json.Unmarshal([]byte(b), &j) != nil || j.ResourceUsage == nil || j.ResourceUsage.Units != "core-hours" || j.ResourceUsage.Value <= 0 {
+		t.Fatalf("the job's usage: %v\n%s", err, b)
+	}
+	log, err := cli("log", id[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The spike counts the script prints rise to the refractory limit.
+	counts := regexp.MustCompile(`(\d+): (\d+)`).FindAllStringSubmatch(log, -1)
+	if len(counts) < 100 || counts[0][2] != "0" {
+		t.Fatalf("the script's spike counts:\n%s", log)
+	}
+	p.serve.stop(t)
+	if p.serve.err != nil {
+		t.Fatalf("nmp serve exited with %v:\n%s", p.serve.err, p.serve.out.String())
+	}
+}

@@ -1,0 +1,241 @@
+"""pyNN.spiNNaker, sPyNNaker's PyNN API on nmp's emulated SpiNNaker
+machine: the guidebook's first example unchanged, partitioning controls,
+weights read back as the machine holds them, the rules of "Simulation
+execution", spynnaker.cfg and the virtual board, errors that name what is
+wrong."""
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+import pyNN.spiNNaker as sim
+from nmp.simclient import SimServerError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXAMPLE = os.path.join(HERE, "..", "..", "examples", "spinnaker", "simple_example.py")
+SEED = "7"
+
+
+def cores_of(mapping, label):
+    for p in mapping["populations"]:
+        if p["label"].endswith('"%s"' % label):
+            return p["cores"]
+    raise KeyError(label)
+
+
+class GuidebookExampleTest(unittest.TestCase):
+
+    def test_first_example_runs_unchanged(self):
+        # The guidebook's §1.2 script, as a job runs it: output rates rise
+        # with the input rate and saturate below what the refractory period
+        # allows (1000 / (2 + 1) Hz with a 1 ms time step).
+        env = dict(os.environ, NMP_SPINNAKER_SEED=SEED, MPLBACKEND="Agg")
+        env["PYTHONPATH"] = os.path.join(HERE, "..")
+        with tempfile.TemporaryDirectory() as d:
+            out = subprocess.run([sys.executable, EXAMPLE], cwd=d, env=env, capture_output=True, text=True, timeout=300)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertTrue(os.path.getsize(os.path.join(d, "simple_example.png")) > 1000)
+        print("seed", SEED)
+        counts = dict((int(k), int(v)) for k, v in re.findall(r"(\d+): (\d+)", out.stdout))
+        rates = np.array([counts[i] for i in range(100)]) / 10.0
+        self.assertEqual(rates[0], 0)
+        self.assertGreater(rates[10], 80)
+        # Rising: every rate at least that of 5 steps of input rate before.
+        self.assertTrue(np.all(rates[5:] >= rates[:-5]), rates)
+        self.assertLess(rates[-1], 1000 / 3.0)
+        self.assertGreater(rates[-1], 300)
+
+
+class MachineTest(unittest.TestCase):
+
+    def setUp(self):
+        os.environ["NMP_SPINNAKER_SEED"] = SEED
+
+    def tearDown(self):
+        sim.end()
+        os.environ.pop("NMP_SPINNAKER_SEED", None)
+
+    def test_partitioning_controls(self):
+        sim.setup(timestep=1.0)
+        sim.set_number_of_neurons_per_core(sim.IF_curr_exp, 200)
+        a = sim.Population(1000, sim.IF_curr_exp(), label="a")
+        b = sim.Population(1000, sim.IF_cond_exp(), label="b")
+        b.add_constraint(sim.PartitionerMaximumSizeConstraint(100))
+        c = sim.Population(300, sim.IF_cond_exp(), label="c")
+        m = sim.get_machine()
+        self.assertEqual(len(cores_of(m, "a")), 5)
+        self.assertEqual(len(cores_of(m, "b")), 10)
+        self.assertEqual(len(cores_of(m, "c")), 2)  # 256 per core by default
+        self.assertEqual(m["cores_used"], 17)
+        self.assertEqual(m["machine"]["boards"], 1)
+        with self.assertRaises(ValueError):
+            c.set_max_atoms_per_core(300)
+
+    def test_weights_read_back_as_the_machine_holds_them(self):
+        sim.setup(timestep=1.0)
+        src = sim.Population(10, sim.SpikeSourcePoisson(rate=20.0))
+        cells = sim.Population(10, sim.IF_curr_exp())
+        w = np.linspace(0.1, 1.7, 100).reshape(10, 10)
+        prj = sim.Projection(src, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=w, delay=1.3))
+        sim.run(10.0)
+        got = prj.get("weight", format="array")
+        lsb = [p for p in sim.get_machine()["populations"] if p["population"] == 1][0]["weight_lsb"][0]
+        self.assertTrue(np.all(np.abs(got - w) <= lsb / 2 + 1e-12), (got - w))
+        self.assertTrue(np.allclose(np.round(got / lsb) * lsb, got))
+        self.assertFalse(np.allclose(got, w, rtol=0, atol=1e-9))  # quantised, not as given
+        d = prj.get("delay", format="list", with_address=False)
+        self.assertTrue(np.allclose(d, 1.0))  # whole time steps
+
+    def test_simulation_execution_rules(self):
+        sim.setup(timestep=1.0)
+        src = sim.Population(5, sim.SpikeSourcePoisson(rate=50.0))
+        cells = sim.Population(5, sim.IF_curr_exp(i_offset=0.1))
+        sim.Projection(src, cells, sim.OneToOneConnector(), sim.StaticSynapse(weight=2.0, delay=1.0))
+        cells.record("spikes")
+        sim.run(100.0)
+        src.set(rate=0.0)              # a source's rate may change between runs
+        sim.run(100.0)
+        with self.assertRaises(SimServerError) as err:
+            cells.set(tau_m=10.0)      # a neuron's may not
+        self.assertIn("reset", str(err.exception))
+        with self.assertRaises(Exception) as err:
+            sim.Population(3, sim.IF_curr_exp())
+            sim.run(10.0)
+        self.assertIn("reset", str(err.exception))
+        sim.reset()
+        cells.set(tau_m=10.0)          # after a reset it may
+        sim.run(50.0)
+        segs = cells.get_data().segments
+        self.assertEqual(len(segs), 2)
+        late = [t for st in segs[0].spiketrains for t in st.magnitude if t >= 100]
+        early = [t for st in segs[0].spiketrains for t in st.magnitude if t < 100]
+        self.assertGreater(len(early), 5 * len(late))
+
+    def test_delays_and_models(self):
+        sim.setup(timestep=0.1)
+        a = sim.Population(2, sim.SpikeSourceArray(spike_times=[1.0]))
+        b = sim.Population(2, sim.IF_curr_exp())
+        sim.Projection(a, b, sim.OneToOneConnector(), sim.StaticSynapse(weight=1.0, delay=14.4))
+        sim.run(20.0)  # 144 steps: through a delay extension
+        ext = [p for p in sim.get_machine()["populations"] if p.get("delay_extension")]
+        self.assertEqual(len(ext), 1)
+        sim.setup(timestep=0.1)
+        a = sim.Population(2, sim.SpikeSourceArray(spike_times=[1.0]))
+        b = sim.Population(2, sim.IF_curr_exp())
+        sim.Projection(a, b, sim.OneToOneConnector(), sim.StaticSynapse(weight=1.0, delay=14.5))
+        with self.assertRaises(SimServerError) as err:
+            sim.run(20.0)
+        self.assertIn("1 to 144 time steps", str(err.exception))
+        with self.assertRaises(NotImplementedError):
+            sim.extra_models.Izhikevich_cond
+        self.assertFalse(hasattr(sim, "HH_cond_exp"))
+
+    def test_izhikevich_and_delta(self):
+        # sPyNNaker's Izhikevich takes its initial values among its
+        # parameters; IF_curr_delta records its tick's input as gsyn_exc.
+        sim.setup(timestep=1.0)
+        izk = sim.Population(2, sim.Izhikevich(a=0.02, b=0.2, c=-65, d=8, v=-75, u=0, i_offset=10.0))
+        src = sim.Population(1, sim.SpikeSourceArray(spike_times=[[10.0]]))
+        delta = sim.Population(1, sim.IF_curr_delta())
+        sim.Projection(src, delta, sim.AllToAllConnector(), sim.StaticSynapse(weight=2.0, delay=1.0))
+        izk.record(["spikes", "v", "u"])
+        delta.record("all")
+        sim.run(1000.0)
+        seg = izk.get_data().segments[0]
+        self.assertEqual(float(seg.filter(name="v")[0][0, 0]), -75.0)
+        self.assertTrue(20 < len(seg.spiketrains[0]) < 40)  # regular spiking at 10 nA
+        g = np.asarray(delta.get_data().segments[0].filter(name="gsyn_exc")[0]).ravel()
+        self.assertEqual(np.count_nonzero(g), 1)
+        self.assertAlmostEqual(g.max(), 2.0, places=3)
+
+    def test_stdp_pairing(self):
+        # Pre before post potentiates, post before pre depresses (the
+        # engine's STDP; the weights reach the cores as 16-bit words).
+        sim.setup(timestep=1.0)
+        times = [10.0 + 100 * k for k in range(20)]
+        pre = sim.Population(2, sim.SpikeSourceArray(spike_times=[times, [t + 30 for t in times]]))
+        drive = sim.Population(1, sim.SpikeSourceArray(spike_times=[[t + 5 for t in times]]))
+        post = sim.Population(1, sim.IF_curr_exp(tau_refrac=2.0))
+        sim.Projection(drive, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=20.0, delay=1.0))
+        stdp = sim.STDPMechanism(
+            timing_dependence=sim.SpikePairRule(tau_plus=20.0, tau_minus=20.0, A_plus=0.05, A_minus=0.05),
+            weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=1.0),
+            weight=0.5, delay=1.0)
+        prj = sim.Projection(pre, post, sim.AllToAllConnector(), stdp)
+        post.record("spikes")
+        sim.run(2000.0)
+        self.assertGreaterEqual(len(post.get_data().segments[0].spiketrains[0]), 19)
+        w = prj.get("weight", format="array")[:, 0]
+        self.assertGreater(w[0], 0.6)   # before the post neuron's burst
+        self.assertLess(w[1], 0.4)      # after the post neuron's burst
+        with self.assertRaises(NotImplementedError):
+            sim.PfisterSpikeTripletRule()
+
+    def test_spikes_on_ticks_and_quantised_state(self):
+        sim.setup(timestep=1.0)
+        src = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0, 50.0]))
+        cell = sim.Population(1, sim.IF_cond_exp(cm=0.25, tau_m=10.0, tau_refrac=2.0, tau_syn_E=2.5,
+                                                 v_reset=-70.0, v_rest=-65.0, v_thresh=-55.0))
+        sim.Projection(src, cell, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.1, delay=2.0))
+        cell.record(["spikes", "v", "gsyn_exc"])
+        sim.run(80.0)
+        seg = cell.get_data().segments[0]
+        # A spike at 10 ms with a 2 ms delay makes the cell fire in the
+        # tick of 12 ms, where sPyNNaker records it.
+        self.assertEqual(list(seg.spiketrains[0].magnitude), [12.0, 52.0])
+        v = np.asarray(seg.filter(name="v")[0]).ravel()
+        self.assertTrue(np.allclose(v * 32768, np.round(v * 32768)))  # s16.15
+        self.assertEqual(v[0], -65.0)
+
+
+class ConfigTest(unittest.TestCase):
+
+    def test_spynnaker_cfg_virtual_board(self):
+        old = os.getcwd()
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "spynnaker.cfg"), "w") as f:
+                f.write("[Machine]\nvirtual_board = True\nversion = 3\ntime_scale_factor = 4\n")
+            os.chdir(d)
+            try:
+                sim.setup(timestep=1.0)
+                cells = sim.Population(100, sim.IF_curr_exp())
+                cells.record("spikes")
+                sim.run(100.0)
+                self.assertEqual(sim.get_current_time(), 100.0)
+                m = sim.get_machine()
+                self.assertTrue(m["virtual_board"])
+                self.assertEqual(m["machine"]["chips"], 4)
+                self.assertEqual(m["time_scale_factor"], 4)
+                self.assertEqual(len(cells.get_data().segments[0].spiketrains[0]), 0)
+                sim.end()
+            finally:
+                os.chdir(old)
+
+    def test_two_backends(self):
+        import pyNN.nmp as ref
+        os.environ["NMP_SPINNAKER_SEED"] = SEED
+        try:
+            sim.setup(timestep=1.0)
+            ref.setup(timestep=0.1)
+            a = sim.Population(2, sim.IF_curr_exp(i_offset=1.0))
+            b = ref.Population(3, ref.IF_curr_exp(i_offset=1.0))
+            a.record("spikes")
+            b.record("spikes")
+            sim.run(100.0)
+            ref.run(100.0)
+            self.assertEqual(sim.get_machine()["cores_used"], 1)
+            self.assertEqual(len(b.get_data().segments[0].spiketrains), 3)
+            self.assertGreater(len(a.get_data().segments[0].spiketrains[0]), 0)
+            sim.end()
+            ref.end()
+        finally:
+            os.environ.pop("NMP_SPINNAKER_SEED", None)
+
+
+if __name__ == "__main__":
+    unittest.main()

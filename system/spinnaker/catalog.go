@@ -1,0 +1,79 @@
+package spinnaker
+
+import "github.com/nmp-platform/nmp/network"
+
+// The models sPyNNaker runs, by PyNN name, with PyNN's parameters, units
+// and defaults (the engine's standard catalog entries).
+var neuronModels = []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp"}
+
+var sourceModels = []string{"SpikeSourceArray", "SpikeSourcePoisson"}
+
+// enginePrefix names the engine-level models of the plan.
+const enginePrefix = "SpiNNaker_"
+
+// userCatalog is what a description for SpiNNaker may use.
+var userCatalog = func() *network.Catalog {
+	std := network.Standard
+	c := &network.Catalog{Cells: map[string]*network.CellType{}, Synapses: map[string]*network.SynapseType{},
+		TimingRules: map[string]*network.ComponentType{}, WeightRules: map[string]*network.ComponentType{},
+		CurrentSources: map[string]*network.CurrentSourceType{}}
+	for _, n := range append(append([]string{}, neuronModels...), sourceModels...) {
+		c.Cells[n] = std.Cells[n]
+	}
+	// sPyNNaker records every model's synaptic input as gsyn_exc and
+	// gsyn_inh, the current of current-based models among them: they are
+	// IF_curr_exp's isyn_exc and isyn_inh under sPyNNaker's names.
+	for _, n := range []string{"IF_curr_exp", "IF_curr_delta"} {
+		ce := *std.Cells[n]
+		ce.State = append(append([]network.Param{}, ce.State...),
+			network.Param{Name: "gsyn_exc", Units: "nA", Constraint: network.Any}, network.Param{Name: "gsyn_inh", Units: "nA", Constraint: network.Any})
+		ce.Recordables = append(append([]string{}, ce.Recordables...), "gsyn_exc", "gsyn_inh")
+		c.Cells[n] = &ce
+	}
+	// sPyNNaker's Izhikevich is IzkCurrExp: exponential current synapses
+	// (weights in nA) and their time constants, not PyNN's voltage steps.
+	izh := *std.Cells["Izhikevich"]
+	izh.Description = "Izhikevich (2003) quadratic model with exponentially decaying synaptic currents, as sPyNNaker's IzkCurrExp"
+	izh.Params = append(append([]network.Param{}, izh.Params...),
+		network.Param{Name: "tau_syn_E", Default: 5, Units: "ms", Constraint: network.Positive},
+		network.Param{Name: "tau_syn_I", Default: 5, Units: "ms", Constraint: network.Positive})
+	izh.State = append(append([]network.Param{}, izh.State...),
+		network.Param{Name: "gsyn_exc", Units: "nA", Constraint: network.Any}, network.Param{Name: "gsyn_inh", Units: "nA", Constraint: network.Any})
+	izh.Recordables = append(append([]string{}, izh.Recordables...), "gsyn_exc", "gsyn_inh")
+	izh.VoltageJump = false
+	c.Cells["Izhikevich"] = &izh
+	// sPyNNaker's IF_curr_dual_exp: IF_curr_exp with a second excitatory
+	// exponential synapse (receptor "excitatory2", tau_syn_E2).
+	dual := *c.Cells["IF_curr_exp"]
+	dual.Name = "IF_curr_dual_exp"
+	dual.Description = "leaky integrate-and-fire with two excitatory and one inhibitory exponentially decaying synaptic current (sPyNNaker's IFCurrDualExpBase)"
+	dual.Params = append(append([]network.Param{}, dual.Params...), network.Param{Name: "tau_syn_E2", Default: 5, Units: "ms", Constraint: network.Positive})
+	dual.Receptors = []string{"excitatory", "inhibitory", "excitatory2"}
+	c.Cells["IF_curr_dual_exp"] = &dual
+	c.Synapses["StaticSynapse"] = std.Synapses["StaticSynapse"]
+	// Plasticity runs as the engine's STDP (see docs/spinnaker.md): the
+	// rules it has that sPyNNaker has too.
+	c.Synapses["STDPMechanism"] = std.Synapses["STDPMechanism"]
+	for _, n := range []string{"SpikePairRule", "Vogels2011Rule"} {
+		c.TimingRules[n] = std.TimingRules[n]
+	}
+	for _, n := range []string{"AdditiveWeightDependence", "MultiplicativeWeightDependence"} {
+		c.WeightRules[n] = std.WeightRules[n]
+	}
+	for n, cs := range std.CurrentSources {
+		c.CurrentSources[n] = cs
+	}
+	return c
+}()
+
+// engineCatalog holds the plan's models: the same parameters under the
+// engine-level names.
+var engineCatalog = func() *network.Catalog {
+	c := userCatalog.Clone()
+	for _, n := range append(append([]string{}, neuronModels...), sourceModels...) {
+		ct := *userCatalog.Cells[n]
+		ct.Name = enginePrefix + n
+		c.Cells[ct.Name] = &ct
+	}
+	return c
+}()

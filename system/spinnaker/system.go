@@ -1,0 +1,474 @@
+// Package spinnaker is the emulated SpiNNaker machine: SpiNNaker-1 chips
+// and boards (machine.go), a PACMAN-like mapping of a network onto their
+// cores and routers (mapping.go), sPyNNaker's neuron models in the cores'
+// fixed-point arithmetic (lif.go, fixed.go), its 16-bit weights with their
+// per-synapse-type scaling (weights.go), its spike sources (sources.go),
+// and a cost model of the cores' and routers' real-time behaviour
+// (realtime.go). docs/spinnaker.md says what is exact and what is modelled.
+package spinnaker
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/nmp-platform/nmp/engine"
+	"github.com/nmp-platform/nmp/network"
+	"github.com/nmp-platform/nmp/system"
+)
+
+// Name is the system's name.
+const Name = "spinnaker"
+
+// Delays: the synaptic row holds 4 bits of delay (1..16 ticks); longer
+// delays go through a delay-extension core of up to 8 stages of 16 ticks,
+// so 144 ticks at most (the guidebook's 1 to 144 time steps).
+const (
+	nativeDelayTicks = 16
+	maxDelayTicks    = 144
+)
+
+// onPrepare, when set (by tests), sees every plan made.
+var onPrepare func(*plan)
+
+// System is the emulated SpiNNaker machine.
+type System struct{}
+
+func init() { system.Register(System{}) }
+
+// Name is "spinnaker".
+func (System) Name() string { return Name }
+
+// Catalog is what sPyNNaker runs.
+func (System) Catalog() *network.Catalog { return userCatalog }
+
+// runState is shared by the plan and the models it builds.
+type runState struct {
+	tick atomic.Int64
+	load *load
+	lifs map[int]*lifModel
+	izhs map[int]*izhModel
+}
+
+// plan is a description prepared for the machine.
+type plan struct {
+	user    *network.Description
+	opts    Options
+	dt      float64
+	tsf     float64
+	offset  []int
+	gPop    []int32 // population of every global neuron
+	gSlice  []int32 // slice of every global neuron (after partitioning)
+	conns   []projConns
+	shifts  [][nSynTypes]uint32 // per population
+	mp      *mapping
+	rt      *runState
+	info    map[string]any
+	virtual bool
+	perPost []int32 // scratch of scaleWeights
+	// viewed says which populations have variables recorded, whose
+	// models keep their float state up to date.
+	viewed []bool
+}
+
+// noteRecording marks the populations whose state variables a recording
+// asks for.
+func (pl *plan) noteRecording(r *network.Recording) {
+	for _, v := range r.Variables {
+		if v == "spikes" {
+			continue
+		}
+		for _, part := range r.Selection {
+			pl.viewed[part.Population] = true
+			if m := pl.rt.lifs[part.Population]; m != nil {
+				m.views = true
+			}
+			if m := pl.rt.izhs[part.Population]; m != nil {
+				m.views = true
+			}
+		}
+	}
+}
+
+// projConns is one projection's connections as the machine holds them.
+type projConns struct {
+	pre, post   []int64   // positions in the pre and post selections
+	preG, postG []int32   // global neuron ids
+	w           []float64 // the weights as given
+	ticks       []int32   // delays in time steps
+	syn         int       // synapse type (receptor)
+}
+
+// Prepare checks d against sPyNNaker and the machine, maps it and returns
+// the engine plan.
+func (System) Prepare(d *network.Description) (*system.Plan, error) {
+	var raw []byte
+	if d.System != nil {
+		raw = d.System.Options
+	}
+	opts, err := parseOptions(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDescription(d); err != nil {
+		return nil, err
+	}
+	dt := d.Simulation.Timestep
+	pl := &plan{user: d, opts: opts, dt: dt, tsf: opts.tsf(dt), virtual: opts.Virtual,
+		rt: &runState{lifs: map[int]*lifModel{}, izhs: map[int]*izhModel{}}}
+	pl.offset = make([]int, len(d.Populations)+1)
+	for i, p := range d.Populations {
+		pl.offset[i+1] = pl.offset[i] + p.Size
+	}
+	pl.gPop = make([]int32, pl.offset[len(d.Populations)])
+	for i := range d.Populations {
+		for g := pl.offset[i]; g < pl.offset[i+1]; g++ {
+			pl.gPop[g] = int32(i)
+		}
+	}
+	if err := pl.expand(); err != nil {
+		return nil, err
+	}
+	if err := pl.scaleWeights(); err != nil {
+		return nil, err
+	}
+	if err := pl.mapNetwork(); err != nil {
+		return nil, err
+	}
+	pl.buildLoad()
+	ed, err := pl.engineDescription()
+	if err != nil {
+		return nil, err
+	}
+	pl.buildInfo()
+	pl.realtimeInfo()
+	pl.viewed = make([]bool, len(d.Populations))
+	for i := range d.Recordings {
+		pl.noteRecording(&d.Recordings[i])
+	}
+	if onPrepare != nil {
+		onPrepare(pl)
+	}
+	models := map[string]engine.ModelFactory{}
+	for _, n := range neuronModels {
+		if n == "Izhikevich" {
+			models[enginePrefix+n] = func(p *engine.Population) (engine.Model, error) {
+				m := newIzh(p, newRingScale(pl.shifts[p.Index]))
+				m.views = pl.viewed[p.Index]
+				pl.rt.izhs[p.Index] = m
+				return &counted{Model: m, st: pl.rt, pop: p}, nil
+			}
+			continue
+		}
+		cond, delta, dual := n == "IF_cond_exp", n == "IF_curr_delta", n == "IF_curr_dual_exp"
+		models[enginePrefix+n] = func(p *engine.Population) (engine.Model, error) {
+			m := newLIFKind(p, cond, delta, newRingScale(pl.shifts[p.Index]))
+			if dual {
+				m = newDualLIF(p, newRingScale(pl.shifts[p.Index]))
+			}
+			m.views = pl.viewed[p.Index]
+			pl.rt.lifs[p.Index] = m
+			return &counted{Model: m, st: pl.rt, pop: p}, nil
+		}
+	}
+	models[enginePrefix+"SpikeSourceArray"] = func(p *engine.Population) (engine.Model, error) {
+		return &counted{Model: newArraySource(p, pl.rt), st: pl.rt, pop: p}, nil
+	}
+	models[enginePrefix+"SpikeSourcePoisson"] = func(p *engine.Population) (engine.Model, error) {
+		return &counted{Model: newPoissonSource(p), st: pl.rt, pop: p}, nil
+	}
+	return &system.Plan{Description: ed, Catalog: engineCatalog, Models: models,
+		Action: pl.action, Readout: pl.readout, Info: pl.info}, nil
+}
+
+// checkDescription refuses what sPyNNaker cannot run, naming it.
+func checkDescription(d *network.Description) error {
+	for i, p := range d.Populations {
+		if userCatalog.Cells[p.CellType] == nil {
+			return fmt.Errorf("%s: cell type %s is not available on SpiNNaker (nmp's sPyNNaker runs %v and the sources %v)", d.PopName(i), p.CellType, neuronModels, sourceModels)
+		}
+	}
+	for i, pr := range d.Projections {
+		if userCatalog.Synapses[pr.Synapse.Type] == nil {
+			return fmt.Errorf("%s: synapse type %s is not available on nmp's SpiNNaker (StaticSynapse and STDPMechanism are)", d.ProjName(i), pr.Synapse.Type)
+		}
+		if t := pr.Synapse.TimingDependence; t != nil && userCatalog.TimingRules[t.Type] == nil {
+			return fmt.Errorf("%s: timing dependence %s is not built on nmp's SpiNNaker yet (SpikePairRule and Vogels2011Rule are)", d.ProjName(i), t.Type)
+		}
+		if w := pr.Synapse.WeightDependence; w != nil && userCatalog.WeightRules[w.Type] == nil {
+			return fmt.Errorf("%s: weight dependence %s is not built on nmp's SpiNNaker yet (AdditiveWeightDependence and MultiplicativeWeightDependence are)", d.ProjName(i), w.Type)
+		}
+	}
+	for i, cs := range d.CurrentSources {
+		if userCatalog.CurrentSources[cs.Type] == nil {
+			return fmt.Errorf("current_sources[%d]: %s is not available on SpiNNaker (DCSource, ACSource, StepCurrentSource, NoisyCurrentSource are)", i, cs.Type)
+		}
+	}
+	if d.Simulation.Timestep <= 0 {
+		return fmt.Errorf("simulation.timestep: must be positive")
+	}
+	if us := d.Simulation.Timestep * 1000; math.Abs(us-math.Round(us)) > 1e-6 {
+		return fmt.Errorf("simulation.timestep: %g ms is not a whole number of microseconds (the machine time step is set in µs)", d.Simulation.Timestep)
+	}
+	return network.Validate(d, userCatalog, network.Limits{})
+}
+
+// expand draws every projection's connections as the engine would (same
+// seeds, same order) and converts the delays to time steps.
+func (pl *plan) expand() error {
+	d := pl.user
+	pl.conns = make([]projConns, len(d.Projections))
+	if len(d.Projections) == 0 {
+		return nil
+	}
+	d2 := &network.Description{Format: d.Format, Version: d.Version,
+		Simulation: network.Simulation{Timestep: pl.dt, Seed: d.Simulation.Seed, Threads: 1}}
+	for _, p := range d.Populations {
+		ct := p.CellType
+		if userCatalog.Cells[ct].Source {
+			ct = "SpikeSourceArray"
+		} else if network.Standard.Cells[ct] == nil {
+			ct = "IF_curr_exp" // sPyNNaker's own models: the connections do not depend on the model
+		}
+		d2.Populations = append(d2.Populations, network.Population{Label: p.Label, Size: p.Size, CellType: ct})
+	}
+	for _, pr := range d.Projections {
+		rt := pr.ReceptorType
+		if rt == "excitatory2" {
+			rt = "excitatory"
+		}
+		q := network.Projection{Label: pr.Label, Pre: pr.Pre, Post: pr.Post, ReceptorType: rt,
+			Synapse: network.Synapse{Type: "StaticSynapse", Parameters: map[string]network.Value{}}, Connector: pr.Connector}
+		for _, k := range []string{"weight", "delay"} {
+			if w, ok := pr.Synapse.Parameters[k]; ok {
+				q.Synapse.Parameters[k] = w
+			}
+		}
+		if c := pr.Connections; c != nil {
+			cc := *c
+			cc.Parameters = map[string]network.Value{}
+			for _, k := range []string{"weight", "delay"} {
+				if w, ok := c.Parameters[k]; ok {
+					cc.Parameters[k] = w
+				}
+			}
+			q.Connections = &cc
+		}
+		d2.Projections = append(d2.Projections, q)
+	}
+	sim, err := engine.New(d2, engine.Options{Threads: 1})
+	if err != nil {
+		return err
+	}
+	for i := range d.Projections {
+		pr := &d.Projections[i]
+		pre, post, err := sim.Connections(i)
+		if err != nil {
+			return err
+		}
+		ws, err := sim.SynapseValues(i, "weight")
+		if err != nil {
+			return err
+		}
+		ds, err := sim.SynapseValues(i, "delay")
+		if err != nil {
+			return err
+		}
+		preIDs, postIDs := pl.selectionIDs(pr.Pre), pl.selectionIDs(pr.Post)
+		c := projConns{pre: make([]int64, len(pre)), post: make([]int64, len(pre)), preG: make([]int32, len(pre)),
+			postG: make([]int32, len(pre)), w: ws, ticks: make([]int32, len(pre)), syn: receptorIndex(pr.ReceptorType)}
+		for k := range pre {
+			c.pre[k], c.post[k] = int64(pre[k]), int64(post[k])
+			c.preG[k], c.postG[k] = int32(preIDs[pre[k]]), int32(postIDs[post[k]])
+			t := math.Round(ds[k] / pl.dt)
+			if t < 1 {
+				t = 1
+			}
+			if t > maxDelayTicks {
+				return fmt.Errorf("%s: delay %g ms is %d time steps; SpiNNaker supports delays of 1 to %d time steps (%g ms at a time step of %g ms): the synaptic row holds up to %d and a delay extension adds up to 8 stages of %d",
+					d.ProjName(i), ds[k], int(t), maxDelayTicks, maxDelayTicks*pl.dt, pl.dt, nativeDelayTicks, nativeDelayTicks)
+			}
+			c.ticks[k] = int32(t)
+		}
+		pl.conns[i] = c
+	}
+	return nil
+}
+
+// selectionIDs returns the global ids of a selection's neurons in order.
+func (pl *plan) selectionIDs(sel network.Selection) []int {
+	var out []int
+	for _, part := range sel {
+		base := pl.offset[part.Population]
+		if part.Indices == nil {
+			for j := 0; j < pl.user.Populations[part.Population].Size; j++ {
+				out = append(out, base+j)
+			}
+			continue
+		}
+		xs, _, _ := part.Indices.Array.Int64s()
+		for _, x := range xs {
+			out = append(out, base+int(x))
+		}
+	}
+	return out
+}
+
+// popOf returns the population of global neuron g.
+func (pl *plan) popOf(g int) int { return int(pl.gPop[g]) }
+
+func (pl *plan) popOpts(i int) PopOptions {
+	return pl.opts.Populations[strconv.Itoa(i)]
+}
+
+// scaleWeights chooses every population's ring-buffer shifts from the
+// statistics of its incoming weights.
+func (pl *plan) scaleWeights() error {
+	d := pl.user
+	stats := make([][nSynTypes]inStats, len(d.Populations))
+	for i := range d.Projections {
+		c := &pl.conns[i]
+		if len(c.w) == 0 {
+			continue
+		}
+		// Group by post population (a projection may end on an assembly).
+		type acc struct {
+			nConn            int
+			sum, sum2, maxW  float64
+			dsum, dsum2, cnt float64
+		}
+		// Connections per post neuron, counted in a scratch array.
+		if pl.perPost == nil {
+			pl.perPost = make([]int32, len(pl.gPop))
+		}
+		for _, g := range c.postG {
+			pl.perPost[g]++
+		}
+		accs := map[int]*acc{}
+		for k := range c.w {
+			pp := pl.popOf(int(c.postG[k]))
+			a := accs[pp]
+			if a == nil {
+				a = &acc{}
+				accs[pp] = a
+			}
+			a.nConn = max(a.nConn, int(pl.perPost[c.postG[k]]))
+			w := math.Abs(c.w[k])
+			a.sum += w
+			a.sum2 += w * w
+			a.maxW = math.Max(a.maxW, w)
+			t := float64(c.ticks[k])
+			a.dsum += t
+			a.dsum2 += t * t
+			a.cnt++
+		}
+		// A plastic projection's weights may grow to the weight
+		// dependence's w_max: sPyNNaker counts that as the largest weight.
+		if wd := d.Projections[i].Synapse.WeightDependence; wd != nil {
+			wmax := 1.0
+			if v, ok := wd.Parameters["w_max"]; ok {
+				wmax = maxOf(v, 1)
+			}
+			for _, a := range accs {
+				a.maxW = math.Max(a.maxW, math.Abs(wmax))
+			}
+		}
+		// What the sources send at most: sPyNNaker asks the pre vertex.
+		rate, perTick := pl.maxRate(d.Projections[i].Pre)
+		for _, g := range c.postG {
+			pl.perPost[g] = 0
+		}
+		for pp, a := range accs {
+			nConn := a.nConn
+			mean := a.sum / a.cnt
+			wVar := math.Max(0, a.sum2/a.cnt-mean*mean)
+			dMean := a.dsum / a.cnt
+			dVar := math.Max(0, a.dsum2/a.cnt-dMean*dMean)
+			stats[pp][c.syn].add(nConn, mean, wVar, a.maxW, dVar, rate, perTick)
+		}
+	}
+	pl.shifts = make([][nSynTypes]uint32, len(d.Populations))
+	for i := range d.Populations {
+		sigma := pl.opts.RingBufferSigma
+		if s := pl.popOpts(i).RingBufferSigma; s > 0 {
+			sigma = s
+		}
+		for r := 0; r < nSynTypes; r++ {
+			pl.shifts[i][r] = stats[i][r].shift(pl.dt, sigma, false)
+		}
+	}
+	return nil
+}
+
+// maxRate is what the populations of a selection send at most: their
+// rate in spikes per second and their spikes per tick.
+func (pl *plan) maxRate(sel network.Selection) (float64, float64) {
+	d := pl.user
+	rate, perTick := 0.0, 0.0
+	for _, part := range sel {
+		p := &d.Populations[part.Population]
+		r, t := pl.opts.SpikesPerSecond, 1.0
+		if s := pl.popOpts(part.Population).SpikesPerSecond; s > 0 {
+			r = s
+		}
+		if p.CellType != "SpikeSourcePoisson" && p.CellType != "SpikeSourceArray" {
+			t = math.Max(1, r*pl.dt/1000)
+		}
+		switch p.CellType {
+		case "SpikeSourcePoisson":
+			mr := maxOf(p.Parameters["rate"], 1)
+			if mr > 0 {
+				r = mr
+			}
+			t = poissonMaxPerTick(mr, pl.dt)
+		case "SpikeSourceArray":
+			t = pl.arrayMaxPerTick(p)
+		}
+		rate, perTick = math.Max(rate, r), math.Max(perTick, t)
+	}
+	return rate, perTick
+}
+
+// maxOf is the largest value a parameter takes (def when unset, the
+// distribution's mean plus a margin for random values).
+func maxOf(v network.Value, def float64) float64 {
+	switch v.Kind {
+	case network.KindScalar:
+		return v.Scalar
+	case network.KindArray:
+		m := math.Inf(-1)
+		for _, x := range v.Array.Float64s() {
+			m = math.Max(m, x)
+		}
+		if math.IsInf(m, -1) {
+			return def
+		}
+		return m
+	}
+	return def
+}
+
+func (pl *plan) arrayMaxPerTick(p *network.Population) float64 {
+	v, ok := p.Parameters["spike_times"]
+	if !ok {
+		return 1
+	}
+	best := 1
+	count := func(ts []float64) {
+		seen := map[int64]int{}
+		for _, t := range ts {
+			k := tickOf(t, pl.dt)
+			seen[k]++
+			best = max(best, seen[k])
+		}
+	}
+	if v.Kind == network.KindRagged {
+		for i := 0; i < p.Size; i++ {
+			count(v.Seq(i))
+		}
+	} else {
+		count(v.Seq(0))
+	}
+	return float64(best)
+}
