@@ -223,6 +223,16 @@ func TestBrainScaleS1Examples(t *testing.T) {
 				}
 				hasFiles(t, j, "mapping_wafer.png", "mapping_synapses.png")
 			})
+			t.Run("guidebook's import of {system}", func(t *testing.T) {
+				dir := t.TempDir()
+				writeFiles(t, dir, map[string]string{"guidebook.py": guidebookScript})
+				j, _ := p.submitWait(filepath.Join(dir, "guidebook.py"), "-platform", platform)
+				backend := map[string]string{"BrainScaleS": "hardware.hbp_pm", "BrainScaleS-ESS": "hardware.brainscales"}[platform]
+				wantStatus(t, j, "finished", "python 2: converted", "pyNN."+backend+" is pyhmf: True")
+				if !regexp.MustCompile(`spikes: [1-9]`).MatchString(jobLog(j)) {
+					t.Fatalf("no spikes:\n%s", jobLog(j))
+				}
+			})
 			t.Run("ESS AdEx", func(t *testing.T) {
 				j := submit("nmpm1_adex_neuron_ess.py")
 				ps := jobFile(t, j, "pulse_stats.py")
@@ -247,3 +257,22 @@ func TestBrainScaleS1Examples(t *testing.T) {
 		})
 	}
 }
+
+// guidebookScript imports the backend as the guidebook's scripts do, from
+// the name the platform gives as the command's argument ({system}).
+const guidebookScript = `import sys
+exec("import pyNN.%s as sim" % sys.argv[1])
+import pyhmf
+from pymarocco import PyMarocco
+marocco = PyMarocco()
+marocco.backend = PyMarocco.ESS
+sim.setup(marocco=marocco)
+pop = sim.Population(1, sim.IF_cond_exp, {'v_thresh': -60.0})
+stim = sim.Population(1, sim.SpikeSourceArray, {'spike_times': [10.0, 12.0, 14.0, 50.0, 52.0, 54.0]})
+sim.Projection(stim, pop, sim.AllToAllConnector(weights=0.01), target='excitatory')
+pop.record()
+sim.run(100.0)
+print "pyNN.%s is pyhmf: %s" % (sys.argv[1], sim is pyhmf)
+print "spikes: %d" % len(pop.getSpikes())
+sim.end()
+`
