@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -25,12 +26,45 @@ type defects struct {
 	den     map[int32]bool // h*512 + y*256 + x
 	drv     map[int32]bool // h*224 + driver
 	mrg     map[int32]bool // h*8 + DNC merger
-	hbus    [numHICANNs]int
-	vbus    [numHICANNs][2]int
+	// hbus and vbus count the buses a HICANN cannot use: defect buses,
+	// and one per defect repeater or crossbar switch of that kind (a bus
+	// whose repeater or switch is out cannot carry a route through).
+	hbus [numHICANNs]int
+	vbus [numHICANNs][2]int
+	// syn holds defect synapses (SynapseOnHICANN Enum: row*256 + column),
+	// per HICANN; synRate, when set, draws the virtual wafer's own on first
+	// use (synapses are many, and most HICANNs are never asked).
+	syn     map[int]map[int32]bool
+	synRate float64
+	wafer   int
 }
 
 func newDefects() *defects {
-	return &defects{den: map[int32]bool{}, drv: map[int32]bool{}, mrg: map[int32]bool{}}
+	return &defects{den: map[int32]bool{}, drv: map[int32]bool{}, mrg: map[int32]bool{}, syn: map[int]map[int32]bool{}}
+}
+
+// synapse reports whether synapse (row, col) of HICANN h is defect.
+func (d *defects) synapse(h, row, col int) bool {
+	s, ok := d.syn[h]
+	if !ok && d.synRate > 0 {
+		s = map[int32]bool{}
+		r := rng.New(rng.Derive(uint64(d.wafer), domSynDefects, uint64(h)))
+		n := r.Binomial(numRows*denmemsPerRow, d.synRate)
+		for i := 0; i < n; i++ {
+			s[int32(r.Uint64()%uint64(numRows*denmemsPerRow))] = true
+		}
+		d.syn[h] = s
+	}
+	return s[int32(row*denmemsPerRow+col)]
+}
+
+func (d *defects) disableSynapse(h int, e int32) {
+	s := d.syn[h]
+	if s == nil {
+		s = map[int32]bool{}
+		d.syn[h] = s
+	}
+	s[e] = true
 }
 
 func (d *defects) denmem(h, x, y int) bool { return d.den[int32(h*numDenmems+y*denmemsPerRow+x)] }
@@ -45,10 +79,13 @@ const (
 	defDriver = 0.01
 	defBus    = 0.01
 	defMerger = 0.005
+	// defSynapse: synapses whose calibration failed or that do not switch off.
+	defSynapse = 0.001
 )
 
 func defaultDefects(wafer int) *defects {
 	d := newDefects()
+	d.wafer, d.synRate = wafer, defSynapse
 	for h := 0; h < numHICANNs; h++ {
 		r := rng.New(rng.Derive(uint64(wafer), domDefects, uint64(h)))
 		for i := 0; i < numDenmems; i++ {
@@ -127,33 +164,64 @@ func readRedman(dir string, wafer int) (*defects, error) {
 	return d, nil
 }
 
+// componentLimits are the Enum ranges of the components the emulation
+// models (halco's sizes).
+var componentLimits = map[string]int{"neurons": numDenmems, "drivers": numDrivers, "dncmergers": numDNCMergers,
+	"hbuses": numHLines, "vbuses": numVLines, "hrepeaters": numHLines, "vrepeaters": numVLines,
+	"crossbarswitches": 512, "synapses": numRows * denmemsPerRow, "synapserows": numRows, "synapsearrays": 2,
+	"synapseswitchrows": numDrivers, "synapseswitches": 7168}
+
 func (d *defects) apply(h int, comps map[string][]int) error {
-	for name, ids := range comps {
-		lim := map[string]int{"neurons": numDenmems, "drivers": numDrivers, "dncmergers": numDNCMergers,
-			"hbuses": numHLines, "vbuses": numVLines}[name]
-		for _, i := range ids {
+	names := make([]string, 0, len(comps))
+	for name := range comps {
+		names = append(names, name)
+	}
+	sort.Strings(names) // errors name the same component every time
+	for _, name := range names {
+		lim := componentLimits[name]
+		for _, i := range comps[name] {
 			if lim > 0 && (i < 0 || i >= lim) {
 				return fmt.Errorf("%s: %d is out of range 0..%d", name, i, lim-1)
 			}
 			switch name {
 			case "neurons":
 				d.den[int32(h*numDenmems+i)] = true
-			case "drivers":
+			case "drivers", "synapseswitchrows":
+				// a driver whose switch row is out cannot be reached
 				d.drv[int32(h*numDrivers+i)] = true
+			case "synapseswitches":
+				// 32 switches per switch row (16 per side): the row is out
+				d.drv[int32(h*numDrivers+i/32)] = true
 			case "dncmergers":
 				d.mrg[int32(h*numDNCMergers+i)] = true
-			case "hbuses":
-				d.hbus[h]++
-			case "vbuses":
-				d.vbus[h][i/vlinesPerSide]++
+			case "hbuses", "hrepeaters":
+				d.hbus[h] = min(numHLines, d.hbus[h]+1)
+			case "vbuses", "vrepeaters":
+				d.vbus[h][i/vlinesPerSide] = min(vlinesPerSide, d.vbus[h][i/vlinesPerSide]+1)
+			case "crossbarswitches":
+				// 4 switches per HLine on each side: the first 256 on the left
+				d.vbus[h][i/256] = min(vlinesPerSide, d.vbus[h][i/256]+1)
+			case "synapses":
+				d.disableSynapse(h, int32(i))
+			case "synapserows":
+				for c := 0; c < denmemsPerRow; c++ {
+					d.disableSynapse(h, int32(i*denmemsPerRow+c))
+				}
+			case "synapsearrays":
+				// the drivers of a defect array are disabled (marocco does so)
+				for drv := 0; drv < numDrivers; drv++ {
+					if drv/driversPerSide == i {
+						d.drv[int32(h*numDrivers+drv)] = true
+					}
+				}
 			}
 		}
 	}
 	return nil
 }
 
-// redmanComponents are the per-HICANN component managers redman keeps; the
-// emulation models the first five and accepts the others.
+// redmanComponents are the component managers redman keeps; the emulation
+// models those componentLimits lists and accepts the others.
 var redmanComponents = map[string]bool{"neurons": true, "drivers": true, "dncmergers": true, "hbuses": true, "vbuses": true,
 	"hicanns": true, "synapses": true, "synapserows": true, "synapticinputs": true, "analogs": true, "backgroundgenerators": true,
 	"fgblocks": true, "vrepeaters": true, "hrepeaters": true, "synapseswitches": true, "crossbarswitches": true,
@@ -224,4 +292,5 @@ const (
 	domSynapse
 	domDistortion
 	domPoisson
+	domSynDefects
 )

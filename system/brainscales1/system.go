@@ -184,7 +184,11 @@ func mapDescription(d *network.Description) (*mapper, error) {
 	for r, ts := range byRoute {
 		byRoute[r] = sortedUnique(ts)
 	}
-	m.routeL1(byRoute)
+	if opts.L1Routing == "dijkstra" {
+		m.routeDijkstra(byRoute)
+	} else {
+		m.routeL1(byRoute)
+	}
 	tL1 := time.Now()
 	// 4. synapse routing per HICANN
 	m.routeSynapses()

@@ -140,8 +140,8 @@ class L1Routing(_Getter):
     def algorithm(self, a=None):
         if a is None:
             return self._a
-        if a != "backbone":
-            raise NotImplementedError("l1_routing.algorithm(%r): nmp's L1 routing is the backbone router only" % (a,))
+        if a not in ("backbone", "dijkstra"):
+            raise ValueError("l1_routing.algorithm(%r): marocco's L1 routers are L1Routing.backbone and L1Routing.dijkstra" % (a,))
         self._a = a
 
 
@@ -374,6 +374,7 @@ class PyMarocco(object):
             "calib": {"backend": self.calib_backend.value, "path": self.calib_path},
             "manual": self.manual_placement.options(),
             "l1_address_assignment": self.l1_address_assignment.strategy(),
+            "l1_routing": self.l1_routing.algorithm(),
             "use_big_capacitors": bool(self.param_trafo.use_big_capacitors),
             "bkg_gen_isi": int(self.bkg_gen_isi),
             "pll_freq": float(self.pll_freq),
