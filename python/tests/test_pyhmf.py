@@ -128,3 +128,33 @@ class TestKnobs(unittest.TestCase):
                 pynn.run(1)
         finally:
             pynn.end()
+
+
+class TestRandomWeights(unittest.TestCase):
+    def test_connector_weights_drawn(self):
+        import pyhmf as pynn
+        from pymarocco import PyMarocco
+        m = PyMarocco()
+        m.backend = PyMarocco.ESS
+        m.continue_despite_synapse_loss = True
+        pynn.setup(marocco=m, rng_seeds=[5])
+        try:
+            a = pynn.Population(10, pynn.IF_cond_exp)
+            s = pynn.Population(10, pynn.SpikeSourcePoisson, {"rate": 5.0})
+            p = pynn.Projection(s, a, pynn.AllToAllConnector(weights=pynn.RandomDistribution("uniform", [0.001, 0.004])))
+            q = pynn.Projection(s, a, pynn.FixedProbabilityConnector(0.5, weights=pynn.RandomDistribution(
+                "normal", [0.002, 0.001], boundaries=(0.0, 0.004))), target="inhibitory")
+            pynn.run(50.0)
+            w, mw = p.getWeights(format="array"), m.stats.getWeights(p)
+            self.assertEqual(w.shape, (10, 10))
+            self.assertTrue(0.001 <= np.nanmin(w) < 0.0015 and 0.0035 < np.nanmax(w) <= 0.004, w)
+            self.assertGreater(np.nanstd(w), 0.0005)
+            ok = ~np.isnan(mw)
+            # the realised weights follow the drawn ones (4-bit rounding aside)
+            self.assertGreater(np.corrcoef(w[ok], mw[ok])[0, 1], 0.95)
+            w2 = q.getWeights(format="array")
+            self.assertTrue(np.nanmin(w2) >= 0.0 and np.nanmax(w2) <= 0.004 + 1e-9, (np.nanmin(w2), np.nanmax(w2)))
+            with self.assertRaisesRegex(ValueError, "takes 2 parameters"):
+                pynn.Projection(s, a, pynn.AllToAllConnector(weights=pynn.RandomDistribution("uniform", [0.1])))._add_to(None)
+        finally:
+            pynn.end()

@@ -91,9 +91,33 @@ class NumpyRNG(object):
 
 
 class RandomDistribution(object):
+    """PyNN 0.7's RandomDistribution. As a connector's weights it is drawn
+    on the Go side, per connection, from the session's seed
+    (setup(rng_seeds=...)), not from its rng."""
+
+    _names = {"uniform": ("low", "high"), "normal": ("mu", "sigma"), "exponential": ("beta",),
+              "lognormal": ("mu", "sigma"), "gamma": ("k", "theta")}
+
     def __init__(self, distribution="uniform", parameters=(), rng=None, boundaries=None, constrain="clip"):
         self.name, self.parameters = distribution, list(parameters)
         self.rng = rng or NumpyRNG()
+        self.boundaries, self.constrain = boundaries, constrain
+
+    def _distribution(self, what):
+        names = self._names.get(self.name)
+        if names is None:
+            raise NotImplementedError("%s: RandomDistribution(%r) is not supported (%s)" % (what, self.name, ", ".join(sorted(self._names))))
+        if len(self.parameters) != len(names):
+            raise ValueError("%s: RandomDistribution(%r) takes %d parameters (%s), not %r"
+                             % (what, self.name, len(names), ", ".join(names), self.parameters))
+        params = dict(zip(names, (float(x) for x in self.parameters)))
+        name = self.name
+        if self.boundaries is not None:
+            if self.name != "normal":
+                raise NotImplementedError("%s: boundaries are supported for the normal distribution only" % what)
+            params["low"], params["high"] = (float(x) for x in self.boundaries)
+            name = "normal_clipped" if self.constrain == "redraw" else "normal_clipped_to_boundary"
+        return _desc.Distribution(name, params)
 
     def next(self, n=1):
         r = self.rng.rng
@@ -408,9 +432,8 @@ class Projection(object):
             return d.add_projection(pre, post, "StaticSynapse", connections=(i, j, {"weight": w}),
                                     receptor_type=self.target, label=self.label)
         w = c.weights
-        if isinstance(w, RandomDistribution):
-            raise NotImplementedError("%s: random weights are not supported by pyhmf on nmp; give a number" % self.label)
-        return d.add_projection(pre, post, "StaticSynapse", synapse_parameters={"weight": float(w)},
+        w = w._distribution(self.label + ": weights") if isinstance(w, RandomDistribution) else float(w)
+        return d.add_projection(pre, post, "StaticSynapse", synapse_parameters={"weight": w},
                                 connector=c.spec(), receptor_type=self.target, label=self.label)
 
     def _connections(self):
@@ -428,6 +451,11 @@ class Projection(object):
         c = self.connector
         if isinstance(c, FromListConnector):
             w = np.array([x[2] if len(x) > 2 else 0.0 for x in c.conn_list], dtype=float)
+        elif isinstance(c.weights, RandomDistribution):
+            p = _state.info["projections"][self._index]
+            if "weights" not in p:
+                raise RuntimeError("%s: the mapping has too many synapses for per-synapse results (see docs/brainscales1.md)" % self.label)
+            w = np.asarray(p["weights"], dtype=float)
         else:
             w = np.full(len(pre), float(c.weights))
         if format == "list":
