@@ -158,3 +158,33 @@ class TestRandomWeights(unittest.TestCase):
                 pynn.Projection(s, a, pynn.AllToAllConnector(weights=pynn.RandomDistribution("uniform", [0.1])))._add_to(None)
         finally:
             pynn.end()
+
+
+class TestShortTermPlasticity(unittest.TestCase):
+    def test_depression(self):
+        # a regular train into one neuron: with depression the later PSPs
+        # are smaller than the first; without, they stay alike
+        import pyhmf as pynn
+        from pymarocco import PyMarocco
+        peaks = {}
+        for stp in (False, True):
+            m = PyMarocco()
+            m.backend = PyMarocco.ESS
+            pynn.setup(marocco=m)
+            try:
+                n = pynn.Population(1, pynn.IF_cond_exp, {"v_thresh": 0.0, "tau_syn_E": 2.0})
+                s = pynn.Population(1, pynn.SpikeSourceArray, {"spike_times": [50.0 + 20 * k for k in range(8)]})
+                sd = pynn.SynapseDynamics(fast=pynn.TsodyksMarkramMechanism(U=0.6, tau_rec=200.0)) if stp else None
+                pynn.Projection(s, n, pynn.AllToAllConnector(weights=0.004), target="excitatory", synapse_dynamics=sd)
+                n.record_v()
+                pynn.run(250.0)
+                v = n.get_v()
+                rest = v[v[:, 1] < 50, 2].mean()
+                peaks[stp] = [v[(v[:, 1] >= t) & (v[:, 1] < t + 20), 2].max() - rest for t in (50.0, 190.0)]
+            finally:
+                pynn.end()
+        self.assertGreater(peaks[True][0], 0.1, peaks)
+        self.assertLess(peaks[True][1], 0.6 * peaks[True][0], peaks)  # depressed
+        self.assertGreater(peaks[False][1], 0.8 * peaks[False][0], peaks)
+        with self.assertRaises(NotImplementedError):
+            pynn.SynapseDynamics(slow=object())

@@ -236,8 +236,14 @@ func (m *mapper) plan() (*system.Plan, error) {
 			}
 			delays[k] = math.Max(dt, delay)
 		}
+		syn := network.Synapse{Type: "StaticSynapse"}
+		if pc.stp > 0 {
+			c := m.stps[pc.stp-1]
+			syn = network.Synapse{Type: "TsodyksMarkramSynapse", Parameters: map[string]network.Value{
+				"U": network.Scalar(c.U), "tau_rec": network.Scalar(c.TauRec), "tau_facil": network.Scalar(c.TauFacil)}}
+		}
 		ed.Projections = append(ed.Projections, network.Projection{Label: pr.Label, Pre: pr.Pre, Post: pr.Post, ReceptorType: pr.ReceptorType,
-			Synapse: network.Synapse{Type: "StaticSynapse"},
+			Synapse: syn,
 			Connections: &network.Connections{Pre: network.Ints(pc.pre), Post: network.Ints(pc.post),
 				Parameters: map[string]network.Value{"weight": network.Floats(pc.eff), "delay": network.Floats(delays)}}})
 	}

@@ -398,6 +398,36 @@ class FromListConnector(_Connector):
         self.conn_list = [tuple(c) for c in conn_list]
 
 
+# ---- synapse dynamics -------------------------------------------------------------------
+
+class TsodyksMarkramMechanism(object):
+    """Short-term plasticity as PyNN 0.7 names it. The wafer sets it per
+    synapse driver: depression (tau_facil = 0) or facilitation."""
+
+    def __init__(self, U=0.5, tau_rec=100.0, tau_facil=0.0, u0=0.0, x0=1.0, y0=0.0):
+        if not 0 <= U <= 1:
+            raise ValueError("TsodyksMarkramMechanism: U %r is not in [0, 1]" % (U,))
+        if not tau_rec > 0 or not tau_facil >= 0:
+            raise ValueError("TsodyksMarkramMechanism: tau_rec %r must be > 0 and tau_facil %r >= 0 ms" % (tau_rec, tau_facil))
+        self.U, self.tau_rec, self.tau_facil = float(U), float(tau_rec), float(tau_facil)
+
+
+class STDPMechanism(object):
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError("STDPMechanism: spike-timing-dependent plasticity is not emulated on nmp's wafer yet")
+
+
+class SynapseDynamics(object):
+    """PyNN 0.7's SynapseDynamics(fast=TsodyksMarkramMechanism(...), slow=None)."""
+
+    def __init__(self, fast=None, slow=None):
+        if slow is not None:
+            raise NotImplementedError("SynapseDynamics(slow=...): spike-timing-dependent plasticity is not emulated on nmp's wafer yet")
+        if fast is not None and not isinstance(fast, TsodyksMarkramMechanism):
+            raise TypeError("SynapseDynamics(fast=...) takes a TsodyksMarkramMechanism, not %r" % (fast,))
+        self.fast, self.slow = fast, slow
+
+
 # ---- projections ----------------------------------------------------------------------
 
 class Projection(object):
@@ -405,8 +435,9 @@ class Projection(object):
 
     def __init__(self, presynaptic_population, postsynaptic_population, method, source=None,
                  target="excitatory", synapse_dynamics=None, label=None, rng=None):
-        if synapse_dynamics is not None:
-            raise NotImplementedError("synapse_dynamics: short-term and spike-timing plasticity are not emulated on nmp's wafer yet")
+        if synapse_dynamics is not None and not isinstance(synapse_dynamics, SynapseDynamics):
+            raise TypeError("synapse_dynamics must be a SynapseDynamics, not %r" % (synapse_dynamics,))
+        self.synapse_dynamics = synapse_dynamics
         if target not in ("excitatory", "inhibitory"):
             raise ValueError("target %r: a wafer neuron has an 'excitatory' and an 'inhibitory' synaptic input" % (target,))
         if not isinstance(method, _Connector):
@@ -429,11 +460,19 @@ class Projection(object):
             i = np.array([x[0] for x in cl], dtype=np.int64)
             j = np.array([x[1] for x in cl], dtype=np.int64)
             w = np.array([x[2] if len(x) > 2 else 0.0 for x in cl], dtype=float)
+            sd = self.synapse_dynamics
+            if sd is not None and sd.fast is not None:
+                raise NotImplementedError("%s: FromListConnector with synapse_dynamics is not supported by pyhmf on nmp yet" % self.label)
             return d.add_projection(pre, post, "StaticSynapse", connections=(i, j, {"weight": w}),
                                     receptor_type=self.target, label=self.label)
         w = c.weights
         w = w._distribution(self.label + ": weights") if isinstance(w, RandomDistribution) else float(w)
-        return d.add_projection(pre, post, "StaticSynapse", synapse_parameters={"weight": w},
+        synapse, params = "StaticSynapse", {"weight": w}
+        sd = self.synapse_dynamics
+        if sd is not None and sd.fast is not None:
+            synapse = "TsodyksMarkramSynapse"
+            params.update(U=sd.fast.U, tau_rec=sd.fast.tau_rec, tau_facil=sd.fast.tau_facil)
+        return d.add_projection(pre, post, synapse, synapse_parameters=params,
                                 connector=c.spec(), receptor_type=self.target, label=self.label)
 
     def _connections(self):
