@@ -146,7 +146,7 @@ func TestRedmanBoostArchives(t *testing.T) {
 		t.Fatalf("wafer: disabled %v; missing h %v, g (neurons without value) %v, 0 (no file) %v", d.hicann[enumOf(18, 7)], d.missing[h], d.missing[g], d.missing[0])
 	}
 	for name, text := range map[string]string{
-		"count 2, but 1 items": strings.Replace(boostArchive("Hicann", map[string][]int{"drivers": {7}}, nil, nil), "<count>1<", "<count>2<", 1),
+		"count 2, but 1 items":   strings.Replace(boostArchive("Hicann", map[string][]int{"drivers": {7}}, nil, nil), "<count>1<", "<count>2<", 1),
 		"not a redman component": boostArchive("Hicann", map[string][]int{"gadgets": {1}}, nil, nil),
 		"out of range":           boostArchive("Hicann", map[string][]int{"drivers": {224}}, nil, nil),
 		"no Hicann, Wafer":       "<boost_serialization><data><px><Other/></px></data></boost_serialization>",
