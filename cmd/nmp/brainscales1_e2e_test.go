@@ -9,6 +9,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -231,6 +232,14 @@ func TestBrainScaleS1Examples(t *testing.T) {
 				wantStatus(t, j, "finished", "python 2: converted", "pyNN."+backend+" is pyhmf: True")
 				if !regexp.MustCompile(`spikes: [1-9]`).MatchString(jobLog(j)) {
 					t.Fatalf("no spikes:\n%s", jobLog(j))
+				}
+			})
+			t.Run("wafer from hardware_config", func(t *testing.T) {
+				j, _ := p.submitWait(filepath.Join(examples, "marocco_intro.py"), "-platform", platform, "-config", `{"WAFER_MODULE": 5}`)
+				wantStatus(t, j, "finished", `(nmp brainscales1 system, PyNN backend "hardware.`, `chip 5)`)
+				var prov struct{ Chip string }
+				if err := json.Unmarshal(j.Provenance, &prov); err != nil || prov.Chip != "5" {
+					t.Fatalf("provenance chip %q (%v); want 5", prov.Chip, err)
 				}
 			})
 			t.Run("ESS AdEx", func(t *testing.T) {

@@ -342,6 +342,7 @@ class PyMarocco(object):
             raise TypeError("marocco.calib_backend must be PyMarocco.CalibBackend.XML, Binary or Default, not %r" % (value,))
         if name == "default_wafer":
             value = C.Wafer(value)
+            self.__dict__["_wafer_set"] = True  # the script's choice wins over $WAFER
         if name in ("persist", "wafer_cfg", "ess_temp_directory", "calib_path") and not isinstance(value, str):
             raise TypeError("marocco.%s must be a path (a string), not %r" % (name, value))
         if name in ("skip_mapping", "continue_despite_synapse_loss") and not (isinstance(value, bool) or value in (0, 1)):
