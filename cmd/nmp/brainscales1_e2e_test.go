@@ -192,14 +192,14 @@ func TestBrainScaleS1Examples(t *testing.T) {
 				for _, w := range []int{5, 10, 15} {
 					ts, vs := membrane(t, jobFile(t, j, fmt.Sprintf("membrane_w%d.txt", w)))
 					if len(ts) < 10000 {
-						t.Fatalf("weight %d: %d membrane samples over 1500 ms", w, len(ts))
+						t.Fatalf("weight %d: %d membrane samples over 1500 ms; log:\n%s", w, len(ts), jobLog(j))
 					}
 					peaks = append(peaks, psp(ts, vs, 250))
 					hasFiles(t, j, fmt.Sprintf("spikes_w%d.txt", w))
 				}
 				t.Logf("PSP at 250 ms for digital weights 5, 10, 15: %.2f, %.2f, %.2f mV", peaks[0], peaks[1], peaks[2])
 				if !(peaks[0] > 0.5 && peaks[0] < peaks[1] && peaks[1] < peaks[2]) {
-					t.Fatalf("PSPs %.3v for digital weights 5, 10, 15: want them to grow with the weight", peaks)
+					t.Fatalf("PSPs %.3v for digital weights 5, 10, 15: want them to grow with the weight; log:\n%s", peaks, jobLog(j))
 				}
 				hasFiles(t, j, "mapping_wafer.png", "mapping_synapses.png")
 			})
