@@ -98,6 +98,18 @@ func bss1Platform(t *testing.T) *localServer {
 	return p
 }
 
+// bss1Submit submits with nmp submit -wait -json and returns the ended
+// job, failing t (the subtest's, not the platform's) when there is none.
+func bss1Submit(t *testing.T, p *localServer, args ...string) client.Job {
+	t.Helper()
+	out, errOut, err := p.nmp(append([]string{"submit", "-collab", "demo", "-wait", "-json"}, args...)...)
+	var j client.Job
+	if jerr := json.Unmarshal([]byte(out), &j); jerr != nil {
+		t.Fatalf("nmp submit %s: %v; no job in the answer (%v):\n%s%s", strings.Join(args, " "), err, jerr, out, errOut)
+	}
+	return j
+}
+
 // jobFile downloads one of a job's output files.
 func jobFile(t *testing.T, j client.Job, name string) string {
 	t.Helper()
@@ -168,14 +180,14 @@ func TestBrainScaleS1Examples(t *testing.T) {
 	examples := filepath.Join("..", "..", "examples", "brainscales1")
 	for _, platform := range []string{"BrainScaleS", "BrainScaleS-ESS"} {
 		t.Run(platform, func(t *testing.T) {
-			submit := func(name string) client.Job {
+			submit := func(t *testing.T, name string) client.Job {
 				t.Helper()
-				j, _ := p.submitWait(filepath.Join(examples, name), "-platform", platform)
+				j := bss1Submit(t, p, filepath.Join(examples, name), "-platform", platform)
 				wantStatus(t, j, "finished", "python 2: converted to Python 3 with lib2to3", "on "+platform+" (nmp brainscales1 system")
 				return j
 			}
 			t.Run("marocco intro", func(t *testing.T) {
-				j := submit("marocco_intro.py")
+				j := submit(t, "marocco_intro.py")
 				got := denmems.FindAllString(jobLog(j), -1)
 				want := []string{"NeuronOnWafer(NeuronOnHICANN(X(0), top), HICANNOnWafer(X(5), Y(5)))",
 					"NeuronOnWafer(NeuronOnHICANN(X(1), top), HICANNOnWafer(X(5), Y(5)))",
@@ -187,7 +199,7 @@ func TestBrainScaleS1Examples(t *testing.T) {
 				hasFiles(t, j, "results.bin", "mapping_wafer.png")
 			})
 			t.Run("single neuron weight sweep", func(t *testing.T) {
-				j := submit("nmpm1_single_neuron.py")
+				j := submit(t, "nmpm1_single_neuron.py")
 				var peaks []float64
 				for _, w := range []int{5, 10, 15} {
 					ts, vs := membrane(t, jobFile(t, j, fmt.Sprintf("membrane_w%d.txt", w)))
@@ -204,7 +216,7 @@ func TestBrainScaleS1Examples(t *testing.T) {
 				hasFiles(t, j, "mapping_wafer.png", "mapping_synapses.png")
 			})
 			t.Run("synapse loss", func(t *testing.T) {
-				j := submit("synapse_loss.py")
+				j := submit(t, "synapse_loss.py")
 				l := jobLog(j)
 				mn, ml := statLine("synapses").FindStringSubmatch(l), statLine("synapse_loss").FindStringSubmatch(l)
 				if mn == nil || ml == nil {
@@ -227,7 +239,7 @@ func TestBrainScaleS1Examples(t *testing.T) {
 			t.Run("guidebook's import of {system}", func(t *testing.T) {
 				dir := t.TempDir()
 				writeFiles(t, dir, map[string]string{"guidebook.py": guidebookScript})
-				j, _ := p.submitWait(filepath.Join(dir, "guidebook.py"), "-platform", platform)
+				j := bss1Submit(t, p, filepath.Join(dir, "guidebook.py"), "-platform", platform)
 				backend := map[string]string{"BrainScaleS": "hardware.hbp_pm", "BrainScaleS-ESS": "hardware.brainscales"}[platform]
 				wantStatus(t, j, "finished", "python 2: converted", "pyNN."+backend+" is pyhmf: True")
 				if !regexp.MustCompile(`spikes: [1-9]`).MatchString(jobLog(j)) {
@@ -235,7 +247,7 @@ func TestBrainScaleS1Examples(t *testing.T) {
 				}
 			})
 			t.Run("wafer from hardware_config", func(t *testing.T) {
-				j, _ := p.submitWait(filepath.Join(examples, "marocco_intro.py"), "-platform", platform, "-config", `{"WAFER_MODULE": 5}`)
+				j := bss1Submit(t, p, filepath.Join(examples, "marocco_intro.py"), "-platform", platform, "-config", `{"WAFER_MODULE": 5}`)
 				wantStatus(t, j, "finished", `(nmp brainscales1 system, PyNN backend "hardware.`, `chip 5)`)
 				var prov struct{ Chip string }
 				if err := json.Unmarshal(j.Provenance, &prov); err != nil || prov.Chip != "5" {
@@ -243,7 +255,7 @@ func TestBrainScaleS1Examples(t *testing.T) {
 				}
 			})
 			t.Run("ESS AdEx", func(t *testing.T) {
-				j := submit("nmpm1_adex_neuron_ess.py")
+				j := submit(t, "nmpm1_adex_neuron_ess.py")
 				ps := jobFile(t, j, "pulse_stats.py")
 				for _, k := range []string{"l2_down_before_sim", "l2_down_dropped_before_sim", "l2_down_sent", "l2_down_lost",
 					"l2_up_sent", "l2_up_lost", "l1_neuron_sent", "l1_neuron_lost"} {
