@@ -180,10 +180,11 @@ var defaultRows = []Platform{
 		StorageHost: "spinnaker.cs.man.ac.uk", StorageName: "SpiNNaker Manchester temporary storage"},
 	// BrainScaleS-1 users write PyNN 0.7 scripts for Python 2 (import
 	// pyhmf as pynn); WAFER chooses the (virtual) wafer as on the real
-	// system, and marocco.backend in the script chooses hardware or ESS.
+	// system, from the job's {"WAFER_MODULE": 33}, and marocco.backend in
+	// the script chooses hardware or ESS.
 	{Name: "BrainScaleS", Units: "wafer-hours", TestGrant: 0.1, PreparatoryGrant: 10,
 		Reservation: 0.001, // 3.6 s of wafer time
-		Backend:     "hardware.hbp_pm", System: "brainscales1", ChipEnv: "WAFER", DefaultChip: "33",
+		Backend:     "hardware.hbp_pm", System: "brainscales1", ChipEnv: "WAFER", DefaultChip: "33", ChipConfig: "WAFER_MODULE",
 		Usage: WaferHours, Python2: true,
 		StorageHost: "brainscales-r.kip.uni-heidelberg.de", StorageName: "BrainScaleS temporary storage"},
 	// Scripts for BrainScaleS-2 import pynn_brainscales.brainscales2
@@ -192,7 +193,7 @@ var defaultRows = []Platform{
 		Backend: "brainscales2", System: "brainscales2", ChipEnv: "NMP_BSS2_CHIP", DefaultChip: "nmp-virtual-hx-0",
 		Usage: ChipHours, Example: "examples/brainscales2/second_experiment.py", ExampleCommand: "run.py"},
 	{Name: "BrainScaleS-ESS", Units: "hours", TestGrant: 1, PreparatoryGrant: 100, Reservation: 0.001,
-		Backend: "hardware.brainscales", System: "brainscales1", ChipEnv: "WAFER", DefaultChip: "33",
+		Backend: "hardware.brainscales", System: "brainscales1", ChipEnv: "WAFER", DefaultChip: "33", ChipConfig: "WAFER_MODULE",
 		Usage: WallClockHours, Python2: true},
 	// Spikey's scripts are PyNN 0.6 and Python 2 (pyNN.hardware.spikey,
 	// alias stage1); a job picks its chip with {"STATION": "stationNNN"}.

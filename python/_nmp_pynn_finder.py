@@ -32,6 +32,9 @@ MODULES = {
     "pyhalbe": "oldpynn/pyhalbe",
     "pylogging": "oldpynn/pylogging",
     "Coordinate": "oldpynn/Coordinate",
+    # The {system} names of the BrainScaleS and BrainScaleS-ESS rows: pyhmf.
+    "pyNN.hardware.hbp_pm": "oldpynn/hbp_pm",
+    "pyNN.hardware.brainscales": "oldpynn/hbp_pm",
     # Spikey's PyNN 0.6 front end, under both of its names.
     "pyNN.hardware.spikey": "oldpynn/spikey",
     "pyNN.hardware.stage1": "oldpynn/spikey",

@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -377,8 +378,16 @@ func (r *jobRun) chip() string {
 	if key := r.sys.ChipConfig; key != "" && len(r.job.HardwareConfig) > 0 {
 		var hc map[string]any
 		if json.Unmarshal(r.job.HardwareConfig, &hc) == nil {
-			if s, ok := hc[key].(string); ok && s != "" {
-				return s
+			switch v := hc[key].(type) {
+			case string:
+				if v != "" {
+					return v
+				}
+			case float64:
+				// a number, as BrainScaleS users give {"WAFER_MODULE": 33}
+				if v >= 0 && v <= 1<<31 && v == math.Trunc(v) {
+					return strconv.FormatInt(int64(v), 10)
+				}
 			}
 		}
 	}

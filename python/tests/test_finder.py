@@ -42,7 +42,7 @@ class FinderTest(unittest.TestCase):
 
     def test_names_outside_the_table_are_not_answered(self):
         # Front ends not written yet fail plainly (python/oldpynn/README.md).
-        for name in ("pyNN.spiNNaker2", "pyNN.hardware.brainscales"):
+        for name in ("pyNN.spiNNaker2", "pyNN.hardware.facets"):
             code, out, err = run("import _nmp_pynn_finder\nimport %s\n" % name)
             self.assertNotEqual(code, 0, name)
             self.assertIn("ModuleNotFoundError: No module named", err)
@@ -53,6 +53,15 @@ class FinderTest(unittest.TestCase):
                              "print(pyhmf.__file__.endswith('oldpynn/pyhmf/__init__.py'), Coordinate.HICANNOnWafer(Coordinate.Enum(297)))\n")
         self.assertEqual(code, 0, err)
         self.assertEqual(out, "True HICANNOnWafer(X(9), Y(11))")
+
+    def test_brainscales1_rows(self):
+        # The platform rows' {system} names are pyhmf itself.
+        code, out, err = run("import _nmp_pynn_finder, sys\n"
+                             "exec('import pyNN.%s as sim' % 'hardware.hbp_pm')\n"
+                             "import pyNN.hardware.brainscales as b, pyhmf\n"
+                             "print(sim is pyhmf, b is pyhmf, sim.IF_cond_exp.__name__)\n")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(out, "True True IF_cond_exp")
 
     def test_spikey_rows(self):
         # pyNN.hardware.spikey and its alias stage1 import from oldpynn/spikey,

@@ -128,3 +128,154 @@ class TestKnobs(unittest.TestCase):
                 pynn.run(1)
         finally:
             pynn.end()
+
+
+class TestRandomWeights(unittest.TestCase):
+    def test_connector_weights_drawn(self):
+        import pyhmf as pynn
+        from pymarocco import PyMarocco
+        m = PyMarocco()
+        m.backend = PyMarocco.ESS
+        m.continue_despite_synapse_loss = True
+        pynn.setup(marocco=m, rng_seeds=[5])
+        try:
+            a = pynn.Population(10, pynn.IF_cond_exp)
+            s = pynn.Population(10, pynn.SpikeSourcePoisson, {"rate": 5.0})
+            p = pynn.Projection(s, a, pynn.AllToAllConnector(weights=pynn.RandomDistribution("uniform", [0.001, 0.004])))
+            q = pynn.Projection(s, a, pynn.FixedProbabilityConnector(0.5, weights=pynn.RandomDistribution(
+                "normal", [0.002, 0.001], boundaries=(0.0, 0.004))), target="inhibitory")
+            pynn.run(50.0)
+            w, mw = p.getWeights(format="array"), m.stats.getWeights(p)
+            self.assertEqual(w.shape, (10, 10))
+            self.assertTrue(0.001 <= np.nanmin(w) < 0.0015 and 0.0035 < np.nanmax(w) <= 0.004, w)
+            self.assertGreater(np.nanstd(w), 0.0005)
+            ok = ~np.isnan(mw)
+            # the realised weights follow the drawn ones (4-bit rounding aside)
+            self.assertGreater(np.corrcoef(w[ok], mw[ok])[0, 1], 0.95)
+            w2 = q.getWeights(format="array")
+            self.assertTrue(np.nanmin(w2) >= 0.0 and np.nanmax(w2) <= 0.004 + 1e-9, (np.nanmin(w2), np.nanmax(w2)))
+            with self.assertRaisesRegex(ValueError, "takes 2 parameters"):
+                pynn.Projection(s, a, pynn.AllToAllConnector(weights=pynn.RandomDistribution("uniform", [0.1])))._add_to(None)
+        finally:
+            pynn.end()
+
+
+class TestShortTermPlasticity(unittest.TestCase):
+    def test_depression(self):
+        # a regular train into one neuron: with depression the later PSPs
+        # are smaller than the first; without, they stay alike
+        import pyhmf as pynn
+        from pymarocco import PyMarocco
+        peaks = {}
+        for stp in (False, True):
+            m = PyMarocco()
+            m.backend = PyMarocco.ESS
+            pynn.setup(marocco=m)
+            try:
+                n = pynn.Population(1, pynn.IF_cond_exp, {"v_thresh": 0.0, "tau_syn_E": 2.0})
+                s = pynn.Population(1, pynn.SpikeSourceArray, {"spike_times": [50.0 + 20 * k for k in range(8)]})
+                sd = pynn.SynapseDynamics(fast=pynn.TsodyksMarkramMechanism(U=0.6, tau_rec=200.0)) if stp else None
+                pynn.Projection(s, n, pynn.AllToAllConnector(weights=0.004), target="excitatory", synapse_dynamics=sd)
+                n.record_v()
+                pynn.run(250.0)
+                v = n.get_v()
+                rest = v[v[:, 1] < 50, 2].mean()
+                peaks[stp] = [v[(v[:, 1] >= t) & (v[:, 1] < t + 20), 2].max() - rest for t in (50.0, 190.0)]
+            finally:
+                pynn.end()
+        self.assertGreater(peaks[True][0], 0.1, peaks)
+        self.assertLess(peaks[True][1], 0.6 * peaks[True][0], peaks)  # depressed
+        self.assertGreater(peaks[False][1], 0.8 * peaks[False][0], peaks)
+        with self.assertRaises(NotImplementedError):
+            pynn.SynapseDynamics(slow=object())
+
+
+class TestBadValues(unittest.TestCase):
+    """Every bad knob value and coordinate is refused where it is set, with
+    an error naming it; mapping limits come back as the Go side's errors."""
+
+    def test_sweep(self):
+        import pyhmf as pynn
+        import pysthal
+        import Coordinate as C
+        from pymarocco import PyMarocco
+        from pyhalbe import HICANN
+        m = PyMarocco()
+        cases = [
+            (lambda: setattr(m, "default_wafer", -1), OverflowError, "Wafer(-1)"),
+            (lambda: setattr(m, "default_wafer", "x"), TypeError, "Wafer needs an integer"),
+            (lambda: setattr(m, "backend", "ESS"), TypeError, "marocco.backend"),
+            (lambda: setattr(m, "calib_backend", "XML"), TypeError, "marocco.calib_backend"),
+            (lambda: setattr(m, "pll_freq", 1e3), ValueError, "pll_freq"),
+            (lambda: setattr(m, "bkg_gen_isi", 1), ValueError, "bkg_gen_isi"),
+            (lambda: setattr(m, "experiment_time_offset", -1), ValueError, "experiment_time_offset"),
+            (lambda: setattr(m, "persist", 3), TypeError, "marocco.persist"),
+            (lambda: setattr(m, "skip_mapping", "yes"), TypeError, "marocco.skip_mapping"),
+            (lambda: setattr(m, "continue_despite_synapse_loss", "no"), TypeError, "continue_despite_synapse_loss"),
+            (lambda: setattr(m, "n_locking_retest", -1), ValueError, "n_locking_retest"),
+            (lambda: setattr(m, "hicann_configurator", 1), TypeError, "hicann_configurator"),
+            (lambda: setattr(m, "ess_config", 1), TypeError, "ess_config"),
+            (lambda: setattr(m, "no_such_knob", 1), AttributeError, "no_such_knob"),
+            (lambda: setattr(m.defects, "backend", "XML"), TypeError, "defects.backend"),
+            (lambda: setattr(m.defects, "foo", 1), AttributeError, "foo"),
+            (lambda: setattr(pysthal.ESSConfig(), "timestep", -1), ValueError, "ESSConfig.timestep"),
+            (lambda: setattr(pysthal.ESSConfig(), "weight_distortion", -0.1), ValueError, "weight_distortion"),
+            (lambda: setattr(pysthal.ESSConfig(), "speedup", 1e3), ValueError, "speedup"),
+            (lambda: setattr(pysthal.ESSConfig(), "foo", 1), AttributeError, "foo"),
+            (lambda: m.neuron_placement.default_neuron_size("a"), RuntimeError, "neuron size"),
+            (lambda: m.neuron_placement.default_neuron_size(66), RuntimeError, "neuron size"),
+            (lambda: m.synapse_routing.driver_chain_length(2.5), RuntimeError, "driver_chain_length"),
+            (lambda: m.synapse_routing.driver_chain_length(0), RuntimeError, "driver_chain_length"),
+            (lambda: m.l1_address_assignment.strategy("x"), ValueError, "strategy"),
+            (lambda: m.l1_routing.algorithm("astar"), ValueError, "l1_routing.algorithm"),
+            (lambda: m.manual_placement.on_hicann(None, []), RuntimeError, "empty list"),
+            (lambda: m.experiment.speedup(1e3), ValueError, "speed-up"),
+            (lambda: C.HICANNOnWafer(C.X(0), C.Y(0)), ValueError, "not on the wafer"),
+            (lambda: C.HICANNOnWafer(C.Enum(384)), OverflowError, "0..383"),
+            (lambda: HICANN.SynapseWeight(16), OverflowError, "0..15"),
+            (lambda: pynn.Population(0, pynn.IF_cond_exp), ValueError, "size"),
+            (lambda: pynn.Population(1, pynn.IF_cond_exp, {"tau_x": 1}), NameError, "tau_x"),
+            (lambda: pynn.Population(1, pynn.IF_curr_exp), NotImplementedError, "IF_curr_exp"),
+            (lambda: pynn.Population(1, pynn.IF_cond_exp).record_gsyn(), NotImplementedError, "record_gsyn"),
+            (lambda: pynn.Population(1, pynn.SpikeSourceArray).record_v(), RuntimeError, "spike sources"),
+            (lambda: pynn.run(-1), ValueError, "duration"),
+            (lambda: pynn.FixedProbabilityConnector(2), ValueError, "p_connect"),
+            (lambda: pynn.Projection(pynn.Population(1, pynn.IF_cond_exp), pynn.Population(1, pynn.IF_cond_exp),
+                                     pynn.AllToAllConnector(), target="nmda"), ValueError, "nmda"),
+            (lambda: pynn.SynapseDynamics(slow=object()), NotImplementedError, "spike-timing"),
+            (lambda: pynn.TsodyksMarkramMechanism(U=2), ValueError, "U"),
+        ]
+        pynn.setup(marocco=PyMarocco())
+        try:
+            for f, kind, text in cases:
+                with self.assertRaises(kind) as cm:
+                    f()
+                self.assertIn(text, str(cm.exception))
+        finally:
+            pynn.end()
+
+    def test_mapping_limits(self):
+        import pyhmf as pynn
+        import Coordinate as C
+        from pymarocco import PyMarocco, Defects
+        from nmp.simclient import SimServerError
+        for build, text in [
+            (lambda: pynn.Population(384 * 512 // 4 + 1, pynn.IF_cond_exp), "hardware capacity too low"),
+            (lambda m: m.manual_placement.on_hicann(pynn.Population(20, pynn.IF_cond_exp), C.HICANNOnWafer(C.Enum(0)), 64)
+             or m, "does not fit on HICANNOnWafer(X(12), Y(0))"),
+            (lambda: pynn.Population(2000, pynn.SpikeSourcePoisson, {"rate": 5e4}), "input placement failed"),
+        ]:
+            m = PyMarocco()
+            m.backend = PyMarocco.None_
+            m.defects.backend = Defects.Backend.None_
+            m.neuron_placement.skip_hicanns_without_neuron_blacklisting(False)
+            pynn.setup(marocco=m)
+            try:
+                target = pynn.Population(1, pynn.IF_cond_exp)
+                made = build(m) if build.__code__.co_argcount else build()
+                if getattr(made, "celltype", None) is not None and made.celltype.source:
+                    pynn.Projection(made, target, pynn.AllToAllConnector(weights=0.001))
+                with self.assertRaisesRegex(SimServerError, text.replace("(", r"\(").replace(")", r"\)")):
+                    pynn.run(1.0)
+            finally:
+                pynn.end()

@@ -1,5 +1,7 @@
 package brainscales1
 
+import "github.com/nmp-platform/nmp/network"
+
 // Per-connection detail goes into the info (for getWeights, the hardware
 // synapses and the mapping picture) up to this many connections in all;
 // beyond, the info holds the counts only.
@@ -40,6 +42,9 @@ func (m *mapper) info(st *pulseStats) map[string]any {
 			projs[i]["lost_indices"] = lost
 			projs[i]["hardware_synapses"] = hw
 			projs[i]["effective_weights"] = pc.eff
+			if w, ok := d.Projections[i].Synapse.Parameters["weight"]; ok && w.Kind != network.KindScalar {
+				projs[i]["weights"] = pc.w // drawn here: the front end reads them back
+			}
 		}
 	}
 	// placement

@@ -37,6 +37,8 @@ type Options struct {
 	Manual []Manual `json:"manual,omitempty"`
 	// L1AddressAssignment: "high_first" (default), "low_first", "alternating".
 	L1AddressAssignment string `json:"l1_address_assignment,omitempty"`
+	// L1Routing is l1_routing.algorithm: "backbone" (default) or "dijkstra".
+	L1Routing string `json:"l1_routing,omitempty"`
 	// UseBigCapacitors is param_trafo.use_big_capacitors (default true).
 	UseBigCapacitors *bool `json:"use_big_capacitors,omitempty"`
 	// BkgGenISI (clock cycles) and PLLFreq (Hz) as PyMarocco has them.
@@ -98,7 +100,7 @@ type HICANNConfig struct {
 
 func parseOptions(raw []byte) (Options, error) {
 	o := Options{Wafer: 33, Backend: "hardware", NeuronSize: 4, DriverChainLength: 3,
-		Defects: Store{Backend: "default"}, Calib: Store{Backend: "binary"}, L1AddressAssignment: "high_first",
+		Defects: Store{Backend: "default"}, Calib: Store{Backend: "binary"}, L1AddressAssignment: "high_first", L1Routing: "backbone",
 		BkgGenISI: 125, PLLFreq: 125e6}
 	if len(bytes.TrimSpace(raw)) > 0 && string(bytes.TrimSpace(raw)) != "null" {
 		dec := json.NewDecoder(bytes.NewReader(raw))
@@ -144,6 +146,11 @@ func (o *Options) check() error {
 	case "high_first", "low_first", "alternating":
 	default:
 		return fmt.Errorf("system.options.l1_address_assignment: %q is not a strategy (high_first, low_first, alternating)", o.L1AddressAssignment)
+	}
+	switch o.L1Routing {
+	case "backbone", "dijkstra":
+	default:
+		return fmt.Errorf("system.options.l1_routing: %q is not an L1 routing algorithm (backbone, dijkstra)", o.L1Routing)
 	}
 	if o.BkgGenISI < 2 || o.BkgGenISI > 65535 {
 		return fmt.Errorf("system.options.bkg_gen_isi: %d clock cycles is out of the background generator's range (2, 65535)", o.BkgGenISI)

@@ -208,16 +208,42 @@ func (m *mapper) plan() (*system.Plan, error) {
 		}
 		ed.Populations = append(ed.Populations, ep)
 	}
+	var net *l1Net
+	var models map[string]engine.ModelFactory
+	if m.opts.Backend != "none" {
+		if net, err = m.newL1Net(dt); err != nil {
+			return nil, err
+		}
+		models = map[string]engine.ModelFactory{}
+		for name, f := range engine.StandardModels {
+			models[name] = f
+		}
+		for name := range userCatalog.Cells {
+			if !isSource(name) {
+				models[name] = net.wrap(engine.StandardModels[name])
+			}
+		}
+	}
 	for i, pr := range d.Projections {
 		pc := &m.projs[i]
 		delays := make([]float64, len(pc.src))
 		for k := range delays {
 			a, b := hicannXY[m.pl.hicann[pc.src[k]]], hicannXY[m.pl.hicann[pc.tgt[k]]]
 			hops := abs(a[0]-b[0]) + abs(a[1]-b[1])
-			delays[k] = math.Max(dt, math.Round((baseDelay+hopDelay*float64(hops))/dt)*dt)
+			delay := math.Round((baseDelay+hopDelay*float64(hops))/dt) * dt
+			if net != nil && !isSource(d.Populations[m.pl.pop[pc.src[k]]].CellType) {
+				delay -= dt // the step the neuron's merger holds its spike (l1model.go)
+			}
+			delays[k] = math.Max(dt, delay)
+		}
+		syn := network.Synapse{Type: "StaticSynapse"}
+		if pc.stp > 0 {
+			c := m.stps[pc.stp-1]
+			syn = network.Synapse{Type: "TsodyksMarkramSynapse", Parameters: map[string]network.Value{
+				"U": network.Scalar(c.U), "tau_rec": network.Scalar(c.TauRec), "tau_facil": network.Scalar(c.TauFacil)}}
 		}
 		ed.Projections = append(ed.Projections, network.Projection{Label: pr.Label, Pre: pr.Pre, Post: pr.Post, ReceptorType: pr.ReceptorType,
-			Synapse: network.Synapse{Type: "StaticSynapse"},
+			Synapse: syn,
 			Connections: &network.Connections{Pre: network.Ints(pc.pre), Post: network.Ints(pc.post),
 				Parameters: map[string]network.Value{"weight": network.Floats(pc.eff), "delay": network.Floats(delays)}}})
 	}
@@ -241,8 +267,8 @@ func (m *mapper) plan() (*system.Plan, error) {
 		}
 	}
 	info := m.info(st)
-	ro := &readout{m: m, user: userSpikes, info: info, down: *st}
-	return &system.Plan{Description: ed, Info: info, Readout: ro.readout, Action: ro.action}, nil
+	ro := &readout{m: m, user: userSpikes, info: info, down: *st, net: net, dt: dt}
+	return &system.Plan{Description: ed, Info: info, Models: models, Readout: ro.readout, Action: ro.action}, nil
 }
 
 // Delays are not configurable on the wafer; they depend on the distance a
@@ -266,6 +292,8 @@ type readout struct {
 	info map[string]any
 	down pulseStats
 	runs int
+	net  *l1Net
+	dt   float64
 }
 
 // action passes actions on; a run of 0 ms is a no-op that only fetches
@@ -283,14 +311,17 @@ func (ro *readout) action(a *network.Action) ([]network.Action, error) {
 	return []network.Action{*a}, nil
 }
 
-// readout applies the L2 up link's and the mergers' losses to the spikes,
-// keeps what the user recorded and counts the pulses.
+// readout takes the neurons' spikes back by the step their mergers held
+// them, applies the L2 up link's losses (a spike that reached its targets
+// but is not recorded), keeps what the user recorded and counts the pulses.
 func (ro *readout) readout(segs []*engine.Segment) ([]*engine.Segment, error) {
 	m := ro.m
 	st := ro.down
 	if m.opts.Backend == "none" {
 		return segs, nil
 	}
+	st.L1NeuronLost = ro.net.lost.Load()
+	st.L1NeuronSent = st.L1NeuronLost
 	for _, seg := range segs {
 		type sp struct {
 			t    float64
@@ -299,8 +330,12 @@ func (ro *readout) readout(segs []*engine.Segment) ([]*engine.Segment, error) {
 		}
 		var all []sp
 		for p := range seg.Spikes {
+			if isSource(m.d.Populations[p].CellType) {
+				continue
+			}
 			ps := &seg.Spikes[p]
 			for j := range ps.IDs {
+				ps.Times[j] -= ro.dt
 				all = append(all, sp{ps.Times[j], int32(p), ps.IDs[j], j})
 			}
 		}
@@ -310,42 +345,23 @@ func (ro *readout) readout(segs []*engine.Segment) ([]*engine.Segment, error) {
 			}
 			return all[a].p < all[b].p || (all[a].p == all[b].p && all[a].i < all[b].i)
 		})
-		mergers := map[int32]*fifo{}
 		links := map[int16]*fifo{}
-		gone := map[[2]int32]map[int]bool{}
-		clock := speedup / m.opts.PLLFreq * 1e3
+		gone := map[int32]map[int]bool{}
 		for _, s := range all {
-			k := m.pl.of[s.p][s.i]
-			h := m.pl.hicann[k]
-			key := int32(h)*numDNCMergers + int32(m.pl.merger[k])
+			h := m.pl.hicann[m.pl.of[s.p][s.i]]
 			st.L1NeuronSent++
-			mf := mergers[key]
-			if mf == nil {
-				mf = &fifo{depth: l1Buffer, serve: clock}
-				mergers[key] = mf
+			st.UpSent++
+			lf := links[h]
+			if lf == nil {
+				lf = &fifo{depth: l2FIFO, serve: speedup / maxRateHICANN * 1e3}
+				links[h] = lf
 			}
-			lost := false
-			if _, ok := mf.offer(s.t); !ok {
-				st.L1NeuronLost++
-				lost = true
-			} else {
-				st.UpSent++
-				lf := links[h]
-				if lf == nil {
-					lf = &fifo{depth: l2FIFO, serve: speedup / maxRateHICANN * 1e3}
-					links[h] = lf
+			if _, ok := lf.offer(s.t); !ok {
+				st.UpLost++
+				if gone[s.p] == nil {
+					gone[s.p] = map[int]bool{}
 				}
-				if _, ok := lf.offer(s.t); !ok {
-					st.UpLost++
-					lost = true
-				}
-			}
-			if lost {
-				pk := [2]int32{s.p, 0}
-				if gone[pk] == nil {
-					gone[pk] = map[int]bool{}
-				}
-				gone[pk][s.j] = true
+				gone[s.p][s.j] = true
 			}
 		}
 		for p := range seg.Spikes {
@@ -357,7 +373,7 @@ func (ro *readout) readout(segs []*engine.Segment) ([]*engine.Segment, error) {
 				*ps = engine.PopSpikes{}
 				continue
 			}
-			g := gone[[2]int32{int32(p), 0}]
+			g := gone[int32(p)]
 			if len(g) == 0 {
 				continue
 			}

@@ -411,17 +411,28 @@ func (m *mapper) assignSynapses(h int, r *inRoute, rowCfg *[numRows]rowConfig) {
 		x0, width := int(m.pl.x[k]), int(m.pl.size[k])/2
 		s, g := c.input, int(m.pl.addr[c.src]>>4)
 		key := slotKey{int16(x0), int8(s), int8(g)}
-		n := cursor[key]
-		cursor[key] = n + 1
-		// enumerate slots: for each column of the neuron, the half rows of its parity
+		// the slots: for each column of the neuron, the half rows of its
+		// parity; a defect synapse is passed over
 		row, col := -1, -1
-		for cx := x0; cx < x0+width && row < 0; cx++ {
-			hr := alloc[s][g][cx%2]
-			if n < len(hr) {
-				row, col = hr[n], cx
+		for p := cursor[key]; row < 0; p++ {
+			n, found := p, false
+			for cx := x0; cx < x0+width; cx++ {
+				hr := alloc[s][g][cx%2]
+				if n < len(hr) {
+					row, col, found = hr[n], cx, true
+					break
+				}
+				n -= len(hr)
+			}
+			if !found {
+				cursor[key] = p
 				break
 			}
-			n -= len(hr)
+			if m.def.synapse(h, row, col) {
+				row = -1
+				continue
+			}
+			cursor[key] = p + 1
 		}
 		if row < 0 {
 			m.lose(gid, lostSynapse)

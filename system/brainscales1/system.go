@@ -3,6 +3,7 @@ package brainscales1
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -31,6 +32,8 @@ var userCatalog = func() *network.Catalog {
 		c.Cells[n] = network.Standard.Cells[n]
 	}
 	c.Synapses["StaticSynapse"] = network.Standard.Synapses["StaticSynapse"]
+	// short-term plasticity, set per synapse driver (depression or facilitation)
+	c.Synapses["TsodyksMarkramSynapse"] = network.Standard.Synapses["TsodyksMarkramSynapse"]
 	return c
 }()
 
@@ -44,6 +47,7 @@ type projConns struct {
 	src, tgt  []int32 // outputs
 	w         []float64
 	input     int // synaptic input: 0 excitatory, 1 inhibitory
+	stp       int // STP configuration of its drivers: 0 none, else 1 + index in mapper.stps
 	status    []uint8
 	hicann    []int16
 	row, col  []int16
@@ -54,7 +58,12 @@ type projConns struct {
 type conn struct {
 	src, tgt int32
 	input    int
+	stp      int
 }
+
+// stpConfig is a synapse driver's short-term plasticity (Tsodyks-Markram
+// parameters of the projections whose synapses it drives).
+type stpConfig struct{ U, TauRec, TauFacil float64 }
 
 // route is one output bus: a DNC merger of a HICANN.
 type route struct{ hicann int16 }
@@ -75,6 +84,7 @@ type mapper struct {
 	// per HICANN and loss cause, for the statistics
 	lost           [4]int64
 	timing         map[string]float64
+	stps           []stpConfig // the distinct STP configurations of the projections
 	params         []neuronParams
 	clipped        []string
 	clippedWeights int
@@ -84,7 +94,7 @@ func (m *mapper) conn(g int64) conn {
 	p := sort.Search(len(m.offs), func(i int) bool { return m.offs[i] > g }) - 1
 	pc := &m.projs[p]
 	k := g - m.offs[p]
-	return conn{src: pc.src[k], tgt: pc.tgt[k], input: pc.input}
+	return conn{src: pc.src[k], tgt: pc.tgt[k], input: pc.input, stp: pc.stp}
 }
 
 func (m *mapper) locate(g int64) (*projConns, int64) {
@@ -184,7 +194,11 @@ func mapDescription(d *network.Description) (*mapper, error) {
 	for r, ts := range byRoute {
 		byRoute[r] = sortedUnique(ts)
 	}
-	m.routeL1(byRoute)
+	if opts.L1Routing == "dijkstra" {
+		m.routeDijkstra(byRoute)
+	} else {
+		m.routeL1(byRoute)
+	}
 	tL1 := time.Now()
 	// 4. synapse routing per HICANN
 	m.routeSynapses()
@@ -241,6 +255,18 @@ func checkDescription(d *network.Description) error {
 		}
 	}
 	for i, pr := range d.Projections {
+		for name, v := range pr.Synapse.Parameters {
+			if pr.Synapse.Type == "TsodyksMarkramSynapse" && name != "weight" && name != "delay" && v.Kind != network.KindScalar {
+				return fmt.Errorf("%s.synapse.parameters.%s: the wafer's short-term plasticity is set per synapse driver; give one value per projection", d.ProjName(i), name)
+			}
+		}
+		if c := pr.Connections; c != nil && pr.Synapse.Type == "TsodyksMarkramSynapse" {
+			for name := range c.Parameters {
+				if name != "weight" && name != "delay" {
+					return fmt.Errorf("%s.connections.parameters.%s: the wafer's short-term plasticity is set per synapse driver; give one value per projection", d.ProjName(i), name)
+				}
+			}
+		}
 		if pr.ReceptorType != "" && pr.ReceptorType != "excitatory" && pr.ReceptorType != "inhibitory" {
 			return fmt.Errorf("%s.receptor_type: %q; the wafer's neurons have an excitatory and an inhibitory synaptic input", d.ProjName(i), pr.ReceptorType)
 		}
@@ -312,6 +338,28 @@ func (m *mapper) expand() error {
 		pc.w = ws
 		if d.Projections[i].ReceptorType == "inhibitory" {
 			pc.input = 1
+		}
+		if syn := d.Projections[i].Synapse; syn.Type == "TsodyksMarkramSynapse" {
+			var cfg stpConfig
+			for _, par := range network.Standard.Synapses[syn.Type].Params {
+				v := par.Default
+				if x, ok := syn.Parameters[par.Name]; ok {
+					v = x.Scalar
+				}
+				switch par.Name {
+				case "U":
+					cfg.U = v
+				case "tau_rec":
+					cfg.TauRec = v
+				case "tau_facil":
+					cfg.TauFacil = v
+				}
+			}
+			pc.stp = 1 + slices.Index(m.stps, cfg)
+			if pc.stp == 0 {
+				m.stps = append(m.stps, cfg)
+				pc.stp = len(m.stps)
+			}
 		}
 		pc.src, pc.tgt = make([]int32, n), make([]int32, n)
 		pc.status = make([]uint8, n)
@@ -430,8 +478,14 @@ func (m *mapper) routeSynapses() {
 		for _, a := range m.net.at[h] {
 			arr[a.route] = a
 		}
-		ins := map[int32]*inRoute{}
-		var order []int32
+		// a route's synapses of each STP configuration need drivers of
+		// their own: STP is set per driver
+		type key struct {
+			r   int32
+			stp int
+		}
+		ins := map[key]*inRoute{}
+		var order []key
 		for _, g := range byH[h] {
 			c := m.conn(g)
 			r := m.pl.route[c.src]
@@ -440,21 +494,27 @@ func (m *mapper) routeSynapses() {
 				m.lose(g, lostL1)
 				continue
 			}
-			in := ins[r]
+			k := key{r, c.stp}
+			in := ins[k]
 			if in == nil {
 				in = &inRoute{arr: a}
-				ins[r] = in
-				order = append(order, r)
+				ins[k] = in
+				order = append(order, k)
 			}
 			in.conns = append(in.conns, g)
 		}
 		if len(order) == 0 {
 			continue
 		}
-		sort.Slice(order, func(i, j int) bool { return order[i] < order[j] })
+		sort.Slice(order, func(i, j int) bool {
+			if order[i].r != order[j].r {
+				return order[i].r < order[j].r
+			}
+			return order[i].stp < order[j].stp
+		})
 		var sides [2][]*inRoute
-		for _, r := range order {
-			in := ins[r]
+		for _, k := range order {
+			in := ins[k]
 			m.requirements(h, in, &counts, &touched)
 			sides[in.arr.side] = append(sides[in.arr.side], in)
 		}

@@ -3,6 +3,8 @@ them (``import Coordinate as C`` or ``import pyhalbe.Coordinate as C``):
 HICANNOnWafer on the round 36 x 16 grid with its Enum 0..383, Wafer,
 neurons (denmems), floating-gate blocks, synapse drivers and rows, sides."""
 
+import numbers
+
 _ROWS = [(12, 23), (12, 23), (8, 27), (8, 27), (4, 31), (4, 31), (0, 35), (0, 35),
          (0, 35), (0, 35), (4, 31), (4, 31), (8, 27), (8, 27), (12, 23), (12, 23)]
 _XY = [(x, y) for y, (a, b) in enumerate(_ROWS) for x in range(a, b + 1)]
@@ -16,7 +18,7 @@ class _Int(object):
     def __init__(self, v):
         if isinstance(v, _Int):
             v = v._v
-        if int(v) != v:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or int(v) != v:
             raise TypeError("%s needs an integer, not %r" % (type(self).__name__, v))
         self._v = int(v)
 
@@ -68,6 +70,11 @@ class _Ranged(_Int):
 
 
 class Wafer(_Int):
+    def __init__(self, v):
+        _Int.__init__(self, v)
+        if self._v < 0:
+            raise OverflowError("Wafer(%d): a wafer number is >= 0" % self._v)
+
     def __repr__(self):
         return "Wafer(%d)" % self._v
 

@@ -91,9 +91,33 @@ class NumpyRNG(object):
 
 
 class RandomDistribution(object):
+    """PyNN 0.7's RandomDistribution. As a connector's weights it is drawn
+    on the Go side, per connection, from the session's seed
+    (setup(rng_seeds=...)), not from its rng."""
+
+    _names = {"uniform": ("low", "high"), "normal": ("mu", "sigma"), "exponential": ("beta",),
+              "lognormal": ("mu", "sigma"), "gamma": ("k", "theta")}
+
     def __init__(self, distribution="uniform", parameters=(), rng=None, boundaries=None, constrain="clip"):
         self.name, self.parameters = distribution, list(parameters)
         self.rng = rng or NumpyRNG()
+        self.boundaries, self.constrain = boundaries, constrain
+
+    def _distribution(self, what):
+        names = self._names.get(self.name)
+        if names is None:
+            raise NotImplementedError("%s: RandomDistribution(%r) is not supported (%s)" % (what, self.name, ", ".join(sorted(self._names))))
+        if len(self.parameters) != len(names):
+            raise ValueError("%s: RandomDistribution(%r) takes %d parameters (%s), not %r"
+                             % (what, self.name, len(names), ", ".join(names), self.parameters))
+        params = dict(zip(names, (float(x) for x in self.parameters)))
+        name = self.name
+        if self.boundaries is not None:
+            if self.name != "normal":
+                raise NotImplementedError("%s: boundaries are supported for the normal distribution only" % what)
+            params["low"], params["high"] = (float(x) for x in self.boundaries)
+            name = "normal_clipped" if self.constrain == "redraw" else "normal_clipped_to_boundary"
+        return _desc.Distribution(name, params)
 
     def next(self, n=1):
         r = self.rng.rng
@@ -374,6 +398,36 @@ class FromListConnector(_Connector):
         self.conn_list = [tuple(c) for c in conn_list]
 
 
+# ---- synapse dynamics -------------------------------------------------------------------
+
+class TsodyksMarkramMechanism(object):
+    """Short-term plasticity as PyNN 0.7 names it. The wafer sets it per
+    synapse driver: depression (tau_facil = 0) or facilitation."""
+
+    def __init__(self, U=0.5, tau_rec=100.0, tau_facil=0.0, u0=0.0, x0=1.0, y0=0.0):
+        if not 0 <= U <= 1:
+            raise ValueError("TsodyksMarkramMechanism: U %r is not in [0, 1]" % (U,))
+        if not tau_rec > 0 or not tau_facil >= 0:
+            raise ValueError("TsodyksMarkramMechanism: tau_rec %r must be > 0 and tau_facil %r >= 0 ms" % (tau_rec, tau_facil))
+        self.U, self.tau_rec, self.tau_facil = float(U), float(tau_rec), float(tau_facil)
+
+
+class STDPMechanism(object):
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError("STDPMechanism: spike-timing-dependent plasticity is not emulated on nmp's wafer yet")
+
+
+class SynapseDynamics(object):
+    """PyNN 0.7's SynapseDynamics(fast=TsodyksMarkramMechanism(...), slow=None)."""
+
+    def __init__(self, fast=None, slow=None):
+        if slow is not None:
+            raise NotImplementedError("SynapseDynamics(slow=...): spike-timing-dependent plasticity is not emulated on nmp's wafer yet")
+        if fast is not None and not isinstance(fast, TsodyksMarkramMechanism):
+            raise TypeError("SynapseDynamics(fast=...) takes a TsodyksMarkramMechanism, not %r" % (fast,))
+        self.fast, self.slow = fast, slow
+
+
 # ---- projections ----------------------------------------------------------------------
 
 class Projection(object):
@@ -381,8 +435,9 @@ class Projection(object):
 
     def __init__(self, presynaptic_population, postsynaptic_population, method, source=None,
                  target="excitatory", synapse_dynamics=None, label=None, rng=None):
-        if synapse_dynamics is not None:
-            raise NotImplementedError("synapse_dynamics: short-term and spike-timing plasticity are not emulated on nmp's wafer yet")
+        if synapse_dynamics is not None and not isinstance(synapse_dynamics, SynapseDynamics):
+            raise TypeError("synapse_dynamics must be a SynapseDynamics, not %r" % (synapse_dynamics,))
+        self.synapse_dynamics = synapse_dynamics
         if target not in ("excitatory", "inhibitory"):
             raise ValueError("target %r: a wafer neuron has an 'excitatory' and an 'inhibitory' synaptic input" % (target,))
         if not isinstance(method, _Connector):
@@ -405,12 +460,19 @@ class Projection(object):
             i = np.array([x[0] for x in cl], dtype=np.int64)
             j = np.array([x[1] for x in cl], dtype=np.int64)
             w = np.array([x[2] if len(x) > 2 else 0.0 for x in cl], dtype=float)
+            sd = self.synapse_dynamics
+            if sd is not None and sd.fast is not None:
+                raise NotImplementedError("%s: FromListConnector with synapse_dynamics is not supported by pyhmf on nmp yet" % self.label)
             return d.add_projection(pre, post, "StaticSynapse", connections=(i, j, {"weight": w}),
                                     receptor_type=self.target, label=self.label)
         w = c.weights
-        if isinstance(w, RandomDistribution):
-            raise NotImplementedError("%s: random weights are not supported by pyhmf on nmp; give a number" % self.label)
-        return d.add_projection(pre, post, "StaticSynapse", synapse_parameters={"weight": float(w)},
+        w = w._distribution(self.label + ": weights") if isinstance(w, RandomDistribution) else float(w)
+        synapse, params = "StaticSynapse", {"weight": w}
+        sd = self.synapse_dynamics
+        if sd is not None and sd.fast is not None:
+            synapse = "TsodyksMarkramSynapse"
+            params.update(U=sd.fast.U, tau_rec=sd.fast.tau_rec, tau_facil=sd.fast.tau_facil)
+        return d.add_projection(pre, post, synapse, synapse_parameters=params,
                                 connector=c.spec(), receptor_type=self.target, label=self.label)
 
     def _connections(self):
@@ -428,6 +490,11 @@ class Projection(object):
         c = self.connector
         if isinstance(c, FromListConnector):
             w = np.array([x[2] if len(x) > 2 else 0.0 for x in c.conn_list], dtype=float)
+        elif isinstance(c.weights, RandomDistribution):
+            p = _state.info["projections"][self._index]
+            if "weights" not in p:
+                raise RuntimeError("%s: the mapping has too many synapses for per-synapse results (see docs/brainscales1.md)" % self.label)
+            w = np.asarray(p["weights"], dtype=float)
         else:
             w = np.full(len(pre), float(c.weights))
         if format == "list":

@@ -77,7 +77,7 @@ class NeuronPlacement(_Getter):
     def default_neuron_size(self, n=None):
         if n is None:
             return self._size
-        if int(n) != n or n <= 0 or n % 2 or n > 64:
+        if not isinstance(n, numbers.Real) or int(n) != n or n <= 0 or n % 2 or n > 64:
             raise RuntimeError("neuron size %r: marocco requires multiple-of-two neuron size, must fit on neuron block" % (n,))
         self._size = int(n)
 
@@ -105,7 +105,7 @@ class SynapseRouting(_Getter):
     def driver_chain_length(self, n=None):
         if n is None:
             return self._chain
-        if int(n) != n or not 1 <= n <= 56:
+        if not isinstance(n, numbers.Real) or int(n) != n or not 1 <= n <= 56:
             raise RuntimeError("driver_chain_length(%r): must be 1..56 (the drivers of a quadrant)" % (n,))
         self._chain = int(n)
 
@@ -140,8 +140,8 @@ class L1Routing(_Getter):
     def algorithm(self, a=None):
         if a is None:
             return self._a
-        if a != "backbone":
-            raise NotImplementedError("l1_routing.algorithm(%r): nmp's L1 routing is the backbone router only" % (a,))
+        if a not in ("backbone", "dijkstra"):
+            raise ValueError("l1_routing.algorithm(%r): marocco's L1 routers are L1Routing.backbone and L1Routing.dijkstra" % (a,))
         self._a = a
 
 
@@ -342,6 +342,13 @@ class PyMarocco(object):
             raise TypeError("marocco.calib_backend must be PyMarocco.CalibBackend.XML, Binary or Default, not %r" % (value,))
         if name == "default_wafer":
             value = C.Wafer(value)
+            self.__dict__["_wafer_set"] = True  # the script's choice wins over $WAFER
+        if name in ("persist", "wafer_cfg", "ess_temp_directory", "calib_path") and not isinstance(value, str):
+            raise TypeError("marocco.%s must be a path (a string), not %r" % (name, value))
+        if name in ("skip_mapping", "continue_despite_synapse_loss") and not (isinstance(value, bool) or value in (0, 1)):
+            raise TypeError("marocco.%s must be True or False, not %r" % (name, value))
+        if name in ("n_locking_retest", "n_locking_recheck_after_ok") and not (isinstance(value, numbers.Integral) and value >= 0):
+            raise ValueError("marocco.%s must be a count >= 0, not %r" % (name, value))
         if name in ("bkg_gen_isi",) and (int(value) != value or not 2 <= value <= 65535):
             raise ValueError("marocco.bkg_gen_isi: %r clock cycles is out of the background generator's range (2, 65535)" % (value,))
         if name == "pll_freq" and not (isinstance(value, numbers.Real) and 50e6 <= value <= 250e6):
@@ -374,6 +381,7 @@ class PyMarocco(object):
             "calib": {"backend": self.calib_backend.value, "path": self.calib_path},
             "manual": self.manual_placement.options(),
             "l1_address_assignment": self.l1_address_assignment.strategy(),
+            "l1_routing": self.l1_routing.algorithm(),
             "use_big_capacitors": bool(self.param_trafo.use_big_capacitors),
             "bkg_gen_isi": int(self.bkg_gen_isi),
             "pll_freq": float(self.pll_freq),

@@ -32,6 +32,8 @@ class ESSConfig(object):
             if not isinstance(value, numbers.Real) or value != value:
                 raise TypeError("ESSConfig.%s must be a number, not %r" % (name, value))
             value = float(value)
+            if name == "timestep" and not 0.001 <= value <= 1:
+                raise ValueError("ESSConfig.timestep: %r ms is out of range (0.001 to 1 ms)" % value)
             if name == "weight_distortion" and value < 0:
                 raise ValueError("ESSConfig.weight_distortion is a fraction >= 0, not %r" % value)
             if name == "speedup" and value != 10000.0:
