@@ -50,6 +50,8 @@ func Exercise(t *testing.T, open func(t testing.TB) store.Store) {
 		{"Quotas", testQuotas},
 		{"Sessions", testSessions},
 		{"Settings", testSettings},
+		{"Calibrations", testCalibrations},
+		{"CalibrationClaimConcurrent", testCalibrationClaimConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
