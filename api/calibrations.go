@@ -496,6 +496,7 @@ func (s *Server) platformCalibrations(r *http.Request, plats map[string]nmpi.Pla
 		for i := range cs {
 			c := &cs[i]
 			o := s.calibrationOf(r, c)
+			o.Files = nil // GET /calibrations/{id} lists them
 			switch c.Status {
 			case store.CalibrationFinished:
 				if cc.Latest == nil {
@@ -515,7 +516,7 @@ func (s *Server) platformCalibrations(r *http.Request, plats map[string]nmpi.Pla
 		if cc.Latest == nil {
 			if l, err := s.latestCalibration(r.Context(), ch.Chip); err == nil && l != nil {
 				o := s.calibrationOf(r, l)
-				o.Latest = true
+				o.Latest, o.Files = true, nil
 				cc.Latest = &o
 			}
 		}
