@@ -78,8 +78,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	bootstrap := fs.Bool("bootstrap", true, "create the default administrator, demo collab and local provider if the database has none")
 	workers := fs.Int("workers", 1, "in-process workers per platform nmp emulates (0: none; run 'nmp worker' instead)")
 	external := fs.String("external", "", "platforms runners outside this process serve though nmp does not emulate them (e.g. real hardware), comma-separated")
-	calHour := fs.Int("calibration-hour", queue.CalibrationHourDefault, "hour of the day (local time) of the chips' nightly calibrations (-1: none)")
-	calNew := fs.Bool("calibrate-new-chips", true, "calibrate a chip a worker serves at once when it has no calibration yet")
+	calHour := fs.Int("calibration-hour", queue.CalibrationHourDefault, "hour of the day (local time) of the nightly calibrations of the chips workers serve; a chip new to the server is calibrated at once (-1: neither; administrators still ask with nmp calib run -nightly)")
 	wf := addWorkerFlags(fs)
 	smtpAddr := fs.String("smtp", "", "SMTP server host:port for e-mail notifications (default: none)")
 	smtpFrom := fs.String("smtp-from", "nmp@localhost", "sender address of notifications")
@@ -134,7 +133,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 
 	cfg := api.Config{Store: st, Logger: logger, PlatformTable: platformTable, DataDir: *dataDir, BaseURL: *baseURL, Status: *status, Lease: *lease, Retention: *retention,
-		Unavailable: platformTable.Unavailable(keep), CalibrateNewChips: *calNew}
+		Unavailable: platformTable.Unavailable(keep), CalibrateNewChips: *calHour >= 0}
 	var mailer *notify.Mailer
 	if *smtpAddr != "" {
 		mailer, err = notify.New(notify.Config{Addr: *smtpAddr, From: *smtpFrom, Username: *smtpUser, Password: env.Getenv("NMP_SMTP_PASSWORD"), BaseURL: *baseURL, Logger: logger})
