@@ -18,7 +18,6 @@ import (
 
 	"github.com/nmp-platform/nmp/system/brainscales2"
 	"github.com/nmp-platform/nmp/system/brainscales2/calib"
-	"github.com/nmp-platform/nmp/system/brainscales2/nightly"
 	"github.com/nmp-platform/nmp/worker"
 )
 
@@ -435,7 +434,7 @@ func runCalibNightly(ctx context.Context, env *Env, args []string) error {
 	if *store == "" {
 		return usagef("nmp calib nightly: give -store DIR")
 	}
-	s := &nightly.Store{Dir: *store}
+	s := &calibStore{Dir: *store}
 	v, err := s.Run(ctx, *chip)
 	if err != nil {
 		return err
@@ -475,7 +474,7 @@ func runCalibList(ctx context.Context, env *Env, args []string) error {
 			}
 		}
 	}
-	s := &nightly.Store{Dir: *store}
+	s := &calibStore{Dir: *store}
 	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "chip\tversion\tcreated\tfailed neurons (spiking, spiking2)\tseconds\t")
 	for _, c := range chips {
