@@ -91,6 +91,14 @@ func (s *Server) routes() []route {
 		{"GET", "/sessions/{id}", s.forCaller(s.handleSessionGet)},
 		{"PUT", "/sessions/{id}", s.forProvider(s.handleSessionUpdate)},
 
+		{"GET", "/calibrations", s.forCaller(s.handleCalibrationList)},
+		{"POST", "/calibrations", s.forUser(s.handleCalibrationCreate)},
+		{"POST", "/calibrations/next", s.handleCalibrationNext},
+		{"GET", "/calibrations/{id}", s.forCaller(s.handleCalibrationGet)},
+		{"PUT", "/calibrations/{id}", s.handleCalibrationFinish},
+		{"GET", "/calibrations/{id}/files/{name}", s.forCaller(s.handleCalibrationFileGet)},
+		{"PUT", "/calibrations/{id}/files/{name}", s.handleCalibrationFileUpload},
+
 		{"GET", "/statistics/job-count", s.handleStatsJobCount},
 		{"GET", "/statistics/cumulative-job-count", s.handleStatsCumulativeJobCount},
 		{"GET", "/statistics/cumulative-user-count", s.handleStatsCumulativeUserCount},
@@ -141,6 +149,7 @@ func (s *Server) handleAbout(w http.ResponseWriter, r *http.Request) error {
 		plats[p] = ps
 	}
 	s.mu.RUnlock()
+	s.platformCalibrations(r, plats)
 	writeJSON(w, http.StatusOK, nmpi.About{
 		About:     "This is the nmp Neuromorphic Computing Job Queue API, compatible with the EBRAINS Neuromorphic Computing Platform's v3 API.",
 		Version:   "3",
@@ -166,6 +175,7 @@ func (s *Server) handleStatusGet(w http.ResponseWriter, r *http.Request) error {
 		plats[k] = v
 	}
 	s.mu.RUnlock()
+	s.platformCalibrations(r, plats)
 	return reply(w, http.StatusOK, statusJSON{Status: s.statusText(), Platforms: plats})
 }
 

@@ -78,6 +78,12 @@ type Config struct {
 	Now                func() time.Time
 	// SigningKey signs download URLs; default: a random key kept in the store.
 	SigningKey []byte
+	// CalibrateNewChips asks for a calibration of a chip a worker serves
+	// that has none yet, when the worker first polls for calibrations.
+	CalibrateNewChips bool
+	// CalibrationLease is how long a worker may take for a calibration it
+	// claimed (default queue.CalibrationLeaseDefault).
+	CalibrationLease time.Duration
 }
 
 // Server serves the API.
@@ -119,6 +125,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	def(&cfg.TokenTTL, 30*24*time.Hour)
 	def(&cfg.DownloadTTL, 24*time.Hour)
 	def(&cfg.Retention, queue.Retention)
+	def(&cfg.CalibrationLease, queue.CalibrationLeaseDefault)
 	cfg.PlatformTable = cfg.PlatformTable.OrDefault()
 	if err := cfg.PlatformTable.Check(); err != nil {
 		return nil, fmt.Errorf("api: %w", err)

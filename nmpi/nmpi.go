@@ -170,6 +170,9 @@ type Session struct {
 type PlatformStatus struct {
 	Status  string `json:"status"`
 	Message string `json:"message,omitempty"`
+	// Calibrations are the platform's chips' calibrations (nmp's addition,
+	// on platforms with emulated chips that workers serve).
+	Calibrations []ChipCalibration `json:"calibrations,omitempty"`
 }
 
 // About is the server's about document (GET /).

@@ -112,6 +112,23 @@ type Store interface {
 	// SessionUpdate sets status and usage; ending a session charges it.
 	SessionUpdate(ctx context.Context, p *SessionUpdateParams) (*Session, error)
 
+	// CalibrationInsert asks for a calibration of a chip: ErrExists when the
+	// chip has one with the same Key already.
+	CalibrationInsert(ctx context.Context, p *CalibrationInsertParams) (*Calibration, error)
+	CalibrationGet(ctx context.Context, id int64) (*Calibration, error)
+	// CalibrationList lists calibrations, newest first.
+	CalibrationList(ctx context.Context, p *CalibrationListParams) ([]Calibration, error)
+	// CalibrationClaim atomically takes the oldest queued calibration of the
+	// chips (see CalibrationClaimParams). ErrNotFound when there is none.
+	CalibrationClaim(ctx context.Context, p *CalibrationClaimParams) (*Calibration, error)
+	// CalibrationFinish ends a running calibration: ErrLeaseLost when it is
+	// not running under the lease given.
+	CalibrationFinish(ctx context.Context, p *CalibrationFinishParams) (*Calibration, error)
+	// CalibrationChipSeen records that a provider's worker serves a chip.
+	CalibrationChipSeen(ctx context.Context, c *CalibrationChip) error
+	// CalibrationChipList lists the chips workers said they serve.
+	CalibrationChipList(ctx context.Context) ([]CalibrationChip, error)
+
 	// SettingGetOrCreate returns the value of a server setting, storing value first if it has none.
 	SettingGetOrCreate(ctx context.Context, key, value string) (string, error)
 

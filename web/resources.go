@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -253,6 +254,51 @@ type platformRow struct {
 	Running, Submitted                         int
 	Available                                  bool
 	Chips                                      []string
+	Calibrations                               []calibrationRow
+}
+
+// calibrationRow is what the Platforms page says of a chip's calibrations.
+type calibrationRow struct {
+	Chip string
+	// Latest: "#12, 2025-03-14 02:00:04 UTC (failed neurons: spiking 2, spiking2 6)"; "" when none.
+	Latest  string
+	Failure string // the last failure after the latest, with its error
+	Pending string // a calibration queued or running
+}
+
+func calibrationRows(cs []nmpi.ChipCalibration) []calibrationRow {
+	var out []calibrationRow
+	for _, c := range cs {
+		row := calibrationRow{Chip: c.Chip}
+		if l := c.Latest; l != nil {
+			row.Latest = fmt.Sprintf("#%d, %s UTC", l.ID, when(l.Completed))
+			var sum struct {
+				Presets map[string]struct {
+					Failed int `json:"failed_neurons"`
+				} `json:"presets"`
+			}
+			if json.Unmarshal(l.Summary, &sum) == nil && len(sum.Presets) > 0 {
+				names := make([]string, 0, len(sum.Presets))
+				for n := range sum.Presets {
+					names = append(names, n)
+				}
+				sort.Strings(names)
+				var parts []string
+				for _, n := range names {
+					parts = append(parts, fmt.Sprintf("%s %d", n, sum.Presets[n].Failed))
+				}
+				row.Latest += " (failed neurons: " + strings.Join(parts, ", ") + ")"
+			}
+		}
+		if f := c.LastFailure; f != nil {
+			row.Failure = fmt.Sprintf("#%d failed %s UTC: %s", f.ID, when(f.Completed), f.Error)
+		}
+		if p := c.Pending; p != nil {
+			row.Pending = fmt.Sprintf("#%d %s (%s)", p.ID, p.Status, p.Reason)
+		}
+		out = append(out, row)
+	}
+	return out
 }
 
 func (w *Web) handlePlatforms(rw http.ResponseWriter, r *http.Request, s *session) error {
@@ -268,9 +314,14 @@ func (w *Web) handlePlatforms(rw http.ResponseWriter, r *http.Request, s *sessio
 	if err := s.api.do(r.Context(), http.MethodGet, "/statistics/queue-length", nil, &queues); err != nil {
 		return err
 	}
+	var about nmpi.About
+	if err := s.api.do(r.Context(), http.MethodGet, "/", nil, &about); err != nil {
+		return err
+	}
 	var rows []platformRow
 	for _, p := range ps {
-		row := platformRow{Name: p.Name, Status: p.Status, Message: p.Message, Available: p.Available}
+		row := platformRow{Name: p.Name, Status: p.Status, Message: p.Message, Available: p.Available,
+			Calibrations: calibrationRows(about.Platforms[p.Name].Calibrations)}
 		if t, ok := w.cfg.PlatformTable.Lookup(p.Name); ok {
 			row.Units, row.System, row.Chip = t.Units, t.System, t.DefaultChip
 		}

@@ -243,6 +243,12 @@ func (r *jobRun) execute(ctx context.Context) *outcome {
 	if err := r.convertPython2(ctx); err != nil {
 		return fail(err)
 	}
+	if r.sys.System == w.cfg.CalibrationSystem {
+		if seen := w.calibrationSeen(r.chip()); seen != nil {
+			// Which nightly calibration helper.nightly_calib_path() gave the job.
+			r.prov["nightly_calibration"] = seen
+		}
+	}
 	r.before = snapshot(r.work)
 	r.log.printf("running: %s", strings.Join(r.command, " "))
 	r.log.printf("limits: %s", limits)
@@ -358,6 +364,9 @@ func (r *jobRun) env() []string {
 	}
 	if chip := r.chip(); chip != "" {
 		env = append(env, r.sys.ChipEnv+"="+chip)
+	}
+	if d, e := r.w.cfg.CalibrationDir, r.w.cfg.CalibrationEnv; d != "" && e != "" && r.sys.System == r.w.cfg.CalibrationSystem {
+		env = append(env, e+"="+d)
 	}
 	return append(env, r.w.cfg.JobEnv...)
 }

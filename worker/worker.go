@@ -68,9 +68,19 @@ type Config struct {
 	// calibrations), even under the work or a hidden directory.
 	JobEnv []string
 	Expose []string
-	// Nightly, when set, runs a task for the worker's chips every day
-	// (nightly.go): the platform's nightly calibration.
-	Nightly *Nightly
+	// Calibrate, when set, runs the calibrations the server asks for of
+	// this worker's chips (calibrations.go) on the platforms whose system is
+	// CalibrationSystem (e.g. "brainscales2").
+	Calibrate         func(ctx context.Context, chip string) (*CalibrationResult, error)
+	CalibrationSystem string
+	// CalibrationDir, when set, is where the worker keeps its chips' latest
+	// calibrations for its jobs (jobs see it read-only; CalibrationEnv
+	// names the variable that tells them where it is).
+	CalibrationDir string
+	CalibrationEnv string
+	// CalibrationPoll is how often the worker asks for calibrations and
+	// looks for a newer latest one (default 10 s).
+	CalibrationPoll time.Duration
 
 	// RunAs is a user all jobs run as. Empty (the default when the worker
 	// runs as root): each job gets a user id of its own from UIDs, with
@@ -262,6 +272,7 @@ func New(cfg Config) (*Worker, error) {
 	def(&cfg.Backoff, time.Second)
 	def(&cfg.MaxBackoff, time.Minute)
 	def(&cfg.StatusEvery, 5*time.Second)
+	def(&cfg.CalibrationPoll, 10*time.Second)
 	def(&cfg.LogFlush, time.Second)
 	def(&cfg.Grace, 5*time.Second)
 	if cfg.MaxCodeBytes <= 0 {
@@ -297,6 +308,15 @@ func New(cfg Config) (*Worker, error) {
 		w.expose = []string{cfg.NMPBinary}
 	}
 	w.expose = append(w.expose, cfg.Expose...)
+	if cfg.CalibrationDir != "" {
+		if cfg.CalibrationDir, err = filepath.Abs(cfg.CalibrationDir); err != nil {
+			return nil, fmt.Errorf("worker: calibration directory: %w", err)
+		}
+		if err := os.MkdirAll(cfg.CalibrationDir, 0o755); err != nil {
+			return nil, fmt.Errorf("worker: calibration directory: %w", err)
+		}
+		w.expose = append(w.expose, cfg.CalibrationDir)
+	}
 	w.client = provider.New(cfg.Server, cfg.APIKey)
 	w.client.HTTP = &http.Client{Timeout: 10 * time.Minute}
 	w.fetch = newFetcher(cfg.Server, cfg.AllowPrivateURLs, cfg.FetchTimeout)
@@ -347,11 +367,11 @@ func (w *Worker) Start(ctx context.Context) error {
 			w.loop(ctx, slot)
 		}(i)
 	}
-	if w.cfg.Nightly != nil {
+	if (w.cfg.Calibrate != nil || w.cfg.CalibrationDir != "") && len(w.calibrationChips()) > 0 {
 		w.wg.Add(1)
 		go func() {
 			defer w.wg.Done()
-			w.nightly(ctx)
+			w.calibrations(ctx)
 		}()
 	}
 	return nil

@@ -8,21 +8,26 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/nmp-platform/nmp/client"
+	"github.com/nmp-platform/nmp/nmpi"
+
 	"github.com/nmp-platform/nmp/system/brainscales2"
 	"github.com/nmp-platform/nmp/system/brainscales2/calib"
-	"github.com/nmp-platform/nmp/system/brainscales2/nightly"
 	"github.com/nmp-platform/nmp/worker"
 )
 
 const calibUsage = `
 usage: nmp calib run [-chip NAME] [-preset spiking|spiking2] [-target FILE] [-seed N] [-o DIR] [-evaluate]
-       nmp calib show FILE
-       nmp calib nightly -store DIR [-chip NAME]
-       nmp calib list -store DIR [-chip NAME]
+       nmp calib run -nightly [-chip NAME] [-reason TEXT] [-wait]     (on the server; administrators)
+       nmp calib show FILE | ID | -chip NAME                         (a file, or the server's calibrations)
+       nmp calib list [-chip NAME] [-status S] [-limit N] [-json]    (the server's calibrations)
+       nmp calib list -store DIR [-chip NAME]                        (a local store)
+       nmp calib nightly -store DIR [-chip NAME]                     (a local store, without a server)
 
 Calibrates an emulated BrainScaleS-2 chip as calix calibrates a real one
 (docs/calibration.md): the CADC, then the neurons for spiking operation
@@ -37,22 +42,30 @@ helper.chip_from_file. -target takes a JSON SpikingTarget instead of a
 preset. -evaluate measures the residual spread of each parameter before and
 after, as calix's hardware tests do, and prints it.
 
-show prints a calibration file's chip, targets, failed neurons and timings.
+The platform keeps nightly calibrations: the server asks, every night (nmp
+serve -calibration-hour) and for a chip new to it, for the default
+calibrations (spiking and spiking2) of every chip a worker serves; a worker
+serving the chip makes them, and the server keeps each as a version, the
+newest being the latest that jobs find (helper.nightly_calib_path(),
+chip_from_nightly()). A failed calibration keeps the previous latest and is
+shown as failed. run -nightly asks the server for one now (administrators;
+-wait follows it to its end); list shows the versions, the latest marked,
+and failures; show ID (or -chip NAME: its latest) prints one, with its
+targets and failed neurons.
 
-nightly makes a chip's default calibrations (spiking and spiking2) now, as
-a new version in a calibration store, which becomes the latest that jobs
-find (a worker started with -calibrations DIR does this every night and
-gives its jobs DIR); a failed run keeps the previous latest. list shows a
-chip's versions, the latest marked, and its failed runs.
+show FILE prints a calibration file's chip, targets, failed neurons and
+timings. nightly and list -store work on a directory of the same layout
+without a server (docs/calibration.md).
 
 Examples:
 
 	nmp calib run -chip nmp-virtual-hx-3 -o calib/
 	nmp calib run -preset spiking2 -evaluate
 	nmp calib show calib/spiking_cocolist.pbin
-	nmp calib nightly -store /var/lib/nmp/calibrations -chip nmp-virtual-hx-0
-	nmp calib list -store /var/lib/nmp/calibrations
-`
+	nmp calib run -nightly -chip nmp-virtual-hx-0 -wait
+	nmp calib list -chip nmp-virtual-hx-0
+	nmp calib show -chip nmp-virtual-hx-0
+` + clientHelp + "\n"
 
 func runCalib(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 {
@@ -62,11 +75,11 @@ func runCalib(ctx context.Context, env *Env, args []string) error {
 	case "run":
 		return runCalibRun(ctx, env, args[1:])
 	case "show":
-		return runCalibShow(env, args[1:])
+		return runCalibShow(ctx, env, args[1:])
 	case "nightly":
 		return runCalibNightly(ctx, env, args[1:])
 	case "list":
-		return runCalibList(env, args[1:])
+		return runCalibList(ctx, env, args[1:])
 	case "exec":
 		return runCalibExec(ctx, env)
 	case "-h", "-help", "--help", "help":
@@ -91,8 +104,15 @@ func runCalibRun(ctx context.Context, env *Env, args []string) error {
 	seed := fs.Uint64("seed", 1, "the seed of the measurements' temporal noise and the searches' start noise")
 	out := fs.String("o", ".", "the directory to write the calibration files to")
 	evaluate := fs.Bool("evaluate", false, "measure and print the residual spread before and after")
+	onServer := fs.Bool("nightly", false, "ask the job queue server for the chip's nightly calibration now (administrators)")
+	reason := fs.String("reason", "", "with -nightly: why, for the calibration's history")
+	wait := fs.Bool("wait", false, "with -nightly: wait for the calibration to end")
+	cf := addClientFlags(fs, env, true)
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
+	}
+	if *onServer {
+		return runCalibRequest(ctx, env, cf, *chip, *reason, *wait)
 	}
 	t, err := calib.Preset(*preset)
 	if err != nil {
@@ -205,14 +225,19 @@ func printResiduals(w io.Writer, res []calib.Residual) {
 	tw.Flush()
 }
 
-func runCalibShow(env *Env, args []string) error {
+func runCalibShow(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "calib show", calibUsage)
+	chip := fs.String("chip", "", "the server's latest calibration of this chip")
+	cf := addClientFlags(fs, env, true)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("nmp calib show: give one calibration file")
+	if len(pos) > 1 || (len(pos) == 0) == (*chip == "") {
+		return usagef("nmp calib show: give one calibration file, a calibration id of the server, or -chip NAME")
+	}
+	if *chip != "" || isCalibrationID(pos[0]) {
+		return runCalibShowServer(ctx, env, cf, *chip, pos)
 	}
 	b, err := os.ReadFile(pos[0])
 	if err != nil {
@@ -310,34 +335,93 @@ func runCalibExec(ctx context.Context, env *Env) error {
 	return json.NewEncoder(env.Stdout).Encode(&rep)
 }
 
-// nightlyCalibrations makes a worker keep its chips' nightly calibrations
-// in dir (at hour, and at start for a chip that has none) and tell its jobs
-// where they are ($NMP_BSS2_CALIBRATION_DIR, read by
-// pynn_brainscales.helper.nightly_calib_path).
-func nightlyCalibrations(cfg *worker.Config, dir string, hour int) error {
-	if hour < 0 || hour > 23 {
-		return usagef("-calibration-hour: %d is not an hour of the day (0 to 23)", hour)
+// calibrationWorker makes a worker keep its chips' latest calibrations in
+// dir (default WORK-DIR/calibrations) for its jobs
+// ($NMP_BSS2_CALIBRATION_DIR, read by pynn_brainscales'
+// helper.nightly_calib_path) and, with calibrate, run the calibrations the
+// server asks for of its BrainScaleS-2 chips.
+func calibrationWorker(cfg *worker.Config, dir string, calibrate bool) error {
+	if dir == "" {
+		dir = filepath.Join(cfg.WorkDir, "calibrations")
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return fmt.Errorf("-calibrations: %w", err)
+	cfg.CalibrationSystem = "brainscales2"
+	cfg.CalibrationEnv = "NMP_BSS2_CALIBRATION_DIR"
+	cfg.CalibrationDir = abs
+	if calibrate {
+		cfg.Calibrate = nightlyCalibration
 	}
-	store := &nightly.Store{Dir: abs}
-	cfg.JobEnv = append(cfg.JobEnv, "NMP_BSS2_CALIBRATION_DIR="+abs)
-	cfg.Expose = append(cfg.Expose, abs)
-	cfg.Nightly = &worker.Nightly{System: "brainscales2", Hour: hour,
-		Due: func(chip string) bool {
-			v, err := store.Latest(chip)
-			return err == nil && v == nil
-		},
-		Run: func(ctx context.Context, chip string) error {
-			_, err := store.Run(ctx, chip)
-			return err
-		}}
 	return nil
+}
+
+// nightlyCalibration makes a chip's default calibrations (calib.Presets),
+// each in both file formats, with a summary: what the platform keeps as
+// one version of the chip's nightly calibration.
+func nightlyCalibration(ctx context.Context, chip string) (*worker.CalibrationResult, error) {
+	t0 := time.Now()
+	seed := uint64(t0.UnixNano())
+	out := &worker.CalibrationResult{Files: map[string][]byte{}}
+	type presetSummary struct {
+		FailedNeurons   int              `json:"failed_neurons"`
+		Failed          map[string][]int `json:"failed,omitempty"`
+		Seconds         float64          `json:"seconds"`
+		HardwareSeconds float64          `json:"hardware_seconds"`
+		CADCStd         float64          `json:"cadc_std_after"`
+		Seed            uint64           `json:"seed"`
+	}
+	summary := struct {
+		Algorithm string                   `json:"algorithm"`
+		Presets   map[string]presetSummary `json:"presets"`
+		Seconds   float64                  `json:"seconds"`
+	}{Presets: map[string]presetSummary{}}
+	for i, preset := range calib.Presets {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		t, err := calib.Preset(preset)
+		if err != nil {
+			return nil, err
+		}
+		s := seed + uint64(i)
+		h, err := brainscales2.OpenHardware(ctx, brainscales2.HardwareOptions{Chip: chip, Seed: s})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", preset, err)
+		}
+		r, err := calib.Calibrate(h, t, calib.SpikingOptions{Seed: s})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", preset, err)
+		}
+		if r.Chip != chip {
+			return nil, fmt.Errorf("%s: the calibration is of chip %q, not %q", preset, r.Chip, chip)
+		}
+		var js, bin bytes.Buffer
+		if err := calib.WriteJSON(&js, r); err != nil {
+			return nil, err
+		}
+		if err := calib.WriteBinary(&bin, r); err != nil {
+			return nil, err
+		}
+		out.Files[preset+"_cocolist.json"], out.Files[preset+"_cocolist.pbin"] = js.Bytes(), bin.Bytes()
+		ps := presetSummary{Seconds: r.Seconds, HardwareSeconds: r.HardwareSeconds, Seed: s}
+		if r.Neuron != nil {
+			ps.FailedNeurons, ps.Failed = len(r.Neuron.FailedNeurons()), r.Neuron.Failed
+		}
+		if r.CADC != nil {
+			ps.CADCStd = r.CADC.After.Std
+		}
+		summary.Presets[preset] = ps
+		summary.Algorithm = r.Algorithm
+	}
+	summary.Seconds = time.Since(t0).Seconds()
+	b, err := json.Marshal(summary)
+	if err != nil {
+		return nil, err
+	}
+	out.Summary = b
+	return out, nil
 }
 
 func runCalibNightly(ctx context.Context, env *Env, args []string) error {
@@ -350,7 +434,7 @@ func runCalibNightly(ctx context.Context, env *Env, args []string) error {
 	if *store == "" {
 		return usagef("nmp calib nightly: give -store DIR")
 	}
-	s := &nightly.Store{Dir: *store}
+	s := &calibStore{Dir: *store}
 	v, err := s.Run(ctx, *chip)
 	if err != nil {
 		return err
@@ -359,15 +443,23 @@ func runCalibNightly(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-func runCalibList(env *Env, args []string) error {
+func runCalibList(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "calib list", calibUsage)
-	store := fs.String("store", "", "the calibration store")
-	chip := fs.String("chip", "", "one chip (default: all in the store)")
-	if _, err := parseArgs(fs, args); err != nil {
+	store := fs.String("store", "", "a local calibration store instead of the server")
+	chip := fs.String("chip", "", "one chip (default: all)")
+	var status listFlag
+	fs.Var(&status, "status", "only calibrations with this status: queued, running, finished, failed (repeatable)")
+	limit := fs.Int("limit", 20, "at most this many calibrations")
+	cf := addClientFlags(fs, env, true)
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
+	if len(pos) > 0 {
+		return usagef("nmp calib list: unexpected argument %q", pos[0])
+	}
 	if *store == "" {
-		return usagef("nmp calib list: give -store DIR")
+		return runCalibListServer(ctx, env, cf, *chip, status, *limit)
 	}
 	chips := []string{*chip}
 	if *chip == "" {
@@ -382,7 +474,7 @@ func runCalibList(env *Env, args []string) error {
 			}
 		}
 	}
-	s := &nightly.Store{Dir: *store}
+	s := &calibStore{Dir: *store}
 	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "chip\tversion\tcreated\tfailed neurons (spiking, spiking2)\tseconds\t")
 	for _, c := range chips {
@@ -402,4 +494,191 @@ func runCalibList(env *Env, args []string) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// isCalibrationID tells whether s is a calibration id of the server rather
+// than a file name (a file of that name wins).
+func isCalibrationID(s string) bool {
+	if _, err := os.Stat(s); err == nil {
+		return false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return err == nil && n > 0
+}
+
+// runCalibRequest asks the server for a calibration of the chip now.
+func runCalibRequest(ctx context.Context, env *Env, cf *clientFlags, chip, reason string, wait bool) error {
+	c, err := cf.client(env)
+	if err != nil {
+		return fmt.Errorf("calib run: %w", err)
+	}
+	cal, err := c.RequestCalibration(ctx, chip, reason)
+	if err != nil {
+		return fmt.Errorf("calib run: %w", err)
+	}
+	if cal.Status == nmpi.CalibrationQueued || cal.Status == nmpi.CalibrationRunning {
+		fmt.Fprintf(env.Stderr, "calibration %d of %s is %s (%s)\n", cal.ID, cal.Chip, cal.Status, cal.Reason)
+	}
+	for wait && (cal.Status == nmpi.CalibrationQueued || cal.Status == nmpi.CalibrationRunning) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+		if cal, err = c.Calibration(ctx, cal.ID); err != nil {
+			return fmt.Errorf("calib run: %w", err)
+		}
+	}
+	if cf.json() {
+		return printJSON(env, cal)
+	}
+	printServerCalibration(env.Stdout, cal)
+	if cal.Status == nmpi.CalibrationFailed {
+		return fmt.Errorf("calibration %d of %s failed: %s (the chip keeps its previous calibration)", cal.ID, cal.Chip, cal.Error)
+	}
+	return nil
+}
+
+func printServerCalibration(w io.Writer, c *client.Calibration) {
+	latest := ""
+	if c.Latest {
+		latest = ", the chip's latest"
+	}
+	fmt.Fprintf(w, "calibration %d of %s (%s): %s%s\n", c.ID, c.Chip, c.Reason, c.Status, latest)
+	if c.Started != nil {
+		fmt.Fprintf(w, "  asked for %s, started %s by %s (attempt %d)", shortTime(c.Created), shortTime(*c.Started), c.Worker, c.Attempts)
+		if c.Completed != nil {
+			fmt.Fprintf(w, ", ended %s", shortTime(*c.Completed))
+		}
+		fmt.Fprintln(w)
+	}
+	if c.Error != "" {
+		fmt.Fprintf(w, "  error: %s\n", c.Error)
+	}
+	for _, f := range c.Files {
+		fmt.Fprintf(w, "  %s (%d bytes, sha256 %.12s…)\n", f.Name, f.Size, f.Hash)
+	}
+}
+
+// presetSummaries reads the presets of a calibration's summary.
+func presetSummaries(c *client.Calibration) (string, map[string]struct {
+	FailedNeurons int     `json:"failed_neurons"`
+	Seconds       float64 `json:"seconds"`
+}) {
+	var s struct {
+		Algorithm string `json:"algorithm"`
+		Presets   map[string]struct {
+			FailedNeurons int     `json:"failed_neurons"`
+			Seconds       float64 `json:"seconds"`
+		} `json:"presets"`
+	}
+	_ = json.Unmarshal(c.Summary, &s)
+	return s.Algorithm, s.Presets
+}
+
+func runCalibListServer(ctx context.Context, env *Env, cf *clientFlags, chip string, status []string, limit int) error {
+	c, err := cf.client(env)
+	if err != nil {
+		return fmt.Errorf("calib list: %w", err)
+	}
+	q := client.CalibrationQuery{Status: status, Limit: limit}
+	if chip != "" {
+		q.Chip = []string{chip}
+	}
+	cs, err := c.Calibrations(ctx, q)
+	if err != nil {
+		return fmt.Errorf("calib list: %w", err)
+	}
+	if cf.json() {
+		if cs == nil {
+			cs = []client.Calibration{}
+		}
+		return printJSON(env, cs)
+	}
+	if len(cs) == 0 {
+		fmt.Fprintln(env.Stdout, "no calibrations")
+		return nil
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tCHIP\tSTATUS\tASKED FOR\tENDED\tFAILED NEURONS\tREASON\t")
+	for i := range cs {
+		x := &cs[i]
+		ended, failed := "", ""
+		if x.Completed != nil {
+			ended = shortTime(*x.Completed)
+		}
+		if _, ps := presetSummaries(x); len(ps) > 0 {
+			var parts []string
+			for _, p := range calib.Presets {
+				if s, ok := ps[p]; ok {
+					parts = append(parts, fmt.Sprintf("%s %d", p, s.FailedNeurons))
+				}
+			}
+			failed = strings.Join(parts, ", ")
+		}
+		st := x.Status
+		if x.Latest {
+			st += " (latest)"
+		}
+		reason := x.Reason
+		if x.Error != "" {
+			reason += ": " + x.Error
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", x.ID, x.Chip, st, shortTime(x.Created), ended, failed, reason)
+	}
+	return tw.Flush()
+}
+
+func runCalibShowServer(ctx context.Context, env *Env, cf *clientFlags, chip string, pos []string) error {
+	c, err := cf.client(env)
+	if err != nil {
+		return fmt.Errorf("calib show: %w", err)
+	}
+	var cal *client.Calibration
+	if chip != "" {
+		cs, err := c.Calibrations(ctx, client.CalibrationQuery{Chip: []string{chip}, Status: []string{nmpi.CalibrationFinished}, Limit: 1})
+		if err != nil {
+			return fmt.Errorf("calib show: %w", err)
+		}
+		if len(cs) == 0 {
+			return fmt.Errorf("calib show: chip %s has no calibration on the server yet", chip)
+		}
+		cal = &cs[0]
+	} else {
+		id, _ := strconv.ParseInt(pos[0], 10, 64)
+		if cal, err = c.Calibration(ctx, id); err != nil {
+			return fmt.Errorf("calib show: %w", err)
+		}
+	}
+	if cf.json() {
+		return printJSON(env, cal)
+	}
+	printServerCalibration(env.Stdout, cal)
+	for _, p := range calib.Presets {
+		name := p + "_cocolist.json"
+		found := false
+		for _, f := range cal.Files {
+			found = found || f.Name == name
+		}
+		if !found {
+			continue
+		}
+		b, err := c.CalibrationFile(ctx, cal.ID, name)
+		if err != nil {
+			return fmt.Errorf("calib show: %w", err)
+		}
+		r, err := calib.Read(b)
+		if err != nil {
+			return fmt.Errorf("calib show: %s of calibration %d: %w", name, cal.ID, err)
+		}
+		t, _ := json.Marshal(r.Target)
+		var buf bytes.Buffer
+		printCalibSummary(&buf, r)
+		fmt.Fprintf(env.Stdout, "%s:\n", p)
+		for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			fmt.Fprintf(env.Stdout, "  %s\n", line)
+		}
+		fmt.Fprintf(env.Stdout, "  target: %s\n", t)
+	}
+	return nil
 }

@@ -186,7 +186,8 @@ func newPlatform(t *testing.T, serveArgs ...string) *localServer {
 	p.data = filepath.Join(p.dir, "data")
 	p.workRoot = filepath.Join(p.dir, "jobs")
 	_ = os.Mkdir(p.home, 0o700)
-	p.args = append([]string{"serve", "-data-dir", p.data, "-workers", "0", "-lease", "4s", "-rescue-interval", "500ms", "-work-dir", p.workRoot + "-serve", "-allow-private-urls", "-poll", "100ms"}, serveArgs...)
+	p.args = append([]string{"serve", "-data-dir", p.data, "-workers", "0", "-lease", "4s", "-rescue-interval", "500ms", "-work-dir", p.workRoot + "-serve", "-allow-private-urls", "-poll", "100ms",
+		"-calibration-hour", "-1"}, serveArgs...) // no calibrations unless a test asks
 	p.launch("127.0.0.1:0")
 	var boot struct {
 		Token  string `json:"token"`

@@ -79,6 +79,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	bootstrap := fs.Bool("bootstrap", true, "create the default administrator, demo collab and local provider if the database has none")
 	workers := fs.Int("workers", 1, "in-process workers per platform nmp emulates (0: none; run 'nmp worker' instead)")
 	external := fs.String("external", "", "platforms runners outside this process serve though nmp does not emulate them (e.g. real hardware), comma-separated")
+	calHour := fs.Int("calibration-hour", queue.CalibrationHourDefault, "hour of the day (local time) of the nightly calibrations of the chips workers serve; a chip new to the server is calibrated at once (-1: neither; administrators still ask with nmp calib run -nightly)")
 	wf := addWorkerFlags(fs)
 	bf := addBenchFlags(fs)
 	smtpAddr := fs.String("smtp", "", "SMTP server host:port for e-mail notifications (default: none)")
@@ -92,6 +93,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usagef("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if *calHour < -1 || *calHour > 23 {
+		return usagef("-calibration-hour: %d is not an hour of the day (0 to 23, or -1 for none)", *calHour)
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -147,7 +151,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	metrics := ops.New(st, names, logger)
 	cfg := api.Config{Store: metrics.Store(st), Logger: logger, PlatformTable: platformTable, DataDir: *dataDir, BaseURL: *baseURL, Status: *status, Lease: *lease, Retention: *retention,
-		Unavailable: platformTable.Unavailable(keep)}
+		Unavailable: platformTable.Unavailable(keep), CalibrateNewChips: *calHour >= 0}
 	var mailer *notify.Mailer
 	if *smtpAddr != "" {
 		mailer, err = notify.New(notify.Config{Addr: *smtpAddr, From: *smtpFrom, Username: *smtpUser, Password: env.Getenv("NMP_SMTP_PASSWORD"), BaseURL: *baseURL, Logger: logger})
@@ -179,6 +183,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	defer cleaner.Stop()
 	metrics.Duty("rescuer", rescuer.Held)
 	metrics.Duty("cleaner", cleaner.Held)
+	if *calHour >= 0 {
+		sched := &queue.CalibrationScheduler{Store: st, Logger: logger, Hour: *calHour}
+		if err := sched.Start(ctx); err != nil {
+			return err
+		}
+		defer sched.Stop()
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

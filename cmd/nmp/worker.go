@@ -140,7 +140,7 @@ type workerFlags struct {
 	maxCode, maxInput              *string
 	chip                           *string
 	calibrations                   *string
-	calibrationHour                *int
+	calibrate                      *bool
 }
 
 // addWorkerFlags defines the worker's flags.
@@ -152,30 +152,30 @@ func addWorkerFlags(fs interface {
 }) *workerFlags {
 	d := worker.DefaultLimits
 	return &workerFlags{
-		workDir:         fs.String("work-dir", defaultWorkDir(), "directory for the jobs' directories"),
-		hide:            fs.String("hide", "", "directories jobs must not see, comma-separated (e.g. the server's data directory)"),
-		wall:            fs.Duration("wall-clock", d.WallClock, "most wall-clock time of a job's command"),
-		cpu:             fs.Duration("cpu-time", d.CPUTime, "most CPU time of a job (all its processes)"),
-		memory:          fs.String("memory", worker.Bytes(d.Memory), "most memory of a job (all its processes), e.g. 4GiB"),
-		output:          fs.String("output", worker.Bytes(d.Output), "most a job may write to its directory, e.g. 1GiB"),
-		processes:       fs.Int("processes", d.Processes, "most processes and threads of a job"),
-		runAs:           fs.String("run-as", "", "run every job as this user (default: a user id of its own per job)"),
-		uids:            fs.String("uids", "1900000000-1900000999", "user ids for jobs, FIRST-LAST"),
-		group:           fs.String("group", "", "group of the jobs' users (default nmp-job if it exists, else nogroup)"),
-		network:         fs.Bool("job-network", false, "let jobs use the network (default: loopback only)"),
-		noNS:            fs.Bool("no-namespaces", false, "do not use namespaces"),
-		noCgroups:       fs.Bool("no-cgroups", false, "do not use cgroups (sample /proc instead)"),
-		strict:          fs.Bool("strict", false, "refuse to start without namespaces, cgroups and a user per job"),
-		allowPrivate:    fs.Bool("allow-private-urls", false, "let code and input URLs point to private and loopback addresses"),
-		keepDirs:        fs.Bool("keep-work-dirs", false, "keep job directories after the jobs (for debugging)"),
-		fetchTimeout:    fs.Duration("fetch-timeout", 10*time.Minute, "most time to fetch a job's code or one input file"),
-		grace:           fs.Duration("grace", 5*time.Second, "time between SIGTERM and SIGKILL for a stopped job"),
-		poll:            fs.Duration("poll", 2*time.Second, "pause after finding the queues empty"),
-		maxCode:         fs.String("max-code", "1GiB", "largest code archive or repository"),
-		maxInput:        fs.String("max-input", "4GiB", "most input data of one job"),
-		chip:            fs.String("chip", "", "the emulated chip this worker stands for ("+chipDefaults()+")"),
-		calibrations:    fs.String("calibrations", "", "directory of the chips' nightly calibrations, made by this worker and given to its jobs (docs/calibration.md; default: none)"),
-		calibrationHour: fs.Int("calibration-hour", 2, "hour of the day (local time) of the nightly calibration"),
+		workDir:      fs.String("work-dir", defaultWorkDir(), "directory for the jobs' directories"),
+		hide:         fs.String("hide", "", "directories jobs must not see, comma-separated (e.g. the server's data directory)"),
+		wall:         fs.Duration("wall-clock", d.WallClock, "most wall-clock time of a job's command"),
+		cpu:          fs.Duration("cpu-time", d.CPUTime, "most CPU time of a job (all its processes)"),
+		memory:       fs.String("memory", worker.Bytes(d.Memory), "most memory of a job (all its processes), e.g. 4GiB"),
+		output:       fs.String("output", worker.Bytes(d.Output), "most a job may write to its directory, e.g. 1GiB"),
+		processes:    fs.Int("processes", d.Processes, "most processes and threads of a job"),
+		runAs:        fs.String("run-as", "", "run every job as this user (default: a user id of its own per job)"),
+		uids:         fs.String("uids", "1900000000-1900000999", "user ids for jobs, FIRST-LAST"),
+		group:        fs.String("group", "", "group of the jobs' users (default nmp-job if it exists, else nogroup)"),
+		network:      fs.Bool("job-network", false, "let jobs use the network (default: loopback only)"),
+		noNS:         fs.Bool("no-namespaces", false, "do not use namespaces"),
+		noCgroups:    fs.Bool("no-cgroups", false, "do not use cgroups (sample /proc instead)"),
+		strict:       fs.Bool("strict", false, "refuse to start without namespaces, cgroups and a user per job"),
+		allowPrivate: fs.Bool("allow-private-urls", false, "let code and input URLs point to private and loopback addresses"),
+		keepDirs:     fs.Bool("keep-work-dirs", false, "keep job directories after the jobs (for debugging)"),
+		fetchTimeout: fs.Duration("fetch-timeout", 10*time.Minute, "most time to fetch a job's code or one input file"),
+		grace:        fs.Duration("grace", 5*time.Second, "time between SIGTERM and SIGKILL for a stopped job"),
+		poll:         fs.Duration("poll", 2*time.Second, "pause after finding the queues empty"),
+		maxCode:      fs.String("max-code", "1GiB", "largest code archive or repository"),
+		maxInput:     fs.String("max-input", "4GiB", "most input data of one job"),
+		chip:         fs.String("chip", "", "the emulated chip this worker stands for ("+chipDefaults()+")"),
+		calibrations: fs.String("calibrations", "", "directory where the worker keeps its chips' latest calibrations for its jobs (docs/calibration.md; default WORK-DIR/calibrations)"),
+		calibrate:    fs.Bool("calibrate", true, "run the calibrations the server asks for of this worker's chips"),
 	}
 }
 
@@ -234,10 +234,8 @@ func (f *workerFlags) config() (worker.Config, error) {
 		return cfg, usagef("-uids: %q is not FIRST-LAST (positive user ids)", *f.uids)
 	}
 	cfg.UIDs = [2]int{a, b}
-	if *f.calibrations != "" {
-		if err := nightlyCalibrations(&cfg, *f.calibrations, *f.calibrationHour); err != nil {
-			return cfg, err
-		}
+	if err := calibrationWorker(&cfg, *f.calibrations, *f.calibrate); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }

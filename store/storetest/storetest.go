@@ -55,6 +55,8 @@ func Exercise(t *testing.T, open func(t testing.TB) store.Store) {
 		{"BenchmarkRuns", testBenchmarkRuns},
 		{"BenchmarkRunsConcurrent", testBenchmarkRunsConcurrent},
 		{"BenchmarkSystems", testBenchmarkSystems},
+		{"Calibrations", testCalibrations},
+		{"CalibrationClaimConcurrent", testCalibrationClaimConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package nightly
+package main
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 func TestStoreKeepsHistoryAndTheLatest(t *testing.T) {
 	dir := t.TempDir()
 	clock := time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC)
-	s := &Store{Dir: dir, Now: func() time.Time { return clock }}
+	s := &calibStore{Dir: dir, Now: func() time.Time { return clock }}
 	v1, err := s.Run(context.Background(), "nmp-virtual-hx-0")
 	if err != nil {
 		t.Fatal(err)
@@ -74,15 +74,5 @@ func TestStoreKeepsHistoryAndTheLatest(t *testing.T) {
 	}
 	if _, err := s.Run(context.Background(), "../x"); err == nil {
 		t.Error("a chip name with a path was accepted")
-	}
-}
-
-func TestNext(t *testing.T) {
-	loc := time.UTC
-	if got := Next(time.Date(2026, 1, 1, 1, 30, 0, 0, loc), 2); !got.Equal(time.Date(2026, 1, 1, 2, 0, 0, 0, loc)) {
-		t.Error(got)
-	}
-	if got := Next(time.Date(2026, 1, 1, 2, 0, 0, 0, loc), 2); !got.Equal(time.Date(2026, 1, 2, 2, 0, 0, 0, loc)) {
-		t.Error(got)
 	}
 }

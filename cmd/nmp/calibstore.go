@@ -1,11 +1,13 @@
-// Package nightly keeps the default calibrations of emulated BrainScaleS-2
-// chips, as the real platform's nightly calibration does: every run
-// calibrates a chip to calix's default targets ("spiking" and "spiking2")
-// and stores both as one new version, kept in the chip's history; the
-// chip's stable/latest points to the newest complete version, which is what
-// pynn_brainscales' helper.nightly_calib_path() finds inside jobs
-// ($NMP_BSS2_CALIBRATION_DIR). A failed run leaves latest where it was and
-// is recorded in the chip's failures.jsonl.
+// calibStore keeps default calibrations of emulated BrainScaleS-2 chips in
+// a directory, without a server (nmp calib nightly -store, nmp calib list
+// -store): every run calibrates a chip to calix's default targets
+// ("spiking" and "spiking2") and stores both as one new version, kept in
+// the chip's history; the chip's stable/latest points to the newest
+// complete version. A failed run leaves latest where it was and is
+// recorded in the chip's failures.jsonl. The platform's nightly
+// calibrations are the server's (api, queue, worker); its workers keep
+// copies for their jobs in the same layout (worker/calibrations.go), which
+// pynn_brainscales' helper.nightly_calib_path() reads.
 //
 // Layout of a store directory:
 //
@@ -13,7 +15,7 @@
 //	<chip>/history/<version>/meta.json
 //	<chip>/stable/latest -> ../history/<version>
 //	<chip>/failures.jsonl
-package nightly
+package main
 
 import (
 	"bytes"
@@ -31,8 +33,8 @@ import (
 	"github.com/nmp-platform/nmp/system/brainscales2/calib"
 )
 
-// Store is a directory of calibrations.
-type Store struct {
+// calibStore is a directory of calibrations.
+type calibStore struct {
 	Dir string
 	// Calibrate, when set, replaces the calibration (tests).
 	Calibrate func(ctx context.Context, chip, preset string, seed uint64) (*calib.SpikingResult, error)
@@ -40,40 +42,40 @@ type Store struct {
 	Now func() time.Time
 }
 
-// Version is one stored calibration of a chip.
-type Version struct {
-	Chip      string             `json:"chip"`
-	Version   string             `json:"version"`
-	Created   string             `json:"created"`
-	Algorithm string             `json:"algorithm"`
-	Presets   map[string]Summary `json:"presets"`
-	Seconds   float64            `json:"seconds"`
+// calibVersion is one stored calibration of a chip.
+type calibVersion struct {
+	Chip      string                  `json:"chip"`
+	Version   string                  `json:"version"`
+	Created   string                  `json:"created"`
+	Algorithm string                  `json:"algorithm"`
+	Presets   map[string]calibSummary `json:"presets"`
+	Seconds   float64                 `json:"seconds"`
 	// Latest marks the version stable/latest points to (not stored).
 	Latest bool   `json:"latest,omitempty"`
 	Path   string `json:"path,omitempty"`
 }
 
-// Summary describes one preset's calibration in a version.
-type Summary struct {
+// calibSummary describes one preset's calibration in a version.
+type calibSummary struct {
 	Failed  int     `json:"failed_neurons"`
 	Seconds float64 `json:"seconds"`
 }
 
-// Failure is a run that did not produce a version.
-type Failure struct {
+// calibFailure is a run that did not produce a version.
+type calibFailure struct {
 	Chip  string `json:"chip"`
 	Time  string `json:"time"`
 	Error string `json:"error"`
 }
 
-func (s *Store) now() time.Time {
+func (s *calibStore) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
 	}
 	return time.Now()
 }
 
-func (s *Store) calibrate(ctx context.Context, chip, preset string, seed uint64) (*calib.SpikingResult, error) {
+func (s *calibStore) calibrate(ctx context.Context, chip, preset string, seed uint64) (*calib.SpikingResult, error) {
 	if s.Calibrate != nil {
 		return s.Calibrate(ctx, chip, preset, seed)
 	}
@@ -99,7 +101,7 @@ func checkChip(chip string) error {
 // Run calibrates chip to every preset and stores the results as a new
 // version, which becomes the latest. On failure nothing of the run stays,
 // latest keeps its version, and the failure is recorded and returned.
-func (s *Store) Run(ctx context.Context, chip string) (*Version, error) {
+func (s *calibStore) Run(ctx context.Context, chip string) (*calibVersion, error) {
 	if err := checkChip(chip); err != nil {
 		return nil, err
 	}
@@ -111,7 +113,7 @@ func (s *Store) Run(ctx context.Context, chip string) (*Version, error) {
 	return v, nil
 }
 
-func (s *Store) run(ctx context.Context, chip string) (*Version, error) {
+func (s *calibStore) run(ctx context.Context, chip string) (*calibVersion, error) {
 	t0 := s.now()
 	version := t0.UTC().Format("20060102T150405Z")
 	base := filepath.Join(s.Dir, chip)
@@ -131,7 +133,7 @@ func (s *Store) run(ctx context.Context, chip string) (*Version, error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return nil, err
 	}
-	v := &Version{Chip: chip, Version: version, Created: t0.UTC().Format(time.RFC3339), Presets: map[string]Summary{}}
+	v := &calibVersion{Chip: chip, Version: version, Created: t0.UTC().Format(time.RFC3339), Presets: map[string]calibSummary{}}
 	seed := uint64(t0.Unix())
 	for i, preset := range calib.Presets {
 		if err := ctx.Err(); err != nil {
@@ -157,7 +159,7 @@ func (s *Store) run(ctx context.Context, chip string) (*Version, error) {
 			}
 		}
 		v.Algorithm = r.Algorithm
-		v.Presets[preset] = Summary{Failed: len(r.Neuron.FailedNeurons()), Seconds: r.Seconds}
+		v.Presets[preset] = calibSummary{Failed: len(r.Neuron.FailedNeurons()), Seconds: r.Seconds}
 	}
 	v.Seconds = s.now().Sub(t0).Seconds()
 	meta, _ := json.MarshalIndent(v, "", " ")
@@ -185,12 +187,12 @@ func (s *Store) run(ctx context.Context, chip string) (*Version, error) {
 	return v, nil
 }
 
-func (s *Store) recordFailure(chip string, cause error) {
+func (s *calibStore) recordFailure(chip string, cause error) {
 	base := filepath.Join(s.Dir, chip)
 	if os.MkdirAll(base, 0o755) != nil {
 		return
 	}
-	b, _ := json.Marshal(Failure{Chip: chip, Time: s.now().UTC().Format(time.RFC3339), Error: cause.Error()})
+	b, _ := json.Marshal(calibFailure{Chip: chip, Time: s.now().UTC().Format(time.RFC3339), Error: cause.Error()})
 	f, err := os.OpenFile(filepath.Join(base, "failures.jsonl"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return
@@ -200,7 +202,7 @@ func (s *Store) recordFailure(chip string, cause error) {
 }
 
 // List returns a chip's versions, newest first, and its failures.
-func (s *Store) List(chip string) ([]Version, []Failure, error) {
+func (s *calibStore) List(chip string) ([]calibVersion, []calibFailure, error) {
 	if err := checkChip(chip); err != nil {
 		return nil, nil, err
 	}
@@ -210,7 +212,7 @@ func (s *Store) List(chip string) ([]Version, []Failure, error) {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, nil, err
 	}
-	var vs []Version
+	var vs []calibVersion
 	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
@@ -220,7 +222,7 @@ func (s *Store) List(chip string) ([]Version, []Failure, error) {
 		if err != nil {
 			continue
 		}
-		var v Version
+		var v calibVersion
 		if json.Unmarshal(b, &v) != nil {
 			continue
 		}
@@ -229,10 +231,10 @@ func (s *Store) List(chip string) ([]Version, []Failure, error) {
 		vs = append(vs, v)
 	}
 	sort.Slice(vs, func(i, j int) bool { return vs[i].Version > vs[j].Version })
-	var fs []Failure
+	var fs []calibFailure
 	if b, err := os.ReadFile(filepath.Join(base, "failures.jsonl")); err == nil {
 		for _, line := range bytes.Split(b, []byte("\n")) {
-			var f Failure
+			var f calibFailure
 			if len(line) > 0 && json.Unmarshal(line, &f) == nil {
 				fs = append(fs, f)
 			}
@@ -242,7 +244,7 @@ func (s *Store) List(chip string) ([]Version, []Failure, error) {
 }
 
 // Latest returns the chip's latest version (nil when it has none).
-func (s *Store) Latest(chip string) (*Version, error) {
+func (s *calibStore) Latest(chip string) (*calibVersion, error) {
 	vs, _, err := s.List(chip)
 	if err != nil {
 		return nil, err
@@ -253,13 +255,4 @@ func (s *Store) Latest(chip string) (*Version, error) {
 		}
 	}
 	return nil, nil
-}
-
-// Next is the next time at hour:00 (local time) after now.
-func Next(now time.Time, hour int) time.Time {
-	t := time.Date(now.Year(), now.Month(), now.Day(), hour, 0, 0, 0, now.Location())
-	if !t.After(now) {
-		t = t.AddDate(0, 0, 1)
-	}
-	return t
 }
