@@ -47,8 +47,14 @@ type Config struct {
 	// runs, harvesting ended jobs); default 1 minute. PollEvery, how often
 	// a git source is fetched, defaults to 5 minutes.
 	Interval, PollEvery time.Duration
-	Logger              *slog.Logger
-	Now                 func() time.Time
+	// Held, when set, tells whether this server runs the service's passes:
+	// servers sharing one database run them as a queue.Duty, which calls
+	// Pass every Interval on the one server holding the duty's lock, and
+	// Start then only answers Wake, with a pass when Held says so. Nil: this
+	// server runs the passes on its own, every Interval.
+	Held   func() bool
+	Logger *slog.Logger
+	Now    func() time.Time
 	// HTTP fetches output files and code archives (default: a client with a 5-minute timeout).
 	HTTP *http.Client
 }
@@ -99,22 +105,30 @@ func New(cfg Config) (*Service, error) {
 // Platforms returns the platforms benchmarks run on.
 func (s *Service) Platforms() []Platform { return append([]Platform(nil), s.cfg.Platforms...) }
 
-// Start runs a pass now and then every Interval until Stop.
+// Start runs a pass now and then every Interval until Stop; with Held
+// set, it runs a pass at each Wake while Held says this server holds the
+// duty (the duty runs the periodic passes).
 func (s *Service) Start(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	s.stop, s.done = cancel, make(chan struct{})
 	go func() {
 		defer close(s.done)
-		t := time.NewTicker(s.cfg.Interval)
-		defer t.Stop()
-		for {
-			if err := s.Pass(ctx); err != nil && ctx.Err() == nil {
-				s.log.Warn("benchmark: pass", "error", err)
+		var tick <-chan time.Time
+		if s.cfg.Held == nil {
+			t := time.NewTicker(s.cfg.Interval)
+			defer t.Stop()
+			tick = t.C
+		}
+		for first := true; ; first = false {
+			if s.cfg.Held == nil || (!first && s.cfg.Held()) {
+				if err := s.Pass(ctx); err != nil && ctx.Err() == nil {
+					s.log.Warn("benchmark: pass", "error", err)
+				}
 			}
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
+			case <-tick:
 			case <-s.wake:
 			}
 		}

@@ -407,8 +407,14 @@ func changes(ref, r *Run) []string {
 	}
 	walk("", r.Mapping, func(path string, v any) {
 		switch x := v.(type) {
+		case []any:
+			// A list of numbers under such a key (BrainScaleS-1's
+			// lost_indices) names which items, not how many: one line.
+			if len(x) > 0 && isCause(path) {
+				found = append(found, fmt.Sprintf("%s: %d items (the system's mapping report)", path, len(x)))
+			}
 		case float64:
-			if x != 0 && isCause(path) {
+			if x != 0 && isCause(path) && !strings.HasSuffix(path, "]") {
 				found = append(found, fmt.Sprintf("%s: %g (the system's mapping report)", path, x))
 			}
 		case string:
@@ -445,6 +451,15 @@ func walk(path string, v any, fn func(string, any)) {
 			walk(p, c, fn)
 		}
 	case []any:
+		numbers := true
+		for _, c := range x {
+			_, ok := c.(float64)
+			numbers = numbers && ok
+		}
+		if numbers {
+			fn(path, x)
+			return
+		}
 		for i, c := range x {
 			walk(fmt.Sprintf("%s[%d]", path, i), c, fn)
 		}

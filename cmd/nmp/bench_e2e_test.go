@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -120,49 +121,56 @@ func TestEndToEndBenchmarks(t *testing.T) {
 	if err := json.Unmarshal([]byte(get(t, p.url+"/benchmarks/platforms")), &platforms); err != nil || len(platforms) < 2 {
 		t.Fatalf("platforms: %v %+v", err, platforms)
 	}
-	np := len(platforms)
-	chips := 0 // platforms whose fingerprint names a chip
-	for _, pl := range platforms {
-		if row, _ := platformTable.Lookup(pl.Name); row.ChipEnv != "" {
-			chips++
-		}
-	}
 
 	var added benchmark.AddResponse
 	out := p.nmpOK("bench", "add", "hw", "file://"+repo, "-json")
 	if err := json.Unmarshal([]byte(out), &added); err != nil {
 		t.Fatalf("nmp bench add: %v\n%s", err, out)
 	}
-	if added.Source.Commit != first || len(added.Runs) != 3*np {
-		t.Fatalf("registered at %s (want %s) with %d runs (want 3 tasks x %d platforms):\n%s", added.Source.Commit, first, len(added.Runs), np, out)
+	// The tasks expand by their {system=...} lists: PyNN 0.10 scripts on
+	// the 0.10 systems, the old-API variants on BrainScaleS-1, the ESS
+	// (pyhmf, PyNN 0.7) and Spikey (PyNN 0.6).
+	wantPairs := map[string]bool{
+		"I_f_curve@Demo": true, "I_f_curve@SpiNNaker": true,
+		"spike_train_statistics@Demo": true, "spike_train_statistics@SpiNNaker": true, "spike_train_statistics@BrainScaleS-2": true,
+		"spike_train_statistics_old_pynn@BrainScaleS": true, "spike_train_statistics_old_pynn@BrainScaleS-ESS": true,
+		"propagation@Demo": true, "propagation@SpiNNaker": true,
+		"propagation_old_pynn@BrainScaleS": true, "propagation_old_pynn@BrainScaleS-ESS": true, "propagation_old_pynn@Spikey": true,
+	}
+	perCommit := len(added.Runs)
+	onChips := 0 // runs on platforms whose fingerprint names a chip
+	for _, r := range added.Runs {
+		if !wantPairs[r.Task+"@"+r.Platform] {
+			t.Errorf("run %s on %s was not expected", r.Task, r.Platform)
+		}
+		if row, _ := platformTable.Lookup(r.Platform); row.ChipEnv != "" {
+			onChips++
+		}
+	}
+	if added.Source.Commit != first || perCommit != len(wantPairs) {
+		t.Fatalf("registered at %s (want %s) with %d runs (want %d):\n%s", added.Source.Commit, first, perCommit, len(wantPairs), out)
 	}
 	runs := p.benchSettle(5 * time.Minute)
 	byKey := map[string]benchmark.RunDoc{}
 	for _, r := range runs {
 		byKey[r.Task+"@"+r.Platform] = r
 	}
-	for key, want := range map[string]int{"I_f_curve@Demo": 4, "spike_train_statistics@Demo": 5, "spike_train_statistics@BrainScaleS-2": 5, "propagation@Demo": 6} {
+	// Every (task, platform) pair finishes with its measurements.
+	for key := range wantPairs {
 		r := byKey[key]
-		if r.Status != "finished" || r.Measurements != want || r.JobID == nil {
-			t.Errorf("%s: %s with %d measurements, want finished with %d (%s)", key, r.Status, r.Measurements, want, r.Error)
+		if r.Status != "finished" || r.Measurements < 4 || r.JobID == nil {
+			t.Errorf("%s: %s with %d measurements, want finished (%s)", key, r.Status, r.Measurements, r.Error)
 		}
 	}
-	// Every run on the other platforms ended, and a failed one says why.
+	var matrix strings.Builder
 	for _, r := range runs {
-		if r.Status != "finished" && (r.Status != "error" || r.Error == "") {
-			t.Errorf("run %d (%s on %s): %s %q", r.ID, r.Task, r.Platform, r.Status, r.Error)
-		}
+		fmt.Fprintf(&matrix, "  %-32s %-16s %-9s %2d measurements %s\n", r.Model+"/"+r.Task, r.Platform, r.Status, r.Measurements, r.Error)
 	}
-	// The chip has no IF_cond_exp: the runs fail, and say why.
-	for _, key := range []string{"I_f_curve@BrainScaleS-2", "propagation@BrainScaleS-2"} {
-		if r := byKey[key]; r.Status != "error" || !strings.Contains(r.Error, "IF_cond_exp") {
-			t.Errorf("%s: %s %q, want an error naming IF_cond_exp", key, r.Status, r.Error)
-		}
-	}
+	t.Logf("(task, platform) pairs after registration:\n%s", matrix.String())
 
 	var ms []benchmark.MeasurementDoc
 	out = p.nmpOK("bench", "measurements", "-json", "-name", "kolmogorov_smirnov")
-	if err := json.Unmarshal([]byte(out), &ms); err != nil || len(ms) != 2 {
+	if err := json.Unmarshal([]byte(out), &ms); err != nil || len(ms) != 5 {
 		t.Fatalf("measurements: %v\n%s", err, out)
 	}
 	for _, m := range ms {
@@ -172,7 +180,7 @@ func TestEndToEndBenchmarks(t *testing.T) {
 		}
 	}
 	table := p.nmpOK("bench", "results")
-	for _, want := range []string{"IF_cond_exp/I_f_curve", "norm_diff_frequency", "kolmogorov_smirnov", "BrainScaleS-2", "Demo"} {
+	for _, want := range []string{"IF_cond_exp/I_f_curve", "norm_diff_frequency", "kolmogorov_smirnov", "BrainScaleS-2", "Demo", "Spikey", "BrainScaleS-ESS", "groups_reached"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("nmp bench results lacks %q:\n%s", want, table)
 		}
@@ -202,8 +210,8 @@ func TestEndToEndBenchmarks(t *testing.T) {
 		t.Fatalf("poll after [skip ci]: %s", out)
 	}
 	time.Sleep(time.Second)
-	if n := len(p.benchRuns()); n != 3*np {
-		t.Fatalf("%d runs after a [skip ci] commit, want %d", n, 3*np)
+	if n := len(p.benchRuns()); n != perCommit {
+		t.Fatalf("%d runs after a [skip ci] commit, want %d", n, perCommit)
 	}
 
 	// A plain commit runs on every platform.
@@ -224,8 +232,8 @@ func TestEndToEndBenchmarks(t *testing.T) {
 			}
 		}
 	}
-	if n != 3*np || len(runs) != 6*np {
-		t.Fatalf("%d runs of the new commit (want %d), %d in all (want %d)", n, 3*np, len(runs), 6*np)
+	if n != perCommit || len(runs) != 2*perCommit {
+		t.Fatalf("%d runs of the new commit (want %d), %d in all (want %d)", n, perCommit, len(runs), 2*perCommit)
 	}
 
 	// A restart with the same configuration triggers nothing; a changed
@@ -234,14 +242,14 @@ func TestEndToEndBenchmarks(t *testing.T) {
 	p.serve.stop(t)
 	p.launch("127.0.0.1:0")
 	time.Sleep(2 * time.Second)
-	if n := len(p.benchSettle(time.Minute)); n != 6*np {
-		t.Fatalf("%d runs after a restart without changes, want %d", n, 6*np)
+	if n := len(p.benchSettle(time.Minute)); n != 2*perCommit {
+		t.Fatalf("%d runs after a restart without changes, want %d", n, 2*perCommit)
 	}
 	p.serve.stop(t)
 	p.args = append(p.args, "-chip", "nmp-virtual-hx-7")
 	p.launch("127.0.0.1:0")
 	deadline := time.Now().Add(time.Minute)
-	for len(p.benchRuns()) == 6*np && time.Now().Before(deadline) {
+	for len(p.benchRuns()) == 2*perCommit && time.Now().Before(deadline) {
 		time.Sleep(300 * time.Millisecond)
 	}
 	runs = p.benchSettle(5 * time.Minute)
@@ -251,8 +259,8 @@ func TestEndToEndBenchmarks(t *testing.T) {
 			changed = append(changed, r)
 		}
 	}
-	if len(changed) != 3*chips || len(runs) != 6*np+3*chips {
-		t.Fatalf("%d runs for the changed systems (want %d), %d in all (want %d):\n%s", len(changed), 3*chips, len(runs), 6*np+3*chips, p.nmpOK("bench", "runs"))
+	if len(changed) != onChips || len(runs) != 2*perCommit+onChips {
+		t.Fatalf("%d runs for the changed systems (want %d), %d in all (want %d):\n%s", len(changed), onChips, len(runs), 2*perCommit+onChips, p.nmpOK("bench", "runs"))
 	}
 	for _, r := range changed {
 		row, _ := platformTable.Lookup(r.Platform)
@@ -333,6 +341,19 @@ func TestEndToEndCompare(t *testing.T) {
 		}
 		if s.Platform == "BrainScaleS-2" && !strings.Contains(s.Refused, "IF_cond_exp") {
 			t.Errorf("BrainScaleS-2: %q, want the reason (no IF_cond_exp on the chip)", s.Refused)
+		}
+		// PyNN 0.7 on BrainScaleS-1: the wafer loses synapses, and the
+		// report says so once per projection, not once per lost synapse.
+		if s.Platform == "BrainScaleS" {
+			lost := 0
+			for _, c := range s.Changes {
+				if strings.Contains(c, ".lost_indices: ") && strings.HasSuffix(c, "items (the system's mapping report)") {
+					lost++
+				}
+			}
+			if s.Refused != "" || lost == 0 || len(s.Changes) > 100 {
+				t.Errorf("BrainScaleS: refused %q, %d changes, %d naming lost synapses", s.Refused, len(s.Changes), lost)
+			}
 		}
 		// The example speaks PyNN 0.6 for Spikey: it runs there, and diverges.
 		if s.Platform == "Spikey" {

@@ -47,7 +47,12 @@ func addBenchFlags(fs *flag.FlagSet) *benchFlags {
 // as the user nmp-benchmarks (created with the collab benchmarks and its
 // quotas when missing) with a token of its own, revoked at stop. It returns
 // the handler of /benchmarks.
-func startBenchmarks(ctx context.Context, st store.Store, logger *slog.Logger, bf *benchFlags, url, dataDir, chip string, external []string) (http.Handler, func(), error) {
+//
+// Its passes (triggers, polling, submitting, harvesting) are the duty
+// "benchmarks": among replicas sharing a database (locker non-nil), only
+// the one holding the duty's lock runs them, so that a run is submitted
+// once; report tells the metrics whether this server holds it.
+func startBenchmarks(ctx context.Context, st store.Store, locker store.DutyLocker, report func(string, func() bool), logger *slog.Logger, bf *benchFlags, url, dataDir, chip string, external []string) (http.Handler, func(), error) {
 	if err := ensureBenchCollab(ctx, st); err != nil {
 		return nil, nil, fmt.Errorf("serve: benchmarks: %w", err)
 	}
@@ -55,6 +60,7 @@ func startBenchmarks(ctx context.Context, st store.Store, logger *slog.Logger, b
 	if err != nil {
 		return nil, nil, fmt.Errorf("serve: benchmarks: %w", err)
 	}
+	duty := &queue.Duty{Name: "benchmarks", Interval: *bf.interval, Locker: locker, Logger: logger}
 	var platforms []benchmark.Platform
 	for _, p := range platformTable {
 		if !p.TestOnly && (p.Unavailable == "" || containsString(external, p.Name)) {
@@ -64,14 +70,21 @@ func startBenchmarks(ctx context.Context, st store.Store, logger *slog.Logger, b
 	svc, err := benchmark.New(benchmark.Config{Store: st, Queue: client.New(url, secret), Collab: benchCollab, Platforms: platforms,
 		Fingerprint: func(name string) string { return platformFingerprint(name, chip) },
 		CacheDir:    filepath.Join(dataDir, "benchmarks"), AllowLocal: *bf.allowLocal, Interval: *bf.interval, PollEvery: *bf.poll,
-		Logger: logger.With("part", "benchmarks")})
+		Held: duty.Held, Logger: logger.With("part", "benchmarks")})
 	if err != nil {
 		return nil, nil, err
 	}
+	duty.Run = svc.Pass
 	if err := svc.Start(ctx); err != nil {
 		return nil, nil, err
 	}
+	if err := duty.Start(ctx); err != nil {
+		svc.Stop()
+		return nil, nil, err
+	}
+	report("benchmarks", duty.Held)
 	stop := func() {
+		duty.Stop()
 		svc.Stop()
 		_ = st.TokenRevoke(context.WithoutCancel(ctx), tok.ID, time.Now())
 	}

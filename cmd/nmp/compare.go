@@ -329,6 +329,7 @@ for c, s in enumerate(data):
         p = pops.get(label)
         if p:
             for i, t in enumerate(p["trains"] or []):
+                t = t or []
                 ax.plot(t, [i] * len(t), "|", color="k", markersize=3)
             ax.set_ylim(-1, p["size"])
         if c == 0:

@@ -202,7 +202,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	local := localURL(ln.Addr())
 	var routes http.Handler = web.Mount(srv.Handler(), pages)
 	if *bf.on {
-		bh, stop, err := startBenchmarks(ctx, st, logger, bf, local, *dataDir, wcfg.Chip, keep)
+		bh, stop, err := startBenchmarks(ctx, st, locker, metrics.Duty, logger, bf, local, *dataDir, wcfg.Chip, keep)
 		if err != nil {
 			ln.Close()
 			return err

@@ -20,6 +20,29 @@ def simulator():
     return importlib.import_module("pyNN." + args.simulator), args.simulator
 
 
+#: The backends of the old PyNN APIs: BrainScaleS-1 and its ESS (pyhmf,
+#: PyNN 0.7) and Spikey (PyNN 0.6). Their Populations take a cell class and
+#: a parameter dictionary, their Projections a connector with the weights
+#: and a target, and getSpikes() returns rows [neuron, time].
+OLD_API = ("hardware.hbp_pm", "hardware.brainscales", "hardware.stage1", "hardware.spikey")
+
+
+def old_setup(sim, name):
+    """setup() of an old-API backend: pyhmf needs marocco (the ESS is its
+    ESS backend); Spikey needs nothing."""
+    if name in ("hardware.hbp_pm", "hardware.brainscales"):
+        from pymarocco import PyMarocco
+        marocco = PyMarocco()
+        # A benchmark measures what the wafer does with the network, lost
+        # synapses included (the mapping report counts them).
+        marocco.continue_despite_synapse_loss = True
+        if name == "hardware.brainscales":
+            marocco.backend = PyMarocco.ESS
+        sim.setup(marocco=marocco)
+    else:
+        sim.setup()
+
+
 def model(sim, name):
     """A standard model of the backend: at the top of the module, as PyNN
     has them, or in its cells module, where pynn_brainscales keeps its

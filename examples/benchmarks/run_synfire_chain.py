@@ -7,13 +7,14 @@ that stops early, slows down or spreads out.
 
 Measures: how far the volley travelled (groups reached, quality), the mean
 delay per group (quality, ms), the spread of the last volley (quality, ms),
-and the timings (performance). It speaks PyNN 0.10 and, for Spikey, PyNN 0.6."""
+and the timings (performance). It speaks PyNN 0.10 and, for BrainScaleS-1 and the ESS (pyhmf) and for
+Spikey, PyNN 0.7 and 0.6."""
 
 import json
 
 import numpy as np
 
-from common import Clock, model, simulator, timings, write_results
+from common import OLD_API, Clock, model, old_setup, simulator, timings, write_results
 
 sim, name = simulator()
 with open("synfire_chain.json") as f:
@@ -36,12 +37,16 @@ def summarise(i, times, active):
     return True
 
 
-if name in ("hardware.stage1", "hardware.spikey"):
-    # Spikey's PyNN 0.6: cell parameters as dictionaries, its own neuron
-    # model, spikes as (id, time) arrays. The same network otherwise.
-    sim.setup()
+if name in OLD_API:
+    # PyNN 0.6 (Spikey) and 0.7 (pyhmf: BrainScaleS-1 and the ESS): cell
+    # parameters as dictionaries, spikes as (id, time) arrays. Spikey has
+    # its own neuron model, IF_facets_hardware1. The same network otherwise.
+    old_setup(sim, name)
     stim = sim.Population(size, sim.SpikeSourceArray, {"spike_times": [float(np.median(volley))]}, label="input")
-    chain = [sim.Population(size, sim.IF_facets_hardware1, label="group%d" % i) for i in range(groups)]
+    if name in ("hardware.stage1", "hardware.spikey"):
+        chain = [sim.Population(size, sim.IF_facets_hardware1, label="group%d" % i) for i in range(groups)]
+    else:
+        chain = [sim.Population(size, sim.IF_cond_exp, dict(cfg["cell"]), label="group%d" % i) for i in range(groups)]
     for p in chain:
         p.record()
     conn = sim.AllToAllConnector(weights=cfg["weight_uS"], delays=cfg["delay_ms"])
@@ -86,5 +91,5 @@ results = [
     {"type": "quality", "name": "last_volley_spread", "value": spread[-1] if spread else 0.0, "units": "ms", "measure": "time"},
 ]
 results += timings(t_setup, t_run, t_close)
-write_results("synfire_chain", "propagation", results, {"model": cfg, "simulator": name})
+write_results("synfire_chain", "propagation" + ("_old_pynn" if name in OLD_API else ""), results, {"model": cfg, "simulator": name})
 print("the volley reached %d of %d groups" % (reached, groups))
