@@ -1,0 +1,78 @@
+"""PyNN scripts written for other backends, run unchanged on pyNN.nmp (and
+so on the backends built on it): clipped normal distributions with an
+infinite bound, the default receptor of a Projection onto an Assembly, and
+Debian's PyNN 0.10.1 spike-raster plots."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+import matplotlib
+matplotlib.use("Agg")
+
+import neo  # noqa: E402
+import quantities as pq  # noqa: E402
+
+import pyNN.nmp as sim  # noqa: E402
+from pyNN.random import RandomDistribution  # noqa: E402
+from nmp import description  # noqa: E402
+
+PY = "/usr/bin/python3"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run_script(code, **env):
+    e = dict(os.environ, PYTHONPATH=os.path.dirname(HERE), **env)
+    out = subprocess.run([PY, "-c", "import _nmp_pynn_finder\n" + code],
+                         capture_output=True, text=True, env=e, timeout=120)
+    if out.returncode != 0:
+        raise AssertionError(out.stderr)
+    return out.stdout.strip()
+
+
+class Case(unittest.TestCase):
+    def setUp(self):
+        sim.setup(timestep=0.1, min_delay=0.1)
+
+    def tearDown(self):
+        sim.end()
+
+
+class InfiniteBoundTest(Case):
+    """PyNN's and sPyNNaker's balanced-network scripts draw from
+    normal_clipped with low=-inf or high=numpy.inf."""
+
+    def test_written_as_strings(self):
+        enc = description.Encoder()
+        v = enc.value(description.Distribution(
+            "normal_clipped", {"mu": 0.0, "sigma": 1.0, "low": -np.inf, "high": np.inf}))
+        self.assertEqual(json.loads(json.dumps(v, allow_nan=False))["parameters"],
+                         {"mu": 0.0, "sigma": 1.0, "low": "-inf", "high": "inf"})
+
+    def test_runs_and_draws_inside_the_bounds(self):
+        pre = sim.Population(20, sim.SpikeSourcePoisson(rate=20.0), label="pre")
+        post = sim.Population(20, sim.IF_curr_exp(v_thresh=-50.0), label="post")
+        post.initialize(v=RandomDistribution("normal_clipped", mu=-65.0, sigma=5.0,
+                                             low=-np.inf, high=-55.0))
+        prj = sim.Projection(pre, post, sim.FixedProbabilityConnector(0.5),
+                             sim.StaticSynapse(weight=RandomDistribution(
+                                 "normal_clipped", mu=0.1, sigma=0.2, low=0.0, high=np.inf),
+                                 delay=1.0))
+        post.record("v")
+        sim.run(10.0)
+        v0 = post.get_data().segments[0].filter(name="v")[0].magnitude[0]
+        self.assertTrue(np.all(v0 <= -55.0), v0)
+        self.assertGreater(len(set(np.round(v0, 9))), 10)   # drawn, not all the same
+        w = np.array(prj.get("weight", format="list", with_address=False), dtype=float)
+        self.assertGreater(len(w), 0)
+        self.assertTrue(np.all(w >= 0.0) and np.all(np.isfinite(w)), w)
+        self.assertLess(w.min(), 0.1)   # the lower half of the normal is there
+
+
+if __name__ == "__main__":
+    unittest.main()
