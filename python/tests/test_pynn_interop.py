@@ -74,5 +74,27 @@ class InfiniteBoundTest(Case):
         self.assertLess(w.min(), 0.1)   # the lower half of the normal is there
 
 
+class AssemblyReceptorTest(unittest.TestCase):
+    """PyNN 0.10's Assembly.receptor_types is a set's order, which follows
+    Python's hash seed; Projection takes the first for positive weights."""
+
+    CODE = ("import pyNN.nmp as sim\n"
+            "sim.setup()\n"
+            "a = sim.Population(2, sim.IF_cond_exp()); b = sim.Population(2, sim.IF_cond_exp())\n"
+            "src = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))\n"
+            "exc = sim.Projection(src, a + b, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.01))\n"
+            "cur = sim.Population(2, sim.IF_curr_exp())\n"
+            "cur2 = sim.Population(2, sim.IF_curr_exp())\n"
+            "inh = sim.Projection(src, cur + cur2, sim.AllToAllConnector(), sim.StaticSynapse(weight=-0.01))\n"
+            "print((a + b).receptor_types, exc.receptor_type, inh.receptor_type)\n")
+
+    def test_same_for_every_hash_seed(self):
+        # Before the fix, seeds 0 to 3 gave "inhibitory" for positive weights.
+        for seed in range(6):
+            out = run_script(self.CODE, PYTHONHASHSEED=str(seed))
+            self.assertEqual(out, "['excitatory', 'inhibitory'] excitatory inhibitory",
+                             "PYTHONHASHSEED=%d" % seed)
+
+
 if __name__ == "__main__":
     unittest.main()
