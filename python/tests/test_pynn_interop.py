@@ -96,5 +96,71 @@ class AssemblyReceptorTest(unittest.TestCase):
                              "PYTHONHASHSEED=%d" % seed)
 
 
+class RasterPlotTest(Case):
+    """pyNN.utility.plotting's Figure and Panel with a Segment's spike trains."""
+
+    def test_figure_with_spike_trains(self):
+        from pyNN.utility.plotting import Figure, Panel
+        src = sim.Population(5, sim.SpikeSourceArray(
+            spike_times=[[10.0, 30.0], [20.0], [], [40.0, 50.0, 60.0], [90.0]]), label="src")
+        post = sim.Population(3, sim.IF_curr_exp(), label="post")
+        src.record("spikes")
+        post.record(["spikes", "v"])
+        sim.run(100.0)
+        seg = src.get_data().segments[0]
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "raster.png")
+            fig = Figure(Panel(seg.spiketrains, yticks=True, markersize=2),
+                         Panel(post.get_data().segments[0].spiketrains),
+                         Panel(post.get_data().segments[0].filter(name="v")[0], xticks=True,
+                               xlabel="Time (ms)"))
+            fig.save(path)
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+        ax = fig.fig.axes[0]
+        self.assertEqual(ax.get_xlim(), (0.0, 100.0))
+        line = ax.lines[0]
+        # Times on x, the neurons' IDs on y, one point per spike.
+        ids = [int(i) for i in src.all_cells]
+        want = sorted((t, ids[i]) for i, ts in enumerate([[10, 30], [20], [], [40, 50, 60], [90]])
+                      for t in ts)
+        got = sorted(zip(np.asarray(line.get_xdata(), dtype=float),
+                         np.asarray(line.get_ydata(), dtype=int)))
+        self.assertEqual(got, [(float(t), i) for t, i in want])
+        self.assertEqual(ax.get_ylim(), (ids[0] - 0.5, ids[-1] + 0.5))
+
+    def test_list_of_spike_trains(self):
+        # Panel's other raster (a list of SpikeTrains) with times in ms.
+        from pyNN.utility import plotting
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots()
+        trains = [neo.SpikeTrain([5.0, 7.0], units="ms", t_start=0 * pq.ms, t_stop=0.05 * pq.s,
+                                 source_index=i) for i in range(2)]
+        plotting.plot_spiketrains(ax, trains)
+        self.assertEqual(ax.get_xlim(), (0.0, 50.0))
+        plt.close(fig)
+
+    def test_spinnaker_raster(self):
+        # The backends built on pyNN.nmp get the same mend (sPyNNaker's
+        # examples plot this way).
+        out = run_script(
+            "import matplotlib; matplotlib.use('Agg')\n"
+            "import pyNN.spiNNaker as sim\n"
+            "from pyNN.utility.plotting import Figure, Panel\n"
+            "sim.setup(timestep=1.0)\n"
+            "src = sim.Population(4, sim.SpikeSourceArray(spike_times=[[5.0], [10.0], [15.0, 25.0], []]))\n"
+            "src.record('spikes')\n"
+            "sim.run(50.0)\n"
+            "fig = Figure(Panel(src.get_data().segments[0].spiketrains, xlabel='Time (ms)'))\n"
+            "ax = fig.fig.axes[0]\n"
+            "print(ax.get_xlim(), sorted(float(x) for x in ax.lines[0].get_xdata()))\n"
+            "sim.end()\n", NMP_SPINNAKER_SEED="7")
+        self.assertEqual(out, "(0.0, 50.0) [5.0, 10.0, 15.0, 25.0]")
+
+    def test_importing_the_backend_does_not_import_matplotlib(self):
+        out = run_script("import sys\nimport pyNN.nmp\nprint('matplotlib' in sys.modules)")
+        self.assertEqual(out, "False")
+
+
 if __name__ == "__main__":
     unittest.main()
