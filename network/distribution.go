@@ -104,6 +104,18 @@ func (d *Distribution) check() error {
 		}
 	}
 	p := d.Parameters
+	for _, k := range names {
+		x := p[k]
+		if math.IsNaN(x) {
+			return fmt.Errorf("distribution %q: %s is not a number", d.Name, k)
+		}
+		// Only the clipped normals' bounds may be open (PyNN's
+		// low=-inf or high=inf); an infinite mean or width draws nothing.
+		openBound := (d.Name == "normal_clipped" || d.Name == "normal_clipped_to_boundary") && (k == "low" || k == "high")
+		if math.IsInf(x, 0) && !openBound {
+			return fmt.Errorf("distribution %q: %s must be finite", d.Name, k)
+		}
+	}
 	switch d.Name {
 	case "normal", "lognormal", "normal_clipped", "normal_clipped_to_boundary":
 		if p["sigma"] < 0 {

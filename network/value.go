@@ -70,6 +70,33 @@ type Distribution struct {
 	c          compiled
 }
 
+// MarshalJSON writes d as a value object, its non-finite parameters as the
+// strings "inf", "-inf" and "nan" (JSON has no literal for them).
+func (d Distribution) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString(`{"distribution":`)
+	name, err := json.Marshal(d.Name)
+	if err != nil {
+		return nil, err
+	}
+	buf.Write(name)
+	buf.WriteString(`,"parameters":{`)
+	for i, k := range sortedKeys(d.Parameters) {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		key, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(key)
+		buf.WriteByte(':')
+		buf.Write(marshalFloat(d.Parameters[k]))
+	}
+	buf.WriteString("}}")
+	return buf.Bytes(), nil
+}
+
 // Scalar returns a scalar Value.
 func Scalar(x float64) Value { return Value{Kind: KindScalar, Scalar: x} }
 
@@ -236,8 +263,10 @@ func (v *Value) unmarshalObject(b []byte) error {
 	var o struct {
 		Array        *string `json:"array"`
 		Distribution *string `json:"distribution"`
-		Parameters   map[string]float64
-		Ragged       *struct {
+		// Parameters are read as values so that "inf", "-inf" and "nan"
+		// are accepted (normal_clipped's open bounds).
+		Parameters map[string]json.RawMessage `json:"parameters"`
+		Ragged     *struct {
 			Values  json.RawMessage `json:"values"`
 			Offsets json.RawMessage `json:"offsets"`
 		} `json:"ragged"`
@@ -252,9 +281,16 @@ func (v *Value) unmarshalObject(b []byte) error {
 		v.Kind, v.ref = KindArray, *o.Array
 	case o.Distribution != nil:
 		v.Kind = KindRandom
-		v.Dist = &Distribution{Name: *o.Distribution, Parameters: o.Parameters}
-		if v.Dist.Parameters == nil {
-			v.Dist.Parameters = map[string]float64{}
+		v.Dist = &Distribution{Name: *o.Distribution, Parameters: make(map[string]float64, len(o.Parameters))}
+		for _, k := range sortedKeys(o.Parameters) {
+			var p Value
+			if err := p.UnmarshalJSON(o.Parameters[k]); err != nil {
+				return fmt.Errorf("distribution %q parameter %q: %w", *o.Distribution, k, err)
+			}
+			if p.Kind != KindScalar {
+				return fmt.Errorf("distribution %q parameter %q: expected a number (got %s)", *o.Distribution, k, p.Kind)
+			}
+			v.Dist.Parameters[k] = p.Scalar
 		}
 	case o.Ragged != nil:
 		var vals, offs Value

@@ -101,6 +101,19 @@ def _evaluate(parameter_space, size):
 class Assembly(common.Assembly):
     _simulator = simulator
 
+    @property
+    def receptor_types(self):
+        """The receptor types common to all populations of the assembly, in
+        the order of the first population's cell type. PyNN 0.10 returns a
+        set's order here, which follows Python's hash seed; Projection takes
+        the first type for positive weights and the second for negative ones,
+        so the order decides the receptor ("excitatory" first, as on a
+        Population)."""
+        common_types = set(self.populations[0].celltype.receptor_types)
+        for p in self.populations[1:]:
+            common_types &= set(p.celltype.receptor_types)
+        return [rt for rt in self.populations[0].celltype.receptor_types if rt in common_types]
+
 
 class PopulationView(common.PopulationView):
     _assembly_class = Assembly

@@ -12,6 +12,7 @@ from pyNN import recording
 from nmp import neoconv
 
 from . import simulator
+from . import _plotting  # noqa: F401  (mends PyNN 0.10.1's spike rasters)
 
 
 def off_grid_stamps(times, dt):

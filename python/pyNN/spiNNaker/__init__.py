@@ -32,7 +32,6 @@ from pyNN.standardmodels import StandardCellType
 from nmp.simclient import SimServerError  # noqa: F401
 
 from . import simulator, extra_models  # noqa: F401
-from ._compat import fix_plotting
 from .simulator import state
 from .standardmodels import (IF_curr_exp, IF_cond_exp, IF_curr_delta, Izhikevich,  # noqa: F401
                              SpikeSourcePoisson, SpikeSourceArray, StaticSynapse, STDPMechanism,
@@ -42,7 +41,6 @@ from .electrodes import DCSource, ACSource, StepCurrentSource, NoisyCurrentSourc
 from .populations import Population, PopulationView, Assembly, PartitionerMaximumSizeConstraint  # noqa: F401
 from .projections import Projection  # noqa: F401
 
-fix_plotting()
 
 #: sPyNNaker's non-standard name of the fixed-total-number connector.
 MultapseConnector = FixedTotalNumberConnector
