@@ -82,6 +82,18 @@ type Job struct {
 	mu sync.Mutex // guards Lease during Hold
 }
 
+// Attempt is the attempt of the lease the job is held under (1 for the
+// first run; 0 without a lease). Hold renews the lease in the background,
+// so readers go through this rather than j.Lease.
+func (j *Job) Attempt() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.Lease == nil {
+		return 0
+	}
+	return j.Lease.Attempt
+}
+
 // LeaseID is the id of the lease the job is held under ("" if none).
 func (j *Job) LeaseID() string { return j.leaseID() }
 

@@ -295,9 +295,9 @@ func TestBrowser(t *testing.T) {
 	// New Job on Demo with a pasted PyNN script; the log streams while it runs.
 	s.run("new job form", 20*time.Second, chromedp.Click(`a[href^="/app/jobs/new"]`, chromedp.ByQuery), chromedp.WaitVisible("#code", chromedp.ByQuery))
 	var unavailable string
-	s.run("platforms", 5*time.Second, chromedp.TextContent(`#platform option[value="SpiNNaker"]`, &unavailable, chromedp.ByQuery))
+	s.run("platforms", 5*time.Second, chromedp.TextContent(`#platform option[value="TestPlatform"]`, &unavailable, chromedp.ByQuery))
 	if !strings.Contains(unavailable, "unavailable") {
-		t.Errorf("the drop-down does not say SpiNNaker is unavailable: %q", unavailable)
+		t.Errorf("the drop-down does not say TestPlatform is unavailable: %q", unavailable)
 	}
 	s.run("bad hardware config", 20*time.Second,
 		chromedp.SetValue("#platform", "Demo", chromedp.ByQuery),

@@ -76,10 +76,7 @@ type fileStamp struct {
 // runJob runs one claimed job to its end.
 func (w *Worker) runJob(ctx context.Context, job *provider.Job, slot int) {
 	sys, _ := w.cfg.PlatformTable.Lookup(job.HardwarePlatform)
-	attempt := 0
-	if job.Lease != nil {
-		attempt = job.Lease.Attempt
-	}
+	attempt := job.Attempt()
 	log := w.log.With("job", job.ID, "platform", job.HardwarePlatform, "attempt", attempt)
 	log.Info("worker: job claimed")
 	hctx, release := w.client.Hold(ctx, job)
@@ -317,10 +314,7 @@ func (r *jobRun) judge(res *sandboxResult) *outcome {
 func (r *jobRun) makeDirs() error {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	attempt := 0
-	if r.job.Lease != nil {
-		attempt = r.job.Lease.Attempt
-	}
+	attempt := r.job.Attempt()
 	r.dir = filepath.Join(r.w.cfg.WorkDir, fmt.Sprintf("job-%d-%d-%s", r.job.ID, attempt, hex.EncodeToString(b)))
 	if err := os.Mkdir(r.dir, 0o700); err != nil {
 		return fmt.Errorf("job directory: %w", err)
@@ -373,10 +367,7 @@ func (r *jobRun) env() []string {
 
 // attempt is the run of the job this is (1 for the first).
 func (r *jobRun) attempt() int {
-	if r.job.Lease == nil {
-		return 0
-	}
-	return r.job.Lease.Attempt
+	return r.job.Attempt()
 }
 
 // chip is the emulated chip the job runs on ("" for systems without chips).
@@ -740,8 +731,8 @@ func (r *jobRun) provenance(o *outcome, files []map[string]any, value float64, u
 	p["system"] = r.sys.System
 	p["backend"] = r.sys.Backend
 	p["worker"] = r.w.cfg.Name
-	if r.job.Lease != nil {
-		p["attempt"] = r.job.Lease.Attempt
+	if a := r.job.Attempt(); a != 0 {
+		p["attempt"] = a
 	}
 	if r.command != nil {
 		p["command"] = r.command

@@ -62,7 +62,7 @@ func newSlurmPlatform(t *testing.T) *slurmPlatform {
 
 func (p *slurmPlatform) slurmWorker(args ...string) *proc {
 	p.t.Helper()
-	return p.worker(append([]string{"-executor", "slurm", "-slurm-config", p.config, "-work-dir", p.shared, "-name", "slurm-worker-1"}, args...)...)
+	return p.worker(append([]string{"-executor", "slurm", "-slurm-config", p.config, "-work-dir", p.shared, "-name", "slurm-worker-1", "-platforms", "Demo,BrainScaleS-2"}, args...)...)
 }
 
 // scontrol asks the cluster about a SLURM job.
@@ -316,7 +316,7 @@ func TestSlurmLeaseExpired(t *testing.T) {
 		t.Fatalf("the SLURM job should run on: %s", st)
 	}
 	// Another worker of the cluster claims it.
-	p.worker("-executor", "slurm", "-slurm-config", p.config, "-work-dir", p.shared, "-name", "slurm-worker-2")
+	p.worker("-executor", "slurm", "-slurm-config", p.config, "-work-dir", p.shared, "-name", "slurm-worker-2", "-platforms", "Demo,BrainScaleS-2")
 	j := p.wait(id)
 	wantStatus(t, j, "finished", "re-attached to batch job "+sid+", submitted by attempt 1 of worker slurm-worker-1", "run done")
 	log := jobLog(j)
