@@ -80,6 +80,9 @@ type Config struct {
 	SigningKey []byte
 }
 
+// statsConcurrency is how many statistics answers are computed at once; more wait.
+const statsConcurrency = 2
+
 // Server serves the API.
 type Server struct {
 	cfg    Config
@@ -94,6 +97,10 @@ type Server struct {
 	message   string
 	platforms map[string]nmpi.PlatformStatus
 	logins    map[string]loginCode
+	statsSem  chan struct{} // one slot per statistics computation allowed at once
+
+	statsMu    sync.Mutex
+	statsCache map[string]cachedAnswer
 }
 
 // New checks the configuration and returns a server.
@@ -136,7 +143,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.MaxCodeBytes = 256 << 20
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, platforms: map[string]nmpi.PlatformStatus{}, logins: map[string]loginCode{}}
+	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, platforms: map[string]nmpi.PlatformStatus{}, logins: map[string]loginCode{},
+		statsSem: make(chan struct{}, statsConcurrency), statsCache: map[string]cachedAnswer{}}
 	s.auth = &identity.Authenticator{Store: cfg.Store, CacheTTL: cfg.AuthCacheTTL, Now: cfg.Now}
 	if err := s.setStatus(cfg.Status); err != nil {
 		return nil, err

@@ -64,12 +64,23 @@ func jsonArg(m json.RawMessage) any {
 // commit: every submission to the same collab and platform waits for that lock.
 func (s *Store) JobInsert(ctx context.Context, p *store.JobInsertParams) (*store.Job, error) {
 	j := p.Job
+	if j.IdempotencyKey != "" {
+		if old, err := s.jobByKey(ctx, j.UserID, j.IdempotencyKey); err == nil {
+			return old, store.ErrReplayed
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	var key any
+	if j.IdempotencyKey != "" {
+		key = j.IdempotencyKey
+	}
 	var out *store.Job
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		row := tx.QueryRowContext(ctx, `INSERT INTO jobs (code, command, collab, user_id, status, hardware_platform, hardware_config, input_data,
-			submitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+jobCols,
+			submitted_at, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING `+jobCols,
 			j.Code, j.Command, j.Collab, j.UserID, store.StatusSubmitted, j.HardwarePlatform, jsonArg(j.HardwareConfig), jsonArg(j.InputData),
-			s.t(nowOr(p.Now)))
+			s.t(nowOr(p.Now)), key)
 		var err error
 		out, err = scanJob(row)
 		if err != nil {
@@ -112,10 +123,34 @@ func (s *Store) JobInsert(ctx context.Context, p *store.JobInsertParams) (*store
 		out.HoldQuotaID, out.HoldAmount = id, p.Reserve
 		return nil
 	})
+	if err != nil && j.IdempotencyKey != "" && s.d.IsUnique(err) {
+		// A concurrent submission with the same key won the race.
+		old, gerr := s.jobByKey(ctx, j.UserID, j.IdempotencyKey)
+		if gerr != nil {
+			return nil, gerr
+		}
+		return old, store.ErrReplayed
+	}
 	if err != nil {
 		return nil, err
 	}
+	out.IdempotencyKey = j.IdempotencyKey
 	return out, nil
+}
+
+// jobByKey returns the user's job inserted with this idempotency key.
+func (s *Store) jobByKey(ctx context.Context, user, key string) (*store.Job, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM jobs WHERE user_id = $1 AND idempotency_key = $2`, user, key).Scan(&id)
+	if err != nil {
+		return nil, notFoundIf(err, "job with idempotency key", key)
+	}
+	j, err := s.JobGet(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	j.IdempotencyKey = key
+	return j, nil
 }
 
 // reserveFast holds amount on the oldest quota with room and records the hold on
@@ -273,7 +308,11 @@ func (s *Store) JobList(ctx context.Context, p *store.JobListParams) ([]store.Jo
 	if p.Oldest {
 		order = " ORDER BY id"
 	}
-	q := `SELECT ` + jobCols + ` FROM jobs` + w.sql() + order
+	cols := jobCols
+	if p.MaxCode > 0 {
+		cols = strings.Replace(jobCols, "id, code,", fmt.Sprintf("id, CASE WHEN length(code) <= %d THEN code ELSE '' END,", p.MaxCode), 1)
+	}
+	q := `SELECT ` + cols + ` FROM jobs` + w.sql() + order
 	q += limitOffset(w, p.Limit, p.Offset)
 	rows, err := s.db.QueryContext(ctx, q, w.args...)
 	if err != nil {

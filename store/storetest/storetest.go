@@ -50,6 +50,9 @@ func Exercise(t *testing.T, open func(t testing.TB) store.Store) {
 		{"Quotas", testQuotas},
 		{"Sessions", testSessions},
 		{"Settings", testSettings},
+		{"JobStats", testJobStats},
+		{"JobListSummary", testJobListSummary},
+		{"JobIdempotency", testJobIdempotency},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
