@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +87,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, msg = he.status, he.msg
 	case errors.As(err, &mbe):
 		status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than the server accepts (%d bytes)", mbe.Limit)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, http.ErrBodyReadAfterClose), errors.Is(err, os.ErrDeadlineExceeded):
+		status, msg = http.StatusBadRequest, "request body: could not be read to its end ("+err.Error()+")"
 	case errors.Is(err, identity.ErrNoCredentials):
 		status, msg = http.StatusUnauthorized, err.Error()
 	case errors.Is(err, identity.ErrInvalidToken):
@@ -113,7 +116,12 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	data, err := io.ReadAll(body)
 	if err != nil {
-		return err
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		// The client sent less than it announced, or stopped sending.
+		return errorf(http.StatusBadRequest, "request body: could not be read to its end (%v)", err)
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return errorf(http.StatusUnprocessableEntity, "request body: empty; a JSON document was expected")

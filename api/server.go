@@ -13,8 +13,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -78,6 +80,11 @@ type Config struct {
 	Now                func() time.Time
 	// SigningKey signs download URLs; default: a random key kept in the store.
 	SigningKey []byte
+	// BodyGrace and MinBodyRate bound how slowly a request body may arrive:
+	// after BodyGrace (default 10 s) it must have come at MinBodyRate bytes a
+	// second (default 1024) on average, or the connection is cut.
+	BodyGrace   time.Duration
+	MinBodyRate int64
 }
 
 // statsConcurrency is how many statistics answers are computed at once; more wait.
@@ -123,6 +130,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	def(&cfg.TokenTTL, 30*24*time.Hour)
 	def(&cfg.DownloadTTL, 24*time.Hour)
 	def(&cfg.Retention, queue.Retention)
+	def(&cfg.BodyGrace, 10*time.Second)
+	if cfg.MinBodyRate <= 0 {
+		cfg.MinBodyRate = 1024
+	}
 	cfg.PlatformTable = cfg.PlatformTable.OrDefault()
 	if err := cfg.PlatformTable.Check(); err != nil {
 		return nil, fmt.Errorf("api: %w", err)
@@ -197,6 +208,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	r.URL.RawPath = ""
 	h := rw.Header()
 	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("X-Content-Type-Options", "nosniff")
 	if r.Method == http.MethodOptions {
 		h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
 		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, x-api-key, X-Nmp-Lease")
@@ -206,6 +218,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if msg, blocked := s.blockedByStatus(r); blocked {
 		writeJSON(rw, http.StatusServiceUnavailable, map[string]string{"error": msg})
 		return
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		rc := http.NewResponseController(w)
+		g := &slowBodyGuard{ReadCloser: r.Body, rc: rc, header: w.Header(), start: time.Now(), grace: s.cfg.BodyGrace, rate: s.cfg.MinBodyRate}
+		r.Body = g
+		defer func() {
+			if !g.cut {
+				_ = rc.SetReadDeadline(time.Time{}) // the next request on the connection starts afresh
+			}
+		}()
 	}
 	if err := s.router.serve(rw, r); err != nil {
 		s.fail(rw, r, err)
@@ -292,3 +314,31 @@ func (s *Server) blockedByStatus(r *http.Request) (string, bool) {
 }
 
 func (s *Server) now() time.Time { return s.cfg.Now() }
+
+// slowBodyGuard cuts a request body that arrives more slowly than the
+// server's minimum rate, so that a client trickling bytes cannot hold a
+// connection (and a handler) for long: before each read it moves the
+// connection's read deadline to start + grace + bytes so far / rate.
+type slowBodyGuard struct {
+	io.ReadCloser
+	rc     *http.ResponseController
+	header http.Header
+	start  time.Time
+	grace  time.Duration
+	rate   int64
+	n      int64
+	cut    bool
+}
+
+func (g *slowBodyGuard) Read(p []byte) (int, error) {
+	// Servers that cannot set deadlines (tests' recorders) are not guarded.
+	_ = g.rc.SetReadDeadline(g.start.Add(g.grace + time.Duration(g.n*int64(time.Second)/g.rate)))
+	n, err := g.ReadCloser.Read(p)
+	g.n += int64(n)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// Answer, then close: the rest of the body is not waited for.
+		g.cut = true
+		g.header.Set("Connection", "close")
+	}
+	return n, err
+}

@@ -159,7 +159,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 30 * time.Second}
+	// Headers must arrive within 10 s; bodies at the API's minimum rate (api.Config.MinBodyRate).
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	logger.Info("serving the nmpi v3 API", "url", "http://"+ln.Addr().String(), "status", *status)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

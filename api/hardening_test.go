@@ -1,0 +1,126 @@
+package api_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"github.com/nmp-platform/nmp/api"
+	"image"
+	"image/png"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nmp-platform/nmp/provider"
+	"github.com/nmp-platform/nmp/store/storetest"
+)
+
+// TestOutputFilesNotRunInBrowsers: a job's HTML or SVG output is an
+// attachment, sandboxed and never sniffed; only raster images whose bytes say
+// so are shown inline (issue 10, item 4: stored XSS).
+func TestOutputFilesNotRunInBrowsers(t *testing.T) {
+	forEach(t, func(t *testing.T, d storetest.Driver) {
+		b := setup(t, d)
+		id := b.submit("alice", "lab", "Demo")
+		c := provider.New(b.srv.URL, b.key["local"])
+		j, err := c.Claim(ctx, "Demo")
+		noErr(t, err)
+		var pngBytes bytes.Buffer
+		noErr(t, png.Encode(&pngBytes, image.NewGray(image.Rect(0, 0, 2, 2))))
+		files := map[string][2]string{
+			"evil.html":     {"<html><script>alert(document.cookie)</script></html>", "text/html"},
+			"evil.svg":      {`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`, "image/svg+xml"},
+			"fake.png":      {"<html><script>alert(1)</script></html>", "image/png"},
+			"plot.png":      {pngBytes.String(), "image/png"},
+			"sp\u00e9c.txt": {"text", ""},
+		}
+		urls := map[string]string{}
+		for name, f := range files {
+			it, err := c.Upload(ctx, j, name, strings.NewReader(f[0]), f[1])
+			noErr(t, err)
+			urls[name] = it.URL
+		}
+		for name, u := range urls {
+			resp, err := http.Get(u)
+			noErr(t, err)
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			h := resp.Header
+			disp, inline := h.Get("Content-Disposition"), name == "plot.png"
+			if resp.StatusCode != 200 || h.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(h.Get("Content-Security-Policy"), "sandbox") {
+				t.Fatalf("%s: %d %v", name, resp.StatusCode, h)
+			}
+			if inline != strings.HasPrefix(disp, "inline") || !inline && !strings.HasPrefix(disp, "attachment") {
+				t.Fatalf("%s: Content-Disposition %q", name, disp)
+			}
+			if inline && h.Get("Content-Type") != "image/png" {
+				t.Fatalf("%s: Content-Type %q", name, h.Get("Content-Type"))
+			}
+		}
+		_ = id
+	})
+}
+
+// TestTruncatedBody: a body that ends early is the client's fault (400), not
+// the server's (issue 10, item 10). The request is written by hand on a
+// connection whose sending half is then closed.
+func TestTruncatedBody(t *testing.T) {
+	forEach(t, func(t *testing.T, d storetest.Driver) {
+		b := setup(t, d)
+		conn, err := net.Dial("tcp", b.srv.Listener.Addr().String())
+		noErr(t, err)
+		defer conn.Close()
+		body := `{"code":"x","collab":"lab"`
+		fmt.Fprintf(conn, "POST /jobs/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n%s", b.tok["alice"], body)
+		noErr(t, conn.(*net.TCPConn).CloseWrite())
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		noErr(t, err)
+		answer, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(answer), "request body") {
+			t.Fatalf("truncated body: %d %s", resp.StatusCode, answer)
+		}
+	})
+}
+
+// TestSlowBody: a body trickled byte by byte is cut once it falls behind the
+// minimum rate (issue 10, item 10: 1 byte per 3 s held a connection for 90 s).
+func TestSlowBody(t *testing.T) {
+	forEach(t, func(t *testing.T, d storetest.Driver) {
+		b := setup(t, d, func(c *api.Config) { c.BodyGrace = time.Second; c.MinBodyRate = 100 })
+		conn, err := net.Dial("tcp", b.srv.Listener.Addr().String())
+		noErr(t, err)
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /jobs/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n", b.tok["alice"])
+		start := time.Now()
+		noErr(t, conn.SetReadDeadline(start.Add(10*time.Second)))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for i := 0; i < 100; i++ {
+				if _, err := conn.Write([]byte(" ")); err != nil {
+					return
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+		}()
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		took := time.Since(start)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != 400 {
+				t.Fatalf("trickled body: %d", resp.StatusCode)
+			}
+		}
+		if took > 5*time.Second {
+			t.Fatalf("a trickled body held the connection for %v", took)
+		}
+		conn.Close()
+		<-done
+		// A normal request on a fresh connection is unaffected.
+		b.submit("alice", "lab", "Demo")
+	})
+}
