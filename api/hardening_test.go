@@ -5,12 +5,17 @@ import (
 	"bytes"
 	"fmt"
 	"github.com/nmp-platform/nmp/api"
+	"github.com/nmp-platform/nmp/client"
+	"github.com/nmp-platform/nmp/store"
 	"image"
 	"image/png"
 	"io"
+	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -122,5 +127,92 @@ func TestSlowBody(t *testing.T) {
 		<-done
 		// A normal request on a fresh connection is unaffected.
 		b.submit("alice", "lab", "Demo")
+	})
+}
+
+// TestListingsBounded: a listing's page is capped, and long code stays out of
+// it (issue 10, item 2: size=100000 answered 797 MB).
+func TestListingsBounded(t *testing.T) {
+	forEach(t, func(t *testing.T, d storetest.Driver) {
+		b := setup(t, d, func(c *api.Config) { c.MaxPageSize = 20 })
+		big := strings.Repeat("# a long script\n", 1000)
+		for i := 0; i < 3; i++ {
+			code := "print(1)"
+			if i == 1 {
+				code = big
+			}
+			b.want(b.do("POST", "/jobs/", "alice", map[string]any{"code": code, "collab": "lab", "hardware_platform": "Demo"}), 201, "submit")
+		}
+		var jobs []struct {
+			ID   int64
+			Code string
+		}
+		r := b.want(b.do("GET", "/jobs/?collab=lab&size=100000", "alice", nil), 200, "list")
+		r.json(t, &jobs)
+		if len(jobs) != 3 || jobs[1].Code != "" || jobs[0].Code != "print(1)" || len(r.body) > 4000 {
+			t.Fatalf("listing of %d bytes: %+v", len(r.body), jobs)
+		}
+		var one struct{ Code string }
+		b.want(b.do("GET", fmt.Sprintf("/jobs/%d", jobs[1].ID), "alice", nil), 200, "get").json(t, &one)
+		if one.Code != big {
+			t.Fatalf("GET /jobs/{id} lost the code (%d bytes)", len(one.Code))
+		}
+		for i := 0; i < 20; i++ {
+			_, err := b.st.JobInsert(ctx, &store.JobInsertParams{Job: store.Job{Code: "x", Collab: "lab", UserID: "alice", HardwarePlatform: "Demo"}, Reserve: -1})
+			noErr(t, err)
+		}
+		var ids []struct{ ID int64 }
+		b.want(b.do("GET", "/jobs/?collab=lab&size=100000", "alice", nil), 200, "list").json(t, &ids)
+		if len(ids) != 20 {
+			t.Fatalf("a page of %d jobs", len(ids))
+		}
+	})
+}
+
+// TestIdempotentSubmission: a client that retries a submission after losing
+// the answer makes one job (issue 10, item 11). The first answer is dropped
+// by cutting the connection after the server handled the request.
+func TestIdempotentSubmission(t *testing.T) {
+	forEach(t, func(t *testing.T, d storetest.Driver) {
+		b := setup(t, d)
+		var cut atomic.Int32
+		h := b.api.Handler()
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == "POST" && cut.Add(1) == 1 {
+				h.ServeHTTP(httptest.NewRecorder(), r) // the job is made, the answer lost
+				conn, _, err := http.NewResponseController(w).Hijack()
+				if err == nil {
+					conn.Close()
+				}
+				return
+			}
+			h.ServeHTTP(w, r)
+		}))
+		defer hs.Close()
+		before := quota(t, b, "lab", "Demo").Reserved
+		c := client.New(hs.URL, b.tok["alice"])
+		j, err := c.Submit(ctx, &client.Submission{Code: "print(1)", Platform: "Demo", Collab: "lab"})
+		noErr(t, err)
+		if cut.Load() != 2 {
+			t.Fatalf("%d submissions sent, want 2 (one retry)", cut.Load())
+		}
+		var jobs []struct{ ID int64 }
+		b.want(b.do("GET", "/jobs/?collab=lab", "alice", nil), 200, "list").json(t, &jobs)
+		if len(jobs) != 1 || jobs[0].ID != j.ID {
+			t.Fatalf("jobs %+v after a retried submission of job %d", jobs, j.ID)
+		}
+		if held := quota(t, b, "lab", "Demo").Reserved - before; math.Abs(held-0.001) > 1e-9 {
+			t.Fatalf("held %v for one job", held)
+		}
+		// Another key is another job; a bad key is refused.
+		r := b.want(b.do("POST", "/jobs/", "alice", map[string]any{"code": "x", "collab": "lab", "hardware_platform": "Demo"}, "Idempotency-Key", "other"), 201, "another key")
+		if r.header.Get("Idempotent-Replayed") != "" {
+			t.Fatal("a new key was replayed")
+		}
+		r = b.want(b.do("POST", "/jobs/", "alice", map[string]any{"code": "y", "collab": "lab", "hardware_platform": "Demo"}, "Idempotency-Key", "other"), 201, "same key")
+		if r.header.Get("Idempotent-Replayed") != "true" {
+			t.Fatal("a repeated key was not replayed")
+		}
+		b.want(b.do("POST", "/jobs/", "alice", map[string]any{"code": "x", "collab": "lab", "hardware_platform": "Demo"}, "Idempotency-Key", "a b"), 400, "bad key")
 	})
 }

@@ -188,6 +188,19 @@ func (q query) int(name string, def int) (int, error) {
 	return n, nil
 }
 
+// ListCodeBytes: in listings, a job's code longer than this is left out
+// (empty); GET /jobs/{id} has it.
+const ListCodeBytes = 4096
+
+// pageSize reads a listing's page size, at most Config.MaxPageSize.
+func (s *Server) pageSize(q query, def int) (int, error) {
+	n, err := q.int("size", def)
+	if err == nil && n > s.cfg.MaxPageSize {
+		n = s.cfg.MaxPageSize
+	}
+	return n, err
+}
+
 // date parses 2024-05-01 or an RFC 3339 time.
 func (q query) date(name string) (*time.Time, error) {
 	v := q.str(name)

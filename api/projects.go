@@ -152,7 +152,7 @@ func (s *Server) handleProjectList(w http.ResponseWriter, r *http.Request, p *id
 	}
 	// The client's resource_requests() sends no size; a default of 10 (the
 	// reference's) would hide quotas from its quotas(), so ours is larger.
-	if lp.Limit, err = q.int("size", 1000); err != nil {
+	if lp.Limit, err = s.pageSize(q, 1000); err != nil {
 		return err
 	}
 	if lp.Offset, err = q.int("from_index", 0); err != nil {
@@ -317,7 +317,7 @@ func (s *Server) handleQuotaList(w http.ResponseWriter, r *http.Request, p *iden
 		return err
 	}
 	q := newQuery(r)
-	size, err := q.int("size", 1000)
+	size, err := s.pageSize(q, 1000)
 	if err != nil {
 		return err
 	}
@@ -446,7 +446,7 @@ func (s *Server) handleQuotaDelete(w http.ResponseWriter, r *http.Request, p *id
 // handleCollabList lists the collabs where the caller may submit and that have a resource request.
 func (s *Server) handleCollabList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	q := newQuery(r)
-	size, err := q.int("size", 1000)
+	size, err := s.pageSize(q, 1000)
 	if err != nil {
 		return err
 	}

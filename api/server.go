@@ -85,6 +85,9 @@ type Config struct {
 	// second (default 1024) on average, or the connection is cut.
 	BodyGrace   time.Duration
 	MinBodyRate int64
+	// MaxPageSize caps one page of a listing (default 10000; the nmpi client
+	// asks for 100000); callers page on with from_index.
+	MaxPageSize int
 }
 
 // statsConcurrency is how many statistics answers are computed at once; more wait.
@@ -131,6 +134,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	def(&cfg.DownloadTTL, 24*time.Hour)
 	def(&cfg.Retention, queue.Retention)
 	def(&cfg.BodyGrace, 10*time.Second)
+	if cfg.MaxPageSize <= 0 {
+		cfg.MaxPageSize = 10000
+	}
 	if cfg.MinBodyRate <= 0 {
 		cfg.MinBodyRate = 1024
 	}
