@@ -216,3 +216,49 @@ func TestIdempotentSubmission(t *testing.T) {
 		b.want(b.do("POST", "/jobs/", "alice", map[string]any{"code": "x", "collab": "lab", "hardware_platform": "Demo"}, "Idempotency-Key", "a b"), 400, "bad key")
 	})
 }
+
+// TestRemoveEndedJobs: finished and errored jobs can be removed (the
+// guidebook's remove_completed_job), and the log says who removed a job
+// (issue 10, items 13 and 16).
+func TestRemoveEndedJobs(t *testing.T) {
+	forEach(t, func(t *testing.T, d storetest.Driver) {
+		b := setup(t, d)
+		c := provider.New(b.srv.URL, b.key["local"])
+		for _, end := range []string{"finished", "error", "running"} {
+			id := b.submit("alice", "lab", "Demo")
+			j, err := c.Claim(ctx, "Demo")
+			noErr(t, err)
+			if end != "running" {
+				noErr(t, c.Update(ctx, j, &provider.Update{Status: end}))
+			}
+			b.want(b.do("DELETE", fmt.Sprintf("/jobs/%d", id), "alice", nil), 200, "remove a "+end+" job")
+			var got struct {
+				Status string
+				Log    string
+			}
+			b.want(b.do("GET", fmt.Sprintf("/jobs/%d?with_log=true", id), "alice", nil), 200, "get").json(t, &got)
+			if got.Status != "removed" || !strings.Contains(got.Log, "removed by alice") {
+				t.Fatalf("%s job after removal: %+v", end, got)
+			}
+			var list []struct{ ID int64 }
+			b.want(b.do("GET", "/jobs/?collab=lab", "alice", nil), 200, "list").json(t, &list)
+			for _, x := range list {
+				if x.ID == id {
+					t.Fatalf("removed job %d still listed", id)
+				}
+			}
+		}
+	})
+}
+
+// TestDriveCodeRefused: drive:// code cannot run here, so it is refused when
+// submitted, not failed later (issue 10, item 16).
+func TestDriveCodeRefused(t *testing.T) {
+	forEach(t, func(t *testing.T, d storetest.Driver) {
+		b := setup(t, d)
+		r := b.want(b.do("POST", "/jobs/", "alice", map[string]any{"code": "drive://mycollab/code", "collab": "lab", "hardware_platform": "Demo"}), 400, "drive code")
+		if !strings.Contains(r.detail(t), "POST /code") {
+			t.Fatalf("reason: %s", r.body)
+		}
+	})
+}

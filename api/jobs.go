@@ -107,6 +107,9 @@ func (s *Server) handleJobSubmit(w http.ResponseWriter, r *http.Request, p *iden
 		return errorf(http.StatusUnprocessableEntity, "code: field required (the script, or the URL of a git repository or archive)")
 	case body.Collab == nil || *body.Collab == "":
 		return errorf(http.StatusUnprocessableEntity, "collab: field required")
+	case strings.HasPrefix(strings.TrimSpace(*body.Code), "drive://"):
+		return errorf(http.StatusBadRequest, "code: %s is in an EBRAINS Drive, which this server cannot read, so the job could not run; upload the directory with POST /code?collab=NAME (nmp submit DIR does) and submit the URL it answers",
+			strings.TrimSpace(*body.Code))
 	case body.HardwarePlatform == nil || *body.HardwarePlatform == "":
 		return errorf(http.StatusUnprocessableEntity, "hardware_platform: field required (one of %s)", strings.Join(s.cfg.PlatformTable.Names(), ", "))
 	}
@@ -135,6 +138,12 @@ func (s *Server) handleJobSubmit(w http.ResponseWriter, r *http.Request, p *iden
 		return err
 	}
 	if !p.CanEdit(collab) && !admin {
+		// A collab the caller cannot see does not exist for them (404, as on the reference server).
+		if ok, err := s.canView(r.Context(), p, collab); err != nil {
+			return err
+		} else if !ok {
+			return errorf(http.StatusNotFound, "collab %s: not found", collab)
+		}
 		return errorf(http.StatusForbidden, "%s may not submit jobs in collab %s: that needs the editor or administrator role in it", p.Name(), collab)
 	}
 	command := ""
@@ -372,6 +381,13 @@ func (s *Server) handleJobDelete(w http.ResponseWriter, r *http.Request, p *iden
 		return reply(w, http.StatusOK, nil)
 	}
 	if _, err := s.st.JobUpdate(r.Context(), &store.JobUpdateParams{ID: j.ID, Status: ptr(store.StatusRemoved), Now: s.now()}); err != nil {
+		return err
+	}
+	line := fmt.Sprintf("nmp: job removed by %s at %s (it was %s)\n", p.Name(), ts(s.now()), j.Status)
+	if j.Status == store.StatusRunning {
+		line = fmt.Sprintf("nmp: job removed by %s at %s while running; its runner stops it\n", p.Name(), ts(s.now()))
+	}
+	if err := s.st.JobLogSet(r.Context(), &store.JobLogSetParams{ID: j.ID, Content: line, Append: true, MaxBytes: s.cfg.MaxLogBytes}); err != nil {
 		return err
 	}
 	return reply(w, http.StatusOK, nil)

@@ -508,7 +508,8 @@ func (s *Store) JobUpdate(ctx context.Context, p *store.JobUpdateParams) (*store
 		}
 		status := j.Status
 		if p.Status != nil && *p.Status != j.Status {
-			if store.Terminal(j.Status) {
+			// An ended job may still be removed (hidden), as on the reference server.
+			if store.Terminal(j.Status) && (*p.Status != store.StatusRemoved || j.Status == store.StatusRemoved) {
 				return fmt.Errorf("job %d is %s; it cannot become %s: %w", j.ID, j.Status, *p.Status, store.ErrConflict)
 			}
 			status = *p.Status
@@ -518,6 +519,8 @@ func (s *Store) JobUpdate(ctx context.Context, p *store.JobUpdateParams) (*store
 				set("lease_id", "")
 				set("lease_owner", "")
 				set("lease_expires_at", nil)
+			case store.Terminal(status) && store.Terminal(j.Status):
+				// finished or error → removed: nothing is held, nothing changes but the status
 			case store.Terminal(status):
 				set("lease_id", "")
 				set("lease_owner", "")
