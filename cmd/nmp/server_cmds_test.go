@@ -172,3 +172,64 @@ func TestLogin(t *testing.T) {
 		t.Fatalf("wrong password: %v", err)
 	}
 }
+
+// TestDataPrivate: the data directory and the database are private to the
+// server's user, also without workers and in a directory made with another
+// mode (issue 10, item 3: nmp.db was 0644 in a 0755 directory with -workers 0).
+func TestDataPrivate(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, stop := startServe(t, "-data-dir", dir, "-workers", "0")
+	defer stop()
+	for _, f := range []string{"", "nmp.db", "nmp.db-wal", "bootstrap.json"} {
+		fi, err := os.Stat(filepath.Join(dir, f))
+		if err != nil {
+			if f == "nmp.db-wal" && os.IsNotExist(err) {
+				continue
+			}
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: mode %v, readable by others", filepath.Join(dir, f), fi.Mode().Perm())
+		}
+	}
+}
+
+// startServe runs nmp serve in-process on a free loopback port until the
+// returned function stops it; it returns what serve printed once ready.
+func startServe(t *testing.T, args ...string) (string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	env, _, errb := testEnv("", map[string]string{"HOME": t.TempDir()})
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, env, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(errb.String(), "is ready") {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not start:\n%s", errb.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // the rest of the message
+	return errb.String(), func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestServeWithoutDefaults: with -bootstrap=false the ready message points to
+// no bootstrap.json and no demo collab (issue 10, item 16).
+func TestServeWithoutDefaults(t *testing.T) {
+	t.Parallel()
+	out, stop := startServe(t, "-data-dir", filepath.Join(t.TempDir(), "d"), "-workers", "0", "-bootstrap=false")
+	stop()
+	if strings.Contains(out, "bootstrap.json") || strings.Contains(out, "demo") || !strings.Contains(out, "nmp admin") {
+		t.Fatalf("ready message without defaults:\n%s", out)
+	}
+}
