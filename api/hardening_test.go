@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/nmp-platform/nmp/api"
 	"github.com/nmp-platform/nmp/client"
+	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/store"
 	"image"
 	"image/png"
@@ -259,6 +260,56 @@ func TestDriveCodeRefused(t *testing.T) {
 		r := b.want(b.do("POST", "/jobs/", "alice", map[string]any{"code": "drive://mycollab/code", "collab": "lab", "hardware_platform": "Demo"}), 400, "drive code")
 		if !strings.Contains(r.detail(t), "POST /code") {
 			t.Fatalf("reason: %s", r.body)
+		}
+	})
+}
+
+// TestLoginThrottled: guessing a password is throttled with 429 and
+// Retry-After, also for the right password once the account is locked out
+// (issue 10, item 5: 60 wrong passwords, then success).
+func TestLoginThrottled(t *testing.T) {
+	forEach(t, func(t *testing.T, d storetest.Driver) {
+		b := setup(t, d)
+		try := func(pw string) res {
+			return b.do("POST", "/token", "", map[string]string{"username": "bob", "password": pw})
+		}
+		for i := 0; i < identity.LoginFreeFailures+1; i++ {
+			b.want(try("guess"), 401, "wrong password")
+		}
+		r := b.want(try("correct horse"), 429, "the right password while locked out")
+		if r.header.Get("Retry-After") == "" || !strings.Contains(r.detail(t), "account bob") {
+			t.Fatalf("throttled answer %v %s", r.header, r.body)
+		}
+	})
+}
+
+// TestLowSeverityFindings: the low items of issue 10, item 6.
+func TestLowSeverityFindings(t *testing.T) {
+	forEach(t, func(t *testing.T, d storetest.Driver) {
+		b := setup(t, d)
+		// A user's token is not a provider's key, nor a key a token, cached or not.
+		b.want(b.do("GET", "/userinfo", "alice", nil), 200, "token as bearer (now cached)")
+		b.want(b.do("GET", "/jobs/", "", nil, "x-api-key", b.tok["alice"]), 401, "a token as x-api-key")
+		b.want(b.do("GET", "/jobs/?hardware_platform=Demo", "key:local", nil), 200, "key (now cached)")
+		b.want(b.do("GET", "/userinfo", "raw:Bearer "+b.key["local"], nil), 401, "a key as a bearer token")
+		// A provider reads only accepted requests that grant its platforms.
+		var pr struct{ ID string }
+		b.want(b.do("POST", "/projects/", "alice", map[string]any{"collab": "lab", "title": "draft", "abstract": "a"}), 201, "draft").json(t, &pr)
+		b.want(b.do("GET", "/projects/"+pr.ID, "key:uman", nil), 404, "a provider reads an unsubmitted request")
+		b.want(b.do("GET", "/projects/"+b.project["lab"], "key:uman", nil), 200, "a provider reads an accepted request with its platform")
+		// An administrator deletes an accepted request only with as_admin.
+		b.want(b.do("DELETE", "/projects/"+b.project["pub"], "admin", nil), 403, "an administrator without as_admin")
+		b.want(b.do("DELETE", "/projects/"+b.project["pub"]+"?as_admin=true", "admin", nil), 200, "an administrator with as_admin")
+		// Links name the address connected to, not the Host header.
+		id := b.submit("alice", "lab", "Demo")
+		c := provider.New(b.srv.URL, b.key["local"])
+		j, err := c.Claim(ctx, "Demo")
+		noErr(t, err)
+		_, err = c.Upload(ctx, j, "out.txt", strings.NewReader("x"), "")
+		noErr(t, err)
+		r := b.want(b.do("GET", fmt.Sprintf("/jobs/%d", id), "alice", nil, "Host", "evil.example"), 200, "job with a forged Host")
+		if strings.Contains(string(r.body), "evil.example") || !strings.Contains(string(r.body), b.srv.URL+"/files/") {
+			t.Fatalf("links follow the Host header: %s", r.body)
 		}
 	})
 }

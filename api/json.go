@@ -82,6 +82,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := http.StatusInternalServerError, "internal error; the server's log has the details"
 	var he *httpError
 	var mbe *http.MaxBytesError
+	var throttled *identity.ThrottledError
 	switch {
 	case errors.As(err, &he):
 		status, msg = he.status, he.msg
@@ -89,6 +90,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than the server accepts (%d bytes)", mbe.Limit)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, http.ErrBodyReadAfterClose), errors.Is(err, os.ErrDeadlineExceeded):
 		status, msg = http.StatusBadRequest, "request body: could not be read to its end ("+err.Error()+")"
+	case errors.As(err, &throttled):
+		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())+1))
+		status, msg = http.StatusTooManyRequests, err.Error()
 	case errors.Is(err, identity.ErrNoCredentials):
 		status, msg = http.StatusUnauthorized, err.Error()
 	case errors.Is(err, identity.ErrInvalidToken):

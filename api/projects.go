@@ -122,7 +122,16 @@ func (s *Server) viewProject(r *http.Request, p *identity.Principal) (*store.Pro
 		return nil, err
 	}
 	if p.Provider != nil {
-		return pr, nil
+		// Providers see the accepted requests that grant their platforms, as
+		// their listings do; the rest does not exist for them.
+		if pr.Accepted {
+			for _, q := range pr.Quotas {
+				if p.Serves(q.Platform) {
+					return pr, nil
+				}
+			}
+		}
+		return nil, errorf(http.StatusNotFound, "resource request %s: not found", id)
 	}
 	if pr.Owner == p.User.Username || p.IsMember(pr.Collab) {
 		return pr, nil
@@ -299,11 +308,16 @@ func (s *Server) handleProjectDelete(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	if !p.CanEdit(pr.Collab) && !p.Admin() {
+	// Administrators act as such only with as_admin=true (server.md).
+	admin, err := asAdmin(r, p)
+	if err != nil {
+		return err
+	}
+	if p.User == nil || !p.CanEdit(pr.Collab) && !admin {
 		return errorf(http.StatusForbidden, "%s may not delete resource requests of collab %s: that needs the editor role in it", p.Name(), pr.Collab)
 	}
-	if pr.Accepted && !p.Admin() {
-		return errorf(http.StatusForbidden, "resource request %s was accepted: only an administrator may delete it (its quotas go with it)", pr.ID)
+	if pr.Accepted && !admin {
+		return errorf(http.StatusForbidden, "resource request %s was accepted: only an administrator (with as_admin=true) may delete it (its quotas go with it)", pr.ID)
 	}
 	if err := s.st.ProjectDelete(r.Context(), pr.ID); err != nil {
 		return err

@@ -162,7 +162,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, platforms: map[string]nmpi.PlatformStatus{}, logins: map[string]loginCode{},
 		statsSem: make(chan struct{}, statsConcurrency), statsCache: map[string]cachedAnswer{}}
-	s.auth = &identity.Authenticator{Store: cfg.Store, CacheTTL: cfg.AuthCacheTTL, Now: cfg.Now}
+	s.auth = &identity.Authenticator{Store: cfg.Store, CacheTTL: cfg.AuthCacheTTL, Now: cfg.Now, PasswordIterations: cfg.PasswordIterations}
 	if err := s.setStatus(cfg.Status); err != nil {
 		return nil, err
 	}

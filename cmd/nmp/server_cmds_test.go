@@ -57,6 +57,14 @@ func TestAdmin(t *testing.T) {
 	if err := Run(context.Background(), env, a("init")); err == nil || !strings.Contains(err.Error(), "nothing changed") {
 		t.Fatalf("second init: %v", err)
 	}
+	// Weak passwords and names that are not names are refused (issue 10, item 5).
+	for _, bad := range []struct{ stdin, name string }{{"8chars!!\n", "alice"}, {"alice's long password\n", "alice"}, {"aaaaaaaaaaaaaaaa\n", "alice"},
+		{"a long password\n", "../evil"}, {"a long password\n", "a b"}, {"a long password\n", ""}} {
+		env, _, _ := testEnv(bad.stdin, nil)
+		if err := Run(context.Background(), env, a("user", "add", bad.name, "-password-stdin")); err == nil {
+			t.Fatalf("user add %q with password %q was accepted", bad.name, bad.stdin)
+		}
+	}
 	runOK(t, "a long password\n", a("user", "add", "alice", "-email", "alice@example.org", "-password-stdin")...)
 	runOK(t, "", a("collab", "add", "lab", "-public")...)
 	runOK(t, "", a("collab", "member", "lab", "alice", "editor")...)
