@@ -285,7 +285,9 @@ func (r *jobRun) env() []string {
 		"NMPI_JOB_ID=" + strconv.FormatInt(r.job.ID, 10),
 		"NMPI_USER=" + r.job.UserID,
 	}
-	if r.w.cfg.NMPBinary != "" {
+	if r.w.binaryAt != "" {
+		env = append(env, "NMP_BINARY="+r.w.binaryAt)
+	} else if r.w.cfg.NMPBinary != "" {
 		env = append(env, "NMP_BINARY="+r.w.cfg.NMPBinary)
 	}
 	if chip := r.chip(); chip != "" {
@@ -323,6 +325,9 @@ func (r *jobRun) runTo(ctx context.Context, argv, env []string, limits Limits, i
 	spec := &sandboxSpec{
 		Argv: argv, Env: env, Dir: r.work, JobDir: r.dir, WorkRoot: r.w.cfg.WorkDir, Hide: r.w.cfg.Hide, Expose: r.w.expose,
 		UID: r.uid, GID: r.gid, Network: !isolateNet, Limits: limits, Grace: r.w.cfg.Grace,
+	}
+	if r.w.binaryAt != "" {
+		spec.Binary, spec.BinaryAt = r.w.cfg.NMPBinary, r.w.binaryAt
 	}
 	if r.w.cgroups.Version != "" {
 		b := make([]byte, 4)

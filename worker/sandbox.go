@@ -58,6 +58,13 @@ type sandboxSpec struct {
 	// Grace is how long the job has between SIGTERM and SIGKILL when it is
 	// stopped for its wall-clock limit or cancelled.
 	Grace time.Duration `json:"grace"`
+	// NoSeccomp runs the command without the seccomp filter (seccomp_linux.go).
+	NoSeccomp bool `json:"no_seccomp,omitempty"`
+	// BinaryAt, with namespaces, is where the job finds Binary (the nmp its
+	// simulations run), bound there read-only whatever the directories above
+	// Binary let the job's user reach.
+	Binary   string `json:"binary,omitempty"`
+	BinaryAt string `json:"binary_at,omitempty"`
 }
 
 // Reasons a supervised command was stopped.

@@ -135,6 +135,8 @@ type Worker struct {
 	isolation isolation
 	// expose is what jobs see read-only wherever it lies (the nmp binary).
 	expose []string
+	// binaryAt is where jobs find the nmp binary ("": where it is, cfg.NMPBinary).
+	binaryAt string
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -410,8 +412,53 @@ func (w *Worker) prepare(ctx context.Context) error {
 			}
 		}
 	}
+	// The jobs' simulations run the nmp binary: with namespaces the sandbox
+	// binds it where they reach it (jobBinary); without, it must be reachable
+	// where it is, or no job could run a simulation.
+	if w.cfg.NMPBinary != "" && root && w.uids.single != -1 {
+		if iso.Namespaces {
+			if err := os.MkdirAll(filepath.Dir(jobBinary), 0o755); err != nil {
+				return fmt.Errorf("worker: %w", err)
+			}
+			w.binaryAt = jobBinary
+		} else if err := reachable(w.cfg.NMPBinary); err != nil {
+			return fmt.Errorf("worker: jobs' users cannot run the nmp binary %s: %v; install nmp where every user can run it (e.g. /usr/local/bin), or let the worker use namespaces", w.cfg.NMPBinary, err)
+		}
+	}
 	w.isolation = iso
 	return nil
+}
+
+// jobBinary is where jobs find the nmp binary when the sandbox has namespaces:
+// a directory of the host that the sandbox covers with one holding only it.
+const jobBinary = "/run/nmp-job/nmp"
+
+// reachable tells why a user other than the file's owner and group could
+// not execute path, or nil.
+func reachable(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o005 != 0o005 {
+		return fmt.Errorf("it has mode %04o (it needs o+rx)", fi.Mode().Perm())
+	}
+	for d := filepath.Dir(abs); ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("the directory %s has mode %04o (it needs o+x)", d, fi.Mode().Perm())
+		}
+		if d == "/" {
+			return nil
+		}
+	}
 }
 
 // probe runs /bin/true in the sandbox, to see whether namespaces work here.

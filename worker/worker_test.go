@@ -290,7 +290,6 @@ func TestWorkerJobErrors(t *testing.T) {
 			[]string{"restricts the job to the backends spiNNaker, nest, and Demo's backend is nmp"}},
 		"bad limits": {map[string]any{"code": "print(1)", "hardware_config": map[string]any{"limits": map[string]any{"memory_mib": -5}}}, "user",
 			[]string{"hardware_config.limits.memory_mib: -5 is not a positive number"}},
-		"drive code": {map[string]any{"code": "drive://demo/source_code"}, "user", []string{"nmp has no EBRAINS Drive"}},
 		"crash": {map[string]any{"code": "import os, signal\nprint('crashing', flush=True)\nos.kill(os.getpid(), signal.SIGSEGV)\n"}, "user",
 			[]string{"crashing", "error: the job's command was killed by SIGSEGV"}},
 		"no such program": {map[string]any{"code": "print(1)", "command": "analyse-it {system}"}, "user", []string{"command analyse-it: not found in PATH"}},
@@ -462,5 +461,57 @@ func TestWorkerRefusedPlatform(t *testing.T) {
 	}
 	if time.Since(start) > time.Minute || !strings.Contains(buf.String(), "refuses to give jobs of a platform") || !strings.Contains(buf.String(), "BrainScaleS-2") {
 		t.Fatalf("after %s, log:\n%s", time.Since(start), buf.String())
+	}
+}
+
+// TestWorkerBadOutputName: a file the server would refuse for its name loses
+// only that file, with a line in the log saying why (issue 10, item 12).
+func TestWorkerBadOutputName(t *testing.T) {
+	p := newTestPlatform(t, time.Minute)
+	p.start(p.worker(nil))
+	id := p.submit(map[string]any{"code": "open('back\\\\slash.txt', 'w').write('x')\nopen('good.txt', 'w').write('y')\n"})
+	j := p.wait(id, "end", nil)
+	log := logOf(j)
+	if j.Status != "finished" || j.OutputData == nil || len(j.OutputData.Files) != 1 || j.OutputData.Files[0].Path != "good.txt" ||
+		!strings.Contains(log, `output file "back\\slash.txt" not uploaded: its name has a backslash`) {
+		t.Fatalf("status %s, files %+v, log:\n%s", j.Status, j.OutputData, log)
+	}
+}
+
+// TestWorkerHiddenBinary: jobs run the worker's nmp binary even when it lies
+// in a directory their users cannot enter, as a binary built in a 0700 home
+// does (issue 10, item 14).
+func TestWorkerHiddenBinary(t *testing.T) {
+	p := newTestPlatform(t, time.Minute)
+	home := filepath.Join(t.TempDir(), "home")
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(home, "nmp")
+	data, err := os.ReadFile("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w := p.worker(func(c *Config) { c.NMPBinary = bin })
+	p.start(w)
+	if !strings.Contains(w.Isolation(), "mount, PID") {
+		// Without namespaces the worker must refuse to start instead.
+		t.Skip("SKIPPED: no namespaces here")
+	}
+	id := p.submit(map[string]any{"code": "import os, subprocess\nprint('binary at', os.environ['NMP_BINARY'])\nsubprocess.run([os.environ['NMP_BINARY']], check=True)\nprint('ran it')\n"})
+	j := p.wait(id, "end", nil)
+	if j.Status != "finished" || !strings.Contains(logOf(j), "ran it") {
+		t.Fatalf("status %s, log:\n%s", j.Status, logOf(j))
+	}
+	// Without namespaces, the worker says at start that jobs could not run it.
+	w2 := p.worker(func(c *Config) { c.NMPBinary, c.NoNamespaces = bin, true })
+	if err := w2.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "cannot run the nmp binary") {
+		if err == nil {
+			w2.Stop()
+		}
+		t.Fatalf("a worker without namespaces started with an unreachable binary: %v", err)
 	}
 }
