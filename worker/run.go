@@ -409,7 +409,8 @@ func (r *jobRun) fetchCode(ctx context.Context) error {
 	return nil
 }
 
-// clone clones a git repository shallowly, as the job's user, in the sandbox
+// clone clones a git repository shallowly (fully from servers that cannot
+// clone shallowly), with its submodules, as the job's user, in the sandbox
 // (with the network, which the job itself may not have).
 func (r *jobRun) clone(ctx context.Context, u *url.URL, code map[string]any) error {
 	if !r.w.cfg.AllowPrivateURLs {
@@ -431,11 +432,28 @@ func (r *jobRun) clone(ctx context.Context, u *url.URL, code map[string]any) err
 	limits.WallClock = r.w.cfg.FetchTimeout
 	limits.CPUTime = 0
 	limits.Output = r.w.cfg.MaxCodeBytes
-	argv := []string{"git", "-c", "advice.detachedHead=false", "-c", "core.symlinks=true", "clone", "--quiet", "--depth=1", "--no-tags",
-		"--no-recurse-submodules", "--", u.String(), "."}
+	git := []string{"git", "-c", "advice.detachedHead=false", "-c", "core.symlinks=true", "-c", "protocol.file.allow=never"}
+	argv := append(append([]string(nil), git...), "clone", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules", "--", u.String(), ".")
 	res, err := r.run(ctx, argv, env, limits, false)
 	if err != nil {
 		return err
+	}
+	if res.Reason == "" && res.ExitCode != 0 {
+		// Plain ("dumb") HTTP servers cannot give a shallow clone: clone it all.
+		r.log.printf("code: the shallow clone failed; cloning the whole repository (plain HTTP servers cannot clone shallowly)")
+		if err := emptyDir(r.work); err != nil {
+			return fmt.Errorf("code: %w", err)
+		}
+		argv = append(append([]string(nil), git...), "clone", "--quiet", "--no-recurse-submodules", "--", u.String(), ".")
+		if res, err = r.run(ctx, argv, env, limits, false); err != nil {
+			return err
+		}
+	}
+	if res.Reason == "" && res.ExitCode == 0 {
+		res, err = r.submodules(ctx, git, env, limits)
+		if err != nil {
+			return err
+		}
 	}
 	if res.Reason != "" || res.ExitCode != 0 {
 		what := fmt.Sprintf("exit status %d", res.ExitCode)
@@ -452,6 +470,62 @@ func (r *jobRun) clone(ctx context.Context, u *url.URL, code map[string]any) err
 	if commit := gitHead(r.work); commit != "" {
 		code["commit"] = commit
 		r.log.printf("code: commit %s", commit)
+	}
+	return nil
+}
+
+// submodules clones the repository's submodules, recursively, as the
+// reference's "git clone --recursive" does, once their URLs pass the same
+// check as the repository's (public addresses, http, https or git).
+func (r *jobRun) submodules(ctx context.Context, git, env []string, limits Limits) (*sandboxResult, error) {
+	f, err := os.OpenFile(filepath.Join(r.work, ".gitmodules"), os.O_RDONLY|noFollow, 0)
+	if err != nil {
+		return &sandboxResult{}, nil // none
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("code: .gitmodules: %w", err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if !ok || strings.TrimSpace(k) != "url" {
+			continue
+		}
+		n++
+		raw := strings.TrimSpace(v)
+		if strings.HasPrefix(raw, "../") || strings.HasPrefix(raw, "./") {
+			continue // relative to the repository, which was checked
+		}
+		su, err := url.Parse(raw)
+		if err != nil || (su.Scheme != "http" && su.Scheme != "https" && su.Scheme != "git") || su.Host == "" {
+			return nil, userErrorf("code: submodule URL %q: only http, https and git URLs are cloned", raw)
+		}
+		if !r.w.cfg.AllowPrivateURLs {
+			if _, err := r.w.fetch.checkHost(ctx, hostPort(su)); err != nil {
+				return nil, userErrorf("code: submodule %s: %v", raw, err)
+			}
+		}
+	}
+	if n == 0 {
+		return &sandboxResult{}, nil
+	}
+	r.log.printf("code: cloning %d submodules (recursively)", n)
+	argv := append(append([]string(nil), git...), "submodule", "--quiet", "update", "--init", "--recursive")
+	return r.run(ctx, argv, env, limits, false)
+}
+
+// emptyDir removes what dir holds, keeping dir.
+func emptyDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -513,5 +514,56 @@ func TestWorkerHiddenBinary(t *testing.T) {
 			w2.Stop()
 		}
 		t.Fatalf("a worker without namespaces started with an unreachable binary: %v", err)
+	}
+}
+
+// TestWorkerGitDumbHTTPAndSubmodules: a repository on a plain ("dumb") HTTP
+// server, which cannot clone shallowly, is cloned whole, with its submodules,
+// as the reference does with --recursive (issue 10, item 15).
+func TestWorkerGitDumbHTTPAndSubmodules(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("SKIPPED: no git")
+	}
+	p := newTestPlatform(t, time.Minute)
+	root := t.TempDir()
+	srv := httptest.NewServer(http.FileServer(http.Dir(root)))
+	defer srv.Close()
+	git := func(dir string, args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "init.defaultBranch=main", "-c", "protocol.file.allow=always"}, args...)...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	mk := func(name string, files map[string]string, sub string) {
+		src := filepath.Join(root, "src-"+name)
+		noErr := func(err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		noErr(os.MkdirAll(src, 0o755))
+		for f, c := range files {
+			noErr(os.WriteFile(filepath.Join(src, f), []byte(c), 0o644))
+		}
+		git(src, "init", "-q")
+		if sub != "" {
+			git(src, "submodule", "--quiet", "add", srv.URL+"/"+sub+".git", "lib")
+		}
+		git(src, "add", ".")
+		git(src, "commit", "-q", "-m", name)
+		bare := filepath.Join(root, name+".git")
+		git(root, "clone", "-q", "--bare", src, bare)
+		git(bare, "update-server-info") // what a plain HTTP server needs
+	}
+	mk("helper", map[string]string{"helper.py": "VALUE = 'from the submodule'\n"}, "")
+	mk("model", map[string]string{"run.py": "import sys\nsys.path.insert(0, 'lib')\nimport helper\nprint(helper.VALUE)\n"}, "helper")
+	p.start(p.worker(nil))
+	id := p.submit(map[string]any{"code": srv.URL + "/model.git", "command": "run.py {system}"})
+	j := p.wait(id, "end", nil)
+	log := logOf(j)
+	if j.Status != "finished" || !strings.Contains(log, "from the submodule") || !strings.Contains(log, "cloning the whole repository") {
+		t.Fatalf("status %s, log:\n%s", j.Status, log)
 	}
 }
