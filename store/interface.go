@@ -225,6 +225,16 @@ type JobClaimParams struct {
 	LeaseID  string
 	Lease    time.Duration
 	Now      time.Time
+	// Hold, when positive, is how much quota the runner may let the job use:
+	// the job's hold (made at submission) grows towards it, as far as its
+	// quota has room, in the claim's transaction. The job's HoldAmount is
+	// then all the job may use.
+	Hold float64
+	// MinHold, when positive, passes over queued jobs whose quota has less
+	// room than this for them while other jobs holding that quota run: they
+	// wait until those end. (A job whose quota has too little room and no
+	// running job to wait for is claimed with what is left.)
+	MinHold float64
 }
 
 type JobLeaseRenewParams struct {

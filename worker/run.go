@@ -165,10 +165,26 @@ func (r *jobRun) execute(ctx context.Context) *outcome {
 	if err != nil {
 		return fail(userErrorf("%v", err))
 	}
-	r.limits = limits
 	for _, n := range notes {
 		r.log.printf("%s", n)
 	}
+	// The job may use only the quota held for it: its time is bounded so
+	// that what it is charged stays within the hold (zero overspend).
+	if job.Lease != nil && job.Lease.Hold > 0 && r.sys.Usage != nil {
+		if perHour, _ := r.sys.Usage(platform.Used{WallClock: 3600}); perHour > 0 {
+			most := time.Duration(job.Lease.Hold/perHour*float64(time.Hour)) - w.cfg.Grace - time.Second
+			if most < time.Second {
+				return &outcome{status: provider.Error, kind: "limit", reason: fmt.Sprintf("the collab's quota on %s has no room left for this job (%g %s held)",
+					job.HardwarePlatform, job.Lease.Hold, r.sys.Units)}
+			}
+			if most < limits.WallClock || limits.WallClock == 0 {
+				limits.WallClock = most.Truncate(time.Second)
+				r.log.printf("quota: %g %s of the collab's quota are held for this job: its wall-clock limit is %s", job.Lease.Hold,
+					r.sys.Units, limits.WallClock)
+			}
+		}
+	}
+	r.limits = limits
 	r.command, err = buildCommand(job.Command, r.sys.Backend, job.HardwarePlatform, w.cfg.Python)
 	if err != nil {
 		return fail(userErrorf("%v", err))

@@ -429,6 +429,22 @@ func (w *Worker) prepare(ctx context.Context) error {
 	return nil
 }
 
+// holdFor is the quota a job of the platform may use at most under this
+// worker's limits: its wall-clock limit, charged by the platform's rule.
+// The server holds that much for the job when it is claimed, as far as the
+// collab's quota has room (0: platforms whose usage nmp does not charge).
+// minHold is what two minutes of the job's command cost: jobs whose quota
+// has less room wait for the collab's running jobs to end.
+func (w *Worker) holdFor(name string) (hold, minHold float64) {
+	p, err := w.cfg.PlatformTable.Get(name)
+	if err != nil || p.Usage == nil {
+		return 0, 0
+	}
+	hold, _ = p.Usage(platform.Used{WallClock: w.cfg.Limits.WallClock.Seconds()})
+	minHold, _ = p.Usage(platform.Used{WallClock: (2*time.Minute + w.cfg.Grace).Seconds()})
+	return hold, min(minHold, hold)
+}
+
 // jobBinary is where jobs find the nmp binary when the sandbox has namespaces:
 // a directory of the host that the sandbox covers with one holding only it.
 const jobBinary = "/run/nmp-job/nmp"
@@ -503,7 +519,8 @@ func (w *Worker) loop(ctx context.Context, slot int) {
 				continue
 			}
 			asked++
-			job, err = w.client.Claim(ctx, p)
+			hold, minHold := w.holdFor(p)
+			job, err = w.client.ClaimHold(ctx, p, hold, minHold)
 			var ae *provider.APIError
 			switch {
 			case errors.Is(err, provider.ErrNoJob):

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -566,4 +568,71 @@ func TestWorkerGitDumbHTTPAndSubmodules(t *testing.T) {
 	if j.Status != "finished" || !strings.Contains(log, "from the submodule") || !strings.Contains(log, "cloning the whole repository") {
 		t.Fatalf("status %s, log:\n%s", j.Status, log)
 	}
+}
+
+// TestWorkerZeroOverspend: jobs submitted at once against a small quota,
+// each wanting more time than the quota has, together use no more than the
+// quota (issue 10, item 9: 0.5 h each was charged against 0.01 h).
+func TestWorkerZeroOverspend(t *testing.T) {
+	p := newTestPlatform(t, time.Minute)
+	ctx := context.Background()
+	const limit = 0.0045 // hours: 16 s for all the jobs together
+	ps, err := p.st.ProjectList(ctx, &store.ProjectListParams{Collab: []string{"demo"}, Status: "accepted"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range ps {
+		for _, q := range pr.Quotas {
+			if q.Platform == "Demo" {
+				l := limit
+				if _, err := p.st.QuotaUpdate(ctx, &store.QuotaUpdateParams{ID: q.ID, Limit: &l}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	// Admitted together (each holds the platform's small reservation), then run.
+	var wg sync.WaitGroup
+	ids := make([]int64, 4)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ids[i] = p.submit(map[string]any{"code": "import time\nprint('start', flush=True)\ntime.sleep(120)\n"})
+		}()
+	}
+	wg.Wait()
+	p.start(p.worker(func(c *Config) { c.Slots = 4 }))
+	total := 0.0
+	for _, id := range ids {
+		if id == 0 {
+			t.Fatal("a submission was refused")
+		}
+		j := p.wait(id, "end", nil)
+		if j.Status != "error" || j.ResourceUsage == nil {
+			t.Fatalf("job %d: status %s, usage %+v, log:\n%s", id, j.Status, j.ResourceUsage, logOf(j))
+		}
+		total += j.ResourceUsage.Value
+		t.Logf("job %d used %.5f h: %s", id, j.ResourceUsage.Value, lastLine(logOf(j)))
+	}
+	used := 0.0
+	ps, _ = p.st.ProjectList(ctx, &store.ProjectListParams{Collab: []string{"demo"}, Status: "accepted"})
+	for _, pr := range ps {
+		for _, q := range pr.Quotas {
+			if q.Platform == "Demo" {
+				used += q.Usage
+				if q.Reserved > 1e-9 {
+					t.Errorf("%v still reserved after every job ended", q.Reserved)
+				}
+			}
+		}
+	}
+	if total > limit || used > limit || math.Abs(used-total) > 1e-9 {
+		t.Fatalf("the jobs used %.5f h, charged %.5f h, of a quota of %v h", total, used, limit)
+	}
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	return s[strings.LastIndex(s, "\n")+1:]
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"math"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -372,13 +373,27 @@ func (s *Store) JobClaim(ctx context.Context, p *store.JobClaimParams) (*store.J
 	var j *store.Job
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
+		// With MinHold, a job whose quota is held by running jobs of its
+		// collab and has too little room left waits for them to end.
+		roomy := ``
+		args := []any{store.StatusRunning, p.LeaseID, p.Owner, s.t(now.Add(p.Lease)), s.t(now), p.Platform, store.StatusSubmitted}
+		if p.MinHold > 0 {
+			roomy = ` AND (hold_quota_id IS NULL
+				OR EXISTS (SELECT 1 FROM quotas q WHERE q.id = jobs.hold_quota_id AND q.qlimit - q.usage - q.reserved + jobs.hold_amount >= $8)
+				OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.hold_quota_id = jobs.hold_quota_id AND r.status = $1))`
+			args = append(args, p.MinHold)
+		}
 		j, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = $1, lease_id = $2, lease_owner = $3, lease_expires_at = $4,
 			attempts = attempts + 1, started_at = $5
-			WHERE id = (SELECT id FROM jobs WHERE hardware_platform = $6 AND status = $7 ORDER BY id LIMIT 1`+s.d.SkipLocked+`)
-			RETURNING `+jobCols,
-			store.StatusRunning, p.LeaseID, p.Owner, s.t(now.Add(p.Lease)), s.t(now), p.Platform, store.StatusSubmitted))
+			WHERE id = (SELECT id FROM jobs WHERE hardware_platform = $6 AND status = $7`+roomy+` ORDER BY id LIMIT 1`+s.d.SkipLocked+`)
+			RETURNING `+jobCols, args...))
 		if err != nil {
 			return notFoundIf(err, "queued job for", p.Platform)
+		}
+		if p.Hold > j.HoldAmount && j.HoldQuotaID != nil {
+			if err := s.growHold(ctx, tx, j, p.Hold); err != nil {
+				return err
+			}
 		}
 		j.Tags, err = jobTags(ctx, tx, j.ID)
 		return err
@@ -387,6 +402,32 @@ func (s *Store) JobClaim(ctx context.Context, p *store.JobClaimParams) (*store.J
 		return nil, err
 	}
 	return j, nil
+}
+
+// growHold raises the claimed job's hold towards want, as far as its quota
+// has room: so that what the job may use is held before it runs, and jobs
+// running at once can never together use more than the quota has.
+func (s *Store) growHold(ctx context.Context, tx *sql.Tx, j *store.Job, want float64) error {
+	var room float64
+	err := tx.QueryRowContext(ctx, `SELECT qlimit - usage - reserved FROM quotas WHERE id = $1`+s.d.Lock("quotas"), *j.HoldQuotaID).Scan(&room)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // the quota was deleted: the job keeps what it holds
+	}
+	if err != nil {
+		return fmt.Errorf("grow hold of job %d: %w", j.ID, err)
+	}
+	add := math.Min(want-j.HoldAmount, room)
+	if add <= 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE quotas SET reserved = reserved + $1 WHERE id = $2`, add, *j.HoldQuotaID); err != nil {
+		return fmt.Errorf("grow hold of job %d: %w", j.ID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET hold_amount = $1 WHERE id = $2`, j.HoldAmount+add, j.ID); err != nil {
+		return fmt.Errorf("grow hold of job %d: %w", j.ID, err)
+	}
+	j.HoldAmount += add
+	return nil
 }
 
 // JobLeaseRenew implements store.Store.

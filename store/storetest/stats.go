@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"fmt"
+	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -149,5 +151,75 @@ func testJobIdempotency(t *testing.T, s store.Store) {
 	}
 	if len(q) != 3 || held < 0.29 || held > 0.31 {
 		t.Fatalf("%d jobs holding %g, want 3 holding 0.3", len(q), held)
+	}
+}
+
+// testJobClaimHold: a claim grows the job's hold towards what the runner asks,
+// as far as the quota has room; concurrent claims never hold more than the
+// quota has (issue 10, item 9: quota overspent 500 times).
+func testJobClaimHold(t *testing.T, s store.Store) {
+	pr := seed(t, s, "neuro", "Demo", 1)
+	for range 3 {
+		insert(t, s, job("neuro", "Demo"), 0.1)
+	}
+	var holds []float64
+	for range 3 {
+		j := must(s.JobClaim(ctx, &store.JobClaimParams{Platform: "Demo", Owner: "p", LeaseID: newUUID(), Lease: time.Minute, Now: t0, Hold: 0.5}))
+		holds = append(holds, j.HoldAmount)
+		if g := must(s.JobGet(ctx, j.ID)); math.Abs(g.HoldAmount-j.HoldAmount) > 1e-9 {
+			t.Fatalf("claim answered hold %v, the job holds %v", j.HoldAmount, g.HoldAmount)
+		}
+	}
+	if fmt.Sprintf("%.3f", holds) != "[0.500 0.400 0.100]" {
+		t.Fatalf("holds %v, want 0.5, 0.4 (the rest of the quota), 0.1 (what it held)", holds)
+	}
+	if q := quotaOf(t, s, pr.ID, 0); math.Abs(q.Reserved-1) > 1e-9 {
+		t.Fatalf("reserved %v of 1", q.Reserved)
+	}
+	// With MinHold, a job whose quota is held by a running job waits for it.
+	pr3 := seed(t, s, "wait", "BrainScaleS", 1)
+	a := insert(t, s, job("wait", "BrainScaleS"), 0.1)
+	insert(t, s, job("wait", "BrainScaleS"), 0.1)
+	claim := func() (*store.Job, error) {
+		return s.JobClaim(ctx, &store.JobClaimParams{Platform: "BrainScaleS", Owner: "p", LeaseID: newUUID(), Lease: time.Minute, Now: t0, Hold: 1, MinHold: 0.2})
+	}
+	if ja := must(claim()); ja.ID != a.ID || math.Abs(ja.HoldAmount-0.9) > 1e-9 {
+		t.Fatalf("first claim %+v", ja)
+	}
+	_, err := claim()
+	wantErr(t, err, store.ErrNotFound)
+	must(s.JobUpdate(ctx, &store.JobUpdateParams{ID: a.ID, Status: ptr(store.StatusFinished), ResourceUsage: ptr(0.3), Now: t0}))
+	if jb := must(claim()); math.Abs(jb.HoldAmount-0.7) > 1e-9 {
+		t.Fatalf("second claim after the first ended: hold %v, want 0.7", jb.HoldAmount)
+	}
+	if q := quotaOf(t, s, pr3.ID, 0); math.Abs(q.Usage+q.Reserved-1) > 1e-9 {
+		t.Fatalf("quota usage %v + reserved %v, want 1", q.Usage, q.Reserved)
+	}
+
+	// Concurrent claims of many jobs: their holds fit in the quota.
+	pr2 := seed(t, s, "busy", "SpiNNaker", 2)
+	for range 20 {
+		insert(t, s, job("busy", "SpiNNaker"), 0.05)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	total := 0.0
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			j, err := s.JobClaim(ctx, &store.JobClaimParams{Platform: "SpiNNaker", Owner: "p", LeaseID: newUUID(), Lease: time.Minute, Now: t0, Hold: 0.3})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			total += j.HoldAmount
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if q := quotaOf(t, s, pr2.ID, 0); total > 2+1e-9 || math.Abs(q.Reserved-total) > 1e-9 {
+		t.Fatalf("20 concurrent claims hold %v (quota reserved %v) of a limit of 2", total, q.Reserved)
 	}
 }

@@ -53,6 +53,7 @@ func Exercise(t *testing.T, open func(t testing.TB) store.Store) {
 		{"JobStats", testJobStats},
 		{"JobListSummary", testJobListSummary},
 		{"JobIdempotency", testJobIdempotency},
+		{"JobClaimHold", testJobClaimHold},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
