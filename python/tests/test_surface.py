@@ -1,0 +1,61 @@
+"""pyNN.nmp exports what pyNN.nest exports (issue 10, item 18: NativeRNG, used
+by PyNN's random_numbers example, was missing), except NEST's own machinery,
+and its NativeRNG draws from a stream seeded by the run's seed."""
+
+import ast
+import os
+import unittest
+
+import pyNN
+import pyNN.nmp as sim
+from pyNN.random import RandomDistribution
+
+NEST = os.path.join(os.path.dirname(pyNN.__file__), "nest")
+
+# pyNN.nest's names that are NEST's implementation, not the backend API.
+NEST_INTERNALS = {"NESTConnectorMixin", "NestStandardCurrentSource", "Multimeter", "SpikeDetector", "RecordingDevice",
+                  "Recorder", "NESTSynapseMixin", "NestCurrentSource", "DefaultCSAConnector", "VARIABLE_MAP", "REVERSE_VARIABLE_MAP", "SCALE_FACTORS", "nest", "tables", "shutil", "warnings"}
+
+
+def public_names(path):
+    """The names a module defines or imports by name (star imports aside)."""
+    tree = ast.parse(open(path).read())
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            for t in node.targets:
+                names |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(node, (ast.ImportFrom, ast.Import)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"}
+    return {n for n in names if not n.startswith("_")}
+
+
+class SurfaceTest(unittest.TestCase):
+
+    def test_nest_names(self):
+        names = public_names(os.path.join(NEST, "__init__.py"))
+        for f in ["standardmodels/cells.py", "standardmodels/synapses.py", "standardmodels/electrodes.py", "connectors.py", "recording.py"]:
+            names |= {n for n in public_names(os.path.join(NEST, f)) if n[:1].isupper()}
+        missing = sorted(n for n in names - NEST_INTERNALS if not hasattr(sim, n))
+        self.assertEqual(missing, [], "pyNN.nest exports these and pyNN.nmp does not")
+
+    def test_native_rng_follows_the_run_seed(self):
+        def draw(seed, rng_seed=None):
+            sim.setup(rng_seed=seed)
+            return list(RandomDistribution("normal", mu=0, sigma=1, rng=sim.NativeRNG(rng_seed)).next(5))
+        try:
+            self.assertEqual(draw(5), draw(5))
+            self.assertNotEqual(draw(5), draw(6))
+            self.assertEqual(draw(5, rng_seed=9), draw(6, rng_seed=9))  # its own seed wins
+        finally:
+            sim.end()
+
+    def test_native_models_say_what_there_is(self):
+        with self.assertRaisesRegex(NotImplementedError, "IF_cond_exp"):
+            sim.native_cell_type("iaf_psc_alpha")
+
+
+if __name__ == "__main__":
+    unittest.main()
