@@ -57,5 +57,32 @@ class SurfaceTest(unittest.TestCase):
             sim.native_cell_type("iaf_psc_alpha")
 
 
+
+
+class CallbackDeterminismTest(unittest.TestCase):
+    """The same seed draws the same network whether or not a connector has a
+    callback (issue 10, item 19: brunel.py drew another network with one)."""
+
+    def connections(self, callback):
+        from pyNN.random import NumpyRNG
+        sim.setup(rng_seed=3)
+        try:
+            a = sim.Population(30, sim.IF_curr_exp())
+            b = sim.Population(30, sim.IF_curr_exp())
+            c = sim.FixedProbabilityConnector(0.2, rng=NumpyRNG(seed=7), callback=callback)
+            prj = sim.Projection(a, b, c, sim.StaticSynapse(weight=0.1, delay=1.0))
+            sim.run(1.0)
+            return sorted(map(tuple, prj.get("weight", format="list")))
+        finally:
+            sim.end()
+
+    def test_same_network(self):
+        seen = []
+        with_cb = self.connections(seen.append)
+        self.assertEqual(with_cb, self.connections(None))
+        self.assertTrue(with_cb)
+        self.assertEqual(seen[-1], 1.0)
+
+
 if __name__ == "__main__":
     unittest.main()
