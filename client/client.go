@@ -77,10 +77,6 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 	return apiclient.Do(ctx, c.HTTP, c.Server, &apiclient.Request{Method: method, Path: path, Header: c.header(), Body: body, ContentType: contentType}, out)
 }
 
-func (c *Client) jsonDo(ctx context.Context, method, path string, in, out any) error {
-	return apiclient.Do(ctx, c.HTTP, c.Server, &apiclient.Request{Method: method, Path: path, Header: c.header(), JSON: in}, out)
-}
-
 func (c *Client) header() http.Header {
 	h := http.Header{}
 	if c.Token != "" {
