@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -144,6 +145,11 @@ func (r *sandboxRunner) run(ctx context.Context, spec *sandboxSpec, out io.Write
 		Pdeathsig: syscall.SIGTERM,
 		Setpgid:   true,
 	}
+	// The kernel sends Pdeathsig when the thread that started the process
+	// ends, not the process: keep this goroutine on its thread until the
+	// supervisor has ended, so that no exit of an idle thread stops a job.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()

@@ -385,7 +385,14 @@ func (w *Worker) prepare(ctx context.Context) error {
 		if !w.cfg.JobNetwork {
 			w.sandbox.NamespaceFlags |= syscall.CLONE_NEWNET
 		}
-		if err := w.probe(ctx); err != nil {
+		// A probe can fail once for a reason of its own (a signal in flight
+		// while the supervisor starts); a machine without namespaces fails every time.
+		err := w.probe(ctx)
+		for try := 1; err != nil && try < 3 && ctx.Err() == nil; try++ {
+			w.log.Warn("worker: the namespace probe failed; trying again", "error", err)
+			err = w.probe(ctx)
+		}
+		if err != nil {
 			w.sandbox.NamespaceFlags = 0
 			iso.Notes = append(iso.Notes, "namespaces unavailable ("+err.Error()+"): jobs see the host's /tmp, processes and network")
 			if w.cfg.Strict {
@@ -417,10 +424,11 @@ func (w *Worker) prepare(ctx context.Context) error {
 	// where it is, or no job could run a simulation.
 	if w.cfg.NMPBinary != "" && root && w.uids.single != -1 {
 		if iso.Namespaces {
-			if err := os.MkdirAll(filepath.Dir(jobBinary), 0o755); err != nil {
+			if err := os.MkdirAll(jobBinaryDir, 0o755); err != nil {
 				return fmt.Errorf("worker: %w", err)
 			}
-			w.binaryAt = jobBinary
+			// Under its own name: a program may look at how it was called.
+			w.binaryAt = filepath.Join(jobBinaryDir, filepath.Base(w.cfg.NMPBinary))
 		} else if err := reachable(w.cfg.NMPBinary); err != nil {
 			return fmt.Errorf("worker: jobs' users cannot run the nmp binary %s: %v; install nmp where every user can run it (e.g. /usr/local/bin), or let the worker use namespaces", w.cfg.NMPBinary, err)
 		}
@@ -445,9 +453,10 @@ func (w *Worker) holdFor(name string) (hold, minHold float64) {
 	return hold, min(minHold, hold)
 }
 
-// jobBinary is where jobs find the nmp binary when the sandbox has namespaces:
-// a directory of the host that the sandbox covers with one holding only it.
-const jobBinary = "/run/nmp-job/nmp"
+// jobBinaryDir is where jobs find the nmp binary when the sandbox has
+// namespaces: a directory of the host that the sandbox covers with one
+// holding only the binary.
+const jobBinaryDir = "/run/nmp-job"
 
 // reachable tells why a user other than the file's owner and group could
 // not execute path, or nil.

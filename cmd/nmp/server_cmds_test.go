@@ -106,6 +106,16 @@ func TestAdmin(t *testing.T) {
 
 func TestServeAndLogin(t *testing.T) {
 	t.Parallel()
+	// The in-process workers give jobs this test binary as their nmp; where
+	// the sandbox has no namespaces (its probe through the test binary fails
+	// now and then), the jobs' users must reach it where it is.
+	if exe, err := os.Executable(); err == nil {
+		for d := filepath.Dir(exe); d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+			if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o001 == 0 {
+				_ = os.Chmod(d, fi.Mode().Perm()|0o011)
+			}
+		}
+	}
 	dir := t.TempDir()
 	env, _, errb := testEnv("", nil)
 	ctx, cancel := context.WithCancel(context.Background())
