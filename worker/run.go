@@ -503,14 +503,9 @@ func (r *jobRun) submodules(ctx context.Context, git, env []string, limits Limit
 	if err != nil {
 		return nil, fmt.Errorf("code: .gitmodules: %w", err)
 	}
-	n := 0
-	for _, line := range strings.Split(string(data), "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
-		if !ok || strings.TrimSpace(k) != "url" {
-			continue
-		}
-		n++
-		raw := strings.TrimSpace(v)
+	urls := gitmoduleURLs(data)
+	n := len(urls)
+	for _, raw := range urls {
 		if strings.HasPrefix(raw, "../") || strings.HasPrefix(raw, "./") {
 			continue // relative to the repository, which was checked
 		}
@@ -530,6 +525,19 @@ func (r *jobRun) submodules(ctx context.Context, git, env []string, limits Limit
 	r.log.printf("code: cloning %d submodules (recursively)", n)
 	argv := append(append([]string(nil), git...), "submodule", "--quiet", "update", "--init", "--recursive")
 	return r.run(ctx, argv, env, limits, false)
+}
+
+// gitmoduleURLs reads the url values of a .gitmodules file (git's config
+// syntax: "url = ..." lines in [submodule] sections).
+func gitmoduleURLs(data []byte) []string {
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if ok && strings.TrimSpace(k) == "url" {
+			out = append(out, strings.TrimSpace(v))
+		}
+	}
+	return out
 }
 
 // emptyDir removes what dir holds, keeping dir.
