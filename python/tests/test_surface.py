@@ -84,5 +84,42 @@ class CallbackDeterminismTest(unittest.TestCase):
         self.assertEqual(seen[-1], 1.0)
 
 
+class SynapseStateTest(unittest.TestCase):
+    """Projection.initialize sets synapse state under NEST's names, as PyNN's
+    multiquantal_synapses example does (issue 10, item 17): a (available
+    release sites) and u of MultiQuantalSynapse, u of TsodyksMarkramSynapse."""
+
+    def peak(self, **initial):
+        sim.setup(timestep=0.1, rng_seed=1)
+        try:
+            src = sim.Population(1, sim.SpikeSourceArray(spike_times=[2.0]))
+            cell = sim.Population(1, sim.IF_curr_exp(tau_m=10.0))
+            prj = sim.Projection(src, cell, sim.AllToAllConnector(),
+                                 sim.MultiQuantalSynapse(U=0.5, n=4, tau_rec=100.0, weight=1.0, delay=1.0))
+            if initial:
+                prj.initialize(**initial)
+            cell.record("v")
+            sim.run(20.0)
+            v = cell.get_data().segments[0].analogsignals[0]
+            return float(v.max() - v[0])
+        finally:
+            sim.end()
+
+    def test_multiquantal_a_and_u(self):
+        self.assertEqual(self.peak(a=0, u=0.5), 0.0)   # nothing available: nothing released
+        self.assertGreater(self.peak(a=4, u=1.0), 0.0)  # every site released
+
+    def test_tsodyks_markram_u(self):
+        sim.setup()
+        try:
+            a = sim.Population(2, sim.SpikeSourceArray(spike_times=[1.0]))
+            b = sim.Population(2, sim.IF_cond_exp())
+            prj = sim.Projection(a, b, sim.AllToAllConnector(), sim.TsodyksMarkramSynapse(U=0.5, tau_rec=100.0, tau_facil=10.0))
+            prj.initialize(u=0.3)
+            sim.run(5.0)
+        finally:
+            sim.end()
+
+
 if __name__ == "__main__":
     unittest.main()
