@@ -264,9 +264,9 @@ type quantalPart struct {
 	// (hasU0, hasA0); otherwise u starts at U and a at n.
 	u0, a0       paramCol
 	hasU0, hasA0 bool
-	u                    []float64 // per synapse, at its last spike
-	avail                []int32   // available sites per synapse
-	last                 []int64   // per row: the last spike's stamp, 0 before the first
+	u            []float64 // per synapse, at its last spike
+	avail        []int32   // available sites per synapse
+	last         []int64   // per row: the last spike's stamp, 0 before the first
 }
 
 func newQuantal(s *Simulator, pj *projRT) (dynamics, error) {
