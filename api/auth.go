@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -167,7 +168,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	if username == "" || password == "" {
 		return errorf(http.StatusUnprocessableEntity, "username and password: both are required")
 	}
-	p, err := s.auth.Password(r.Context(), username, password)
+	p, err := s.auth.Password(r.Context(), username, password, remoteHost(r))
 	if err != nil {
 		return err
 	}
@@ -216,14 +217,17 @@ func (s *Server) baseURL(r *http.Request) string {
 	if s.cfg.BaseURL != "" {
 		return s.cfg.BaseURL
 	}
+	// Without a configured URL, links name the address the caller connected
+	// to, never the Host header, which the caller writes (and which would put
+	// its choice of host into signed links and redirects).
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
-		scheme = p
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		return scheme + "://" + a.String()
 	}
-	return scheme + "://" + r.Host
+	return scheme + "://127.0.0.1"
 }
 
 func randomCode() string {
@@ -312,7 +316,7 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) error
 	if err := r.ParseForm(); err != nil {
 		return errorf(http.StatusUnprocessableEntity, "login form: %v", err)
 	}
-	p, err := s.auth.Password(r.Context(), r.PostForm.Get("username"), r.PostForm.Get("password"))
+	p, err := s.auth.Password(r.Context(), r.PostForm.Get("username"), r.PostForm.Get("password"), remoteHost(r))
 	if err != nil {
 		return err
 	}
@@ -353,4 +357,14 @@ func (s *Server) handleAuth(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	return reply(w, http.StatusOK, resp)
+}
+
+// remoteHost is the address of the caller's end of the connection (not a
+// header the caller writes), for throttling password guesses.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

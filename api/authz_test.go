@@ -30,7 +30,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			{"GET", J + "?as_admin=true", nil, map[string]int{"admin": 200, "carol": 403}},
 			{"GET", fmt.Sprintf("/jobs/%d", pubJob), nil, map[string]int{"carol": 200, "alice": 200, "": 401}},
 			{"GET", J + "/log", nil, map[string]int{"": 401, "carol": 404, "bob": 200, "key:uman": 200, "key:uhei": 404}},
-			{"POST", "/jobs/", submitLab, map[string]int{"": 401, "carol": 403, "bob": 403, "admin": 403, "alice": 201, "dave": 201, "key:uman": 403}},
+			{"POST", "/jobs/", submitLab, map[string]int{"": 401, "carol": 404, "bob": 403, "admin": 404, "alice": 201, "dave": 201, "key:uman": 403}},
 			{"POST", "/jobs/?as_admin=true", submitLab, map[string]int{"admin": 201, "alice": 403}},
 			{"GET", "/jobs/?collab=lab", nil, map[string]int{"": 401, "carol": 403, "bob": 200, "alice": 200, "admin": 403}},
 			{"GET", "/jobs/?collab=pub", nil, map[string]int{"carol": 200, "bob": 200}},

@@ -109,6 +109,8 @@ func (s *Server) handleCodeDownload(w http.ResponseWriter, r *http.Request) erro
 		ct = "application/zip"
 	}
 	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Disposition", "attachment")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	http.ServeContent(w, r, name, fi.ModTime().Truncate(time.Second), f)
 	return nil
 }

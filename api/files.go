@@ -186,12 +186,41 @@ func (s *Server) handleFileDownload(w http.ResponseWriter, r *http.Request) erro
 		return errorf(http.StatusNotFound, "file %s of job %d: not found", p, id)
 	}
 	defer f.Close()
-	if it.ContentType != "" {
-		w.Header().Set("Content-Type", it.ContentType)
+	// Jobs' files are the users' content, served from the origin of the login
+	// form: never let a browser run them. Raster images whose bytes say so are
+	// shown inline (plots); everything else is an attachment, sandboxed.
+	head := make([]byte, 512)
+	nh, _ := io.ReadFull(f, head)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("read file: %w", err)
+	}
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	if sniffed := http.DetectContentType(head[:nh]); rasterImage(sniffed) {
+		h.Set("Content-Type", sniffed)
+		h.Set("Content-Disposition", "inline; filename*=UTF-8''"+url.PathEscape(path.Base(p)))
+	} else {
+		ct := it.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		h.Set("Content-Type", ct)
+		h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(path.Base(p)))
 	}
 	if it.Hash != "" {
-		w.Header().Set("ETag", `"`+it.Hash+`"`)
+		h.Set("ETag", `"`+it.Hash+`"`)
 	}
 	http.ServeContent(w, r, path.Base(p), it.CreatedAt, f)
 	return nil
+}
+
+// rasterImage tells whether a sniffed content type is a raster image, which
+// browsers display without running anything (SVG is not one: it holds scripts).
+func rasterImage(ct string) bool {
+	switch ct {
+	case "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/x-icon":
+		return true
+	}
+	return false
 }

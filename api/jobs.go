@@ -15,6 +15,11 @@ import (
 	"github.com/nmp-platform/nmp/store"
 )
 
+// IdempotencyHeader names the header of a submission that a client sends
+// again, unchanged, when it retries: the same user's submissions with the same
+// key make one job.
+const IdempotencyHeader = "Idempotency-Key"
+
 // submittedJob is the body of POST /jobs/. collab_id is the v2 client's name for collab.
 type submittedJob struct {
 	Code             *string         `json:"code"`
@@ -102,6 +107,9 @@ func (s *Server) handleJobSubmit(w http.ResponseWriter, r *http.Request, p *iden
 		return errorf(http.StatusUnprocessableEntity, "code: field required (the script, or the URL of a git repository or archive)")
 	case body.Collab == nil || *body.Collab == "":
 		return errorf(http.StatusUnprocessableEntity, "collab: field required")
+	case strings.HasPrefix(strings.TrimSpace(*body.Code), "drive://"):
+		return errorf(http.StatusBadRequest, "code: %s is in an EBRAINS Drive, which this server cannot read, so the job could not run; upload the directory with POST /code?collab=NAME (nmp submit DIR does) and submit the URL it answers",
+			strings.TrimSpace(*body.Code))
 	case body.HardwarePlatform == nil || *body.HardwarePlatform == "":
 		return errorf(http.StatusUnprocessableEntity, "hardware_platform: field required (one of %s)", strings.Join(s.cfg.PlatformTable.Names(), ", "))
 	}
@@ -130,18 +138,34 @@ func (s *Server) handleJobSubmit(w http.ResponseWriter, r *http.Request, p *iden
 		return err
 	}
 	if !p.CanEdit(collab) && !admin {
+		// A collab the caller cannot see does not exist for them (404, as on the reference server).
+		if ok, err := s.canView(r.Context(), p, collab); err != nil {
+			return err
+		} else if !ok {
+			return errorf(http.StatusNotFound, "collab %s: not found", collab)
+		}
 		return errorf(http.StatusForbidden, "%s may not submit jobs in collab %s: that needs the editor or administrator role in it", p.Name(), collab)
 	}
 	command := ""
 	if body.Command != nil {
 		command = *body.Command
 	}
+	key := r.Header.Get(IdempotencyHeader)
+	if len(key) > 200 || strings.IndexFunc(key, func(c rune) bool { return c < 0x21 || c > 0x7e }) >= 0 {
+		return errorf(http.StatusBadRequest, "%s: at most 200 printable ASCII characters without spaces", IdempotencyHeader)
+	}
 	j, err := s.st.JobInsert(r.Context(), &store.JobInsertParams{
 		Job: store.Job{Code: *body.Code, Command: command, Collab: collab, UserID: p.User.Username, HardwarePlatform: platform,
-			HardwareConfig: cfg, InputData: in, Tags: tags},
+			HardwareConfig: cfg, InputData: in, Tags: tags, IdempotencyKey: key},
 		Now:     s.now(),
 		Reserve: s.reservation(platform),
 	})
+	if errors.Is(err, store.ErrReplayed) {
+		// A retry of a submission that was made: the job it made, once.
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.Header().Set("Location", fmt.Sprintf("/jobs/%d", j.ID))
+		return reply(w, http.StatusCreated, s.jobOf(r, j, nil))
+	}
 	if errors.Is(err, store.ErrQuotaExceeded) {
 		return errorf(http.StatusForbidden, "You do not have sufficient compute quota to submit this job: collab %s has no accepted resource request with %s quota left on %s (see 'quotas' with the client, or ask for access with a resource request)",
 			collab, s.units(platform), platform)
@@ -276,7 +300,7 @@ func (s *Server) handleJobList(w http.ResponseWriter, r *http.Request, p *identi
 		end := lp.SubmittedTo.AddDate(0, 0, 1) // the end date is included
 		lp.SubmittedTo = &end
 	}
-	if lp.Limit, err = q.int("size", 10); err != nil {
+	if lp.Limit, err = s.pageSize(q, 10); err != nil {
 		return err
 	}
 	if lp.Offset, err = q.int("from_index", 0); err != nil {
@@ -285,6 +309,7 @@ func (s *Server) handleJobList(w http.ResponseWriter, r *http.Request, p *identi
 	if lp.Limit == 0 {
 		return reply(w, http.StatusOK, []nmpi.Job{})
 	}
+	lp.MaxCode = ListCodeBytes
 	if p.Provider != nil {
 		for _, pl := range lp.HardwarePlatform {
 			if !p.Serves(pl) {
@@ -356,6 +381,13 @@ func (s *Server) handleJobDelete(w http.ResponseWriter, r *http.Request, p *iden
 		return reply(w, http.StatusOK, nil)
 	}
 	if _, err := s.st.JobUpdate(r.Context(), &store.JobUpdateParams{ID: j.ID, Status: ptr(store.StatusRemoved), Now: s.now()}); err != nil {
+		return err
+	}
+	line := fmt.Sprintf("nmp: job removed by %s at %s (it was %s)\n", p.Name(), ts(s.now()), j.Status)
+	if j.Status == store.StatusRunning {
+		line = fmt.Sprintf("nmp: job removed by %s at %s while running; its runner stops it\n", p.Name(), ts(s.now()))
+	}
+	if err := s.st.JobLogSet(r.Context(), &store.JobLogSetParams{ID: j.ID, Content: line, Append: true, MaxBytes: s.cfg.MaxLogBytes}); err != nil {
 		return err
 	}
 	return reply(w, http.StatusOK, nil)

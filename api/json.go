@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -81,11 +82,17 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := http.StatusInternalServerError, "internal error; the server's log has the details"
 	var he *httpError
 	var mbe *http.MaxBytesError
+	var throttled *identity.ThrottledError
 	switch {
 	case errors.As(err, &he):
 		status, msg = he.status, he.msg
 	case errors.As(err, &mbe):
 		status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than the server accepts (%d bytes)", mbe.Limit)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, http.ErrBodyReadAfterClose), errors.Is(err, os.ErrDeadlineExceeded):
+		status, msg = http.StatusBadRequest, "request body: could not be read to its end ("+err.Error()+")"
+	case errors.As(err, &throttled):
+		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())+1))
+		status, msg = http.StatusTooManyRequests, err.Error()
 	case errors.Is(err, identity.ErrNoCredentials):
 		status, msg = http.StatusUnauthorized, err.Error()
 	case errors.Is(err, identity.ErrInvalidToken):
@@ -113,7 +120,12 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	data, err := io.ReadAll(body)
 	if err != nil {
-		return err
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		// The client sent less than it announced, or stopped sending.
+		return errorf(http.StatusBadRequest, "request body: could not be read to its end (%v)", err)
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return errorf(http.StatusUnprocessableEntity, "request body: empty; a JSON document was expected")
@@ -178,6 +190,19 @@ func (q query) int(name string, def int) (int, error) {
 		return 0, errorf(http.StatusUnprocessableEntity, "%s: %q is not a non-negative integer", name, v)
 	}
 	return n, nil
+}
+
+// ListCodeBytes: in listings, a job's code longer than this is left out
+// (empty); GET /jobs/{id} has it.
+const ListCodeBytes = 4096
+
+// pageSize reads a listing's page size, at most Config.MaxPageSize.
+func (s *Server) pageSize(q query, def int) (int, error) {
+	n, err := q.int("size", def)
+	if err == nil && n > s.cfg.MaxPageSize {
+		n = s.cfg.MaxPageSize
+	}
+	return n, err
 }
 
 // date parses 2024-05-01 or an RFC 3339 time.

@@ -124,7 +124,16 @@ func (s *Server) viewProject(r *http.Request, p *identity.Principal) (*store.Pro
 		return nil, err
 	}
 	if p.Provider != nil {
-		return pr, nil
+		// Providers see the accepted requests that grant their platforms, as
+		// their listings do; the rest does not exist for them.
+		if pr.Accepted {
+			for _, q := range pr.Quotas {
+				if p.Serves(q.Platform) {
+					return pr, nil
+				}
+			}
+		}
+		return nil, errorf(http.StatusNotFound, "resource request %s: not found", id)
 	}
 	if pr.Owner == p.User.Username || p.IsMember(pr.Collab) {
 		return pr, nil
@@ -154,7 +163,7 @@ func (s *Server) handleProjectList(w http.ResponseWriter, r *http.Request, p *id
 	}
 	// The client's resource_requests() sends no size; a default of 10 (the
 	// reference's) would hide quotas from its quotas(), so ours is larger.
-	if lp.Limit, err = q.int("size", 1000); err != nil {
+	if lp.Limit, err = s.pageSize(q, 1000); err != nil {
 		return err
 	}
 	if lp.Offset, err = q.int("from_index", 0); err != nil {
@@ -312,11 +321,16 @@ func (s *Server) handleProjectDelete(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	if !p.CanEdit(pr.Collab) && !p.Admin() {
+	// Administrators act as such only with as_admin=true (server.md).
+	admin, err := asAdmin(r, p)
+	if err != nil {
+		return err
+	}
+	if p.User == nil || !p.CanEdit(pr.Collab) && !admin {
 		return errorf(http.StatusForbidden, "%s may not delete resource requests of collab %s: that needs the editor role in it", p.Name(), pr.Collab)
 	}
-	if pr.Accepted && !p.Admin() {
-		return errorf(http.StatusForbidden, "resource request %s was accepted: only an administrator may delete it (its quotas go with it)", pr.ID)
+	if pr.Accepted && !admin {
+		return errorf(http.StatusForbidden, "resource request %s was accepted: only an administrator (with as_admin=true) may delete it (its quotas go with it)", pr.ID)
 	}
 	if err := s.st.ProjectDelete(r.Context(), pr.ID); err != nil {
 		return err
@@ -330,7 +344,7 @@ func (s *Server) handleQuotaList(w http.ResponseWriter, r *http.Request, p *iden
 		return err
 	}
 	q := newQuery(r)
-	size, err := q.int("size", 1000)
+	size, err := s.pageSize(q, 1000)
 	if err != nil {
 		return err
 	}
@@ -459,7 +473,7 @@ func (s *Server) handleQuotaDelete(w http.ResponseWriter, r *http.Request, p *id
 // handleCollabList lists the collabs where the caller may submit and that have a resource request.
 func (s *Server) handleCollabList(w http.ResponseWriter, r *http.Request, p *identity.Principal) error {
 	q := newQuery(r)
-	size, err := q.int("size", 1000)
+	size, err := s.pageSize(q, 1000)
 	if err != nil {
 		return err
 	}

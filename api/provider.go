@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/nmp-platform/nmp/identity"
@@ -48,8 +50,22 @@ func (s *Server) handleJobClaim(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// ?hold=X: the runner lets a job use up to X of the platform's units; the
+	// job's hold grows towards it as far as its quota has room (zero overspend).
+	// ?min_hold=Y: jobs whose quota has less room than Y while other jobs
+	// holding it run wait for them (see store.JobClaimParams).
+	var holds [2]float64
+	for i, name := range []string{"hold", "min_hold"} {
+		if v := newQuery(r).str(name); v != "" {
+			h, err := strconv.ParseFloat(v, 64)
+			if err != nil || h < 0 || math.IsInf(h, 0) || math.IsNaN(h) {
+				return errorf(http.StatusUnprocessableEntity, "%s: %q is not a non-negative number", name, v)
+			}
+			holds[i] = h
+		}
+	}
 	j, err := s.st.JobClaim(r.Context(), &store.JobClaimParams{Platform: platform, Owner: p.Provider.Name, LeaseID: identity.NewID() + identity.NewID(),
-		Lease: s.cfg.Lease, Now: s.now()})
+		Lease: s.cfg.Lease, Now: s.now(), Hold: holds[0], MinHold: min(holds[1], holds[0])})
 	if isNotFound(err) {
 		return errorf(http.StatusNotFound, "No queued job for %s", platform)
 	}
@@ -58,7 +74,7 @@ func (s *Server) handleJobClaim(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.notifyStatus(r.Context(), j, store.StatusSubmitted)
 	out := s.jobOf(r, j, nil)
-	out.Lease = &nmpi.Lease{ID: j.LeaseID, Expires: nmpi.At(*j.LeaseExpiresAt), Attempt: j.Attempts}
+	out.Lease = &nmpi.Lease{ID: j.LeaseID, Expires: nmpi.At(*j.LeaseExpiresAt), Attempt: j.Attempts, Hold: j.HoldAmount}
 	w.Header().Set(LeaseHeader, j.LeaseID)
 	return reply(w, http.StatusOK, out)
 }

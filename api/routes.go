@@ -99,14 +99,14 @@ func (s *Server) routes() []route {
 		{"GET", "/calibrations/{id}/files/{name}", s.forCaller(s.handleCalibrationFileGet)},
 		{"PUT", "/calibrations/{id}/files/{name}", s.handleCalibrationFileUpload},
 
-		{"GET", "/statistics/job-count", s.handleStatsJobCount},
-		{"GET", "/statistics/cumulative-job-count", s.handleStatsCumulativeJobCount},
-		{"GET", "/statistics/cumulative-user-count", s.handleStatsCumulativeUserCount},
-		{"GET", "/statistics/active-user-count", s.handleStatsActiveUserCount},
+		{"GET", "/statistics/job-count", s.statsCached(s.handleStatsJobCount)},
+		{"GET", "/statistics/cumulative-job-count", s.statsCached(s.handleStatsCumulativeJobCount)},
+		{"GET", "/statistics/cumulative-user-count", s.statsCached(s.handleStatsCumulativeUserCount)},
+		{"GET", "/statistics/active-user-count", s.statsCached(s.handleStatsActiveUserCount)},
 		{"GET", "/statistics/queue-length", s.handleStatsQueueLength},
-		{"GET", "/statistics/job-duration", s.handleStatsJobDuration},
-		{"GET", "/statistics/cumulative-project-count", s.handleStatsCumulativeProjectCount},
-		{"GET", "/statistics/resource-usage", s.handleStatsResourceUsage},
+		{"GET", "/statistics/job-duration", s.statsCached(s.handleStatsJobDuration)},
+		{"GET", "/statistics/cumulative-project-count", s.statsCached(s.handleStatsCumulativeProjectCount)},
+		{"GET", "/statistics/resource-usage", s.statsCached(s.handleStatsResourceUsage)},
 		{"GET", "/statistics/per-user", s.forUser(s.handleStatsPerUser)},
 	}
 }

@@ -13,8 +13,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -84,7 +86,18 @@ type Config struct {
 	// CalibrationLease is how long a worker may take for a calibration it
 	// claimed (default queue.CalibrationLeaseDefault).
 	CalibrationLease time.Duration
+	// BodyGrace and MinBodyRate bound how slowly a request body may arrive:
+	// after BodyGrace (default 10 s) it must have come at MinBodyRate bytes a
+	// second (default 1024) on average, or the connection is cut.
+	BodyGrace   time.Duration
+	MinBodyRate int64
+	// MaxPageSize caps one page of a listing (default 10000; the nmpi client
+	// asks for 100000); callers page on with from_index.
+	MaxPageSize int
 }
+
+// statsConcurrency is how many statistics answers are computed at once; more wait.
+const statsConcurrency = 2
 
 // Server serves the API.
 type Server struct {
@@ -103,6 +116,11 @@ type Server struct {
 	// store (sharedstatus.go); statusLoad lets one request at a time read them.
 	statusAt   time.Time
 	statusLoad sync.Mutex
+
+	statsSem chan struct{} // one slot per statistics computation allowed at once
+
+	statsMu    sync.Mutex
+	statsCache map[string]cachedAnswer
 }
 
 // New checks the configuration and returns a server.
@@ -126,6 +144,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	def(&cfg.DownloadTTL, 24*time.Hour)
 	def(&cfg.Retention, queue.Retention)
 	def(&cfg.CalibrationLease, queue.CalibrationLeaseDefault)
+	def(&cfg.BodyGrace, 10*time.Second)
+	if cfg.MaxPageSize <= 0 {
+		cfg.MaxPageSize = 10000
+	}
+	if cfg.MinBodyRate <= 0 {
+		cfg.MinBodyRate = 1024
+	}
 	cfg.PlatformTable = cfg.PlatformTable.OrDefault()
 	if err := cfg.PlatformTable.Check(); err != nil {
 		return nil, fmt.Errorf("api: %w", err)
@@ -146,8 +171,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.MaxCodeBytes = 256 << 20
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, platforms: map[string]nmpi.PlatformStatus{}}
-	s.auth = &identity.Authenticator{Store: cfg.Store, CacheTTL: cfg.AuthCacheTTL, Now: cfg.Now}
+	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, platforms: map[string]nmpi.PlatformStatus{},
+		statsSem: make(chan struct{}, statsConcurrency), statsCache: map[string]cachedAnswer{}}
+	s.auth = &identity.Authenticator{Store: cfg.Store, CacheTTL: cfg.AuthCacheTTL, Now: cfg.Now, PasswordIterations: cfg.PasswordIterations}
 	if err := s.setStatus(cfg.Status); err != nil {
 		return nil, err
 	}
@@ -199,6 +225,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	r.URL.RawPath = ""
 	h := rw.Header()
 	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("X-Content-Type-Options", "nosniff")
 	if r.Method == http.MethodOptions {
 		h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
 		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, x-api-key, X-Nmp-Lease")
@@ -208,6 +235,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if msg, blocked := s.blockedByStatus(r); blocked {
 		writeJSON(rw, http.StatusServiceUnavailable, map[string]string{"error": msg})
 		return
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		rc := http.NewResponseController(w)
+		g := &slowBodyGuard{ReadCloser: r.Body, rc: rc, header: w.Header(), start: time.Now(), grace: s.cfg.BodyGrace, rate: s.cfg.MinBodyRate}
+		r.Body = g
+		defer func() {
+			if !g.cut {
+				_ = rc.SetReadDeadline(time.Time{}) // the next request on the connection starts afresh
+			}
+		}()
 	}
 	if err := s.router.serve(rw, r); err != nil {
 		s.fail(rw, r, err)
@@ -295,3 +332,31 @@ func (s *Server) blockedByStatus(r *http.Request) (string, bool) {
 }
 
 func (s *Server) now() time.Time { return s.cfg.Now() }
+
+// slowBodyGuard cuts a request body that arrives more slowly than the
+// server's minimum rate, so that a client trickling bytes cannot hold a
+// connection (and a handler) for long: before each read it moves the
+// connection's read deadline to start + grace + bytes so far / rate.
+type slowBodyGuard struct {
+	io.ReadCloser
+	rc     *http.ResponseController
+	header http.Header
+	start  time.Time
+	grace  time.Duration
+	rate   int64
+	n      int64
+	cut    bool
+}
+
+func (g *slowBodyGuard) Read(p []byte) (int, error) {
+	// Servers that cannot set deadlines (tests' recorders) are not guarded.
+	_ = g.rc.SetReadDeadline(g.start.Add(g.grace + time.Duration(g.n*int64(time.Second)/g.rate)))
+	n, err := g.ReadCloser.Read(p)
+	g.n += int64(n)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// Answer, then close: the rest of the body is not waited for.
+		g.cut = true
+		g.header.Set("Connection", "close")
+	}
+	return n, err
+}

@@ -135,7 +135,7 @@ func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request, p *id
 	q := newQuery(r)
 	var err error
 	lp := store.SessionListParams{Status: q.list("status"), Collab: q.list("collab"), UserID: q.list("user_id"), HardwarePlatform: q.list("hardware_platform")}
-	if lp.Limit, err = q.int("size", 10); err != nil {
+	if lp.Limit, err = s.pageSize(q, 10); err != nil {
 		return err
 	}
 	if lp.Offset, err = q.int("from_index", 0); err != nil {

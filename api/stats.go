@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"math"
 	"net/http"
 	"sort"
@@ -10,7 +11,11 @@ import (
 	"github.com/nmp-platform/nmp/store"
 )
 
-// Statistics, in the reference server's shapes. They are public, except per-user.
+// Statistics, in the reference server's shapes. They are public, as on the
+// reference server (its dashboards read them without logging in), except
+// per-user. They are aggregated by the store (counts and sums per platform and
+// day, never job rows) and bounded: at most MaxStatsIntervals intervals, and at
+// most statsConcurrency computations at once.
 
 type dateRangeCount struct {
 	Start string         `json:"start"`
@@ -61,9 +66,21 @@ func (s *Server) statsRange(r *http.Request) (start, end time.Time, interval int
 	}
 	if end.Before(start) {
 		err = errorf(http.StatusUnprocessableEntity, "end: %s is before start %s", dstr(end), dstr(start))
+		return
+	}
+	if interval > 100000 {
+		err = errorf(http.StatusUnprocessableEntity, "interval: %d days is more than 100000", interval)
+		return
+	}
+	if bins := int((end.Unix()-start.Unix())/86400)/interval + 1; bins > MaxStatsIntervals {
+		err = errorf(http.StatusUnprocessableEntity, "interval: %d days from %s to %s make %d intervals; at most %d are answered (choose a larger interval or a later start)",
+			interval, dstr(start), dstr(end), bins, MaxStatsIntervals)
 	}
 	return
 }
+
+// MaxStatsIntervals bounds the intervals of one statistics answer.
+const MaxStatsIntervals = 1000
 
 func (s *Server) statsPlatforms() []string {
 	var out []string
@@ -75,8 +92,19 @@ func (s *Server) statsPlatforms() []string {
 	return out
 }
 
-func (s *Server) completed(r *http.Request, from, to time.Time) ([]store.Job, error) {
-	return s.st.JobList(r.Context(), &store.JobListParams{Status: []string{store.StatusFinished, store.StatusError}, CompletedFrom: &from, CompletedTo: &to, Oldest: true})
+// daily returns the completed jobs' counts and usage per platform and completion day.
+func (s *Server) daily(r *http.Request, from, to time.Time) ([]store.JobStat, error) {
+	return s.st.JobStats(r.Context(), &store.JobStatsParams{Completed: true, From: &from, To: &to, ByDay: true})
+}
+
+// statsSlot waits for one of the statistics' computation slots; release it with the function returned.
+func (s *Server) statsSlot(r *http.Request) (func(), error) {
+	select {
+	case s.statsSem <- struct{}{}:
+		return func() { <-s.statsSem }, nil
+	case <-r.Context().Done():
+		return nil, r.Context().Err()
+	}
 }
 
 func (s *Server) handleStatsJobCount(w http.ResponseWriter, r *http.Request) error {
@@ -92,7 +120,12 @@ func (s *Server) jobCounts(r *http.Request) ([]dateRangeCount, error) {
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := s.completed(r, start, end.AddDate(0, 0, 1))
+	done, err := s.statsSlot(r)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	days, err := s.daily(r, start, end.AddDate(0, 0, 1))
 	if err != nil {
 		return nil, err
 	}
@@ -104,13 +137,15 @@ func (s *Server) jobCounts(r *http.Request) ([]dateRangeCount, error) {
 		}
 		out = append(out, dateRangeCount{Start: dstr(b), End: dstr(b.AddDate(0, 0, interval)), Count: c})
 	}
-	for _, j := range jobs {
-		i := int(day(*j.CompletedAt).Sub(start).Hours()/24) / interval
-		if i >= len(out) && !day(*j.CompletedAt).After(end) {
+	for _, d := range days {
+		i := int(d.Day.Sub(start).Hours()/24) / interval
+		if i >= len(out) && !d.Day.After(end) {
 			i = len(out) - 1 // the last bin includes the end day, as numpy's histogram does
 		}
 		if i >= 0 && i < len(out) {
-			out[i].Count[j.HardwarePlatform]++
+			if _, ok := out[i].Count[d.Platform]; ok {
+				out[i].Count[d.Platform] += d.Count
+			}
 		}
 	}
 	return out, nil
@@ -131,34 +166,35 @@ func (s *Server) handleStatsCumulativeJobCount(w http.ResponseWriter, r *http.Re
 	return reply(w, http.StatusOK, out)
 }
 
-func cumulative(dates []time.Time, today time.Time) timeSeries {
-	sort.Slice(dates, func(i, j int) bool { return dates[i].Before(dates[j]) })
+// cumulative is the running count of what the days count, ending today.
+func cumulative(days []store.DayCount, today time.Time) timeSeries {
+	sort.Slice(days, func(i, j int) bool { return days[i].Day.Before(days[j].Day) })
 	ts := timeSeries{Dates: []string{}, Values: []int{}}
-	for i, d := range dates {
-		ts.Dates = append(ts.Dates, dstr(d))
-		ts.Values = append(ts.Values, i+1)
+	n := 0
+	for _, d := range days {
+		// one point per user (or project), as the reference server draws them
+		for range d.Count {
+			n++
+			ts.Dates = append(ts.Dates, dstr(d.Day))
+			ts.Values = append(ts.Values, n)
+		}
 	}
 	ts.Dates = append(ts.Dates, dstr(today))
-	ts.Values = append(ts.Values, len(dates))
+	ts.Values = append(ts.Values, n)
 	return ts
 }
 
 func (s *Server) handleStatsCumulativeUserCount(w http.ResponseWriter, r *http.Request) error {
-	jobs, err := s.st.JobList(r.Context(), &store.JobListParams{HardwarePlatform: newQuery(r).list("hardware_platform"), Oldest: true, IncludeRemoved: true})
+	done, err := s.statsSlot(r)
 	if err != nil {
 		return err
 	}
-	first := map[string]time.Time{}
-	for _, j := range jobs {
-		if _, ok := first[j.UserID]; !ok {
-			first[j.UserID] = day(j.SubmittedAt)
-		}
+	defer done()
+	days, err := s.st.JobUserFirstDays(r.Context(), newQuery(r).list("hardware_platform"))
+	if err != nil {
+		return err
 	}
-	var dates []time.Time
-	for _, d := range first {
-		dates = append(dates, d)
-	}
-	return reply(w, http.StatusOK, cumulative(dates, day(s.now())))
+	return reply(w, http.StatusOK, cumulative(days, day(s.now())))
 }
 
 func (s *Server) handleStatsActiveUserCount(w http.ResponseWriter, r *http.Request) error {
@@ -166,35 +202,52 @@ func (s *Server) handleStatsActiveUserCount(w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return err
 	}
-	from := start.AddDate(0, 0, -90)
-	to := end.AddDate(0, 0, 1)
-	jobs, err := s.st.JobList(r.Context(), &store.JobListParams{SubmittedFrom: &from, SubmittedTo: &to, IncludeRemoved: true, Oldest: true})
+	done, err := s.statsSlot(r)
 	if err != nil {
 		return err
 	}
-	out := []dateRangeCount{}
+	defer done()
+	from := start.AddDate(0, 0, -90)
+	to := end.AddDate(0, 0, 1)
+	// One row per platform, user and day with jobs: a user is active in a
+	// period when they submitted a job in the 90 days up to its end.
+	rows, err := s.st.JobStats(r.Context(), &store.JobStatsParams{From: &from, To: &to, ByDay: true, ByUser: true})
+	if err != nil {
+		return err
+	}
 	var edges []time.Time
 	for b := start; b.Before(end); b = b.AddDate(0, 0, interval) {
 		edges = append(edges, b)
 	}
 	edges = append(edges, end)
-	for i := 0; i+1 < len(edges); i++ {
-		periodEnd := edges[i+1]
-		active := map[string]map[string]bool{}
-		for _, j := range jobs {
-			if j.SubmittedAt.Before(periodEnd.AddDate(0, 0, -90)) || !j.SubmittedAt.Before(periodEnd.AddDate(0, 0, 1)) {
-				continue
-			}
-			if active[j.HardwarePlatform] == nil {
-				active[j.HardwarePlatform] = map[string]bool{}
-			}
-			active[j.HardwarePlatform][j.UserID] = true
+	out := make([]dateRangeCount, 0, len(edges))
+	counts := make([]map[string]int, len(edges)-1)
+	for i := range counts {
+		counts[i] = map[string]int{}
+	}
+	// rows are ordered by platform, day and user; for each period, count each
+	// (platform, user) once: mark the last period counted per pair.
+	ends := edges[1:]
+	next := map[[2]string]int{} // per pair, the first period not yet counted
+	for _, x := range rows {
+		k := [2]string{x.Platform, x.User}
+		// the periods whose end lies in [day, day+90]
+		i := sort.Search(len(ends), func(i int) bool { return !ends[i].Before(x.Day) })
+		if n := next[k]; n > i {
+			i = n
 		}
+		horizon := x.Day.AddDate(0, 0, 90)
+		for ; i < len(ends) && !ends[i].After(horizon); i++ {
+			counts[i][x.Platform]++
+			next[k] = i + 1
+		}
+	}
+	for i := 0; i+1 < len(edges); i++ {
 		c := map[string]int{}
 		for _, p := range s.statsPlatforms() {
-			c[p] = len(active[p])
+			c[p] = counts[i][p]
 		}
-		out = append(out, dateRangeCount{Start: dstr(edges[i]), End: dstr(periodEnd), Count: c})
+		out = append(out, dateRangeCount{Start: dstr(edges[i]), End: dstr(edges[i+1]), Count: c})
 	}
 	return reply(w, http.StatusOK, out)
 }
@@ -233,8 +286,8 @@ type histogram struct {
 func (s *Server) handleStatsJobDuration(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r)
 	nBins, err := q.int("n_bins", 50)
-	if err != nil || nBins == 0 {
-		return errorf(http.StatusUnprocessableEntity, "n_bins: a positive integer")
+	if err != nil || nBins == 0 || nBins > MaxStatsIntervals {
+		return errorf(http.StatusUnprocessableEntity, "n_bins: a positive integer, at most %d", MaxStatsIntervals)
 	}
 	reqMax, err := q.int("requested_max", 0)
 	if err != nil {
@@ -244,19 +297,29 @@ func (s *Server) handleStatsJobDuration(w http.ResponseWriter, r *http.Request) 
 	if scale != "log" {
 		scale = "linear"
 	}
+	done, err := s.statsSlot(r)
+	if err != nil {
+		return err
+	}
+	defer done()
+	// Durations come aggregated per whole second.
+	all, err := s.st.JobDurations(r.Context())
+	if err != nil {
+		return err
+	}
+	type dur struct {
+		sec float64
+		n   int
+	}
+	groups := map[[2]string][]dur{}
+	for _, d := range all {
+		k := [2]string{d.Status, d.Platform}
+		groups[k] = append(groups[k], dur{float64(d.Seconds), d.Count})
+	}
 	out := []histogram{}
 	for _, status := range []string{store.StatusFinished, store.StatusError} {
 		for _, p := range s.statsPlatforms() {
-			jobs, err := s.st.JobList(r.Context(), &store.JobListParams{Status: []string{status}, HardwarePlatform: []string{p}})
-			if err != nil {
-				return err
-			}
-			var ds []float64
-			for _, j := range jobs {
-				if j.CompletedAt != nil && !j.CompletedAt.Before(j.SubmittedAt) {
-					ds = append(ds, j.CompletedAt.Sub(j.SubmittedAt).Seconds())
-				}
-			}
+			ds := groups[[2]string{status, p}]
 			if len(ds) == 0 {
 				continue
 			}
@@ -264,7 +327,7 @@ func (s *Server) handleStatsJobDuration(w http.ResponseWriter, r *http.Request) 
 			if reqMax == 0 {
 				m := 0.0
 				for _, d := range ds {
-					m = math.Max(m, d)
+					m = math.Max(m, d.sec)
 				}
 				max = (math.Floor(m/float64(nBins)) + 1) * float64(nBins)
 			}
@@ -277,16 +340,16 @@ func (s *Server) handleStatsJobDuration(w http.ResponseWriter, r *http.Request) 
 				h.Bins[i] = lo + (hi-lo)*float64(i)/float64(nBins)
 			}
 			for _, d := range ds {
-				x := d
+				x := d.sec
 				if scale == "log" {
-					x = math.Log10(math.Max(d, 1))
+					x = math.Log10(math.Max(d.sec, 1))
 				}
 				i := int((x - lo) / (hi - lo) * float64(nBins))
 				if i == nBins && x == hi {
 					i--
 				}
 				if i >= 0 && i < nBins {
-					h.Values[i]++
+					h.Values[i] += d.n
 				}
 			}
 			out = append(out, h)
@@ -304,13 +367,17 @@ func (s *Server) handleStatsCumulativeProjectCount(w http.ResponseWriter, r *htt
 	if err != nil {
 		return errorf(http.StatusUnprocessableEntity, "status: %v", err)
 	}
-	var dates []time.Time
+	perDay := map[time.Time]int{}
 	for _, p := range ps {
 		if p.SubmissionDate != nil {
-			dates = append(dates, day(*p.SubmissionDate))
+			perDay[day(*p.SubmissionDate)]++
 		}
 	}
-	return reply(w, http.StatusOK, cumulative(dates, day(s.now())))
+	days := make([]store.DayCount, 0, len(perDay))
+	for d, n := range perDay {
+		days = append(days, store.DayCount{Day: d, Count: n})
+	}
+	return reply(w, http.StatusOK, cumulative(days, day(s.now())))
 }
 
 func (s *Server) handleStatsResourceUsage(w http.ResponseWriter, r *http.Request) error {
@@ -318,20 +385,32 @@ func (s *Server) handleStatsResourceUsage(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return err
 	}
-	jobs, err := s.completed(r, start, end.AddDate(0, 0, 1))
+	done, err := s.statsSlot(r)
+	if err != nil {
+		return err
+	}
+	defer done()
+	days, err := s.daily(r, start, end.AddDate(0, 0, 1))
 	if err != nil {
 		return err
 	}
 	out := []dateRangeQuantity{}
 	sum := map[string]float64{}
+	k := 0 // days are in platform order; index them by bin instead
+	byBin := map[int]map[string]float64{}
+	for _, d := range days {
+		i := int(d.Day.Sub(start).Hours()/24) / interval
+		if byBin[i] == nil {
+			byBin[i] = map[string]float64{}
+		}
+		byBin[i][d.Platform] += d.Usage
+	}
 	for b := start; !b.After(end); b = b.AddDate(0, 0, interval) {
 		next := b.AddDate(0, 0, interval)
-		for _, j := range jobs {
-			c := day(*j.CompletedAt)
-			if !c.Before(b) && c.Before(next) && j.ResourceUsage != nil {
-				sum[j.HardwarePlatform] += *j.ResourceUsage
-			}
+		for p, u := range byBin[k] {
+			sum[p] += u
 		}
+		k++
 		v := map[string]float64{}
 		for _, p := range s.statsPlatforms() {
 			v[p] = sum[p]
@@ -357,20 +436,20 @@ func (s *Server) handleStatsPerUser(w http.ResponseWriter, r *http.Request, p *i
 		return err
 	}
 	to := end.AddDate(0, 0, 1)
-	jobs, err := s.st.JobList(r.Context(), &store.JobListParams{SubmittedFrom: &start, SubmittedTo: &to, IncludeRemoved: true, Oldest: true})
+	rows, err := s.st.JobStats(r.Context(), &store.JobStatsParams{From: &start, To: &to, ByUser: true})
 	if err != nil {
 		return err
 	}
 	by := map[string]*userStats{}
-	for _, j := range jobs {
-		u := by[j.UserID]
+	for _, x := range rows {
+		u := by[x.User]
 		if u == nil {
-			u = &userStats{UserID: j.UserID, JobCount: map[string]int{}, ResourceUsage: map[string]float64{}}
-			by[j.UserID] = u
+			u = &userStats{UserID: x.User, JobCount: map[string]int{}, ResourceUsage: map[string]float64{}}
+			by[x.User] = u
 		}
-		u.JobCount[j.HardwarePlatform]++
-		if j.ResourceUsage != nil {
-			u.ResourceUsage[j.HardwarePlatform] += *j.ResourceUsage
+		u.JobCount[x.Platform] += x.Count
+		if x.Usage != 0 {
+			u.ResourceUsage[x.Platform] += x.Usage
 		}
 	}
 	out := []userStats{}
@@ -380,3 +459,59 @@ func (s *Server) handleStatsPerUser(w http.ResponseWriter, r *http.Request, p *i
 	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
 	return reply(w, http.StatusOK, out)
 }
+
+// statsCacheTTL is how long a public statistics answer is served again
+// without being computed: dashboards poll them, and they change slowly.
+const statsCacheTTL = 30 * time.Second
+
+type cachedAnswer struct {
+	body    []byte
+	expires time.Time
+}
+
+// statsCached serves h's successful answers from a small cache, keyed by the
+// path and query, so that many callers asking the same cost one computation.
+func (s *Server) statsCached(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		key := r.URL.Path + "?" + r.URL.RawQuery
+		now := s.now()
+		s.statsMu.Lock()
+		c, ok := s.statsCache[key]
+		s.statsMu.Unlock()
+		if ok && now.Before(c.expires) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(c.body)
+			return nil
+		}
+		rec := &recorder{header: http.Header{}, status: http.StatusOK}
+		if err := h(rec, r); err != nil {
+			return err
+		}
+		if rec.status == http.StatusOK {
+			s.statsMu.Lock()
+			if len(s.statsCache) >= 256 {
+				clear(s.statsCache) // bounded: hostile callers vary the query
+			}
+			s.statsCache[key] = cachedAnswer{body: rec.body.Bytes(), expires: now.Add(statsCacheTTL)}
+			s.statsMu.Unlock()
+		}
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.status)
+		_, _ = w.Write(rec.body.Bytes())
+		return nil
+	}
+}
+
+// recorder keeps an answer in memory.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) WriteHeader(status int)      { r.status = status }
+func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }

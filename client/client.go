@@ -12,6 +12,8 @@ package client
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -75,6 +77,7 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 	return apiclient.Do(ctx, c.HTTP, c.Server, &apiclient.Request{Method: method, Path: path, Header: c.header(), Body: body, ContentType: contentType}, out)
 }
 
+// jsonDo sends in as a JSON body.
 func (c *Client) jsonDo(ctx context.Context, method, path string, in, out any) error {
 	return apiclient.Do(ctx, c.HTTP, c.Server, &apiclient.Request{Method: method, Path: path, Header: c.header(), JSON: in}, out)
 }
@@ -108,6 +111,8 @@ type Submission struct {
 	HardwareConfig map[string]any
 	Inputs         []string
 	Tags           []string
+	// IdempotencyKey is sent with the submission and its retries (default: random).
+	IdempotencyKey string
 }
 
 // Submit submits a job.
@@ -126,12 +131,39 @@ func (c *Client) Submit(ctx context.Context, s *Submission) (*Job, error) {
 	if len(s.Tags) > 0 {
 		body["tags"] = s.Tags
 	}
-	var j Job
-	if err := c.jsonDo(ctx, http.MethodPost, "/jobs/", body, &j); err != nil {
-		return nil, err
+	key := s.IdempotencyKey
+	if key == "" {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		key = hex.EncodeToString(b)
 	}
-	return &j, nil
+	h := c.header()
+	h.Set("Idempotency-Key", key)
+	// A submission whose answer was lost (a reset connection, a gateway's 502)
+	// is sent again with the same key: the server makes one job of them.
+	var err error
+	for attempt := 0; attempt < submitAttempts; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
+			}
+		}
+		var j Job
+		err = apiclient.Do(ctx, c.HTTP, c.Server, &apiclient.Request{Method: http.MethodPost, Path: "/jobs/", Header: h, JSON: body}, &j)
+		if err == nil {
+			return &j, nil
+		}
+		if !Unreachable(err) {
+			return nil, err
+		}
+	}
+	return nil, err
 }
+
+// submitAttempts is how many times Submit sends a submission whose answer it did not get.
+const submitAttempts = 4
 
 // UploadCode stores an archive (tar.gz or zip) of a code directory for jobs
 // of the collab, and returns the URL to submit as the job's code.

@@ -260,13 +260,17 @@ type quantal struct {
 
 type quantalPart struct {
 	U, tauRec, tauFac, n paramCol
-	u                    []float64 // per synapse, at its last spike
-	avail                []int32   // available sites per synapse
-	last                 []int64   // per row: the last spike's stamp, 0 before the first
+	// u0 and a0 are the initial state, when the description gives it
+	// (hasU0, hasA0); otherwise u starts at U and a at n.
+	u0, a0       paramCol
+	hasU0, hasA0 bool
+	u            []float64 // per synapse, at its last spike
+	avail        []int32   // available sites per synapse
+	last         []int64   // per row: the last spike's stamp, 0 before the first
 }
 
 func newQuantal(s *Simulator, pj *projRT) (dynamics, error) {
-	if err := checkParams(pj, "U", "tau_rec", "tau_facil", "n"); err != nil {
+	if err := checkParams(pj, "U", "tau_rec", "tau_facil", "n", "u", "a"); err != nil {
 		return nil, err
 	}
 	d := &quantal{dt: s.dt, pj: pj, rd: newReleaseDraws(s, pj), parts: make([]quantalPart, len(pj.parts))}
@@ -291,7 +295,24 @@ func (d *quantal) load() {
 		p.tauRec = partParam(d.pj, k, "tau_rec")
 		p.tauFac = partParam(d.pj, k, "tau_facil")
 		p.n = partParam(d.pj, k, "n")
+		p.u0, p.hasU0 = partParam(d.pj, k, "u"), givenParam(d.pj, k, "u")
+		p.a0, p.hasA0 = partParam(d.pj, k, "a"), givenParam(d.pj, k, "a")
 	}
+}
+
+// givenParam tells whether the description gives the synapse parameter
+// (rather than leaving it to the catalog's default).
+func givenParam(pj *projRT, k int, name string) bool {
+	if _, ok := pj.parts[k].extra[name]; ok {
+		return true
+	}
+	if pj.desc.Connections != nil {
+		if _, ok := pj.desc.Connections.Parameters[name]; ok {
+			return true
+		}
+	}
+	_, ok := pj.desc.Synapse.Parameters[name]
+	return ok
 }
 
 // maxSites bounds n, which is held in 32 bits.
@@ -321,7 +342,13 @@ func (d *quantal) clear() {
 		p := &d.parts[k]
 		for j := range p.u {
 			p.u[j] = p.U.at(int64(j))
+			if p.hasU0 {
+				p.u[j] = p.u0.at(int64(j))
+			}
 			p.avail[j] = int32(p.n.at(int64(j)))
+			if p.hasA0 {
+				p.avail[j] = int32(min(p.a0.at(int64(j)), p.n.at(int64(j))))
+			}
 		}
 		clear(p.last)
 	}
@@ -365,7 +392,7 @@ func (d *quantal) reset() {
 
 func (d *quantal) setValues(pj *projRT, name string, vals []float64) (bool, error) {
 	switch name {
-	case "U", "tau_rec", "tau_facil", "n":
+	case "U", "tau_rec", "tau_facil", "n", "u", "a":
 	default:
 		return false, nil
 	}
@@ -373,6 +400,25 @@ func (d *quantal) setValues(pj *projRT, name string, vals []float64) (bool, erro
 		return true, err
 	}
 	d.load()
+	// Setting the state sets the current value and the initial one that reset restores.
+	switch name {
+	case "u":
+		for k := range d.parts {
+			p := &d.parts[k]
+			p.hasU0 = true
+			for j := range p.u {
+				p.u[j] = p.u0.at(int64(j))
+			}
+		}
+	case "a":
+		for k := range d.parts {
+			p := &d.parts[k]
+			p.hasA0 = true
+			for j := range p.avail {
+				p.avail[j] = int32(min(p.a0.at(int64(j)), p.n.at(int64(j))))
+			}
+		}
+	}
 	if name == "n" {
 		if err := d.checkSites(); err != nil {
 			return true, err

@@ -245,3 +245,36 @@ func equalRows(a, b [][]float64) bool {
 	}
 	return true
 }
+
+// TestMultiQuantalInitialState: the initial state under NEST's names (PyNN's
+// multiquantal_synapses example initializes a and u): with no site available
+// the first spike releases nothing; with a = n and u = 1 it releases every
+// site; given neither, u starts at U and a at n.
+func TestMultiQuantalInitialState(t *testing.T) {
+	seed := *seedFlag
+	t.Logf("seed %d", seed)
+	const m, n, w = 200, 4, 0.5
+	train := []float64{2}
+	first := func(extra map[string]float64) []float64 {
+		params := map[string]float64{"weight": w, "delay": 1, "U": 0.3, "n": n, "tau_rec": 50}
+		for k, v := range extra {
+			params[k] = v
+		}
+		s := dynNew(t, dynNet(seed, [][]float64{train}, m, dynSyn("MultiQuantalSynapse", params)), 2)
+		return releaseCounts(t, s, train, m)[0]
+	}
+	sum := func(xs []float64) (s float64) {
+		for _, x := range xs {
+			s += x
+		}
+		return s
+	}
+	if got := sum(first(map[string]float64{"a": 0})); got != 0 {
+		t.Fatalf("a = 0: %g transmitted at the first spike, want 0", got)
+	}
+	if got := sum(first(map[string]float64{"a": n, "u": 1})); got != m*n*w {
+		t.Fatalf("a = n, u = 1: %g transmitted, want every site of every synapse (%g)", got, float64(m*n*w))
+	}
+	got := sum(first(nil)) / (m * w)
+	checkRate(t, "sites released with the defaults (u = U, a = n)", []float64{got}, n*0.3, n*0.3*0.7/m)
+}

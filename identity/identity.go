@@ -231,9 +231,14 @@ type Authenticator struct {
 	Store    store.Store
 	CacheTTL time.Duration
 	Now      func() time.Time
+	// PasswordIterations is the work factor of the dummy hash that unknown
+	// users' logins are checked against (0: PasswordIterations); it should
+	// be that of the real users' passwords.
+	PasswordIterations int
 
 	mu    sync.Mutex
 	cache map[string]cached
+	login loginGuard
 }
 
 type cached struct {
@@ -289,7 +294,8 @@ func (a *Authenticator) Forget() {
 func (a *Authenticator) Token(ctx context.Context, secret string) (*Principal, error) {
 	now := a.now()
 	h := Hash(secret)
-	if p := a.lookup(h, now); p != nil {
+	// Cached per kind: a key is never a token, nor a token a key, cached or not.
+	if p := a.lookup("token:"+h, now); p != nil {
 		return p, nil
 	}
 	t, err := a.Store.TokenGetByHash(ctx, h)
@@ -307,7 +313,7 @@ func (a *Authenticator) Token(ctx context.Context, secret string) (*Principal, e
 		return nil, err
 	}
 	p.Expires = t.ExpiresAt
-	a.remember(h, p, now)
+	a.remember("token:"+h, p, now)
 	return p, nil
 }
 
@@ -334,7 +340,7 @@ func (a *Authenticator) user(ctx context.Context, username string) (*Principal, 
 func (a *Authenticator) APIKey(ctx context.Context, secret string) (*Principal, error) {
 	now := a.now()
 	h := Hash(secret)
-	if p := a.lookup(h, now); p != nil {
+	if p := a.lookup("key:"+h, now); p != nil {
 		return p, nil
 	}
 	k, err := a.Store.APIKeyGetByHash(ctx, h)
@@ -355,21 +361,6 @@ func (a *Authenticator) APIKey(ctx context.Context, secret string) (*Principal, 
 	if k.ExpiresAt != nil {
 		p.Expires = *k.ExpiresAt
 	}
-	a.remember(h, p, now)
+	a.remember("key:"+h, p, now)
 	return p, nil
-}
-
-// Password checks a username and password and returns the user's principal.
-func (a *Authenticator) Password(ctx context.Context, username, password string) (*Principal, error) {
-	u, err := a.Store.UserGet(ctx, username)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrBadPassword
-	}
-	if err != nil {
-		return nil, fmt.Errorf("check password: %w", err)
-	}
-	if u.PasswordHash == "" || !CheckPassword(u.PasswordHash, password) {
-		return nil, ErrBadPassword
-	}
-	return a.user(ctx, username)
 }

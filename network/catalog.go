@@ -300,7 +300,12 @@ var Standard = func() *Catalog {
 	syn(&SynapseType{Name: "TsodyksMarkramSynapse", Description: "short-term depression and facilitation (Tsodyks and Markram)", Params: []Param{w, d, p("U", 0.5, "", Probability), p("tau_rec", 100, "ms", Positive), p("tau_facil", 0, "ms", NonNegative), p("u", 0, "", Probability)}})
 	syn(&SynapseType{Name: "SimpleStochasticSynapse", Description: "transmits each spike with probability p", Params: []Param{w, d, p("p", 0.5, "", Probability)}})
 	syn(&SynapseType{Name: "StochasticTsodyksMarkramSynapse", Description: "Tsodyks-Markram dynamics with stochastic release of a single vesicle", Params: []Param{w, d, p("U", 0.5, "", Probability), p("tau_rec", 100, "ms", Positive), p("tau_facil", 0, "ms", NonNegative)}})
-	syn(&SynapseType{Name: "MultiQuantalSynapse", Description: "n release sites with Tsodyks-Markram dynamics and stochastic release", Params: []Param{w, d, p("U", 0.5, "", Probability), p("n", 1, "", Whole), p("tau_rec", 800, "ms", Positive), p("tau_facil", 0, "ms", NonNegative)}})
+	syn(&SynapseType{Name: "MultiQuantalSynapse", Description: "n release sites with Tsodyks-Markram dynamics and stochastic release", Params: []Param{w, d, p("U", 0.5, "", Probability), p("n", 1, "", Whole), p("tau_rec", 800, "ms", Positive), p("tau_facil", 0, "ms", NonNegative),
+		// Initial state, under NEST's names (quantal_stp_synapse), which PyNN's
+		// multiquantal_synapses example sets with Projection.initialize: the
+		// release probability u (when not given: U) and the available sites a
+		// (when not given: n).
+		p("u", 0, "", Probability), p("a", 0, "", Whole)}})
 	syn(&SynapseType{Name: "ElectricalSynapse", Description: "gap junction: a current weight*(v_pre - v_post), weight in uS", Params: []Param{p("weight", 0, "uS", NonNegative)}, Electrical: true})
 	syn(&SynapseType{Name: "STDPMechanism", Description: "spike-timing-dependent plasticity: a timing rule and a weight dependence", Params: []Param{w, d, p("dendritic_delay_fraction", 1, "", Probability)}, Plastic: true, Composite: true})
 

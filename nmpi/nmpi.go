@@ -87,6 +87,9 @@ type Lease struct {
 	ID      string `json:"id"`
 	Expires Time   `json:"expires"`
 	Attempt int    `json:"attempt"`
+	// Hold is the quota, in the platform's units, held for the job: all it
+	// may use (nmp's workers bound the job's time by it). 0: no quota held.
+	Hold float64 `json:"hold"`
 }
 
 // DataItem is a file: an input of a job, or one of its outputs.

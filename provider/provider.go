@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -136,8 +137,21 @@ func call(method, path string) *apiclient.Request {
 // Claim takes the oldest queued job of the platform. The job is running and
 // leased to the caller; ErrNoJob when the queue is empty.
 func (c *Client) Claim(ctx context.Context, platform string) (*Job, error) {
+	return c.ClaimHold(ctx, platform, 0, 0)
+}
+
+// ClaimHold is Claim for a runner that lets a job use up to hold of the
+// platform's units: the server holds as much of the collab's quota for the
+// job as it has room for, up to hold, and says how much in the lease (Hold),
+// which is all the job may use. Jobs whose quota has less room than minHold
+// while other jobs holding it run are passed over until those end.
+func (c *Client) ClaimHold(ctx context.Context, platform string, hold, minHold float64) (*Job, error) {
 	var j Job
-	err := c.do(ctx, call(http.MethodPost, "/jobs/next/"+url.PathEscape(platform)), "", &j)
+	path := "/jobs/next/" + url.PathEscape(platform)
+	if hold > 0 {
+		path += "?hold=" + strconv.FormatFloat(hold, 'g', -1, 64) + "&min_hold=" + strconv.FormatFloat(minHold, 'g', -1, 64)
+	}
+	err := c.do(ctx, call(http.MethodPost, path), "", &j)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
 		return nil, fmt.Errorf("%s: %w", platform, ErrNoJob)

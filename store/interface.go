@@ -41,7 +41,8 @@ type Store interface {
 
 	// JobInsert stores a new job. When Reserve is set it first reserves quota in
 	// the same transaction: ErrQuotaExceeded when no accepted quota of the
-	// collab on the platform has room.
+	// collab on the platform has room. A job with an IdempotencyKey that its
+	// user has used before is not inserted: the earlier job is returned, with ErrReplayed.
 	JobInsert(ctx context.Context, p *JobInsertParams) (*Job, error)
 	JobGet(ctx context.Context, id int64) (*Job, error)
 	JobList(ctx context.Context, p *JobListParams) ([]Job, error)
@@ -128,6 +129,16 @@ type Store interface {
 	CalibrationChipSeen(ctx context.Context, c *CalibrationChip) error
 	// CalibrationChipList lists the chips workers said they serve.
 	CalibrationChipList(ctx context.Context) ([]CalibrationChip, error)
+	// JobStats aggregates jobs for the statistics endpoints, in the database:
+	// one row per platform (and day, and user, as asked), never one per job,
+	// ordered by day, platform and user.
+	JobStats(ctx context.Context, p *JobStatsParams) ([]JobStat, error)
+	// JobUserFirstDays counts, per day, the users whose first job (on the given
+	// platforms, all when empty; removed jobs too) was submitted that day, oldest first.
+	JobUserFirstDays(ctx context.Context, platforms []string) ([]DayCount, error)
+	// JobDurations counts finished and errored jobs per status, platform and
+	// whole seconds from submission to completion.
+	JobDurations(ctx context.Context) ([]JobDuration, error)
 
 	// SettingGetOrCreate returns the value of a server setting, storing value first if it has none.
 	SettingGetOrCreate(ctx context.Context, key, value string) (string, error)
@@ -213,6 +224,42 @@ type JobListParams struct {
 	Oldest bool
 	Limit  int
 	Offset int
+	// MaxCode, when positive, lists the jobs whose code is longer than MaxCode
+	// characters with an empty Code, so that listings stay small.
+	MaxCode int
+}
+
+// JobStatsParams selects and groups jobs for statistics.
+type JobStatsParams struct {
+	// Completed selects finished and errored jobs by their completion time;
+	// otherwise every job (removed ones too) by its submission time.
+	Completed bool
+	// From (included) and To (excluded) bound that time; nil: unbounded.
+	From, To *time.Time
+	// ByDay and ByUser group by the day (UTC) and the user, besides the platform.
+	ByDay, ByUser bool
+}
+
+// JobStat is one group of JobStats.
+type JobStat struct {
+	Platform string
+	Day      time.Time // midnight UTC; zero without ByDay
+	User     string    // empty without ByUser
+	Count    int
+	Usage    float64 // the sum of the jobs' reported resource usage
+}
+
+// DayCount is a count on a day (midnight UTC).
+type DayCount struct {
+	Day   time.Time
+	Count int
+}
+
+// JobDuration is one group of JobDurations.
+type JobDuration struct {
+	Status, Platform string
+	Seconds          int64
+	Count            int
 }
 
 type JobCountParams struct {
@@ -226,6 +273,16 @@ type JobClaimParams struct {
 	LeaseID  string
 	Lease    time.Duration
 	Now      time.Time
+	// Hold, when positive, is how much quota the runner may let the job use:
+	// the job's hold (made at submission) grows towards it, as far as its
+	// quota has room, in the claim's transaction. The job's HoldAmount is
+	// then all the job may use.
+	Hold float64
+	// MinHold, when positive, passes over queued jobs whose quota has less
+	// room than this for them while other jobs holding that quota run: they
+	// wait until those end. (A job whose quota has too little room and no
+	// running job to wait for is claimed with what is left.)
+	MinHold float64
 }
 
 type JobLeaseRenewParams struct {

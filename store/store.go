@@ -34,6 +34,9 @@ var (
 	ErrLeaseLost = errors.New("lease lost")
 	// ErrConflict: the change is not allowed in the row's current state (e.g. a finished job cannot run again).
 	ErrConflict = errors.New("conflict")
+	// ErrReplayed: JobInsert found a job of the same user with the same
+	// idempotency key, and returns it with this error instead of inserting.
+	ErrReplayed = errors.New("replayed submission")
 )
 
 // Job statuses, as the nmpi API names them.
@@ -148,6 +151,9 @@ type Job struct {
 	Attempts       int
 	// OutputRepository names where the output files live (computed from their URLs when not set).
 	OutputRepository string
+	// IdempotencyKey, when set at insertion, makes a second insertion by the
+	// same user with the same key return this job (ErrReplayed).
+	IdempotencyKey string
 }
 
 // DataItem is an output file of a job: either stored by nmp (Stored) or kept

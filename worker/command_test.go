@@ -160,3 +160,33 @@ func TestPublicIP(t *testing.T) {
 		}
 	}
 }
+
+// FuzzGitmoduleURLs: a repository's .gitmodules is the user's; reading it
+// never fails, and every URL it yields is trimmed and came from a url line.
+func FuzzGitmoduleURLs(f *testing.F) {
+	f.Add([]byte("[submodule \"lib\"]\n\tpath = lib\n\turl = https://example.org/lib.git\n"))
+	f.Add([]byte("url=../rel.git\nurl =\n= x\n\x00url = \xff"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, u := range gitmoduleURLs(data) {
+			if u != strings.TrimSpace(u) || strings.Contains(u, "\n") {
+				t.Fatalf("url %q", u)
+			}
+		}
+	})
+}
+
+// FuzzUnescapeMount: mountinfo's escapes are undone without panics, and
+// text without a backslash is left alone.
+func FuzzUnescapeMount(f *testing.F) {
+	f.Add(`/mnt/with\040space`)
+	f.Add(`\\\0\777\`)
+	f.Fuzz(func(t *testing.T, s string) {
+		got := unescapeMount(s)
+		if !strings.Contains(s, `\`) && got != s {
+			t.Fatalf("%q became %q", s, got)
+		}
+		if len(got) > len(s) {
+			t.Fatalf("%q grew to %q", s, got)
+		}
+	})
+}

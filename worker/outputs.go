@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,6 +13,10 @@ import (
 	"path/filepath"
 	"sort"
 	"syscall"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nmp-platform/nmp/provider"
 )
 
 // uploadOutputs uploads every file the job wrote to its working directory
@@ -68,6 +73,10 @@ func (r *jobRun) uploadOutputs(ctx context.Context) ([]map[string]any, error) {
 	var items []map[string]any
 	var total int64
 	for _, f := range found {
+		if why := badOutputName(f.rel); why != "" {
+			r.log.printf("output file %q not uploaded: %s", f.rel, why)
+			continue
+		}
 		var ct string
 		var size int64
 		err := r.w.retry(ctx, "upload "+f.rel, func(ctx context.Context) error {
@@ -97,6 +106,12 @@ func (r *jobRun) uploadOutputs(ctx context.Context) ([]map[string]any, error) {
 			}
 			return nil
 		})
+		var ae *provider.APIError
+		if errors.As(err, &ae) && (ae.Status == http.StatusUnprocessableEntity || ae.Status == http.StatusRequestEntityTooLarge) {
+			// The server refuses this file (its name or its size): the others still go.
+			r.log.printf("output file %q not uploaded: %s", f.rel, ae.Detail)
+			continue
+		}
 		if err != nil {
 			return items, fmt.Errorf("%s: %w", f.rel, err)
 		}
@@ -107,6 +122,26 @@ func (r *jobRun) uploadOutputs(ctx context.Context) ([]map[string]any, error) {
 		r.log.printf("uploaded %d output files (%s)", len(items), Bytes(total))
 	}
 	return items, nil
+}
+
+// badOutputName tells why the server would refuse a file's path (its rules:
+// api.CleanPath), or "" when it would take it.
+func badOutputName(rel string) string {
+	if len(rel) > 1000 {
+		return "its path is longer than 1000 bytes"
+	}
+	if !utf8.ValidString(rel) {
+		return "its name is not valid UTF-8"
+	}
+	for _, c := range rel {
+		if c == '\\' {
+			return "its name has a backslash, which breaks paths on the machines that download it"
+		}
+		if unicode.IsControl(c) {
+			return "its name has a control character"
+		}
+	}
+	return ""
 }
 
 // contentType guesses a file's type from its name, else from its first bytes.

@@ -205,10 +205,26 @@ func (r *jobRun) execute(ctx context.Context) *outcome {
 	if err != nil {
 		return fail(userErrorf("%v", err))
 	}
-	r.limits = limits
 	for _, n := range notes {
 		r.log.printf("%s", n)
 	}
+	// The job may use only the quota held for it: its time is bounded so
+	// that what it is charged stays within the hold (zero overspend).
+	if job.Lease != nil && job.Lease.Hold > 0 && r.sys.Usage != nil {
+		if perHour, _ := r.sys.Usage(platform.Used{WallClock: 3600}); perHour > 0 {
+			most := time.Duration(job.Lease.Hold/perHour*float64(time.Hour)) - w.cfg.Grace - time.Second
+			if most < time.Second {
+				return &outcome{status: provider.Error, kind: "limit", reason: fmt.Sprintf("the collab's quota on %s has no room left for this job (%g %s held)",
+					job.HardwarePlatform, job.Lease.Hold, r.sys.Units)}
+			}
+			if most < limits.WallClock || limits.WallClock == 0 {
+				limits.WallClock = most.Truncate(time.Second)
+				r.log.printf("quota: %g %s of the collab's quota are held for this job: its wall-clock limit is %s", job.Lease.Hold,
+					r.sys.Units, limits.WallClock)
+			}
+		}
+	}
+	r.limits = limits
 	r.command, err = buildCommand(job.Command, r.sys.Backend, job.HardwarePlatform, w.cfg.Python)
 	if err != nil {
 		return fail(userErrorf("%v", err))
@@ -353,7 +369,9 @@ func (r *jobRun) env() []string {
 		"NMPI_JOB_ID=" + strconv.FormatInt(r.job.ID, 10),
 		"NMPI_USER=" + r.job.UserID,
 	}
-	if r.w.cfg.NMPBinary != "" {
+	if r.w.binaryAt != "" {
+		env = append(env, "NMP_BINARY="+r.w.binaryAt)
+	} else if r.w.cfg.NMPBinary != "" {
 		env = append(env, "NMP_BINARY="+r.w.cfg.NMPBinary)
 	}
 	if chip := r.chip(); chip != "" {
@@ -407,6 +425,9 @@ func (r *jobRun) runTo(ctx context.Context, argv, env []string, limits Limits, i
 	spec := &sandboxSpec{
 		Argv: argv, Env: env, Dir: r.work, JobDir: r.dir, WorkRoot: r.w.cfg.WorkDir, Hide: r.w.cfg.Hide, Expose: r.w.expose,
 		UID: r.uid, GID: r.gid, Network: !isolateNet, Limits: limits, Grace: r.w.cfg.Grace,
+	}
+	if r.w.binaryAt != "" {
+		spec.Binary, spec.BinaryAt = r.w.cfg.NMPBinary, r.w.binaryAt
 	}
 	if r.w.cgroups.Version != "" {
 		b := make([]byte, 4)
@@ -488,7 +509,8 @@ func (r *jobRun) fetchCode(ctx context.Context) error {
 	return nil
 }
 
-// clone clones a git repository shallowly, as the job's user, in the sandbox
+// clone clones a git repository shallowly (fully from servers that cannot
+// clone shallowly), with its submodules, as the job's user, in the sandbox
 // (with the network, which the job itself may not have).
 func (r *jobRun) clone(ctx context.Context, u *url.URL, code map[string]any) error {
 	if !r.w.cfg.AllowPrivateURLs {
@@ -510,11 +532,28 @@ func (r *jobRun) clone(ctx context.Context, u *url.URL, code map[string]any) err
 	limits.WallClock = r.w.cfg.FetchTimeout
 	limits.CPUTime = 0
 	limits.Output = r.w.cfg.MaxCodeBytes
-	argv := []string{"git", "-c", "advice.detachedHead=false", "-c", "core.symlinks=true", "clone", "--quiet", "--depth=1", "--no-tags",
-		"--no-recurse-submodules", "--", u.String(), "."}
+	git := []string{"git", "-c", "advice.detachedHead=false", "-c", "core.symlinks=true", "-c", "protocol.file.allow=never"}
+	argv := append(append([]string(nil), git...), "clone", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules", "--", u.String(), ".")
 	res, err := r.run(ctx, argv, env, limits, false)
 	if err != nil {
 		return err
+	}
+	if res.Reason == "" && res.ExitCode != 0 {
+		// Plain ("dumb") HTTP servers cannot give a shallow clone: clone it all.
+		r.log.printf("code: the shallow clone failed; cloning the whole repository (plain HTTP servers cannot clone shallowly)")
+		if err := emptyDir(r.work); err != nil {
+			return fmt.Errorf("code: %w", err)
+		}
+		argv = append(append([]string(nil), git...), "clone", "--quiet", "--no-recurse-submodules", "--", u.String(), ".")
+		if res, err = r.run(ctx, argv, env, limits, false); err != nil {
+			return err
+		}
+	}
+	if res.Reason == "" && res.ExitCode == 0 {
+		res, err = r.submodules(ctx, git, env, limits)
+		if err != nil {
+			return err
+		}
 	}
 	if res.Reason != "" || res.ExitCode != 0 {
 		what := fmt.Sprintf("exit status %d", res.ExitCode)
@@ -531,6 +570,70 @@ func (r *jobRun) clone(ctx context.Context, u *url.URL, code map[string]any) err
 	if commit := gitHead(r.work); commit != "" {
 		code["commit"] = commit
 		r.log.printf("code: commit %s", commit)
+	}
+	return nil
+}
+
+// submodules clones the repository's submodules, recursively, as the
+// reference's "git clone --recursive" does, once their URLs pass the same
+// check as the repository's (public addresses, http, https or git).
+func (r *jobRun) submodules(ctx context.Context, git, env []string, limits Limits) (*sandboxResult, error) {
+	f, err := os.OpenFile(filepath.Join(r.work, ".gitmodules"), os.O_RDONLY|noFollow, 0)
+	if err != nil {
+		return &sandboxResult{}, nil // none
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("code: .gitmodules: %w", err)
+	}
+	urls := gitmoduleURLs(data)
+	n := len(urls)
+	for _, raw := range urls {
+		if strings.HasPrefix(raw, "../") || strings.HasPrefix(raw, "./") {
+			continue // relative to the repository, which was checked
+		}
+		su, err := url.Parse(raw)
+		if err != nil || (su.Scheme != "http" && su.Scheme != "https" && su.Scheme != "git") || su.Host == "" {
+			return nil, userErrorf("code: submodule URL %q: only http, https and git URLs are cloned", raw)
+		}
+		if !r.w.cfg.AllowPrivateURLs {
+			if _, err := r.w.fetch.checkHost(ctx, hostPort(su)); err != nil {
+				return nil, userErrorf("code: submodule %s: %v", raw, err)
+			}
+		}
+	}
+	if n == 0 {
+		return &sandboxResult{}, nil
+	}
+	r.log.printf("code: cloning %d submodules (recursively)", n)
+	argv := append(append([]string(nil), git...), "submodule", "--quiet", "update", "--init", "--recursive")
+	return r.run(ctx, argv, env, limits, false)
+}
+
+// gitmoduleURLs reads the url values of a .gitmodules file (git's config
+// syntax: "url = ..." lines in [submodule] sections).
+func gitmoduleURLs(data []byte) []string {
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if ok && strings.TrimSpace(k) == "url" {
+			out = append(out, strings.TrimSpace(v))
+		}
+	}
+	return out
+}
+
+// emptyDir removes what dir holds, keeping dir.
+func emptyDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,6 +59,13 @@ type sandboxSpec struct {
 	// Grace is how long the job has between SIGTERM and SIGKILL when it is
 	// stopped for its wall-clock limit or cancelled.
 	Grace time.Duration `json:"grace"`
+	// NoSeccomp runs the command without the seccomp filter (seccomp_linux.go).
+	NoSeccomp bool `json:"no_seccomp,omitempty"`
+	// BinaryAt, with namespaces, is where the job finds Binary (the nmp its
+	// simulations run), bound there read-only whatever the directories above
+	// Binary let the job's user reach.
+	Binary   string `json:"binary,omitempty"`
+	BinaryAt string `json:"binary_at,omitempty"`
 }
 
 // Reasons a supervised command was stopped.
@@ -142,6 +150,11 @@ func (r *sandboxRunner) run(ctx context.Context, spec *sandboxSpec, out io.Write
 		Pdeathsig: syscall.SIGTERM,
 		Setpgid:   true,
 	}
+	// The kernel sends Pdeathsig when the thread that started the process
+	// ends, not the process: keep this goroutine on its thread until the
+	// supervisor has ended, so that no exit of an idle thread stops a job.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()

@@ -266,3 +266,45 @@ func TestSandboxStartFailure(t *testing.T) {
 		t.Fatalf("got %+v, %v", res, err)
 	}
 }
+
+// TestSandboxWritesOnlyItsOwn: with namespaces, a job cannot write where it
+// is not counted: /run/lock is a world-writable directory on the host's disk
+// (issue 10, item 7: a job left 300 MB there).
+func TestSandboxWritesOnlyItsOwn(t *testing.T) {
+	c := sandboxModes(t)[0]
+	if c.runner.NamespaceFlags == 0 {
+		t.Skip("SKIPPED: no namespaces here")
+	}
+	var dirs []string
+	for _, d := range []string{"/run/lock", "/var/lock", "/var/crash", "/var/spool/cron/crontabs"} {
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			dirs = append(dirs, d)
+		}
+	}
+	script := "for d in " + strings.Join(dirs, " ") + "; do (echo x > $d/nmp-job-wrote-here) 2>/dev/null && echo WROTE $d; done; echo x > $HOME/mine && echo home-ok; echo x > /tmp/t && echo tmp-ok"
+	res, out, _ := c.run(t, []string{"/bin/sh", "-c", script}, Limits{WallClock: time.Minute})
+	for _, d := range dirs {
+		_ = os.Remove(filepath.Join(d, "nmp-job-wrote-here"))
+	}
+	if res.ExitCode != 0 || strings.Contains(out, "WROTE") || !strings.Contains(out, "home-ok") || !strings.Contains(out, "tmp-ok") {
+		t.Fatalf("result %+v, output:\n%s", res, out)
+	}
+}
+
+// TestSandboxSeccomp: jobs cannot make namespaces (issue 10, item 8: unshare
+// -Ur worked inside jobs), in every isolation mode; ordinary programs run.
+func TestSandboxSeccomp(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/unshare"); err != nil {
+		t.Skip("SKIPPED: no /usr/bin/unshare (util-linux) to try")
+	}
+	for _, c := range sandboxModes(t) {
+		t.Run(c.name, func(t *testing.T) {
+			script := "unshare -Ur true 2>&1 && echo UNSHARED; unshare -U true 2>&1 && echo UNSHARED; " +
+				python + " -c 'import os, subprocess; print(subprocess.run([\"echo\", \"child-ok\"], capture_output=True, text=True).stdout.strip()); os.unshare(os.CLONE_NEWUSER)' 2>&1 | tail -2"
+			res, out, _ := c.run(t, []string{"/bin/sh", "-c", script}, Limits{WallClock: time.Minute})
+			if strings.Contains(out, "UNSHARED") || !strings.Contains(out, "child-ok") || !strings.Contains(out, "Operation not permitted") {
+				t.Fatalf("result %+v, output:\n%s", res, out)
+			}
+		})
+	}
+}

@@ -21,6 +21,9 @@ import (
 // stdout. It is the hidden subcommand "nmp sandbox"; it must run as root to
 // switch users, set up namespaces and cgroups.
 func SandboxMain(stdin io.Reader, stdout io.Writer) int {
+	if st := os.Getenv(stageEnv); st != "" {
+		return stageMain(st)
+	}
 	var spec sandboxSpec
 	res := &sandboxResult{}
 	if err := json.NewDecoder(stdin).Decode(&spec); err != nil {
@@ -106,7 +109,17 @@ func supervise(spec *sandboxSpec, res *sandboxResult) {
 		defer f.Close()
 		sys.UseCgroupFD, sys.CgroupFD = true, int(f.Fd())
 	}
-	p, err := os.StartProcess(path, spec.Argv, &os.ProcAttr{Dir: spec.Dir, Env: spec.Env, Files: []*os.File{devnull, out, out}, Sys: sys})
+	// Started through the stage, which installs the seccomp filter (seccomp_linux.go).
+	argv0, argv, env := path, spec.Argv, spec.Env
+	if !spec.NoSeccomp {
+		st, err := json.Marshal(stageSpec{Path: path, Argv: spec.Argv, Env: spec.Env})
+		if err != nil {
+			res.Error = err.Error()
+			return
+		}
+		argv0, argv, env = "/proc/self/exe", os.Args, append(os.Environ(), stageEnv+"="+string(st))
+	}
+	p, err := os.StartProcess(argv0, argv, &os.ProcAttr{Dir: spec.Dir, Env: env, Files: []*os.File{devnull, out, out}, Sys: sys})
 	devnull.Close()
 	if err != nil {
 		res.Error = fmt.Sprintf("cannot start %s: %v", spec.Argv[0], err)
@@ -376,6 +389,20 @@ func setupNamespaces(spec *sandboxSpec) error {
 		return err
 	}
 	defer jobDir.Close()
+	var binary *os.File
+	if spec.Binary != "" && spec.BinaryAt != "" {
+		if binary, err = os.Open(spec.Binary); err != nil {
+			return fmt.Errorf("nmp binary: %w", err)
+		}
+		defer binary.Close()
+	}
+	// Every place the job could write outside its own directory and the
+	// private temporary directories below (such as /run/lock, a world-writable
+	// directory on the host's disk) becomes read-only: what a job writes is
+	// counted against its output limit and removed with it.
+	if err := readOnlyMounts(); err != nil {
+		return err
+	}
 	// Keep hold of what must stay visible before anything covers it.
 	type exposed struct {
 		path string
@@ -442,6 +469,31 @@ func setupNamespaces(spec *sandboxSpec) error {
 	if err := syscall.Mount(fmt.Sprintf("/proc/self/fd/%d", jobDir.Fd()), spec.JobDir, "", syscall.MS_BIND, ""); err != nil {
 		return fmt.Errorf("bind job directory: %w", err)
 	}
+	// The bind copied the read-only flag of the mount it came from.
+	if err := syscall.Mount("", spec.JobDir, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_NOSUID|syscall.MS_NODEV, ""); err != nil {
+		return fmt.Errorf("job directory writable: %w", err)
+	}
+	if binary != nil {
+		// A directory of its own holding only the binary, reachable by the job's user.
+		dir := filepath.Dir(spec.BinaryAt)
+		if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "mode=0755,size=4k"); err != nil {
+			return fmt.Errorf("mount %s: %w", dir, err)
+		}
+		f, err := os.OpenFile(spec.BinaryAt, os.O_CREATE|os.O_WRONLY, 0o755)
+		if err != nil {
+			return fmt.Errorf("nmp binary: %w", err)
+		}
+		f.Close()
+		if err := syscall.Mount(fmt.Sprintf("/proc/self/fd/%d", binary.Fd()), spec.BinaryAt, "", syscall.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind nmp binary: %w", err)
+		}
+		if err := syscall.Mount("", spec.BinaryAt, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY|syscall.MS_NOSUID|syscall.MS_NODEV, ""); err != nil {
+			return fmt.Errorf("nmp binary read-only: %w", err)
+		}
+		if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_RDONLY|syscall.MS_NOSUID|syscall.MS_NODEV, "mode=0755,size=4k"); err != nil {
+			return fmt.Errorf("mount %s read-only: %w", dir, err)
+		}
+	}
 	for _, e := range expose {
 		covered := false
 		for _, d := range done {
@@ -480,6 +532,75 @@ func setupNamespaces(spec *sandboxSpec) error {
 		}
 	}
 	return nil
+}
+
+// readOnlyMounts makes every mount of this mount namespace read-only, but
+// for the kernel's own (/proc, /sys, /dev), which the supervisor still needs
+// or which give the job nothing to fill. Mounts made afterwards (the job's
+// directory, its temporary directories) are writable as they are made.
+func readOnlyMounts() error {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return fmt.Errorf("read-only mounts: %w", err)
+	}
+	var points []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		mp := unescapeMount(f[4])
+		if within(mp, "/proc") || within(mp, "/sys") || within(mp, "/dev") {
+			continue
+		}
+		points = append(points, mp)
+	}
+	// Parents first, so that the root is done whatever else fails.
+	sort.SliceStable(points, func(i, j int) bool { return len(points[i]) < len(points[j]) })
+	for _, mp := range points {
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(mp, &st); err != nil {
+			continue // covered by a later mount, or gone
+		}
+		flags := uintptr(syscall.MS_BIND | syscall.MS_REMOUNT | syscall.MS_RDONLY)
+		for _, f := range [][2]uintptr{{0x2, syscall.MS_NOSUID}, {0x4, syscall.MS_NODEV}, {0x8, syscall.MS_NOEXEC},
+			{0x400, syscall.MS_NOATIME}, {0x800, syscall.MS_NODIRATIME}, {0x1000, syscall.MS_RELATIME}} { // ST_* → MS_*
+			if uintptr(st.Flags)&f[0] != 0 {
+				flags |= f[1]
+			}
+		}
+		if err := syscall.Mount("", mp, "", flags, ""); err != nil && mp == "/" {
+			return fmt.Errorf("read-only %s: %w", mp, err)
+		}
+	}
+	return nil
+}
+
+// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			var v byte
+			ok := true
+			for _, c := range s[i+1 : i+4] {
+				if c < '0' || c > '7' {
+					ok = false
+				}
+				v = v*8 + byte(c-'0')
+			}
+			if ok {
+				b.WriteByte(v)
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // within tells whether path is dir or below it.

@@ -165,6 +165,8 @@ type Worker struct {
 	slurm *slurmExecutor
 	// adopted are jobs a SLURM worker still held when it started.
 	adopted chan *provider.Job
+	// binaryAt is where jobs find the nmp binary ("": where it is, cfg.NMPBinary).
+	binaryAt string
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -460,7 +462,14 @@ func (w *Worker) prepare(ctx context.Context) error {
 		if !w.cfg.JobNetwork {
 			w.sandbox.NamespaceFlags |= syscall.CLONE_NEWNET
 		}
-		if err := w.probe(ctx); err != nil {
+		// A probe can fail once for a reason of its own (a signal in flight
+		// while the supervisor starts); a machine without namespaces fails every time.
+		err := w.probe(ctx)
+		for try := 1; err != nil && try < 3 && ctx.Err() == nil; try++ {
+			w.log.Warn("worker: the namespace probe failed; trying again", "error", err)
+			err = w.probe(ctx)
+		}
+		if err != nil {
 			w.sandbox.NamespaceFlags = 0
 			iso.Notes = append(iso.Notes, "namespaces unavailable ("+err.Error()+"): jobs see the host's /tmp, processes and network")
 			if w.cfg.Strict {
@@ -491,9 +500,71 @@ func (w *Worker) prepare(ctx context.Context) error {
 	if w.slurm != nil {
 		iso.Executor = "SLURM"
 		iso.Notes = append(iso.Notes, "jobs run as SLURM batch jobs: on the nodes they are isolated by SLURM as the cluster is configured (use proctrack/cgroup and task/cgroup), not by nmp's sandbox; the worker enforces wall clock and output size, SLURM memory (--mem) and CPUs (--cpus-per-task)")
+	} else if w.cfg.NMPBinary != "" && root && w.uids.single != -1 {
+		// The jobs' simulations run the nmp binary: with namespaces the sandbox
+		// binds it where they reach it (jobBinary); without, it must be reachable
+		// where it is, or no job could run a simulation.
+		if iso.Namespaces {
+			if err := os.MkdirAll(jobBinaryDir, 0o755); err != nil {
+				return fmt.Errorf("worker: %w", err)
+			}
+			// Under its own name: a program may look at how it was called.
+			w.binaryAt = filepath.Join(jobBinaryDir, filepath.Base(w.cfg.NMPBinary))
+		} else if err := reachable(w.cfg.NMPBinary); err != nil {
+			return fmt.Errorf("worker: jobs' users cannot run the nmp binary %s: %v; install nmp where every user can run it (e.g. /usr/local/bin), or let the worker use namespaces", w.cfg.NMPBinary, err)
+		}
 	}
 	w.isolation = iso
 	return nil
+}
+
+// holdFor is the quota a job of the platform may use at most under this
+// worker's limits: its wall-clock limit, charged by the platform's rule.
+// The server holds that much for the job when it is claimed, as far as the
+// collab's quota has room (0: platforms whose usage nmp does not charge).
+// minHold is what two minutes of the job's command cost: jobs whose quota
+// has less room wait for the collab's running jobs to end.
+func (w *Worker) holdFor(name string) (hold, minHold float64) {
+	p, err := w.cfg.PlatformTable.Get(name)
+	if err != nil || p.Usage == nil {
+		return 0, 0
+	}
+	hold, _ = p.Usage(platform.Used{WallClock: w.cfg.Limits.WallClock.Seconds()})
+	minHold, _ = p.Usage(platform.Used{WallClock: (2*time.Minute + w.cfg.Grace).Seconds()})
+	return hold, min(minHold, hold)
+}
+
+// jobBinaryDir is where jobs find the nmp binary when the sandbox has
+// namespaces: a directory of the host that the sandbox covers with one
+// holding only the binary.
+const jobBinaryDir = "/run/nmp-job"
+
+// reachable tells why a user other than the file's owner and group could
+// not execute path, or nil.
+func reachable(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o005 != 0o005 {
+		return fmt.Errorf("it has mode %04o (it needs o+rx)", fi.Mode().Perm())
+	}
+	for d := filepath.Dir(abs); ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("the directory %s has mode %04o (it needs o+x)", d, fi.Mode().Perm())
+		}
+		if d == "/" {
+			return nil
+		}
+	}
 }
 
 // probe runs /bin/true in the sandbox, to see whether namespaces work here.
@@ -544,7 +615,8 @@ func (w *Worker) loop(ctx context.Context, slot int) {
 				continue
 			}
 			asked++
-			job, err = w.client.Claim(ctx, p)
+			hold, minHold := w.holdFor(p)
+			job, err = w.client.ClaimHold(ctx, p, hold, minHold)
 			var ae *provider.APIError
 			switch {
 			case errors.Is(err, provider.ErrNoJob):

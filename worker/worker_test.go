@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -290,7 +293,6 @@ func TestWorkerJobErrors(t *testing.T) {
 			[]string{"restricts the job to the backends spiNNaker, nest, and Demo's backend is nmp"}},
 		"bad limits": {map[string]any{"code": "print(1)", "hardware_config": map[string]any{"limits": map[string]any{"memory_mib": -5}}}, "user",
 			[]string{"hardware_config.limits.memory_mib: -5 is not a positive number"}},
-		"drive code": {map[string]any{"code": "drive://demo/source_code"}, "user", []string{"nmp has no EBRAINS Drive"}},
 		"crash": {map[string]any{"code": "import os, signal\nprint('crashing', flush=True)\nos.kill(os.getpid(), signal.SIGSEGV)\n"}, "user",
 			[]string{"crashing", "error: the job's command was killed by SIGSEGV"}},
 		"no such program": {map[string]any{"code": "print(1)", "command": "analyse-it {system}"}, "user", []string{"command analyse-it: not found in PATH"}},
@@ -463,4 +465,174 @@ func TestWorkerRefusedPlatform(t *testing.T) {
 	if time.Since(start) > time.Minute || !strings.Contains(buf.String(), "refuses to give jobs of a platform") || !strings.Contains(buf.String(), "BrainScaleS-2") {
 		t.Fatalf("after %s, log:\n%s", time.Since(start), buf.String())
 	}
+}
+
+// TestWorkerBadOutputName: a file the server would refuse for its name loses
+// only that file, with a line in the log saying why (issue 10, item 12).
+func TestWorkerBadOutputName(t *testing.T) {
+	p := newTestPlatform(t, time.Minute)
+	p.start(p.worker(nil))
+	id := p.submit(map[string]any{"code": "open('back\\\\slash.txt', 'w').write('x')\nopen('good.txt', 'w').write('y')\n"})
+	j := p.wait(id, "end", nil)
+	log := logOf(j)
+	if j.Status != "finished" || j.OutputData == nil || len(j.OutputData.Files) != 1 || j.OutputData.Files[0].Path != "good.txt" ||
+		!strings.Contains(log, `output file "back\\slash.txt" not uploaded: its name has a backslash`) {
+		t.Fatalf("status %s, files %+v, log:\n%s", j.Status, j.OutputData, log)
+	}
+}
+
+// TestWorkerHiddenBinary: jobs run the worker's nmp binary even when it lies
+// in a directory their users cannot enter, as a binary built in a 0700 home
+// does (issue 10, item 14).
+func TestWorkerHiddenBinary(t *testing.T) {
+	p := newTestPlatform(t, time.Minute)
+	home := filepath.Join(t.TempDir(), "home")
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(home, "nmp")
+	data, err := os.ReadFile("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w := p.worker(func(c *Config) { c.NMPBinary = bin })
+	p.start(w)
+	if !strings.Contains(w.Isolation(), "mount, PID") {
+		// Without namespaces the worker must refuse to start instead.
+		t.Skip("SKIPPED: no namespaces here")
+	}
+	id := p.submit(map[string]any{"code": "import os, subprocess\nprint('binary at', os.environ['NMP_BINARY'])\nsubprocess.run([os.environ['NMP_BINARY']], check=True)\nprint('ran it')\n"})
+	j := p.wait(id, "end", nil)
+	if j.Status != "finished" || !strings.Contains(logOf(j), "ran it") {
+		t.Fatalf("status %s, log:\n%s", j.Status, logOf(j))
+	}
+	// Without namespaces, the worker says at start that jobs could not run it.
+	w2 := p.worker(func(c *Config) { c.NMPBinary, c.NoNamespaces = bin, true })
+	if err := w2.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "cannot run the nmp binary") {
+		if err == nil {
+			w2.Stop()
+		}
+		t.Fatalf("a worker without namespaces started with an unreachable binary: %v", err)
+	}
+}
+
+// TestWorkerGitDumbHTTPAndSubmodules: a repository on a plain ("dumb") HTTP
+// server, which cannot clone shallowly, is cloned whole, with its submodules,
+// as the reference does with --recursive (issue 10, item 15).
+func TestWorkerGitDumbHTTPAndSubmodules(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("SKIPPED: no git")
+	}
+	p := newTestPlatform(t, time.Minute)
+	root := t.TempDir()
+	srv := httptest.NewServer(http.FileServer(http.Dir(root)))
+	defer srv.Close()
+	git := func(dir string, args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "init.defaultBranch=main", "-c", "protocol.file.allow=always"}, args...)...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	mk := func(name string, files map[string]string, sub string) {
+		src := filepath.Join(root, "src-"+name)
+		noErr := func(err error) {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		noErr(os.MkdirAll(src, 0o755))
+		for f, c := range files {
+			noErr(os.WriteFile(filepath.Join(src, f), []byte(c), 0o644))
+		}
+		git(src, "init", "-q")
+		if sub != "" {
+			git(src, "submodule", "--quiet", "add", srv.URL+"/"+sub+".git", "lib")
+		}
+		git(src, "add", ".")
+		git(src, "commit", "-q", "-m", name)
+		bare := filepath.Join(root, name+".git")
+		git(root, "clone", "-q", "--bare", src, bare)
+		git(bare, "update-server-info") // what a plain HTTP server needs
+	}
+	mk("helper", map[string]string{"helper.py": "VALUE = 'from the submodule'\n"}, "")
+	mk("model", map[string]string{"run.py": "import sys\nsys.path.insert(0, 'lib')\nimport helper\nprint(helper.VALUE)\n"}, "helper")
+	p.start(p.worker(nil))
+	id := p.submit(map[string]any{"code": srv.URL + "/model.git", "command": "run.py {system}"})
+	j := p.wait(id, "end", nil)
+	log := logOf(j)
+	if j.Status != "finished" || !strings.Contains(log, "from the submodule") || !strings.Contains(log, "cloning the whole repository") {
+		t.Fatalf("status %s, log:\n%s", j.Status, log)
+	}
+}
+
+// TestWorkerZeroOverspend: jobs submitted at once against a small quota,
+// each wanting more time than the quota has, together use no more than the
+// quota (issue 10, item 9: 0.5 h each was charged against 0.01 h).
+func TestWorkerZeroOverspend(t *testing.T) {
+	p := newTestPlatform(t, time.Minute)
+	ctx := context.Background()
+	const limit = 0.0045 // hours: 16 s for all the jobs together
+	ps, err := p.st.ProjectList(ctx, &store.ProjectListParams{Collab: []string{"demo"}, Status: "accepted"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range ps {
+		for _, q := range pr.Quotas {
+			if q.Platform == "Demo" {
+				l := limit
+				if _, err := p.st.QuotaUpdate(ctx, &store.QuotaUpdateParams{ID: q.ID, Limit: &l}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	// Admitted together (each holds the platform's small reservation), then run.
+	var wg sync.WaitGroup
+	ids := make([]int64, 4)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ids[i] = p.submit(map[string]any{"code": "import time\nprint('start', flush=True)\ntime.sleep(120)\n"})
+		}()
+	}
+	wg.Wait()
+	p.start(p.worker(func(c *Config) { c.Slots = 4 }))
+	total := 0.0
+	for _, id := range ids {
+		if id == 0 {
+			t.Fatal("a submission was refused")
+		}
+		j := p.wait(id, "end", nil)
+		if j.Status != "error" || j.ResourceUsage == nil {
+			t.Fatalf("job %d: status %s, usage %+v, log:\n%s", id, j.Status, j.ResourceUsage, logOf(j))
+		}
+		total += j.ResourceUsage.Value
+		t.Logf("job %d used %.5f h: %s", id, j.ResourceUsage.Value, lastLine(logOf(j)))
+	}
+	used := 0.0
+	ps, _ = p.st.ProjectList(ctx, &store.ProjectListParams{Collab: []string{"demo"}, Status: "accepted"})
+	for _, pr := range ps {
+		for _, q := range pr.Quotas {
+			if q.Platform == "Demo" {
+				used += q.Usage
+				if q.Reserved > 1e-9 {
+					t.Errorf("%v still reserved after every job ended", q.Reserved)
+				}
+			}
+		}
+	}
+	if total > limit || used > limit || math.Abs(used-total) > 1e-9 {
+		t.Fatalf("the jobs used %.5f h, charged %.5f h, of a quota of %v h", total, used, limit)
+	}
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	return s[strings.LastIndex(s, "\n")+1:]
 }

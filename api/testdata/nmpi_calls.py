@@ -171,6 +171,9 @@ class Client:
             paths.append(local)
         return paths
 
+    def remove_completed_job(self, job_id):
+        self._delete(self.job_server + "/jobs/%s" % job_id)
+
     def copy_data_to_storage(self, job_id, destination="drive"):
         repo = {"drive": "EBRAINS Drive", "bucket": "EBRAINS Bucket"}[destination]
         data = {"repository": repo, "files": []}
@@ -382,8 +385,8 @@ def main():
         c.submit_job(source="x", platform="SpiNNaker", collab_id="nolab")
         raise AssertionError("no error")
     except ClientError as e:
-        assert str(e).startswith("Error 403:"), e
-    ok("submit_job without rights: Error 403")
+        assert str(e).startswith("Error 404:"), e
+    ok("submit_job in a collab the caller cannot see: Error 404, as on the reference server")
 
     # nmp's provider side: claim, stored file; the client downloads it without credentials.
     key = {"x-api-key": LOCAL_KEY}
@@ -466,6 +469,10 @@ def main():
     spinn = [q for q in c.quotas("lab") if q["platform"] == "SpiNNaker"][0]
     assert abs(spinn["usage"] - 5.0) < 1e-9, spinn
     ok("SpiNNaker runner and spalloc calls; usage charged")
+    assert "/jobs/" + jid in c.completed_jobs("lab")
+    c.remove_completed_job(jid)
+    assert "/jobs/" + jid not in c.completed_jobs("lab")
+    ok("remove_completed_job of a finished job")
     print("all nmpi calls passed")
 
 

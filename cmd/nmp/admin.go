@@ -164,6 +164,9 @@ func (a *admin) init(args []string) error {
 		if err != nil {
 			return err
 		}
+		if err := identity.CheckNewPassword("admin", pw); err != nil {
+			return err
+		}
 		p.AdminPassword = pw
 	}
 	b, err := queue.Bootstrap(a.ctx, a.st, p)
@@ -220,10 +223,16 @@ func (a *admin) userAdd(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := identity.CheckUsername(pos[0]); err != nil {
+		return err
+	}
 	hash := ""
 	if *pwStdin {
 		pw, err := a.readPassword()
 		if err != nil {
+			return err
+		}
+		if err := identity.CheckNewPassword(pos[0], pw); err != nil {
 			return err
 		}
 		if hash, err = identity.HashPassword(pw, 0); err != nil {
@@ -275,6 +284,9 @@ func (a *admin) userSet(args []string) error {
 	if *pwStdin {
 		pw, err := a.readPassword()
 		if err != nil {
+			return err
+		}
+		if err := identity.CheckNewPassword(pos[0], pw); err != nil {
 			return err
 		}
 		h, err := identity.HashPassword(pw, 0)

@@ -135,14 +135,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		if wcfg, err = wf.config(); err != nil {
 			return err
 		}
-		// Jobs run as other users: the server's data must be out of their reach
-		// even where namespaces cannot hide it.
-		if err := os.MkdirAll(*dataDir, 0o700); err != nil {
-			return fmt.Errorf("serve: %w", err)
-		}
-		if err := os.Chmod(*dataDir, 0o700); err != nil {
-			return fmt.Errorf("serve: %w", err)
-		}
+	}
+	// Jobs run as other users, and other users share the machine: the
+	// server's data must be out of their reach, with or without workers.
+	if err := privateDir(*dataDir); err != nil {
+		return fmt.Errorf("serve: %w", err)
 	}
 
 	var names []string
@@ -210,7 +207,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		defer stop()
 		routes = withBenchmarks(routes, bh)
 	}
-	hs := &http.Server{Handler: metrics.Handler(routes), ReadHeaderTimeout: 30 * time.Second}
+	// Headers must arrive within 10 s; bodies at the API's minimum rate (api.Config.MinBodyRate).
+	hs := &http.Server{Handler: metrics.Handler(routes), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	logger.Info("serving the nmpi v3 API", "url", "http://"+ln.Addr().String(), "status", *status)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -224,7 +222,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		defer stop()
 		running = ws
 	}
-	printInstructions(env, local, *dataDir, running, cfg.Unavailable, *workers)
+	_, statErr := os.Stat(filepath.Join(*dataDir, "bootstrap.json"))
+	printInstructions(env, local, *dataDir, running, cfg.Unavailable, *workers, *bootstrap && statErr == nil)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -258,16 +257,41 @@ func openStore(ctx context.Context, env *Env, db, dataDir string) (store.Store, 
 		return st, "postgres", nil
 	}
 	if db == "" {
-		if err := os.MkdirAll(dataDir, 0o755); err != nil {
-			return nil, "", fmt.Errorf("data directory: %w", err)
+		if err := privateDir(dataDir); err != nil {
+			return nil, "", err
 		}
 		db = filepath.Join(dataDir, "nmp.db")
+	}
+	// The database holds the download signing key and password hashes: it and
+	// its journal are the server's alone (SQLite gives its journal files the
+	// database file's mode, so the file is made first).
+	if f, err := os.OpenFile(db, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
+		f.Close()
 	}
 	st, err := sqlite.Open(ctx, db)
 	if err != nil {
 		return nil, "", err
 	}
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			st.Close()
+			return nil, "", fmt.Errorf("database: %w", err)
+		}
+	}
 	return st, "sqlite " + db, nil
+}
+
+// privateDir makes the data directory (mode 0700, also when it existed with
+// another mode): it holds the database, the bootstrap secrets and the jobs'
+// output files, which no other local user may read.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	return nil
 }
 
 // bootstrapDefaults creates the defaults if the database has none and writes their secrets to DATA-DIR/bootstrap.json.
@@ -281,7 +305,7 @@ func bootstrapDefaults(ctx context.Context, env *Env, st store.Store, dataDir st
 	if !b.Created {
 		return nil
 	}
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+	if err := privateDir(dataDir); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 	path := filepath.Join(dataDir, "bootstrap.json")
@@ -404,7 +428,9 @@ func startLocalWorkers(ctx context.Context, st store.Store, logger *slog.Logger,
 }
 
 // printInstructions tells a newcomer what runs and how to submit a job.
-func printInstructions(env *Env, url, dataDir string, running []string, unavailable map[string]string, slots int) {
+// defaults tells whether the bootstrap's collab "demo" and its secrets in
+// DATA-DIR/bootstrap.json exist to point to.
+func printInstructions(env *Env, url, dataDir string, running []string, unavailable map[string]string, slots int, defaults bool) {
 	w := env.Stderr
 	fmt.Fprintf(w, "\nnmp: the job queue server is ready at %s\n", url)
 	for _, p := range running {
@@ -426,17 +452,29 @@ func printInstructions(env *Env, url, dataDir string, running []string, unavaila
 	if len(names) > 0 {
 		fmt.Fprintf(w, "  unavailable %s (not emulated yet; jobs for them are refused)\n", strings.Join(names, ", "))
 	}
-	fmt.Fprintf(w, "  open in a browser: %s/ (the Job Manager; sign in as admin, the password is in %s)\n", url, filepath.Join(dataDir, "bootstrap.json"))
+	collab := "demo"
+	if !defaults {
+		// -bootstrap=false: no demo collab and no bootstrap.json to point to.
+		collab = "COLLAB"
+		fmt.Fprintf(w, "  open in a browser: %s/ (the Job Manager)\n", url)
+		fmt.Fprintf(w, "  no defaults were created (-bootstrap=false): add users, a collab and its grant with 'nmp admin' (docs/server.md), then\n")
+	} else {
+		fmt.Fprintf(w, "  open in a browser: %s/ (the Job Manager; sign in as admin, the password is in %s)\n", url, filepath.Join(dataDir, "bootstrap.json"))
+	}
 	fmt.Fprintf(w, "  submit a job from another terminal:\n")
 	ex := exampleOf(running)
 	command := ""
 	if ex.ExampleCommand != "" {
 		command = " -command " + ex.ExampleCommand
 	}
-	fmt.Fprintf(w, "      nmp submit %s -platform %s%s -server %s -collab demo -wait -download nmp-results\n", ex.Example, ex.Name, command, url)
-	fmt.Fprintf(w, "  or from Python, with the administrator's token from %s:\n", filepath.Join(dataDir, "bootstrap.json"))
+	fmt.Fprintf(w, "      nmp submit %s -platform %s%s -server %s -collab %s -wait -download nmp-results\n", ex.Example, ex.Name, command, url, collab)
+	if defaults {
+		fmt.Fprintf(w, "  or from Python, with the administrator's token from %s:\n", filepath.Join(dataDir, "bootstrap.json"))
+	} else {
+		fmt.Fprintf(w, "  or from Python, with a token from 'nmp login' or 'nmp admin token add USER':\n")
+	}
 	fmt.Fprintf(w, "      c = nmpi.Client(token=TOKEN, job_service=%q, user_info_endpoint=%q)\n", url, url+"/userinfo")
-	fmt.Fprintf(w, "      job = c.submit_job(source=\"run.py\", platform=%q, collab_id=\"demo\", wait=True)\n\n", platformTable.Primary().Name)
+	fmt.Fprintf(w, "      job = c.submit_job(source=\"run.py\", platform=%q, collab_id=%q, wait=True)\n\n", platformTable.Primary().Name, collab)
 }
 
 // exampleOf is the platform whose example the ready message shows: the

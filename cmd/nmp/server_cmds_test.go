@@ -57,6 +57,14 @@ func TestAdmin(t *testing.T) {
 	if err := Run(context.Background(), env, a("init")); err == nil || !strings.Contains(err.Error(), "nothing changed") {
 		t.Fatalf("second init: %v", err)
 	}
+	// Weak passwords and names that are not names are refused (issue 10, item 5).
+	for _, bad := range []struct{ stdin, name string }{{"8chars!!\n", "alice"}, {"alice's long password\n", "alice"}, {"aaaaaaaaaaaaaaaa\n", "alice"},
+		{"a long password\n", "../evil"}, {"a long password\n", "a b"}, {"a long password\n", ""}} {
+		env, _, _ := testEnv(bad.stdin, nil)
+		if err := Run(context.Background(), env, a("user", "add", bad.name, "-password-stdin")); err == nil {
+			t.Fatalf("user add %q with password %q was accepted", bad.name, bad.stdin)
+		}
+	}
 	runOK(t, "a long password\n", a("user", "add", "alice", "-email", "alice@example.org", "-password-stdin")...)
 	runOK(t, "", a("collab", "add", "lab", "-public")...)
 	runOK(t, "", a("collab", "member", "lab", "alice", "editor")...)
@@ -98,6 +106,16 @@ func TestAdmin(t *testing.T) {
 
 func TestServeAndLogin(t *testing.T) {
 	t.Parallel()
+	// The in-process workers give jobs this test binary as their nmp; where
+	// the sandbox has no namespaces (its probe through the test binary fails
+	// now and then), the jobs' users must reach it where it is.
+	if exe, err := os.Executable(); err == nil {
+		for d := filepath.Dir(exe); d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+			if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o001 == 0 {
+				_ = os.Chmod(d, fi.Mode().Perm()|0o011)
+			}
+		}
+	}
 	dir := t.TempDir()
 	env, _, errb := testEnv("", nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -170,5 +188,66 @@ func TestLogin(t *testing.T) {
 	env, _, _ = testEnv("wrong password\n", map[string]string{"HOME": home})
 	if err := Run(context.Background(), env, []string{"login", "-server", hs.URL, "-user", "bob", "-password-stdin"}); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("wrong password: %v", err)
+	}
+}
+
+// TestDataPrivate: the data directory and the database are private to the
+// server's user, also without workers and in a directory made with another
+// mode (issue 10, item 3: nmp.db was 0644 in a 0755 directory with -workers 0).
+func TestDataPrivate(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, stop := startServe(t, "-data-dir", dir, "-workers", "0")
+	defer stop()
+	for _, f := range []string{"", "nmp.db", "nmp.db-wal", "bootstrap.json"} {
+		fi, err := os.Stat(filepath.Join(dir, f))
+		if err != nil {
+			if f == "nmp.db-wal" && os.IsNotExist(err) {
+				continue
+			}
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: mode %v, readable by others", filepath.Join(dir, f), fi.Mode().Perm())
+		}
+	}
+}
+
+// startServe runs nmp serve in-process on a free loopback port until the
+// returned function stops it; it returns what serve printed once ready.
+func startServe(t *testing.T, args ...string) (string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	env, _, errb := testEnv("", map[string]string{"HOME": t.TempDir()})
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, env, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(errb.String(), "is ready") {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not start:\n%s", errb.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // the rest of the message
+	return errb.String(), func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestServeWithoutDefaults: with -bootstrap=false the ready message points to
+// no bootstrap.json and no demo collab (issue 10, item 16).
+func TestServeWithoutDefaults(t *testing.T) {
+	t.Parallel()
+	out, stop := startServe(t, "-data-dir", filepath.Join(t.TempDir(), "d"), "-workers", "0", "-bootstrap=false")
+	stop()
+	if strings.Contains(out, "bootstrap.json") || strings.Contains(out, "demo") || !strings.Contains(out, "nmp admin") {
+		t.Fatalf("ready message without defaults:\n%s", out)
 	}
 }

@@ -31,6 +31,8 @@ var Dialect = sqlstore.Dialect{
 	SkipLocked:    " FOR UPDATE SKIP LOCKED",
 	MigrationLock: "SELECT pg_advisory_xact_lock(7311997)",
 	WritableCTE:   true,
+	Day:           func(col string) string { return "CAST(FLOOR(EXTRACT(EPOCH FROM " + col + ") / 86400) AS BIGINT)" },
+	Seconds:       func(a, b string) string { return "CAST(FLOOR(EXTRACT(EPOCH FROM (" + b + " - " + a + "))) AS BIGINT)" },
 	IsUnique: func(err error) bool {
 		var pe *pgconn.PgError
 		return errors.As(err, &pe) && pe.Code == "23505"

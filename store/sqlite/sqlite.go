@@ -31,6 +31,8 @@ var Dialect = sqlstore.Dialect{
 	Time:       func(t time.Time) any { return t.UnixMicro() },
 	Lock:       func(string) string { return "" },
 	SkipLocked: "",
+	Day:        func(col string) string { return "(" + col + " / 86400000000)" },
+	Seconds:    func(a, b string) string { return "((" + b + " - " + a + ") / 1000000)" },
 	IsUnique: func(err error) bool {
 		var se *sqlite.Error
 		if errors.As(err, &se) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -64,12 +65,23 @@ func jsonArg(m json.RawMessage) any {
 // commit: every submission to the same collab and platform waits for that lock.
 func (s *Store) JobInsert(ctx context.Context, p *store.JobInsertParams) (*store.Job, error) {
 	j := p.Job
+	if j.IdempotencyKey != "" {
+		if old, err := s.jobByKey(ctx, j.UserID, j.IdempotencyKey); err == nil {
+			return old, store.ErrReplayed
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	var key any
+	if j.IdempotencyKey != "" {
+		key = j.IdempotencyKey
+	}
 	var out *store.Job
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		row := tx.QueryRowContext(ctx, `INSERT INTO jobs (code, command, collab, user_id, status, hardware_platform, hardware_config, input_data,
-			submitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+jobCols,
+			submitted_at, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING `+jobCols,
 			j.Code, j.Command, j.Collab, j.UserID, store.StatusSubmitted, j.HardwarePlatform, jsonArg(j.HardwareConfig), jsonArg(j.InputData),
-			s.t(nowOr(p.Now)))
+			s.t(nowOr(p.Now)), key)
 		var err error
 		out, err = scanJob(row)
 		if err != nil {
@@ -112,10 +124,34 @@ func (s *Store) JobInsert(ctx context.Context, p *store.JobInsertParams) (*store
 		out.HoldQuotaID, out.HoldAmount = id, p.Reserve
 		return nil
 	})
+	if err != nil && j.IdempotencyKey != "" && s.d.IsUnique(err) {
+		// A concurrent submission with the same key won the race.
+		old, gerr := s.jobByKey(ctx, j.UserID, j.IdempotencyKey)
+		if gerr != nil {
+			return nil, gerr
+		}
+		return old, store.ErrReplayed
+	}
 	if err != nil {
 		return nil, err
 	}
+	out.IdempotencyKey = j.IdempotencyKey
 	return out, nil
+}
+
+// jobByKey returns the user's job inserted with this idempotency key.
+func (s *Store) jobByKey(ctx context.Context, user, key string) (*store.Job, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM jobs WHERE user_id = $1 AND idempotency_key = $2`, user, key).Scan(&id)
+	if err != nil {
+		return nil, notFoundIf(err, "job with idempotency key", key)
+	}
+	j, err := s.JobGet(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	j.IdempotencyKey = key
+	return j, nil
 }
 
 // reserveFast holds amount on the oldest quota with room and records the hold on
@@ -273,7 +309,11 @@ func (s *Store) JobList(ctx context.Context, p *store.JobListParams) ([]store.Jo
 	if p.Oldest {
 		order = " ORDER BY id"
 	}
-	q := `SELECT ` + jobCols + ` FROM jobs` + w.sql() + order
+	cols := jobCols
+	if p.MaxCode > 0 {
+		cols = strings.Replace(jobCols, "id, code,", fmt.Sprintf("id, CASE WHEN length(code) <= %d THEN code ELSE '' END,", p.MaxCode), 1)
+	}
+	q := `SELECT ` + cols + ` FROM jobs` + w.sql() + order
 	q += limitOffset(w, p.Limit, p.Offset)
 	rows, err := s.db.QueryContext(ctx, q, w.args...)
 	if err != nil {
@@ -333,13 +373,27 @@ func (s *Store) JobClaim(ctx context.Context, p *store.JobClaimParams) (*store.J
 	var j *store.Job
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
+		// With MinHold, a job whose quota is held by running jobs of its
+		// collab and has too little room left waits for them to end.
+		roomy := ``
+		args := []any{store.StatusRunning, p.LeaseID, p.Owner, s.t(now.Add(p.Lease)), s.t(now), p.Platform, store.StatusSubmitted}
+		if p.MinHold > 0 {
+			roomy = ` AND (hold_quota_id IS NULL
+				OR EXISTS (SELECT 1 FROM quotas q WHERE q.id = jobs.hold_quota_id AND q.qlimit - q.usage - q.reserved + jobs.hold_amount >= $8)
+				OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.hold_quota_id = jobs.hold_quota_id AND r.status = $1))`
+			args = append(args, p.MinHold)
+		}
 		j, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET status = $1, lease_id = $2, lease_owner = $3, lease_expires_at = $4,
 			attempts = attempts + 1, started_at = $5
-			WHERE id = (SELECT id FROM jobs WHERE hardware_platform = $6 AND status = $7 ORDER BY id LIMIT 1`+s.d.SkipLocked+`)
-			RETURNING `+jobCols,
-			store.StatusRunning, p.LeaseID, p.Owner, s.t(now.Add(p.Lease)), s.t(now), p.Platform, store.StatusSubmitted))
+			WHERE id = (SELECT id FROM jobs WHERE hardware_platform = $6 AND status = $7`+roomy+` ORDER BY id LIMIT 1`+s.d.SkipLocked+`)
+			RETURNING `+jobCols, args...))
 		if err != nil {
 			return notFoundIf(err, "queued job for", p.Platform)
+		}
+		if p.Hold > j.HoldAmount && j.HoldQuotaID != nil {
+			if err := s.growHold(ctx, tx, j, p.Hold); err != nil {
+				return err
+			}
 		}
 		j.Tags, err = jobTags(ctx, tx, j.ID)
 		return err
@@ -348,6 +402,32 @@ func (s *Store) JobClaim(ctx context.Context, p *store.JobClaimParams) (*store.J
 		return nil, err
 	}
 	return j, nil
+}
+
+// growHold raises the claimed job's hold towards want, as far as its quota
+// has room: so that what the job may use is held before it runs, and jobs
+// running at once can never together use more than the quota has.
+func (s *Store) growHold(ctx context.Context, tx *sql.Tx, j *store.Job, want float64) error {
+	var room float64
+	err := tx.QueryRowContext(ctx, `SELECT qlimit - usage - reserved FROM quotas WHERE id = $1`+s.d.Lock("quotas"), *j.HoldQuotaID).Scan(&room)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // the quota was deleted: the job keeps what it holds
+	}
+	if err != nil {
+		return fmt.Errorf("grow hold of job %d: %w", j.ID, err)
+	}
+	add := math.Min(want-j.HoldAmount, room)
+	if add <= 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE quotas SET reserved = reserved + $1 WHERE id = $2`, add, *j.HoldQuotaID); err != nil {
+		return fmt.Errorf("grow hold of job %d: %w", j.ID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET hold_amount = $1 WHERE id = $2`, j.HoldAmount+add, j.ID); err != nil {
+		return fmt.Errorf("grow hold of job %d: %w", j.ID, err)
+	}
+	j.HoldAmount += add
+	return nil
 }
 
 // JobLeaseRenew implements store.Store.
@@ -469,7 +549,8 @@ func (s *Store) JobUpdate(ctx context.Context, p *store.JobUpdateParams) (*store
 		}
 		status := j.Status
 		if p.Status != nil && *p.Status != j.Status {
-			if store.Terminal(j.Status) {
+			// An ended job may still be removed (hidden), as on the reference server.
+			if store.Terminal(j.Status) && (*p.Status != store.StatusRemoved || j.Status == store.StatusRemoved) {
 				return fmt.Errorf("job %d is %s; it cannot become %s: %w", j.ID, j.Status, *p.Status, store.ErrConflict)
 			}
 			status = *p.Status
@@ -479,6 +560,8 @@ func (s *Store) JobUpdate(ctx context.Context, p *store.JobUpdateParams) (*store
 				set("lease_id", "")
 				set("lease_owner", "")
 				set("lease_expires_at", nil)
+			case store.Terminal(status) && store.Terminal(j.Status):
+				// finished or error → removed: nothing is held, nothing changes but the status
 			case store.Terminal(status):
 				set("lease_id", "")
 				set("lease_owner", "")

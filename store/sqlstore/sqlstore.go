@@ -35,6 +35,11 @@ type Dialect struct {
 	MigrationLock string
 	// WritableCTE: the database runs UPDATE inside WITH (PostgreSQL does, SQLite does not).
 	WritableCTE bool
+	// Day is an SQL expression for the UTC day of a time column, as whole
+	// days since 1970-01-01.
+	Day func(col string) string
+	// Seconds is an SQL expression for the whole seconds from time column a to time column b.
+	Seconds func(a, b string) string
 	// IsUnique tells whether err is a unique-constraint violation.
 	IsUnique func(error) bool
 }

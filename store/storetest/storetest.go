@@ -57,6 +57,10 @@ func Exercise(t *testing.T, open func(t testing.TB) store.Store) {
 		{"BenchmarkSystems", testBenchmarkSystems},
 		{"Calibrations", testCalibrations},
 		{"CalibrationClaimConcurrent", testCalibrationClaimConcurrent},
+		{"JobStats", testJobStats},
+		{"JobListSummary", testJobListSummary},
+		{"JobIdempotency", testJobIdempotency},
+		{"JobClaimHold", testJobClaimHold},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -474,6 +478,13 @@ func testJobUpdate(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrConflict)
 	_, err = s.JobUpdate(ctx, &store.JobUpdateParams{ID: j.ID + 50, Status: ptr(store.StatusRunning)})
 	wantErr(t, err, store.ErrNotFound)
+	// An ended job can be removed (hidden), keeping its completion; a removed one stays removed.
+	rm := must(s.JobUpdate(ctx, &store.JobUpdateParams{ID: j.ID, Status: ptr(store.StatusRemoved)}))
+	if rm.Status != store.StatusRemoved || rm.CompletedAt == nil || !rm.CompletedAt.Equal(e.CompletedAt.Truncate(time.Microsecond)) {
+		t.Fatalf("removed %+v", rm)
+	}
+	_, err = s.JobUpdate(ctx, &store.JobUpdateParams{ID: j.ID, Status: ptr(store.StatusFinished)})
+	wantErr(t, err, store.ErrConflict)
 }
 
 func quotaOf(t *testing.T, s store.Store, projectID string, i int) store.Quota {

@@ -13,6 +13,10 @@ from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_TIMESTEP, DEFAULT_MIN
 from pyNN.connectors import *
 from pyNN.recording import get_io  # noqa: F401  (part of the backend API, as in pyNN.nest)
 from pyNN.standardmodels import StandardCellType
+from pyNN.random import NumpyRNG, GSLRNG  # noqa: F401  (as pyNN.nest exports them)
+from pyNN.space import Space  # noqa: F401
+from pyNN.parameters import ParameterSpace, Sequence  # noqa: F401
+from pyNN.standardmodels import StandardCurrentSource  # noqa: F401
 
 from nmp.simclient import SimServerError
 
@@ -22,12 +26,48 @@ from .standardmodels import *
 from .electrodes import *
 from .populations import Population, PopulationView, Assembly
 from .projections import Projection
+from .random import NativeRNG  # noqa: F401
 
 logger = logging.getLogger("PyNN")
 
 #: The name docs/pynn.md gave SimServerError before the protocol was named
 #: for what it is; scripts that catch it keep working.
 EngineError = SimServerError
+
+
+class NativeCellType(StandardCellType.__mro__[1]):
+    """The base of simulator-native cell types (pyNN.nest's name). nmp has no
+    models beyond its standard ones: native_cell_type() says so."""
+
+
+class NativeSynapseType(object):
+    """The base of simulator-native synapse types (see NativeCellType)."""
+
+
+class NativeElectrodeType(object):
+    """The base of simulator-native current sources (see NativeCellType)."""
+
+
+def _no_native(kind, name, available):
+    raise NotImplementedError(
+        "nmp has no native %s model %r: its models are the PyNN standard ones (%s); "
+        "docs/models.md lists them and their parameters" % (kind, name, ", ".join(available)))
+
+
+def native_cell_type(model_name):
+    """pyNN.nest's access to NEST's own cell models. nmp's models are the
+    standard ones: this raises NotImplementedError naming them."""
+    _no_native("cell", model_name, list_standard_models())
+
+
+def native_synapse_type(model_name):
+    """As native_cell_type, for synapse models."""
+    _no_native("synapse", model_name, [n for n, o in globals().items() if isinstance(o, type) and (n.endswith("Synapse") or n.endswith("Mechanism"))])
+
+
+def native_electrode_type(model_name):
+    """As native_cell_type, for current sources."""
+    _no_native("electrode", model_name, [n for n, o in globals().items() if isinstance(o, type) and n.endswith("Source") and "Spike" not in n])
 
 
 def list_standard_models():

@@ -171,6 +171,8 @@ class Projection(common.Projection):
         self._size = None
         self._cache = None
         self._go = self._engine_connector(connector)
+        if self._go is not None and connector.callback is not None:
+            connector.callback(1.0)  # the rule is complete; the engine connects at the build
         if self._go is None:
             self._chunks = ([], [], {})
             connector.connect(self)
@@ -191,7 +193,9 @@ class Projection(common.Projection):
         parameters the engine draws; None if it must be expanded here."""
         state = self._simulator.state
         name = _GO_CONNECTORS.get(type(connector))
-        if name is None or connector.callback is not None:
+        # A callback (PyNN's progress bar) does not change how the connections
+        # are drawn: the engine draws them, and the callback hears of it (__init__).
+        if name is None:
             return None
         spec = {}
         for pname, larr in self.synapse_type.native_parameters.items():

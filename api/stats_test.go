@@ -1,0 +1,154 @@
+package api_test
+
+import (
+	"database/sql"
+	"fmt"
+	"math/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nmp-platform/nmp/store"
+	"github.com/nmp-platform/nmp/store/storetest"
+)
+
+// TestStatisticsBounded: statistics refuse answers too large to compute cheaply
+// (issue 10: start=0001-01-01&interval=1 answered 104 MB).
+func TestStatisticsBounded(t *testing.T) {
+	forEach(t, func(t *testing.T, d storetest.Driver) {
+		b := setup(t, d)
+		for _, p := range []string{"job-count", "cumulative-job-count", "active-user-count", "resource-usage"} {
+			r := b.want(b.do("GET", "/statistics/"+p+"?start=0001-01-01&interval=1", "", nil), 422, p)
+			if !strings.Contains(r.detail(t), "interval:") {
+				t.Fatalf("%s: %s", p, r.body)
+			}
+			b.want(b.do("GET", "/statistics/"+p+"?start=0001-01-01&interval=1000", "", nil), 200, p+" with wide intervals")
+			b.want(b.do("GET", "/statistics/"+p+"?interval=99999999999", "", nil), 422, p+" with a huge interval")
+		}
+		b.want(b.do("GET", "/statistics/job-duration?n_bins=100000000", "", nil), 422, "n_bins")
+	})
+}
+
+// TestStatisticsActiveUsers holds active-user-count (computed from per-day
+// aggregates) to its definition: users with a job submitted in the 90 days up
+// to the end of each period.
+func TestStatisticsActiveUsers(t *testing.T) {
+	forEach(t, func(t *testing.T, d storetest.Driver) {
+		b := setup(t, d)
+		now := time.Now().UTC()
+		at := func(user string, daysAgo int) {
+			_, err := b.st.JobInsert(ctx, &store.JobInsertParams{Job: store.Job{Code: "x", Collab: "lab", UserID: user, HardwarePlatform: "Demo"},
+				Now: now.AddDate(0, 0, -daysAgo), Reserve: -1})
+			noErr(t, err)
+		}
+		at("alice", 200) // before every window
+		at("bob", 105)   // active until 15 days ago
+		at("bob", 103)
+		at("carol", 5) // active from 5 days ago
+		at("carol", 3)
+		var out []struct {
+			Start, End string
+			Count      map[string]int
+		}
+		q := fmt.Sprintf("/statistics/active-user-count?start=%s&end=%s&interval=10", now.AddDate(0, 0, -30).Format("2006-01-02"), now.Format("2006-01-02"))
+		b.want(b.do("GET", q, "", nil), 200, "active users").json(t, &out)
+		var got []int
+		for _, o := range out {
+			got = append(got, o.Count["Demo"])
+		}
+		// periods end 20, 10 and 0 days ago: bob (last job 103 days ago) is active at 20 but not 10 days ago
+		if fmt.Sprint(got) != "[1 0 1]" {
+			t.Fatalf("active Demo users per period %v (%+v)", got, out)
+		}
+	})
+}
+
+// BenchmarkStatistics answers each statistics endpoint on a store of 100 000
+// finished jobs (2 KiB of code each, 200 users, spread over a year), over the
+// default range (the last 30 days) and over the whole year ("/year"):
+//
+//	go test -run '^$' -bench Statistics -benchtime 20x ./api/
+func BenchmarkStatistics(b *testing.B) {
+	for _, d := range storetest.Drivers() {
+		b.Run(d.Name, func(b *testing.B) {
+			bb := setup(b, d)
+			fillJobs(b, bb.st, d.Name, 100000)
+			c := newClient()
+			year := "&start=" + time.Now().AddDate(-1, 0, 0).Format("2006-01-02")
+			for _, p := range []string{"job-count?interval=7", "job-count?interval=7" + year, "cumulative-job-count?interval=7",
+				"cumulative-user-count", "active-user-count?interval=7", "active-user-count?interval=7" + year,
+				"resource-usage?interval=7", "resource-usage?interval=7" + year, "job-duration?n_bins=50", "queue-length"} {
+				name := strings.SplitN(p, "?", 2)[0]
+				if strings.Contains(p, "start=") {
+					name += "/year"
+				}
+				b.Run(name, func(b *testing.B) {
+					for i := 0; i < b.N; i++ {
+						// a query of its own each time: the answer cache must not answer
+						sep := "?"
+						if strings.Contains(p, "?") {
+							sep = "&"
+						}
+						resp, err := c.Get(fmt.Sprintf("%s/statistics/%s%sbench=%d", bb.srv.URL, p, sep, i))
+						if err != nil {
+							b.Fatal(err)
+						}
+						resp.Body.Close()
+						if resp.StatusCode != 200 {
+							b.Fatalf("%s: %d", p, resp.StatusCode)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// fillJobs inserts n finished jobs straight into the database (seeded, so
+// every run measures the same store).
+func fillJobs(b testing.TB, st store.Store, dialect string, n int) {
+	db := st.(interface{ DB() *sql.DB }).DB()
+	rng := rand.New(rand.NewSource(1))
+	code := strings.Repeat("import pyNN.nest as sim  # padding\n", 60)
+	now := time.Now().UTC()
+	tm := func(t time.Time) any {
+		if dialect == "sqlite" {
+			return t.UnixMicro()
+		}
+		return t
+	}
+	platforms := []string{"Demo", "BrainScaleS-2", "SpiNNaker"}
+	tx, err := db.Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	const batch = 500
+	for i := 0; i < n; i += batch {
+		var vals []string
+		var args []any
+		for k := 0; k < batch && i+k < n; k++ {
+			sub := now.Add(-time.Duration(rng.Int63n(int64(365 * 24 * time.Hour))))
+			done := sub.Add(time.Duration(rng.Int63n(int64(2 * time.Hour))))
+			status := "finished"
+			if rng.Intn(10) == 0 {
+				status = "error"
+			}
+			j := len(args)
+			vals = append(vals, fmt.Sprintf("($%d, 'lab', $%d, $%d, $%d, $%d, $%d, $%d)", j+1, j+2, j+3, j+4, j+5, j+6, j+7))
+			args = append(args, code, fmt.Sprintf("user%03d", rng.Intn(200)), status, platforms[rng.Intn(3)], tm(sub), tm(done), rng.Float64())
+		}
+		if _, err := tx.Exec(`INSERT INTO jobs (code, collab, user_id, status, hardware_platform, submitted_at, completed_at, resource_usage) VALUES `+strings.Join(vals, ", "), args...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	analyze := `ANALYZE`
+	if dialect == "postgres" {
+		analyze = `VACUUM ANALYZE jobs`
+	}
+	if _, err := db.Exec(analyze); err != nil {
+		b.Fatal(err)
+	}
+}
