@@ -51,12 +51,15 @@ var userCatalog = func() *network.Catalog {
 	dual.Receptors = []string{"excitatory", "inhibitory", "excitatory2"}
 	c.Cells["IF_curr_dual_exp"] = &dual
 	c.Synapses["StaticSynapse"] = std.Synapses["StaticSynapse"]
-	// Plasticity runs as the engine's STDP (see docs/spinnaker.md): the
-	// rules it has that sPyNNaker has too.
+	// Plasticity in sPyNNaker's fixed point (stdp.go): its rules, PyNN's
+	// parameters; SpikeNearestPairRule is sPyNNaker's, with SpikePairRule's.
 	c.Synapses["STDPMechanism"] = std.Synapses["STDPMechanism"]
 	for _, n := range []string{"SpikePairRule", "Vogels2011Rule"} {
 		c.TimingRules[n] = std.TimingRules[n]
 	}
+	nearest := *std.TimingRules["SpikePairRule"]
+	nearest.Name = "SpikeNearestPairRule"
+	c.TimingRules[nearest.Name] = &nearest
 	for _, n := range []string{"AdditiveWeightDependence", "MultiplicativeWeightDependence"} {
 		c.WeightRules[n] = std.WeightRules[n]
 	}
@@ -75,5 +78,11 @@ var engineCatalog = func() *network.Catalog {
 		ct.Name = enginePrefix + n
 		c.Cells[ct.Name] = &ct
 	}
+	// Plastic projections carry their target's ring-buffer shift, which
+	// their 16-bit weights are in.
+	st := *userCatalog.Synapses["STDPMechanism"]
+	st.Name = stdpSynapse
+	st.Params = append(append([]network.Param{}, st.Params...), network.Param{Name: "ring_buffer_shift", Units: "", Constraint: network.NonNegative})
+	c.Synapses[st.Name] = &st
 	return c
 }()
