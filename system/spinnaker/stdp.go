@@ -167,7 +167,7 @@ func (q *stdpParams) applyPre(w int32, t, lastPost uint32, lastPostTr int16) int
 
 // initial and final are weight_get_initial and weight_get_final.
 func (q *stdpParams) initial(word uint16) int32 { return int32(word) << q.shift }
-func (q *stdpParams) final(w int32) uint16     { return uint16(w >> q.shift) }
+func (q *stdpParams) final(w int32) uint16      { return uint16(w >> q.shift) }
 
 // postHistory is post_event_history_t.
 type postHistory struct {
