@@ -154,8 +154,8 @@ class MachineTest(unittest.TestCase):
         self.assertAlmostEqual(g.max(), 2.0, places=3)
 
     def test_stdp_pairing(self):
-        # Pre before post potentiates, post before pre depresses (the
-        # engine's STDP; the weights reach the cores as 16-bit words).
+        # Pre before post potentiates, post before pre depresses (in
+        # sPyNNaker's fixed point: 16-bit words, look-up-table traces).
         sim.setup(timestep=1.0)
         times = [10.0 + 100 * k for k in range(20)]
         pre = sim.Population(2, sim.SpikeSourceArray(spike_times=[times, [t + 30 for t in times]]))
@@ -175,6 +175,57 @@ class MachineTest(unittest.TestCase):
         self.assertLess(w[1], 0.4)      # after the post neuron's burst
         with self.assertRaises(NotImplementedError):
             sim.PfisterSpikeTripletRule()
+
+    def test_stdp_curve_in_fixed_point(self):
+        # sPyNNaker's stdp_curve protocol (pairs of a pre- and a
+        # postsynaptic neuron driven 1 s apart at offsets dt): the plastic
+        # weights are the machine's 16-bit words, and the curve agrees
+        # with pyNN.nmp's double-precision STDP within what the traces'
+        # 11-bit look-up tables and the words' truncation explain.
+        import pyNN.nmp as ref
+        deltas = [-40, -10, -1, 1, 10, 40]
+
+        def curve(s, rule):
+            s.setup(timestep=1.0, min_delay=1.0)
+            prjs = []
+            for t in deltas:
+                post_phase, pre_phase = (0, t + 1) if t > 0 else (-t, 1)
+                cells = dict(cm=0.25, tau_m=10.0, tau_refrac=2.0, tau_syn_E=2.5, tau_syn_I=2.5,
+                             v_reset=-70.0, v_rest=-65.0, v_thresh=-55.4)
+                a, b = s.Population(1, s.IF_curr_exp(**cells)), s.Population(1, s.IF_curr_exp(**cells))
+                sa = s.Population(1, s.SpikeSourceArray(spike_times=[list(range(pre_phase, 20000, 1000))]))
+                sb = s.Population(1, s.SpikeSourceArray(spike_times=[list(range(post_phase, 20000, 1000))]))
+                s.Projection(sa, a, s.OneToOneConnector(), s.StaticSynapse(weight=2.0))
+                s.Projection(sb, b, s.OneToOneConnector(), s.StaticSynapse(weight=2.0))
+                stdp = s.STDPMechanism(timing_dependence=rule(s)(tau_plus=16.7, tau_minus=33.7, A_plus=0.005, A_minus=0.005),
+                                       weight_dependence=s.AdditiveWeightDependence(w_min=0.0, w_max=1.0), weight=0.5)
+                prjs.append(s.Projection(a, b, s.OneToOneConnector(), synapse_type=stdp))
+            s.run(20000.0)
+            w = np.array([p.get("weight", "list", with_address=False)[0] for p in prjs])
+            if s is sim:
+                # 16-bit words: multiples of the target's weight LSB
+                pops = s.get_machine()["populations"]
+                for k in range(len(deltas)):
+                    lsb = pops[4 * k + 1]["weight_lsb"][0]
+                    self.assertAlmostEqual(w[k] / lsb, np.round(w[k] / lsb), delta=1e-4)  # read back through float32
+            s.end()
+            return (w - 0.5) / 0.5
+
+        got = curve(sim, lambda s: s.SpikePairRule)
+        want = curve(ref, lambda s: s.SpikePairRule)
+        np.testing.assert_array_less(np.abs(got - want), 0.02)
+        self.assertTrue(np.all(got[:3] > 0) and np.all(got[3:] < 0))
+        self.assertTrue(np.all(np.diff(got[:3]) > 0) and np.all(np.diff(got[3:]) > 0))
+        # The nearest-pair rule, with one pair a second, is the pair rule,
+        # but for sPyNNaker's nearest-pair quirk: before the first
+        # presynaptic spike its last one counts as at time 0, so where pre
+        # follows post the first postsynaptic spike (a few ms in, the same
+        # in each pair) potentiates once, by less than A_plus·w_max.
+        near = curve(sim, lambda s: s.SpikeNearestPairRule)
+        np.testing.assert_array_equal(near[:3], got[:3])
+        extra = (near[3:] - got[3:]) * 0.5
+        self.assertTrue(np.all(extra > 0) and np.all(extra <= 0.005) and np.allclose(extra, extra[0], atol=1e-6), extra)
+        self.assertIs(sim.extra_models.SpikeNearestPairRule, sim.SpikeNearestPairRule)
 
     def test_spikes_on_ticks_and_quantised_state(self):
         sim.setup(timestep=1.0)

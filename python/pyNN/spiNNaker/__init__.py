@@ -37,7 +37,7 @@ from .simulator import state
 from .standardmodels import (IF_curr_exp, IF_cond_exp, IF_curr_delta, Izhikevich,  # noqa: F401
                              SpikeSourcePoisson, SpikeSourceArray, StaticSynapse, STDPMechanism,
                              SpikePairRule, Vogels2011Rule, AdditiveWeightDependence,
-                             MultiplicativeWeightDependence)
+                             MultiplicativeWeightDependence, SpikeNearestPairRule)
 from .electrodes import DCSource, ACSource, StepCurrentSource, NoisyCurrentSource  # noqa: F401
 from .populations import Population, PopulationView, Assembly, PartitionerMaximumSizeConstraint  # noqa: F401
 from .projections import Projection  # noqa: F401
@@ -56,7 +56,8 @@ class _NotBuilt(object):
     def __init__(self, *args, **kwargs):
         raise NotImplementedError("%s is not built in nmp's emulated SpiNNaker yet (docs/spinnaker.md "
                                   "lists what is: IF_curr_exp, IF_cond_exp, IF_curr_delta, Izhikevich, SpikeSourceArray, "
-                                  "SpikeSourcePoisson, static synapses, STDPMechanism with SpikePairRule or Vogels2011Rule)"
+                                  "SpikeSourcePoisson, static synapses, STDPMechanism with SpikePairRule, SpikeNearestPairRule or "
+                                  "Vogels2011Rule)"
                                   % self._what)
 
 
@@ -65,7 +66,7 @@ def _not_built(name, cell=False):
     return type(name, bases, {"_what": name, "__doc__": "Not built yet: raises NotImplementedError."})
 
 
-for _name in ("IF_curr_alpha", "IF_cond_alpha", "SpikeNearestPairRule", "PfisterSpikeTripletRule",
+for _name in ("IF_curr_alpha", "IF_cond_alpha", "PfisterSpikeTripletRule",
               "TsodyksMarkramSynapse", "KernelConnector"):
     globals()[_name] = _not_built(_name, cell=_name in ("IF_curr_alpha", "IF_cond_alpha"))
 del _name

@@ -78,11 +78,11 @@ class StaticSynapse(_nmp.StaticSynapse):
 
 
 class STDPMechanism(_nmp.STDPMechanism):
-    """Spike-timing-dependent plasticity. On nmp's SpiNNaker the weights
-    change as the reference engine's STDP computes them (double precision)
-    and are cut to the synapse type's 16-bit words when they are delivered;
-    sPyNNaker's own plastic-weight arithmetic is not emulated yet
-    (docs/spinnaker.md)."""
+    """Spike-timing-dependent plasticity as sPyNNaker's cores compute it:
+    16-bit plastic weights, traces in 16-bit fixed point with look-up-table
+    decays, the last 15 postsynaptic spikes per neuron, updates when a
+    presynaptic spike arrives (docs/spinnaker.md). Weights read back are
+    the words the synaptic rows hold."""
     _simulator = simulator
 
 
@@ -92,6 +92,15 @@ AdditiveWeightDependence = _nmp.AdditiveWeightDependence
 MultiplicativeWeightDependence = _nmp.MultiplicativeWeightDependence
 
 
+class SpikeNearestPairRule(_nmp.SpikePairRule):
+    """sPyNNaker's nearest-pair STDP: a postsynaptic spike is potentiated
+    by the nearest presynaptic spike before it only (the first after it),
+    a presynaptic spike depressed by the nearest postsynaptic spike before
+    it; SpikePairRule's parameters (tau_plus, tau_minus, A_plus, A_minus)."""
+    nmp_name = "SpikeNearestPairRule"
+    __module__ = __name__
+
+
 __all__ = ["IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "SpikeSourcePoisson", "SpikeSourceArray", "StaticSynapse",
            "STDPMechanism", "SpikePairRule", "Vogels2011Rule", "AdditiveWeightDependence",
-           "MultiplicativeWeightDependence"]
+           "MultiplicativeWeightDependence", "SpikeNearestPairRule"]
