@@ -366,3 +366,77 @@ func TestSTDPBitExact(t *testing.T) {
 		}
 	}
 }
+
+// TestSTDPAgainstFloat holds single pairings against the float rule they
+// quantise: Δw = A_plus·w_max·e^(−Δ/τ+) for a postsynaptic spike Δ after
+// the presynaptic one at the synapse (the postsynaptic spike reaches it
+// its delay after it is emitted), −A_minus·w_max·e^(−Δ/τ−) for a
+// presynaptic spike Δ after the postsynaptic one (multiplicative: times
+// w_max − w and w − w_min); the fixed point is within
+// the look-up table's floor (1/2048 of the amplitude) and the word's
+// truncation (one LSB), and 0 where the table ends.
+func TestSTDPAgainstFloat(t *testing.T) {
+	const dt, tauP, tauM, aP, aM, wmax, d = 1.0, 16.7, 33.7, 0.05, 0.04, 1.0, 3
+	shift := uint32(1)
+	lsb := math.Ldexp(1, int(shift)-15)
+	for _, mult := range []bool{false, true} {
+		wd := "AdditiveWeightDependence"
+		if mult {
+			wd = "MultiplicativeWeightDependence"
+		}
+		worst := 0.0
+		for delta := -150; delta <= 300; delta++ {
+			if delta == 0 {
+				continue
+			}
+			c := &stdpCase{timing: "pair", weight: wd, dt: dt, nPre: 1, nPost: 1, pre: []int{0}, post: []int{0}, delay: []int{d},
+				w: []float64{0.5}, shift: shift, params: map[string]float64{"w_min": 0, "w_max": wmax, "tau_plus": tauP, "tau_minus": tauM, "A_plus": aP, "A_minus": aM}}
+			rule, _, _ := c.build(t, []int{0, 1})
+			w0 := rule.Weights(0)[0]
+			const T = 1000
+			var want float64
+			if delta > 0 {
+				// The delay is dendritic (sPyNNaker's, and PyNN's default
+				// dendritic_delay_fraction 1): the synapse sees the
+				// presynaptic spike at its tick T and the postsynaptic one
+				// d after it is emitted, here delta after T.
+				rule.Pre(0, 0, T+1)
+				rule.Post(0, 0, T+int64(delta)-d+1)
+				rule.Pre(0, 0, T+2000+1)
+				if mult {
+					want = aP * (wmax - w0) * math.Exp(-float64(delta)*dt/tauP)
+				} else {
+					want = aP * wmax * math.Exp(-float64(delta)*dt/tauP)
+				}
+			} else {
+				// post at P, seen at P+d; the presynaptic spike -delta later
+				const P = 1000
+				rule.Post(0, 0, P+1)
+				rule.Pre(0, 0, P+d-int64(delta)+1)
+				if mult {
+					want = -aM * w0 * math.Exp(float64(delta)*dt/tauM)
+				} else {
+					want = -aM * wmax * math.Exp(float64(delta)*dt/tauM)
+				}
+			}
+			got := rule.Weights(0)[0] - w0
+			tol := lsb + (aP+aM)*wmax/2048
+			tauEnd := tauP
+			if delta < 0 {
+				tauEnd = tauM
+			}
+			if float64(abs(delta))*dt >= math.Log(2048)*tauEnd {
+				if got != 0 {
+					t.Errorf("%s Δ %d: %v beyond the table", wd, delta, got)
+				}
+				continue
+			}
+			if math.Abs(got-want) > tol {
+				t.Errorf("%s Δ %d ms: Δw %v, float %v", wd, delta, got, want)
+			}
+			worst = math.Max(worst, math.Abs(got-want))
+		}
+		t.Logf("%s: largest difference from the float rule %.3g (weight LSB %.3g)", wd, worst, lsb)
+	}
+}
+
