@@ -439,4 +439,3 @@ func TestSTDPAgainstFloat(t *testing.T) {
 		t.Logf("%s: largest difference from the float rule %.3g (weight LSB %.3g)", wd, worst, lsb)
 	}
 }
-
