@@ -176,6 +176,26 @@ class MachineTest(unittest.TestCase):
         with self.assertRaises(NotImplementedError):
             sim.PfisterSpikeTripletRule()
 
+    def test_if_curr_alpha(self):
+        # sPyNNaker's alpha synapse: a weight w gives w·(t/τ²)·e^(−t/τ),
+        # peak w/(e·τ) at τ after the spike arrives; inhibitory weights may
+        # be written positive, as sPyNNaker's users do (if_curr_alpha.py).
+        sim.setup(timestep=0.1)
+        src = sim.Population(1, sim.SpikeSourceArray(spike_times=[[5.0]]))
+        pop = sim.Population(1, sim.IF_curr_alpha(tau_syn_E=2.0, tau_syn_I=4.0))
+        sim.Projection(src, pop, sim.OneToOneConnector(), sim.StaticSynapse(weight=1.0, delay=1.0), receptor_type="excitatory")
+        inh = sim.Projection(src, pop, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.5, delay=10.0), receptor_type="inhibitory")
+        pop.record("all")
+        sim.run(40.0)
+        seg = pop.get_data().segments[0]
+        g = np.asarray(seg.filter(name="gsyn_exc")[0]).ravel()
+        h = np.asarray(seg.filter(name="gsyn_inh")[0]).ravel()
+        self.assertAlmostEqual(g.max(), 1.0 / (np.e * 2.0), delta=2e-3)
+        self.assertAlmostEqual(g.argmax() * 0.1, 5.0 + 1.0 + 2.0, delta=0.25)
+        self.assertAlmostEqual(h.max(), 0.5 / (np.e * 4.0), delta=2e-3)
+        self.assertAlmostEqual(h.argmax() * 0.1, 5.0 + 10.0 + 4.0, delta=0.25)
+        self.assertLess(inh.get("weight", format="list", with_address=False)[0], 0)
+
     def test_stdp_curve_in_fixed_point(self):
         # sPyNNaker's stdp_curve protocol (pairs of a pre- and a
         # postsynaptic neuron driven 1 s apart at offsets dt): the plastic

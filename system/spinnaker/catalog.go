@@ -4,7 +4,7 @@ import "github.com/nmp-platform/nmp/network"
 
 // The models sPyNNaker runs, by PyNN name, with PyNN's parameters, units
 // and defaults (the engine's standard catalog entries).
-var neuronModels = []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp"}
+var neuronModels = []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "IF_curr_alpha"}
 
 var sourceModels = []string{"SpikeSourceArray", "SpikeSourcePoisson"}
 
@@ -23,7 +23,7 @@ var userCatalog = func() *network.Catalog {
 	// sPyNNaker records every model's synaptic input as gsyn_exc and
 	// gsyn_inh, the current of current-based models among them: they are
 	// IF_curr_exp's isyn_exc and isyn_inh under sPyNNaker's names.
-	for _, n := range []string{"IF_curr_exp", "IF_curr_delta"} {
+	for _, n := range []string{"IF_curr_exp", "IF_curr_delta", "IF_curr_alpha"} {
 		ce := *std.Cells[n]
 		ce.State = append(append([]network.Param{}, ce.State...),
 			network.Param{Name: "gsyn_exc", Units: "nA", Constraint: network.Any}, network.Param{Name: "gsyn_inh", Units: "nA", Constraint: network.Any})

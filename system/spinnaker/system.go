@@ -161,11 +161,14 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 			}
 			continue
 		}
-		cond, delta, dual := n == "IF_cond_exp", n == "IF_curr_delta", n == "IF_curr_dual_exp"
+		cond, delta, dual, alpha := n == "IF_cond_exp", n == "IF_curr_delta", n == "IF_curr_dual_exp", n == "IF_curr_alpha"
 		models[enginePrefix+n] = func(p *engine.Population) (engine.Model, error) {
 			m := newLIFKind(p, cond, delta, newRingScale(pl.shifts[p.Index]))
 			if dual {
 				m = newDualLIF(p, newRingScale(pl.shifts[p.Index]))
+			}
+			if alpha {
+				m.alpha = newAlphaState(p.Size)
 			}
 			m.views = pl.viewed[p.Index]
 			pl.rt.lifs[p.Index] = m

@@ -30,6 +30,16 @@ class IF_curr_exp(_Initial, _nmp.IF_curr_exp):
 
 
 
+class IF_curr_alpha(_Initial, _nmp.IF_curr_alpha):
+    """Leaky integrate-and-fire with alpha-shaped synaptic currents, as
+    sPyNNaker computes them: a weight w gives the current w·(t/τ²)·e^(−t/τ)
+    (nA), whose charge is w (pC), not PyNN's w·(t/τ)·e^(1−t/τ); sPyNNaker
+    writes the weights unscaled (docs/spinnaker.md)."""
+    nmp_name = "IF_curr_alpha"
+    recordable = list(_nmp.IF_curr_alpha.recordable) + ["gsyn_exc", "gsyn_inh"]
+    units = dict(getattr(_nmp.IF_curr_alpha, "units", {}), gsyn_exc="nA", gsyn_inh="nA")
+
+
 class IF_cond_exp(_Initial, _nmp.IF_cond_exp):
     __doc__ = _nmp.IF_cond_exp.__doc__
     nmp_name = "IF_cond_exp"
@@ -101,6 +111,6 @@ class SpikeNearestPairRule(_nmp.SpikePairRule):
     __module__ = __name__
 
 
-__all__ = ["IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "SpikeSourcePoisson", "SpikeSourceArray", "StaticSynapse",
+__all__ = ["IF_curr_exp", "IF_curr_alpha", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "SpikeSourcePoisson", "SpikeSourceArray", "StaticSynapse",
            "STDPMechanism", "SpikePairRule", "Vogels2011Rule", "AdditiveWeightDependence",
            "MultiplicativeWeightDependence", "SpikeNearestPairRule"]
