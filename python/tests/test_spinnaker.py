@@ -132,7 +132,7 @@ class MachineTest(unittest.TestCase):
             sim.run(20.0)
         self.assertIn("1 to 144 time steps", str(err.exception))
         with self.assertRaises(NotImplementedError):
-            sim.extra_models.Izhikevich_cond
+            sim.extra_models.IF_curr_exp_ca2_adaptive
         self.assertFalse(hasattr(sim, "HH_cond_exp"))
 
     def test_izhikevich_and_delta(self):
@@ -195,6 +195,24 @@ class MachineTest(unittest.TestCase):
         self.assertAlmostEqual(h.max(), 0.5 / (np.e * 4.0), delta=2e-3)
         self.assertAlmostEqual(h.argmax() * 0.1, 5.0 + 10.0 + 4.0, delta=0.25)
         self.assertLess(inh.get("weight", format="list", with_address=False)[0], 0)
+
+    def test_izhikevich_cond(self):
+        # extra_models.Izhikevich_cond: conductance synapses drive towards
+        # their reversal potential, so the same input drives a cell less
+        # when e_rev_E is near its rest.
+        sim.setup(timestep=1.0, rng_seed=5)
+        src = sim.Population(10, sim.SpikeSourcePoisson(rate=50.0))
+        cells = [sim.Population(1, sim.extra_models.Izhikevich_cond(a=0.02, b=0.2, c=-65, d=8, e_rev_E=e))
+                 for e in (0.0, -55.0)]
+        for c in cells:
+            sim.Projection(src, c, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.05, delay=1.0))
+            c.record(["spikes", "gsyn_exc"])
+        sim.run(1000.0)
+        n0, n1 = [len(c.get_data().segments[0].spiketrains[0]) for c in cells]
+        self.assertGreater(n0, 5)
+        self.assertLess(n1, n0 / 2)
+        g = cells[0].get_data().segments[0].filter(name="gsyn_exc")[0]
+        self.assertEqual(str(g.units.dimensionality), "uS")
 
     def test_stdp_curve_in_fixed_point(self):
         # sPyNNaker's stdp_curve protocol (pairs of a pre- and a

@@ -4,7 +4,7 @@ import "github.com/nmp-platform/nmp/network"
 
 // The models sPyNNaker runs, by PyNN name, with PyNN's parameters, units
 // and defaults (the engine's standard catalog entries).
-var neuronModels = []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "IF_curr_alpha"}
+var neuronModels = []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "IF_curr_alpha", "Izhikevich_cond"}
 
 var sourceModels = []string{"SpikeSourceArray", "SpikeSourcePoisson"}
 
@@ -42,6 +42,23 @@ var userCatalog = func() *network.Catalog {
 	izh.Recordables = append(append([]string{}, izh.Recordables...), "gsyn_exc", "gsyn_inh")
 	izh.VoltageJump = false
 	c.Cells["Izhikevich"] = &izh
+	// sPyNNaker's Izhikevich_cond (IzkCondExpBase): the same neuron with
+	// exponential conductance synapses (weights in µS) and reversal
+	// potentials.
+	izc := izh
+	izc.Name = "Izhikevich_cond"
+	izc.Description = "Izhikevich (2003) quadratic model with exponentially decaying synaptic conductances, as sPyNNaker's IzkCondExp"
+	izc.Params = append(append([]network.Param{}, izh.Params...),
+		network.Param{Name: "e_rev_E", Default: 0, Units: "mV", Constraint: network.Any},
+		network.Param{Name: "e_rev_I", Default: -70, Units: "mV", Constraint: network.Any})
+	izc.State = append([]network.Param{}, izh.State...)
+	for k := range izc.State {
+		if izc.State[k].Name == "gsyn_exc" || izc.State[k].Name == "gsyn_inh" {
+			izc.State[k].Units = "uS"
+		}
+	}
+	izc.ConductanceBased = true
+	c.Cells[izc.Name] = &izc
 	// sPyNNaker's IF_curr_dual_exp: IF_curr_exp with a second excitatory
 	// exponential synapse (receptor "excitatory2", tau_syn_E2).
 	dual := *c.Cells["IF_curr_exp"]

@@ -78,6 +78,17 @@ class IF_curr_dual_exp(_Initial, _nmp.IF_curr_exp):
     units = dict(getattr(_nmp.IF_curr_exp, "units", {}), gsyn_exc="nA", gsyn_inh="nA", tau_syn_E2="ms")
 
 
+class Izhikevich_cond(Izhikevich):
+    """sPyNNaker's Izhikevich_cond (extra_models; IzkCondExp): the Izhikevich
+    neuron with exponentially decaying synaptic conductances (tau_syn_E,
+    tau_syn_I; weights in uS) and reversal potentials e_rev_E, e_rev_I."""
+    nmp_name = "Izhikevich_cond"
+    default_parameters = dict(Izhikevich.default_parameters, e_rev_E=0.0, e_rev_I=-70.0)
+    translations = build_translations(*[(n, n) for n in default_parameters])
+    units = dict(Izhikevich.units, gsyn_exc="uS", gsyn_inh="uS", e_rev_E="mV", e_rev_I="mV")
+    conductance_based = True
+
+
 SpikeSourcePoisson = _nmp.SpikeSourcePoisson
 SpikeSourceArray = _nmp.SpikeSourceArray
 
