@@ -214,6 +214,48 @@ class MachineTest(unittest.TestCase):
         g = cells[0].get_data().segments[0].filter(name="gsyn_exc")[0]
         self.assertEqual(str(g.units.dimensionality), "uS")
 
+    def test_kernel_connector(self):
+        # Held against the double loop over all (pre, post) pairs written
+        # from sPyNNaker's description, for random shapes, steps and starts;
+        # then through a projection, with its weight kernel.
+        rng = np.random.default_rng(4)
+        for _ in range(40):
+            sp, so, sk = [tuple(int(x) for x in rng.integers(1, 9, 2)) for _ in range(3)]
+            pre_step, post_step = tuple(int(x) for x in rng.integers(1, 4, 2)), tuple(int(x) for x in rng.integers(1, 4, 2))
+            pre_start, post_start = tuple(int(x) for x in rng.integers(0, 3, 2)), tuple(int(x) for x in rng.integers(0, 3, 2))
+            k = sim.KernelConnector(sp, so, sk, pre_sample_steps_in_post=pre_step, pre_start_coords_in_post=pre_start,
+                                    post_sample_steps_in_pre=post_step, post_start_coords_in_pre=post_start)
+            n_pre, n_post = sp[0] * sp[1], so[0] * so[1]
+            want = []
+            for q in range(n_pre):
+                qr, qc = divmod(q, sp[1])
+                if (qr - pre_start[0]) % pre_step[0] or (qc - pre_start[1]) % pre_step[1]:
+                    continue
+                for p_ in range(n_post):
+                    r, c = divmod(p_, so[1])
+                    R, C = post_start[0] + r * post_step[0], post_start[1] + c * post_step[1]
+                    pr = (R - pre_start[0] - 1) // pre_step[0] + 1
+                    pc = (C - pre_start[1] - 1) // pre_step[1] + 1
+                    kr, kc = sk[0] // 2 - (pr - qr), sk[1] // 2 - (pc - qc)
+                    if 0 <= kr < sk[0] and 0 <= kc < sk[1]:
+                        want.append((q, p_, kr, kc))
+            self.assertEqual(k.connection_list(n_pre, n_post), sorted(want))
+        sim.setup(timestep=1.0)
+        src = sim.Population(25, sim.SpikeSourceArray(spike_times=[[1.0]] * 25))
+        post = sim.Population(9, sim.IF_curr_exp())
+        kernel = np.arange(9, dtype=float).reshape(3, 3) / 10 + 0.1
+        prj = sim.Projection(src, post, sim.KernelConnector((5, 5), (3, 3), (3, 3), weight_kernel=kernel,
+                                                            post_sample_steps_in_pre=(2, 2), post_start_coords_in_pre=(0, 0)),
+                             sim.StaticSynapse(delay=1.0))
+        w = prj.get("weight", format="array")
+        # post (1, 1) sits on pre (2, 2): its kernel covers pre rows and columns 1..3
+        col = w[:, 4]
+        got = {int(i): round(float(col[i]), 3) for i in np.flatnonzero(~np.isnan(col))}
+        self.assertEqual(sorted(got), [6, 7, 8, 11, 12, 13, 16, 17, 18])
+        self.assertAlmostEqual(got[12], 0.5, delta=0.002)   # the kernel's centre
+        self.assertAlmostEqual(got[6], 0.1, delta=0.002)    # its corner (0, 0)
+        self.assertEqual(int(np.count_nonzero(~np.isnan(w[:, 0]))), 4)  # post (0, 0): a corner
+
     def test_stdp_curve_in_fixed_point(self):
         # sPyNNaker's stdp_curve protocol (pairs of a pre- and a
         # postsynaptic neuron driven 1 s apart at offsets dt): the plastic

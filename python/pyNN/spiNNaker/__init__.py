@@ -41,6 +41,7 @@ from .standardmodels import (IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_curr_de
 from .electrodes import DCSource, ACSource, StepCurrentSource, NoisyCurrentSource  # noqa: F401
 from .populations import Population, PopulationView, Assembly, PartitionerMaximumSizeConstraint  # noqa: F401
 from .projections import Projection  # noqa: F401
+from .connectors import KernelConnector  # noqa: F401
 
 fix_plotting()
 
@@ -67,7 +68,7 @@ def _not_built(name, cell=False):
 
 
 for _name in ("IF_cond_alpha", "PfisterSpikeTripletRule",
-              "TsodyksMarkramSynapse", "KernelConnector"):
+              "TsodyksMarkramSynapse"):
     globals()[_name] = _not_built(_name, cell=_name in ("IF_cond_alpha",))
 del _name
 

@@ -7,11 +7,12 @@ look like a typo (docs/spinnaker.md lists what is built)."""
 
 _KNOWN = ("IF_curr_exp_ca2_adaptive", "IF_cond_exp_stoc", "IF_curr_exp_sEMD", "IF_curr_exp_semd",
           "PfisterSpikeTripletRule", "WeightDependenceAdditiveTriplet",
-          "RecurrentRule", "KernelConnector", "SpikeSourcePoissonVariable")
+          "RecurrentRule", "SpikeSourcePoissonVariable")
 
 
 from .standardmodels import (IF_curr_delta, IF_curr_dual_exp, Izhikevich_cond, Vogels2011Rule,  # noqa: E402,F401
                              SpikeNearestPairRule)
+from .connectors import KernelConnector  # noqa: E402,F401
 
 #: sPyNNaker lists IF_curr_delta among its extra models too, under these names.
 IFCurrDelta = IFCurDelta = IF_curr_delta
