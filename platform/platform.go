@@ -107,8 +107,9 @@ type Used struct {
 	CPUTime float64
 	// HardwareTime is the time the system reports it used its hardware, in
 	// seconds, and Cores the cores or chips it reports it used (0: not
-	// reported). Workers do not fill them yet: the run reports a job writes
-	// are its own, and what is charged must not rest on what the job says.
+	// reported). Workers fill them from the run reports a job writes; those
+	// are the job's own, so the worker never charges less than the rule
+	// gives for the measured figures alone (docs/worker.md).
 	HardwareTime float64
 	Cores        int
 }
@@ -144,17 +145,12 @@ func WaferHours(u Used) (float64, string) {
 }
 
 // CoreHours charges SpiNNaker's core-hours: the cores the mapping used
-// times the time the job held them. Until workers fill Used.Cores (see
-// Used), a run counts as one core for the wall-clock time of its command.
+// (Cores, from the job's run reports) times the wall-clock time of the
+// job's command, as long as the machine's cores are held for it; a job
+// whose runs report no cores counts as one core. The worker never charges
+// less than one core for the wall clock (the reports are the job's own).
 func CoreHours(u Used) (float64, string) {
-	if u.Cores > 0 {
-		t := u.HardwareTime
-		if t <= 0 {
-			t = u.WallClock
-		}
-		return float64(u.Cores) * t / 3600, "the cores the mapping used times the hours they ran"
-	}
-	return u.WallClock / 3600, "the wall-clock hours of the job's command, as one core (the cores the mapping used are not reported to the worker yet)"
+	return float64(max(u.Cores, 1)) * u.WallClock / 3600, "the cores the mapping used (by the run reports, at least one) times the wall-clock hours of the job's command"
 }
 
 // ExternalUsage is the rule of platforms nmp does not run: their runners,

@@ -65,7 +65,9 @@ func TestUsageRules(t *testing.T) {
 		{"Demo", Used{WallClock: 36, CPUTime: 72}, 0.01, "wall-clock hours"},
 		{"BrainScaleS-2", Used{WallClock: 36}, 0.01, "emulated chip"},
 		{"SpiNNaker", Used{WallClock: 3600, Cores: 10}, 10, "cores the mapping used"},
-		{"SpiNNaker", Used{WallClock: 36}, 0.01, "as one core"},
+		{"SpiNNaker", Used{WallClock: 36}, 0.01, "at least one"},
+		{"SpiNNaker", Used{WallClock: 360, Cores: 10, HardwareTime: 1}, 1, "cores the mapping used"},
+		{"SpiNNaker", Used{WallClock: 36, Cores: -3}, 0.01, "at least one"},
 	} {
 		p, _ := tab.Lookup(c.platform)
 		v, rule := p.Usage(c.used)

@@ -140,12 +140,12 @@ func TestSystems(t *testing.T) {
 	if _, ok := u["SpiNNaker"]; ok || u["TestPlatform"] == "" || u["Demo"] != "" || u["BrainScaleS-2"] != "" || u["Spikey"] != "" {
 		t.Fatalf("unavailable: %v", u)
 	}
-	v, units, _ := usage(s, &sandboxResult{WallClock: 36})
+	v, units, _ := usage(s, &sandboxResult{WallClock: 36}, nil)
 	if units != "hours" || v != 0.01 {
 		t.Fatalf("usage %v %s", v, units)
 	}
 	b, _ := tab.Get("BrainScaleS-2")
-	if v, units, _ := usage(b, &sandboxResult{WallClock: 36}); units != "chip-hours" || v != 0.01 || b.DefaultChip == "" {
+	if v, units, _ := usage(b, &sandboxResult{WallClock: 36}, nil); units != "chip-hours" || v != 0.01 || b.DefaultChip == "" {
 		t.Fatalf("BrainScaleS-2 usage %v %s, chip %q", v, units, b.DefaultChip)
 	}
 }

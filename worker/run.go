@@ -806,7 +806,11 @@ func (r *jobRun) finish(ctx context.Context, o *outcome) {
 	} else {
 		r.log.printf("error: %s", o.reason)
 	}
-	value, units, rule := usage(r.sys, o.res)
+	var runs []json.RawMessage
+	if r.dir != "" && o.res != nil && o.res.Started {
+		runs, _, _ = readReports(filepath.Join(r.dir, "report"))
+	}
+	value, units, rule := usage(r.sys, o.res, runs)
 	prov := r.provenance(o, files, value, units, rule)
 	// The log goes first, so that it is complete when the job shows as ended.
 	r.log.close(ctx)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,6 +66,23 @@ func TestEndToEndSpiNNaker(t *testing.T) {
 	if err != nil || json.Unmarshal([]byte(b), &j) != nil || j.ResourceUsage == nil || j.ResourceUsage.Units != "core-hours" || j.ResourceUsage.Value <= 0 {
 		t.Fatalf("the job's usage: %v\n%s", err, b)
 	}
+	// Charged as the cores its mapping used (the run report's) times the
+	// command's wall clock.
+	var pv struct {
+		Resources struct {
+			WallClock float64 `json:"wall_clock_s"`
+		} `json:"resources"`
+		Runs []struct {
+			Cores int `json:"cores"`
+		} `json:"runs"`
+	}
+	if raw, _ := json.Marshal(j.Provenance); json.Unmarshal(raw, &pv) != nil || len(pv.Runs) != 1 || pv.Runs[0].Cores < 2 || pv.Resources.WallClock <= 0 {
+		t.Fatalf("the job's provenance: %s", b)
+	}
+	if want := float64(pv.Runs[0].Cores) * pv.Resources.WallClock / 3600; math.Abs(j.ResourceUsage.Value-want) > 1e-9*want {
+		t.Fatalf("charged %v core-hours, want %d cores x %v s = %v", j.ResourceUsage.Value, pv.Runs[0].Cores, pv.Resources.WallClock, want)
+	}
+	t.Logf("charged %.3g core-hours: %d cores x %.1f s", j.ResourceUsage.Value, pv.Runs[0].Cores, pv.Resources.WallClock)
 	log, err := cli("log", id[1])
 	if err != nil {
 		t.Fatal(err)

@@ -132,7 +132,7 @@ class MachineTest(unittest.TestCase):
             sim.run(20.0)
         self.assertIn("1 to 144 time steps", str(err.exception))
         with self.assertRaises(NotImplementedError):
-            sim.extra_models.Izhikevich_cond
+            sim.extra_models.IF_curr_exp_ca2_adaptive
         self.assertFalse(hasattr(sim, "HH_cond_exp"))
 
     def test_izhikevich_and_delta(self):
@@ -154,8 +154,8 @@ class MachineTest(unittest.TestCase):
         self.assertAlmostEqual(g.max(), 2.0, places=3)
 
     def test_stdp_pairing(self):
-        # Pre before post potentiates, post before pre depresses (the
-        # engine's STDP; the weights reach the cores as 16-bit words).
+        # Pre before post potentiates, post before pre depresses (in
+        # sPyNNaker's fixed point: 16-bit words, look-up-table traces).
         sim.setup(timestep=1.0)
         times = [10.0 + 100 * k for k in range(20)]
         pre = sim.Population(2, sim.SpikeSourceArray(spike_times=[times, [t + 30 for t in times]]))
@@ -175,6 +175,137 @@ class MachineTest(unittest.TestCase):
         self.assertLess(w[1], 0.4)      # after the post neuron's burst
         with self.assertRaises(NotImplementedError):
             sim.PfisterSpikeTripletRule()
+
+    def test_if_curr_alpha(self):
+        # sPyNNaker's alpha synapse: a weight w gives w·(t/τ²)·e^(−t/τ),
+        # peak w/(e·τ) at τ after the spike arrives; inhibitory weights may
+        # be written positive, as sPyNNaker's users do (if_curr_alpha.py).
+        sim.setup(timestep=0.1)
+        src = sim.Population(1, sim.SpikeSourceArray(spike_times=[[5.0]]))
+        pop = sim.Population(1, sim.IF_curr_alpha(tau_syn_E=2.0, tau_syn_I=4.0))
+        sim.Projection(src, pop, sim.OneToOneConnector(), sim.StaticSynapse(weight=1.0, delay=1.0), receptor_type="excitatory")
+        inh = sim.Projection(src, pop, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.5, delay=10.0), receptor_type="inhibitory")
+        pop.record("all")
+        sim.run(40.0)
+        seg = pop.get_data().segments[0]
+        g = np.asarray(seg.filter(name="gsyn_exc")[0]).ravel()
+        h = np.asarray(seg.filter(name="gsyn_inh")[0]).ravel()
+        self.assertAlmostEqual(g.max(), 1.0 / (np.e * 2.0), delta=2e-3)
+        self.assertAlmostEqual(g.argmax() * 0.1, 5.0 + 1.0 + 2.0, delta=0.25)
+        self.assertAlmostEqual(h.max(), 0.5 / (np.e * 4.0), delta=2e-3)
+        self.assertAlmostEqual(h.argmax() * 0.1, 5.0 + 10.0 + 4.0, delta=0.25)
+        self.assertLess(inh.get("weight", format="list", with_address=False)[0], 0)
+
+    def test_izhikevich_cond(self):
+        # extra_models.Izhikevich_cond: conductance synapses drive towards
+        # their reversal potential, so the same input drives a cell less
+        # when e_rev_E is near its rest.
+        sim.setup(timestep=1.0, rng_seed=5)
+        src = sim.Population(10, sim.SpikeSourcePoisson(rate=50.0))
+        cells = [sim.Population(1, sim.extra_models.Izhikevich_cond(a=0.02, b=0.2, c=-65, d=8, e_rev_E=e))
+                 for e in (0.0, -55.0)]
+        for c in cells:
+            sim.Projection(src, c, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.05, delay=1.0))
+            c.record(["spikes", "gsyn_exc"])
+        sim.run(1000.0)
+        n0, n1 = [len(c.get_data().segments[0].spiketrains[0]) for c in cells]
+        self.assertGreater(n0, 5)
+        self.assertLess(n1, n0 / 2)
+        g = cells[0].get_data().segments[0].filter(name="gsyn_exc")[0]
+        self.assertEqual(str(g.units.dimensionality), "uS")
+
+    def test_kernel_connector(self):
+        # Held against the double loop over all (pre, post) pairs written
+        # from sPyNNaker's description, for random shapes, steps and starts;
+        # then through a projection, with its weight kernel.
+        rng = np.random.default_rng(4)
+        for _ in range(40):
+            sp, so, sk = [tuple(int(x) for x in rng.integers(1, 9, 2)) for _ in range(3)]
+            pre_step, post_step = tuple(int(x) for x in rng.integers(1, 4, 2)), tuple(int(x) for x in rng.integers(1, 4, 2))
+            pre_start, post_start = tuple(int(x) for x in rng.integers(0, 3, 2)), tuple(int(x) for x in rng.integers(0, 3, 2))
+            k = sim.KernelConnector(sp, so, sk, pre_sample_steps_in_post=pre_step, pre_start_coords_in_post=pre_start,
+                                    post_sample_steps_in_pre=post_step, post_start_coords_in_pre=post_start)
+            n_pre, n_post = sp[0] * sp[1], so[0] * so[1]
+            want = []
+            for q in range(n_pre):
+                qr, qc = divmod(q, sp[1])
+                if (qr - pre_start[0]) % pre_step[0] or (qc - pre_start[1]) % pre_step[1]:
+                    continue
+                for p_ in range(n_post):
+                    r, c = divmod(p_, so[1])
+                    R, C = post_start[0] + r * post_step[0], post_start[1] + c * post_step[1]
+                    pr = (R - pre_start[0] - 1) // pre_step[0] + 1
+                    pc = (C - pre_start[1] - 1) // pre_step[1] + 1
+                    kr, kc = sk[0] // 2 - (pr - qr), sk[1] // 2 - (pc - qc)
+                    if 0 <= kr < sk[0] and 0 <= kc < sk[1]:
+                        want.append((q, p_, kr, kc))
+            self.assertEqual(k.connection_list(n_pre, n_post), sorted(want))
+        sim.setup(timestep=1.0)
+        src = sim.Population(25, sim.SpikeSourceArray(spike_times=[[1.0]] * 25))
+        post = sim.Population(9, sim.IF_curr_exp())
+        kernel = np.arange(9, dtype=float).reshape(3, 3) / 10 + 0.1
+        prj = sim.Projection(src, post, sim.KernelConnector((5, 5), (3, 3), (3, 3), weight_kernel=kernel,
+                                                            post_sample_steps_in_pre=(2, 2), post_start_coords_in_pre=(0, 0)),
+                             sim.StaticSynapse(delay=1.0))
+        w = prj.get("weight", format="array")
+        # post (1, 1) sits on pre (2, 2): its kernel covers pre rows and columns 1..3
+        col = w[:, 4]
+        got = {int(i): round(float(col[i]), 3) for i in np.flatnonzero(~np.isnan(col))}
+        self.assertEqual(sorted(got), [6, 7, 8, 11, 12, 13, 16, 17, 18])
+        self.assertAlmostEqual(got[12], 0.5, delta=0.002)   # the kernel's centre
+        self.assertAlmostEqual(got[6], 0.1, delta=0.002)    # its corner (0, 0)
+        self.assertEqual(int(np.count_nonzero(~np.isnan(w[:, 0]))), 4)  # post (0, 0): a corner
+
+    def test_stdp_curve_in_fixed_point(self):
+        # sPyNNaker's stdp_curve protocol (pairs of a pre- and a
+        # postsynaptic neuron driven 1 s apart at offsets dt): the plastic
+        # weights are the machine's 16-bit words, and the curve agrees
+        # with pyNN.nmp's double-precision STDP within what the traces'
+        # 11-bit look-up tables and the words' truncation explain.
+        import pyNN.nmp as ref
+        deltas = [-40, -10, -1, 1, 10, 40]
+
+        def curve(s, rule):
+            s.setup(timestep=1.0, min_delay=1.0)
+            prjs = []
+            for t in deltas:
+                post_phase, pre_phase = (0, t + 1) if t > 0 else (-t, 1)
+                cells = dict(cm=0.25, tau_m=10.0, tau_refrac=2.0, tau_syn_E=2.5, tau_syn_I=2.5,
+                             v_reset=-70.0, v_rest=-65.0, v_thresh=-55.4)
+                a, b = s.Population(1, s.IF_curr_exp(**cells)), s.Population(1, s.IF_curr_exp(**cells))
+                sa = s.Population(1, s.SpikeSourceArray(spike_times=[list(range(pre_phase, 20000, 1000))]))
+                sb = s.Population(1, s.SpikeSourceArray(spike_times=[list(range(post_phase, 20000, 1000))]))
+                s.Projection(sa, a, s.OneToOneConnector(), s.StaticSynapse(weight=2.0))
+                s.Projection(sb, b, s.OneToOneConnector(), s.StaticSynapse(weight=2.0))
+                stdp = s.STDPMechanism(timing_dependence=rule(s)(tau_plus=16.7, tau_minus=33.7, A_plus=0.005, A_minus=0.005),
+                                       weight_dependence=s.AdditiveWeightDependence(w_min=0.0, w_max=1.0), weight=0.5)
+                prjs.append(s.Projection(a, b, s.OneToOneConnector(), synapse_type=stdp))
+            s.run(20000.0)
+            w = np.array([p.get("weight", "list", with_address=False)[0] for p in prjs])
+            if s is sim:
+                # 16-bit words: multiples of the target's weight LSB
+                pops = s.get_machine()["populations"]
+                for k in range(len(deltas)):
+                    lsb = pops[4 * k + 1]["weight_lsb"][0]
+                    self.assertAlmostEqual(w[k] / lsb, np.round(w[k] / lsb), delta=1e-4)  # read back through float32
+            s.end()
+            return (w - 0.5) / 0.5
+
+        got = curve(sim, lambda s: s.SpikePairRule)
+        want = curve(ref, lambda s: s.SpikePairRule)
+        np.testing.assert_array_less(np.abs(got - want), 0.02)
+        self.assertTrue(np.all(got[:3] > 0) and np.all(got[3:] < 0))
+        self.assertTrue(np.all(np.diff(got[:3]) > 0) and np.all(np.diff(got[3:]) > 0))
+        # The nearest-pair rule, with one pair a second, is the pair rule,
+        # but for sPyNNaker's nearest-pair quirk: before the first
+        # presynaptic spike its last one counts as at time 0, so where pre
+        # follows post the first postsynaptic spike (a few ms in, the same
+        # in each pair) potentiates once, by less than A_plus·w_max.
+        near = curve(sim, lambda s: s.SpikeNearestPairRule)
+        np.testing.assert_array_equal(near[:3], got[:3])
+        extra = (near[3:] - got[3:]) * 0.5
+        self.assertTrue(np.all(extra > 0) and np.all(extra <= 0.005) and np.allclose(extra, extra[0], atol=1e-6), extra)
+        self.assertIs(sim.extra_models.SpikeNearestPairRule, sim.SpikeNearestPairRule)
 
     def test_spikes_on_ticks_and_quantised_state(self):
         sim.setup(timestep=1.0)

@@ -4,7 +4,7 @@ import "github.com/nmp-platform/nmp/network"
 
 // The models sPyNNaker runs, by PyNN name, with PyNN's parameters, units
 // and defaults (the engine's standard catalog entries).
-var neuronModels = []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp"}
+var neuronModels = []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "IF_curr_alpha", "Izhikevich_cond"}
 
 var sourceModels = []string{"SpikeSourceArray", "SpikeSourcePoisson"}
 
@@ -23,7 +23,7 @@ var userCatalog = func() *network.Catalog {
 	// sPyNNaker records every model's synaptic input as gsyn_exc and
 	// gsyn_inh, the current of current-based models among them: they are
 	// IF_curr_exp's isyn_exc and isyn_inh under sPyNNaker's names.
-	for _, n := range []string{"IF_curr_exp", "IF_curr_delta"} {
+	for _, n := range []string{"IF_curr_exp", "IF_curr_delta", "IF_curr_alpha"} {
 		ce := *std.Cells[n]
 		ce.State = append(append([]network.Param{}, ce.State...),
 			network.Param{Name: "gsyn_exc", Units: "nA", Constraint: network.Any}, network.Param{Name: "gsyn_inh", Units: "nA", Constraint: network.Any})
@@ -42,6 +42,23 @@ var userCatalog = func() *network.Catalog {
 	izh.Recordables = append(append([]string{}, izh.Recordables...), "gsyn_exc", "gsyn_inh")
 	izh.VoltageJump = false
 	c.Cells["Izhikevich"] = &izh
+	// sPyNNaker's Izhikevich_cond (IzkCondExpBase): the same neuron with
+	// exponential conductance synapses (weights in µS) and reversal
+	// potentials.
+	izc := izh
+	izc.Name = "Izhikevich_cond"
+	izc.Description = "Izhikevich (2003) quadratic model with exponentially decaying synaptic conductances, as sPyNNaker's IzkCondExp"
+	izc.Params = append(append([]network.Param{}, izh.Params...),
+		network.Param{Name: "e_rev_E", Default: 0, Units: "mV", Constraint: network.Any},
+		network.Param{Name: "e_rev_I", Default: -70, Units: "mV", Constraint: network.Any})
+	izc.State = append([]network.Param{}, izh.State...)
+	for k := range izc.State {
+		if izc.State[k].Name == "gsyn_exc" || izc.State[k].Name == "gsyn_inh" {
+			izc.State[k].Units = "uS"
+		}
+	}
+	izc.ConductanceBased = true
+	c.Cells[izc.Name] = &izc
 	// sPyNNaker's IF_curr_dual_exp: IF_curr_exp with a second excitatory
 	// exponential synapse (receptor "excitatory2", tau_syn_E2).
 	dual := *c.Cells["IF_curr_exp"]
@@ -51,12 +68,15 @@ var userCatalog = func() *network.Catalog {
 	dual.Receptors = []string{"excitatory", "inhibitory", "excitatory2"}
 	c.Cells["IF_curr_dual_exp"] = &dual
 	c.Synapses["StaticSynapse"] = std.Synapses["StaticSynapse"]
-	// Plasticity runs as the engine's STDP (see docs/spinnaker.md): the
-	// rules it has that sPyNNaker has too.
+	// Plasticity in sPyNNaker's fixed point (stdp.go): its rules, PyNN's
+	// parameters; SpikeNearestPairRule is sPyNNaker's, with SpikePairRule's.
 	c.Synapses["STDPMechanism"] = std.Synapses["STDPMechanism"]
 	for _, n := range []string{"SpikePairRule", "Vogels2011Rule"} {
 		c.TimingRules[n] = std.TimingRules[n]
 	}
+	nearest := *std.TimingRules["SpikePairRule"]
+	nearest.Name = "SpikeNearestPairRule"
+	c.TimingRules[nearest.Name] = &nearest
 	for _, n := range []string{"AdditiveWeightDependence", "MultiplicativeWeightDependence"} {
 		c.WeightRules[n] = std.WeightRules[n]
 	}
@@ -75,5 +95,11 @@ var engineCatalog = func() *network.Catalog {
 		ct.Name = enginePrefix + n
 		c.Cells[ct.Name] = &ct
 	}
+	// Plastic projections carry their target's ring-buffer shift, which
+	// their 16-bit weights are in.
+	st := *userCatalog.Synapses["STDPMechanism"]
+	st.Name = stdpSynapse
+	st.Params = append(append([]network.Param{}, st.Params...), network.Param{Name: "ring_buffer_shift", Units: "", Constraint: network.NonNegative})
+	c.Synapses[st.Name] = &st
 	return c
 }()

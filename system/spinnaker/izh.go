@@ -25,6 +25,10 @@ import (
 type izhModel struct {
 	pop *engine.Population
 	rb  *ringScale
+	// cond: IzkCondExp (extra_models.Izhikevich_cond): the synaptic state
+	// is a conductance, the input g_e·(E_e − V) + g_i·(E_i − V) from the
+	// membrane at the start of the tick (input_type_conductance.h)
+	cond bool
 
 	v, u, ie, ii, h []int32
 	k               []izhConst
@@ -36,6 +40,7 @@ type izhModel struct {
 
 type izhConst struct {
 	a, b, c, d, iOff         int32
+	eRevE, eRevI             int32
 	decE, decI, initE, initI uint32
 }
 
@@ -63,6 +68,9 @@ func (m *izhModel) Prepare(dt float64) error {
 	ps := m.pop.Params
 	for i := range m.k {
 		c := izhConst{a: toK(ps["a"][i]), b: toK(ps["b"][i]), c: toK(ps["c"][i]), d: toK(ps["d"][i]), iOff: toK(ps["i_offset"][i])}
+		if m.cond {
+			c.eRevE, c.eRevI = toK(ps["e_rev_E"][i]), toK(ps["e_rev_I"][i])
+		}
 		c.decE, c.initE = expDecay(dt, ps["tau_syn_E"][i])
 		c.decI, c.initI = expDecay(dt, ps["tau_syn_I"][i])
 		m.k[i] = c
@@ -111,7 +119,11 @@ func (m *izhModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 			e += decayK(int32(we)<<sE, c.initE)
 			h += decayK(int32(wi)<<sI, c.initI)
 		}
-		input := e - h + c.iOff
+		exc, inh := e, h
+		if m.cond {
+			exc, inh = mulK(e, c.eRevE-m.v[i]), mulK(-h, c.eRevI-m.v[i])
+		}
+		input := exc - inh + c.iOff
 		if in.I != nil {
 			input += toK(in.I[i])
 		}

@@ -164,3 +164,89 @@ func TestIzhikevichAgainstFloat(t *testing.T) {
 		}
 	}
 }
+
+// TestIzhikevichCondBitExact: extra_models.Izhikevich_cond (IzkCondExp)
+// against a plain rewrite: conductances turned into the input with the
+// membrane at the start of the tick, excitatory and inhibitory words,
+// 5000 ticks, every state word.
+func TestIzhikevichCondBitExact(t *testing.T) {
+	const seed, n, steps = 11, 31, 5000
+	t.Logf("seed %d", seed)
+	r := rng.New(seed)
+	p := izhPop(n, &r)
+	ct := userCatalog.Cells["Izhikevich_cond"]
+	p.Type = ct
+	p.Params["e_rev_E"], p.Params["e_rev_I"] = make([]float64, n), make([]float64, n)
+	for i := 0; i < n; i++ {
+		p.Params["e_rev_E"][i] = 10 * r.Float64()
+		p.Params["e_rev_I"][i] = -70 - 10*r.Float64()
+		p.Params["i_offset"][i] = 2 + 3*r.Float64()
+	}
+	m := newIzh(p, newRingScale([nSynTypes]uint32{1, 2}))
+	m.cond = true
+	m.views = true
+	if err := m.Prepare(1.0); err != nil {
+		t.Fatal(err)
+	}
+	m.Reset()
+	mul := func(x, y int32) int32 { return int32((int64(x)*int64(y) + 1<<14) >> 15) }
+	type plain struct{ V, U, gE, gI, h int32 }
+	ps := make([]plain, n)
+	for i := range ps {
+		ps[i] = plain{V: toK(-70), U: toK(-14), h: toK(1)}
+	}
+	inE, inI := make([]float64, n), make([]float64, n)
+	in := &engine.Input{Syn: [][]float64{inE, inI}}
+	var out engine.Spikes
+	spikes := 0
+	lsb := [2]float64{math.Ldexp(1, 1-15), math.Ldexp(1, 2-15)}
+	for s := int64(0); s < steps; s++ {
+		want := map[int32]bool{}
+		for i := 0; i < n; i++ {
+			var we, wi uint32
+			if r.Float64() < 0.1 {
+				we = uint32(r.Intn(3000))
+			}
+			if r.Float64() < 0.05 {
+				wi = uint32(r.Intn(3000))
+			}
+			inE[i], inI[i] = float64(we)*lsb[0], float64(wi)*lsb[1]
+			c, q := &m.k[i], &ps[i]
+			q.gE += int32((int64(int32(we)<<1) * int64(c.initE)) >> 32)
+			q.gI += int32((int64(int32(wi)<<2) * int64(c.initI)) >> 32)
+			input := mul(q.gE, c.eRevE-q.V) - mul(-q.gI, c.eRevI-q.V) + c.iOff
+			k140, k5, mg, half := int32(140<<15), int32(5<<15), int32(1311), int32(1<<14)
+			v, u, h := q.V, q.U, q.h
+			pre := k140 + input - u
+			alpha := pre + mul(k5+mul(mg, v), v)
+			eta := v + mul(mul(h, alpha), half)
+			beta := mul(mul(mul(h, mul(c.b, v)-u), c.a), half)
+			q.V = v + mul(h, pre-beta+mul(k5+mul(mg, eta), eta))
+			q.U = u + mul(mul(c.a, h), -u-beta+mul(c.b, eta))
+			q.h = toK(1)
+			if q.V >= 30<<15 {
+				q.V, q.U, q.h = c.c, q.U+c.d, mul(toK(1), toK(1.85))
+				want[int32(i)] = true
+			}
+			q.gE = int32((int64(q.gE) * int64(c.decE)) >> 32)
+			q.gI = int32((int64(q.gI) * int64(c.decI)) >> 32)
+		}
+		out.IDs = out.IDs[:0]
+		cut := 1 + r.Intn(n-1)
+		m.Step(s, 0, cut, in, &out)
+		m.Step(s, cut, n, in, &out)
+		if len(out.IDs) != len(want) {
+			t.Fatalf("step %d: %d spikes, plain %d", s, len(out.IDs), len(want))
+		}
+		spikes += len(out.IDs)
+		for i := range ps {
+			if m.v[i] != ps[i].V || m.u[i] != ps[i].U || m.ie[i] != ps[i].gE || m.ii[i] != ps[i].gI {
+				t.Fatalf("step %d neuron %d: model (%d %d %d %d), plain (%d %d %d %d)", s, i, m.v[i], m.u[i], m.ie[i], m.ii[i], ps[i].V, ps[i].U, ps[i].gE, ps[i].gI)
+			}
+		}
+	}
+	if spikes < 100 {
+		t.Fatalf("only %d spikes", spikes)
+	}
+	t.Logf("%d spikes", spikes)
+}

@@ -42,7 +42,10 @@ type lifModel struct {
 	dual bool
 	ie2  []int32
 	k2   []expConst
-	rb   *ringScale
+	// alpha: synapse_types_alpha_impl (IF_curr_alpha), per synapse type
+	// the linear, exponential and last-input buffers (alpha.go)
+	alpha *alphaState
+	rb    *ringScale
 
 	// state (s16.15 bits) and refractory counters
 	v, ie, ii []int32
@@ -153,7 +156,10 @@ func (m *lifModel) Cost() float64 { return 1 }
 // load time) from the parameters, for a time step of dt ms.
 func (m *lifModel) Prepare(dt float64) error {
 	ps := m.pop.Params
-	m.hom = !m.delta && !m.dual
+	m.hom = !m.delta && !m.dual && m.alpha == nil
+	if m.alpha != nil {
+		m.alpha.prepare(dt, ps["tau_syn_E"], ps["tau_syn_I"])
+	}
 	// input_type_delta: kdivk(1.0, time step), the time step as the host
 	// writes it (s16.15).
 	m.scale = divK(1, fromK(toK(dt)))
@@ -207,6 +213,9 @@ func (m *lifModel) Reset() {
 		if m.dual {
 			m.ie2[i] = 0
 		}
+		if m.alpha != nil {
+			m.alpha.reset(i)
+		}
 	}
 }
 
@@ -245,7 +254,9 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 			if we > 0xFFFF || wi > 0xFFFF {
 				we, wi = m.saturate(lo+i, we, wi)
 			}
-			if delta {
+			if a := m.alpha; a != nil {
+				a.add(lo+i, int32(we)<<sE, int32(wi)<<sI)
+			} else if delta {
 				e += int32(we) << sE
 				h += int32(wi) << sI
 			} else {
@@ -268,7 +279,9 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 		}
 		vi := v[i]
 		exc, inh := e+e2, h
-		if cond {
+		if a := m.alpha; a != nil {
+			exc, inh = a.response(lo + i)
+		} else if cond {
 			exc = mulK(e, c.eRevE-vi)
 			inh = mulK(-h, c.eRevI-vi)
 		} else if delta {
@@ -296,6 +309,9 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 				eF[i], iF[i] = float64(e)*(1.0/kOne), float64(h)*(1.0/kOne)
 			}
 			e, h = 0, 0 // the input lasts one tick
+		} else if a := m.alpha; a != nil {
+			a.shape(lo + i)
+			e, h = a.response(lo + i)
 		} else {
 			e = decayK(e, c.decE)
 			h = decayK(h, c.decI)

@@ -253,8 +253,12 @@ func (pl *plan) engineDescription() (*network.Description, error) {
 			ds[k] = float64(c.ticks[k]) * pl.dt
 			maxT = max(maxT, c.ticks[k])
 		}
+		syn, err := pl.engineSynapse(i)
+		if err != nil {
+			return nil, err
+		}
 		ed.Projections = append(ed.Projections, network.Projection{Label: pr.Label, Pre: pr.Pre, Post: pr.Post,
-			ReceptorType: pr.ReceptorType, Synapse: pl.engineSynapse(i),
+			ReceptorType: pr.ReceptorType, Synapse: syn,
 			Connections: &network.Connections{Pre: network.Ints(c.pre), Post: network.Ints(c.post),
 				Parameters: map[string]network.Value{"weight": network.Floats(ws), "delay": network.Floats(ds)}}})
 	}
@@ -265,10 +269,10 @@ func (pl *plan) engineDescription() (*network.Description, error) {
 // engineSynapse is projection i's synapse type for the engine: static, or
 // the script's STDPMechanism with its rules (the weight and delay of each
 // connection are in its explicit connections).
-func (pl *plan) engineSynapse(i int) network.Synapse {
+func (pl *plan) engineSynapse(i int) (network.Synapse, error) {
 	sy := pl.user.Projections[i].Synapse
 	if sy.Type != "STDPMechanism" {
-		return network.Synapse{Type: "StaticSynapse"}
+		return network.Synapse{Type: "StaticSynapse"}, nil
 	}
 	params := map[string]network.Value{}
 	for k, v := range sy.Parameters {
@@ -276,7 +280,19 @@ func (pl *plan) engineSynapse(i int) network.Synapse {
 			params[k] = v
 		}
 	}
-	return network.Synapse{Type: sy.Type, Parameters: params, TimingDependence: sy.TimingDependence, WeightDependence: sy.WeightDependence}
+	// The weights are 16-bit words in the target's ring-buffer scale: one
+	// scale, so one target population (or populations of equal shifts).
+	c := &pl.conns[i]
+	shift := -1
+	for _, g := range c.postG {
+		s := int(pl.shifts[pl.popOf(int(g))][c.syn])
+		if shift >= 0 && s != shift {
+			return network.Synapse{}, fmt.Errorf("%s: a plastic projection onto populations of different weight scales (ring-buffer shifts %d and %d) is not built on nmp's SpiNNaker; project onto each population separately", pl.user.ProjName(i), shift, s)
+		}
+		shift = s
+	}
+	params["ring_buffer_shift"] = network.Scalar(float64(max(shift, 0)))
+	return network.Synapse{Type: stdpSynapse, Parameters: params, TimingDependence: sy.TimingDependence, WeightDependence: sy.WeightDependence}, nil
 }
 
 // counted wraps a model to charge its spikes to the cost model and to

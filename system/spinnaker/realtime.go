@@ -36,6 +36,10 @@ func cyclesPerNeuron(model string) int64 {
 		return 260
 	case "Izhikevich":
 		return 300
+	case "Izhikevich_cond":
+		return 340
+	case "IF_curr_alpha":
+		return 240 // two alpha synapses: a division on input, two products per tick
 	default:
 		return 200
 	}

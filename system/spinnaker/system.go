@@ -152,20 +152,25 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 	}
 	models := map[string]engine.ModelFactory{}
 	for _, n := range neuronModels {
-		if n == "Izhikevich" {
+		if n == "Izhikevich" || n == "Izhikevich_cond" {
+			cond := n == "Izhikevich_cond"
 			models[enginePrefix+n] = func(p *engine.Population) (engine.Model, error) {
 				m := newIzh(p, newRingScale(pl.shifts[p.Index]))
+				m.cond = cond
 				m.views = pl.viewed[p.Index]
 				pl.rt.izhs[p.Index] = m
 				return &counted{Model: m, st: pl.rt, pop: p}, nil
 			}
 			continue
 		}
-		cond, delta, dual := n == "IF_cond_exp", n == "IF_curr_delta", n == "IF_curr_dual_exp"
+		cond, delta, dual, alpha := n == "IF_cond_exp", n == "IF_curr_delta", n == "IF_curr_dual_exp", n == "IF_curr_alpha"
 		models[enginePrefix+n] = func(p *engine.Population) (engine.Model, error) {
 			m := newLIFKind(p, cond, delta, newRingScale(pl.shifts[p.Index]))
 			if dual {
 				m = newDualLIF(p, newRingScale(pl.shifts[p.Index]))
+			}
+			if alpha {
+				m.alpha = newAlphaState(p.Size)
 			}
 			m.views = pl.viewed[p.Index]
 			pl.rt.lifs[p.Index] = m
@@ -229,7 +234,13 @@ func (pl *plan) expand() error {
 		if userCatalog.Cells[ct].Source {
 			ct = "SpikeSourceArray"
 		} else if network.Standard.Cells[ct] == nil {
-			ct = "IF_curr_exp" // sPyNNaker's own models: the connections do not depend on the model
+			// sPyNNaker's own models: the connections do not depend on the
+			// model, the weights' signs on its input type
+			if userCatalog.Cells[ct].ConductanceBased {
+				ct = "IF_cond_exp"
+			} else {
+				ct = "IF_curr_exp"
+			}
 		}
 		d2.Populations = append(d2.Populations, network.Population{Label: p.Label, Size: p.Size, CellType: ct})
 	}

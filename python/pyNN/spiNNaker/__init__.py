@@ -33,13 +33,14 @@ from nmp.simclient import SimServerError  # noqa: F401
 
 from . import simulator, extra_models  # noqa: F401
 from .simulator import state
-from .standardmodels import (IF_curr_exp, IF_cond_exp, IF_curr_delta, Izhikevich,  # noqa: F401
+from .standardmodels import (IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_curr_delta, Izhikevich,  # noqa: F401
                              SpikeSourcePoisson, SpikeSourceArray, StaticSynapse, STDPMechanism,
                              SpikePairRule, Vogels2011Rule, AdditiveWeightDependence,
-                             MultiplicativeWeightDependence)
+                             MultiplicativeWeightDependence, SpikeNearestPairRule)
 from .electrodes import DCSource, ACSource, StepCurrentSource, NoisyCurrentSource  # noqa: F401
 from .populations import Population, PopulationView, Assembly, PartitionerMaximumSizeConstraint  # noqa: F401
 from .projections import Projection  # noqa: F401
+from .connectors import KernelConnector  # noqa: F401
 
 
 #: sPyNNaker's non-standard name of the fixed-total-number connector.
@@ -53,8 +54,9 @@ class _NotBuilt(object):
 
     def __init__(self, *args, **kwargs):
         raise NotImplementedError("%s is not built in nmp's emulated SpiNNaker yet (docs/spinnaker.md "
-                                  "lists what is: IF_curr_exp, IF_cond_exp, IF_curr_delta, Izhikevich, SpikeSourceArray, "
-                                  "SpikeSourcePoisson, static synapses, STDPMechanism with SpikePairRule or Vogels2011Rule)"
+                                  "lists what is: IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_curr_delta, Izhikevich, SpikeSourceArray, "
+                                  "SpikeSourcePoisson, static synapses, STDPMechanism with SpikePairRule, SpikeNearestPairRule or "
+                                  "Vogels2011Rule)"
                                   % self._what)
 
 
@@ -63,9 +65,9 @@ def _not_built(name, cell=False):
     return type(name, bases, {"_what": name, "__doc__": "Not built yet: raises NotImplementedError."})
 
 
-for _name in ("IF_curr_alpha", "IF_cond_alpha", "SpikeNearestPairRule", "PfisterSpikeTripletRule",
-              "TsodyksMarkramSynapse", "KernelConnector"):
-    globals()[_name] = _not_built(_name, cell=_name in ("IF_curr_alpha", "IF_cond_alpha"))
+for _name in ("IF_cond_alpha", "PfisterSpikeTripletRule",
+              "TsodyksMarkramSynapse"):
+    globals()[_name] = _not_built(_name, cell=_name in ("IF_cond_alpha",))
 del _name
 
 
@@ -76,7 +78,7 @@ def name():
 
 def list_standard_models():
     """The standard cell types sPyNNaker runs here."""
-    return [IF_curr_exp, IF_cond_exp, IF_curr_delta, Izhikevich, SpikeSourcePoisson, SpikeSourceArray]
+    return [IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_curr_delta, Izhikevich, SpikeSourcePoisson, SpikeSourceArray]
 
 
 def setup(timestep=1.0, min_delay="auto", max_delay=None, database_socket_addresses=None,

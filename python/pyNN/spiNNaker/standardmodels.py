@@ -30,6 +30,16 @@ class IF_curr_exp(_Initial, _nmp.IF_curr_exp):
 
 
 
+class IF_curr_alpha(_Initial, _nmp.IF_curr_alpha):
+    """Leaky integrate-and-fire with alpha-shaped synaptic currents, as
+    sPyNNaker computes them: a weight w gives the current w·(t/τ²)·e^(−t/τ)
+    (nA), whose charge is w (pC), not PyNN's w·(t/τ)·e^(1−t/τ); sPyNNaker
+    writes the weights unscaled (docs/spinnaker.md)."""
+    nmp_name = "IF_curr_alpha"
+    recordable = list(_nmp.IF_curr_alpha.recordable) + ["gsyn_exc", "gsyn_inh"]
+    units = dict(getattr(_nmp.IF_curr_alpha, "units", {}), gsyn_exc="nA", gsyn_inh="nA")
+
+
 class IF_cond_exp(_Initial, _nmp.IF_cond_exp):
     __doc__ = _nmp.IF_cond_exp.__doc__
     nmp_name = "IF_cond_exp"
@@ -68,6 +78,17 @@ class IF_curr_dual_exp(_Initial, _nmp.IF_curr_exp):
     units = dict(getattr(_nmp.IF_curr_exp, "units", {}), gsyn_exc="nA", gsyn_inh="nA", tau_syn_E2="ms")
 
 
+class Izhikevich_cond(Izhikevich):
+    """sPyNNaker's Izhikevich_cond (extra_models; IzkCondExp): the Izhikevich
+    neuron with exponentially decaying synaptic conductances (tau_syn_E,
+    tau_syn_I; weights in uS) and reversal potentials e_rev_E, e_rev_I."""
+    nmp_name = "Izhikevich_cond"
+    default_parameters = dict(Izhikevich.default_parameters, e_rev_E=0.0, e_rev_I=-70.0)
+    translations = build_translations(*[(n, n) for n in default_parameters])
+    units = dict(Izhikevich.units, gsyn_exc="uS", gsyn_inh="uS", e_rev_E="mV", e_rev_I="mV")
+    conductance_based = True
+
+
 SpikeSourcePoisson = _nmp.SpikeSourcePoisson
 SpikeSourceArray = _nmp.SpikeSourceArray
 
@@ -78,11 +99,11 @@ class StaticSynapse(_nmp.StaticSynapse):
 
 
 class STDPMechanism(_nmp.STDPMechanism):
-    """Spike-timing-dependent plasticity. On nmp's SpiNNaker the weights
-    change as the reference engine's STDP computes them (double precision)
-    and are cut to the synapse type's 16-bit words when they are delivered;
-    sPyNNaker's own plastic-weight arithmetic is not emulated yet
-    (docs/spinnaker.md)."""
+    """Spike-timing-dependent plasticity as sPyNNaker's cores compute it:
+    16-bit plastic weights, traces in 16-bit fixed point with look-up-table
+    decays, the last 15 postsynaptic spikes per neuron, updates when a
+    presynaptic spike arrives (docs/spinnaker.md). Weights read back are
+    the words the synaptic rows hold."""
     _simulator = simulator
 
 
@@ -92,6 +113,15 @@ AdditiveWeightDependence = _nmp.AdditiveWeightDependence
 MultiplicativeWeightDependence = _nmp.MultiplicativeWeightDependence
 
 
-__all__ = ["IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "SpikeSourcePoisson", "SpikeSourceArray", "StaticSynapse",
+class SpikeNearestPairRule(_nmp.SpikePairRule):
+    """sPyNNaker's nearest-pair STDP: a postsynaptic spike is potentiated
+    by the nearest presynaptic spike before it only (the first after it),
+    a presynaptic spike depressed by the nearest postsynaptic spike before
+    it; SpikePairRule's parameters (tau_plus, tau_minus, A_plus, A_minus)."""
+    nmp_name = "SpikeNearestPairRule"
+    __module__ = __name__
+
+
+__all__ = ["IF_curr_exp", "IF_curr_alpha", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "SpikeSourcePoisson", "SpikeSourceArray", "StaticSynapse",
            "STDPMechanism", "SpikePairRule", "Vogels2011Rule", "AdditiveWeightDependence",
-           "MultiplicativeWeightDependence"]
+           "MultiplicativeWeightDependence", "SpikeNearestPairRule"]
