@@ -129,7 +129,7 @@ func (p *localPlatform) admin(t *testing.T, args ...string) {
 	t.Helper()
 	cmd := exec.Command(p.bin, append([]string{"admin", "-data-dir", p.data}, args...)...)
 	if len(args) > 2 && args[len(args)-1] == "-password-stdin" {
-		cmd.Stdin = strings.NewReader("bobs long password\n")
+		cmd.Stdin = strings.NewReader("second user passphrase 7731\n")
 	}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("nmp admin %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -416,7 +416,7 @@ func TestBrowser(t *testing.T) {
 
 	// Bob: a collab's jobs are not his to see; he asks for resources for his own collab.
 	s.signOut()
-	s.signIn("bob", "bobs long password")
+	s.signIn("bob", "second user passphrase 7731")
 	s.run("cross-collab job", 20*time.Second, chromedp.Navigate(fmt.Sprintf("%s/app/jobs/%d", p.url, demo)), chromedp.WaitVisible("p.error", chromedp.ByQuery))
 	if txt := s.text("p.error"); !strings.Contains(txt, "not found") {
 		t.Errorf("bob opening job %d: %q", demo, txt)
@@ -450,7 +450,7 @@ func TestBrowser(t *testing.T) {
 	s.shot("review")
 	s.run("accept", 30*time.Second, chromedp.Click(`article.review form button.primary`, chromedp.ByQuery), chromedp.WaitVisible(".flash", chromedp.ByQuery))
 	s.signOut()
-	s.signIn("bob", "bobs long password")
+	s.signIn("bob", "second user passphrase 7731")
 	s.run("quotas", 20*time.Second, chromedp.Navigate(p.url+"/app/resources?collab=private-bob"), chromedp.WaitVisible("ul.quotas meter", chromedp.ByQuery))
 	if txt := s.text("ul.quotas"); !strings.Contains(txt, "Demo") || !strings.Contains(txt, "0 / 1 hours") {
 		t.Errorf("bob's quotas: %q", txt)

@@ -250,7 +250,7 @@ func TestBadInputNamesTheField(t *testing.T) {
 		{url.Values{"collab": {"demo"}, "platform": {"Demo"}, "code": {"x"}, "hardware_config": {`[1]`}}, "Hardware config:"},
 		{url.Values{"collab": {"demo"}, "platform": {"Demo"}, "code": {"x"}, "inputs": {"ftp://x/y"}}, "Input files:"},
 		{url.Values{"collab": {"demo"}, "platform": {"TestPlatform"}, "code": {"x"}}, "TestPlatform is not available on this server"},
-		{url.Values{"collab": {"nowhere"}, "platform": {"Demo"}, "code": {"x"}}, "may not submit jobs in collab nowhere"},
+		{url.Values{"collab": {"nowhere"}, "platform": {"Demo"}, "code": {"x"}}, "collab nowhere: not found"},
 	} {
 		c.form.Set("csrf", csrf)
 		resp, body := b.post("/app/jobs/new", c.form)
