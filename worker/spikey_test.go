@@ -23,21 +23,30 @@ func TestWorkerSpikey(t *testing.T) {
 	}
 	tab := platform.Default()
 	p := newTestPlatformOf(t, time.Minute, tab)
-	// Jobs have a /tmp of their own: the binary and the wrapper live here.
-	dir, err := os.MkdirTemp(".", "spikey-test-")
-	if err != nil {
-		t.Fatal(err)
+	// Jobs have a /tmp (and /var/tmp) of their own, and the tree may lie
+	// there (CI clones it anywhere): the binary, a copy of python/ and the
+	// wrapper live in a directory outside them.
+	dir := ""
+	for _, parent := range []string{"/run", "/var/lib"} {
+		if d, err := os.MkdirTemp(parent, "nmp-spikey-test-"); err == nil {
+			dir = d
+			break
+		}
+	}
+	if dir == "" {
+		t.Fatal("no directory for the job's nmp and Python outside /tmp (tried /run and /var/lib)")
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	if dir, err = filepath.Abs(dir); err != nil {
-		t.Fatal(err)
-	}
 	_ = os.Chmod(dir, 0o755)
 	bin := filepath.Join(dir, "nmp")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/nmp").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	pydir, _ := filepath.Abs("../python")
+	pydir := filepath.Join(dir, "python")
+	if out, err := exec.Command("cp", "-r", "../python", pydir).CombinedOutput(); err != nil {
+		t.Fatalf("copy python/: %v\n%s", err, out)
+	}
+	_ = exec.Command("chmod", "-R", "a+rX", pydir).Run()
 	wrapper := filepath.Join(dir, "python3")
 	script := fmt.Sprintf(`#!/bin/sh
 export PYTHONPATH=%s
