@@ -711,6 +711,27 @@ func (d *Description) SelectionSize(s Selection) int {
 	return n
 }
 
+// SelectionIDs returns the neurons of a (valid) selection in its order, each
+// as offset[population] + index: the numbering of a caller that lays all
+// populations' neurons out in one range.
+func (d *Description) SelectionIDs(s Selection, offset []int) []int {
+	out := make([]int, 0, d.SelectionSize(s))
+	for _, part := range s {
+		base := offset[part.Population]
+		if part.Indices == nil {
+			for j := 0; j < d.Populations[part.Population].Size; j++ {
+				out = append(out, base+j)
+			}
+			continue
+		}
+		xs, _, _ := part.Indices.Array.Int64s()
+		for _, x := range xs {
+			out = append(out, base+int(x))
+		}
+	}
+	return out
+}
+
 func (v *validator) memory(lim Limits) {
 	max := lim.MaxBytes
 	if max == 0 {

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -27,5 +28,16 @@ func TestValidateSetSynapsesArray(t *testing.T) {
 	err := Validate(d, Standard, Limits{})
 	if err == nil || !strings.Contains(err.Error(), "delay") {
 		t.Fatalf("negative delay accepted: %v", err)
+	}
+}
+
+func TestSelectionIDs(t *testing.T) {
+	d := &Description{Populations: []Population{{Size: 3}, {Size: 4}}}
+	idx := Ints([]int64{3, 0})
+	sel := Selection{{Population: 1, Indices: &idx}, {Population: 0}}
+	got := d.SelectionIDs(sel, []int{10, 20})
+	want := []int{23, 20, 10, 11, 12}
+	if !slices.Equal(got, want) {
+		t.Fatalf("SelectionIDs = %v, want %v", got, want)
 	}
 }

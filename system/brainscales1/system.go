@@ -7,7 +7,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/nmp-platform/nmp/engine"
 	"github.com/nmp-platform/nmp/network"
 	"github.com/nmp-platform/nmp/system"
 )
@@ -288,44 +287,19 @@ func (m *mapper) expand() error {
 	if len(d.Projections) == 0 {
 		return nil
 	}
-	d2 := &network.Description{Format: d.Format, Version: d.Version,
-		Simulation: network.Simulation{Timestep: 0.1, Seed: d.Simulation.Seed, Threads: 1}}
-	for _, p := range d.Populations {
-		ct := "SpikeSourceArray"
-		if !isSource(p.CellType) {
-			ct = "IF_curr_exp"
+	// The wafer takes the sign from the target, so every projection is
+	// drawn onto the default receptor.
+	drawn, err := system.DrawConnections(d, 0.1, func(p network.Population) string {
+		if isSource(p.CellType) {
+			return "SpikeSourceArray"
 		}
-		d2.Populations = append(d2.Populations, network.Population{Label: p.Label, Size: p.Size, CellType: ct})
-	}
-	for _, pr := range d.Projections {
-		q := network.Projection{Label: pr.Label, Pre: pr.Pre, Post: pr.Post,
-			Synapse: network.Synapse{Type: "StaticSynapse", Parameters: map[string]network.Value{}}, Connector: pr.Connector}
-		if w, ok := pr.Synapse.Parameters["weight"]; ok {
-			q.Synapse.Parameters["weight"] = w
-		}
-		if c := pr.Connections; c != nil {
-			cc := *c
-			cc.Parameters = map[string]network.Value{}
-			if w, ok := c.Parameters["weight"]; ok {
-				cc.Parameters["weight"] = w
-			}
-			q.Connections = &cc
-		}
-		d2.Projections = append(d2.Projections, q)
-	}
-	sim, err := engine.New(d2, engine.Options{Threads: 1})
+		return "IF_curr_exp"
+	}, func(string) string { return "" }, "weight")
 	if err != nil {
 		return err
 	}
 	for i := range d.Projections {
-		pre, post, err := sim.Connections(i)
-		if err != nil {
-			return err
-		}
-		ws, err := sim.SynapseValues(i, "weight")
-		if err != nil {
-			return err
-		}
+		pre, post, ws := drawn[i].Pre, drawn[i].Post, drawn[i].Values["weight"]
 		n := len(pre)
 		pc := &m.projs[i]
 		pc.pre, pc.post = make([]int64, n), make([]int64, n)

@@ -370,32 +370,12 @@ func (pl *plan) expandConnections() ([][]connSpec, error) {
 	if len(d.Projections) == 0 {
 		return nil, nil
 	}
-	d2 := &network.Description{Format: d.Format, Version: d.Version,
-		Simulation: network.Simulation{Timestep: 0.1, Seed: d.Simulation.Seed, Threads: 1}}
-	for _, p := range d.Populations {
-		ct := "SpikeSourceArray"
+	drawn, err := system.DrawConnections(d, 0.1, func(p network.Population) string {
 		if p.CellType == hxNeuron {
-			ct = "IF_curr_exp"
+			return "IF_curr_exp"
 		}
-		d2.Populations = append(d2.Populations, network.Population{Label: p.Label, Size: p.Size, CellType: ct})
-	}
-	for _, pr := range d.Projections {
-		q := network.Projection{Label: pr.Label, Pre: pr.Pre, Post: pr.Post, ReceptorType: pr.ReceptorType,
-			Synapse: network.Synapse{Type: "StaticSynapse", Parameters: map[string]network.Value{}}, Connector: pr.Connector}
-		if w, ok := pr.Synapse.Parameters["weight"]; ok {
-			q.Synapse.Parameters["weight"] = w
-		}
-		if c := pr.Connections; c != nil {
-			cc := *c
-			cc.Parameters = map[string]network.Value{}
-			if w, ok := c.Parameters["weight"]; ok {
-				cc.Parameters["weight"] = w
-			}
-			q.Connections = &cc
-		}
-		d2.Projections = append(d2.Projections, q)
-	}
-	sim, err := engine.New(d2, engine.Options{Threads: 1})
+		return "SpikeSourceArray"
+	}, nil, "weight")
 	if err != nil {
 		return nil, err
 	}
@@ -403,15 +383,8 @@ func (pl *plan) expandConnections() ([][]connSpec, error) {
 	pl.positions = make([][2][]int64, len(d.Projections))
 	for i := range d.Projections {
 		pr := &d.Projections[i]
-		pre, post, err := sim.Connections(i)
-		if err != nil {
-			return nil, err
-		}
-		ws, err := sim.SynapseValues(i, "weight")
-		if err != nil {
-			return nil, err
-		}
-		preIDs, postIDs := pl.selectionIDs(pr.Pre), pl.selectionIDs(pr.Post)
+		pre, post, ws := drawn[i].Pre, drawn[i].Post, drawn[i].Values["weight"]
+		preIDs, postIDs := pl.user.SelectionIDs(pr.Pre, pl.offset), pl.user.SelectionIDs(pr.Post, pl.offset)
 		rec := int8(modeExc)
 		if pr.ReceptorType == "inhibitory" {
 			rec = modeInh
@@ -432,25 +405,6 @@ func (pl *plan) expandConnections() ([][]connSpec, error) {
 		pl.positions[i] = pos
 	}
 	return specs, nil
-}
-
-// selectionIDs returns the global ids of a selection's neurons in order.
-func (pl *plan) selectionIDs(sel network.Selection) []int {
-	var out []int
-	for _, part := range sel {
-		base := pl.offset[part.Population]
-		if part.Indices == nil {
-			for j := 0; j < pl.user.Populations[part.Population].Size; j++ {
-				out = append(out, base+j)
-			}
-			continue
-		}
-		xs, _, _ := part.Indices.Array.Int64s()
-		for _, x := range xs {
-			out = append(out, base+int(x))
-		}
-	}
-	return out
 }
 
 // engineDescription builds what the engine runs.

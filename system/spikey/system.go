@@ -304,24 +304,6 @@ func factorAt(xs []float64, k int) float64 {
 	return 1
 }
 
-func (pl *plan) selectionIDs(sel network.Selection) []int {
-	var out []int
-	for _, part := range sel {
-		base := pl.offset[part.Population]
-		if part.Indices == nil {
-			for j := 0; j < pl.user.Populations[part.Population].Size; j++ {
-				out = append(out, base+j)
-			}
-			continue
-		}
-		xs, _, _ := part.Indices.Array.Int64s()
-		for _, x := range xs {
-			out = append(out, base+int(x))
-		}
-	}
-	return out
-}
-
 func (pl *plan) popOf(g int) int {
 	return sort.Search(len(pl.offset)-1, func(i int) bool { return pl.offset[i+1] > g })
 }
@@ -403,7 +385,7 @@ func (pl *plan) connect() (*network.Description, error) {
 				}
 			}
 		}
-		preIDs, postIDs := pl.selectionIDs(pr.Pre), pl.selectionIDs(pr.Post)
+		preIDs, postIDs := pl.user.SelectionIDs(pr.Pre, pl.offset), pl.user.SelectionIDs(pr.Post, pl.offset)
 		preFirst := map[int]int{} // global id -> position among the projection's presynaptic neurons, for per-neuron factors
 		for k, g := range preIDs {
 			if _, ok := preFirst[g]; !ok {
