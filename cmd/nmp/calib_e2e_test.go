@@ -23,25 +23,12 @@ import (
 // calibration of the chip new to it, its BrainScaleS-2 worker makes it and
 // keeps a copy in -calibrations for its jobs.
 func TestEndToEndCalibration(t *testing.T) {
-	bin := nmpBinary(t)
 	probe := "import calix, pynn_brainscales.brainscales2.standardmodels.cells as c; c.CalibHXNeuronCoba"
 	if err := exec.Command("/usr/bin/python3", "-c", probe).Run(); err != nil {
 		t.Skip("SKIPPED: the installed pynn_brainscales has no calix or CalibHXNeuronCoba (python/install installs this tree's)")
 	}
-	p := &localServer{t: t, bin: bin, dir: reachableTempDir(t)}
-	p.home = filepath.Join(p.dir, "home")
-	p.data = filepath.Join(p.dir, "nmp-data")
-	_ = os.Mkdir(p.home, 0o700)
-	cals := filepath.Join(p.dir, "calibrations")
-	p.args = []string{"serve", "-data-dir", p.data, "-work-dir", filepath.Join(p.dir, "jobs"), "-calibrations", cals}
-	p.launch("127.0.0.1:0")
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(p.serve.out.String(), "submit a job from another terminal") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no instructions:\n%s", p.serve.out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cals := filepath.Join(reachableTempDir(t), "calibrations")
+	p := newLocalPlatform(t, "-calibrations", cals)
 	// The chip is new to the server: it is calibrated at once.
 	latest := filepath.Join(cals, "nmp-virtual-hx-0", "stable", "latest", "spiking_cocolist.pbin")
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
@@ -52,12 +39,7 @@ func TestEndToEndCalibration(t *testing.T) {
 			t.Fatalf("no nightly calibration at %s:\n%s", latest, p.serve.out.String())
 		}
 	}
-	cli := func(args ...string) (string, error) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = p.env("NMP_SERVER=" + p.url)
-		b, err := cmd.CombinedOutput()
-		return string(b), err
-	}
+	cli := p.cli
 	results := t.TempDir()
 	out, err := cli("submit", filepath.Join("..", "..", "examples", "brainscales2", "calibration.py"), "-platform", "BrainScaleS-2",
 		"-follow", "-download", results)

@@ -698,16 +698,16 @@ func TestEndToEndServerAway(t *testing.T) {
 	}
 }
 
-// TestEndToEndLocalPlatform runs 'nmp serve' as a newcomer does: no
-// configuration, in-process workers, instructions printed, the token saved
-// for nmp submit; and the README's main job when the PyNN backend is there.
-func TestEndToEndLocalPlatform(t *testing.T) {
-	bin := nmpBinary(t)
-	p := &localServer{t: t, bin: bin, dir: reachableTempDir(t)}
+// newLocalPlatform starts 'nmp serve' as a newcomer does (no configuration,
+// in-process workers, the token saved in the home directory), with extra
+// serve flags, and waits for its instructions.
+func newLocalPlatform(t *testing.T, extra ...string) *localServer {
+	t.Helper()
+	p := &localServer{t: t, bin: nmpBinary(t), dir: reachableTempDir(t)}
 	p.home = filepath.Join(p.dir, "home")
 	p.data = filepath.Join(p.dir, "nmp-data")
 	_ = os.Mkdir(p.home, 0o700)
-	p.args = []string{"serve", "-data-dir", p.data, "-work-dir", filepath.Join(p.dir, "jobs")}
+	p.args = append([]string{"serve", "-data-dir", p.data, "-work-dir", filepath.Join(p.dir, "jobs")}, extra...)
 	p.launch("127.0.0.1:0")
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(p.serve.out.String(), "submit a job from another terminal") {
@@ -716,6 +716,23 @@ func TestEndToEndLocalPlatform(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return p
+}
+
+// cli runs the nmp command line as the newcomer does, with the token 'nmp
+// serve' saved, and returns its combined output.
+func (p *localServer) cli(args ...string) (string, error) {
+	cmd := exec.Command(p.bin, args...)
+	cmd.Env = p.env("NMP_SERVER=" + p.url)
+	b, err := cmd.CombinedOutput()
+	return string(b), err
+}
+
+// TestEndToEndLocalPlatform runs 'nmp serve' as a newcomer does: no
+// configuration, in-process workers, instructions printed, the token saved
+// for nmp submit; and the README's main job when the PyNN backend is there.
+func TestEndToEndLocalPlatform(t *testing.T) {
+	p := newLocalPlatform(t)
 	out := p.serve.out.String()
 	for _, want := range []string{"runs        Demo: nmp's reference system (PyNN backend \"nmp\")",
 		"runs        BrainScaleS-2: nmp's brainscales2 system (PyNN backend \"brainscales2\", chip nmp-virtual-hx-0)", "runs        SpiNNaker: nmp's spinnaker system", "unavailable Test, TestPlatform",
@@ -728,12 +745,7 @@ func TestEndToEndLocalPlatform(t *testing.T) {
 		t.Fatalf("data directory %v %v: jobs must not reach it", fi.Mode(), err)
 	}
 	// nmp submit finds the saved token and the only collab by itself.
-	cli := func(args ...string) (string, error) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = p.env("NMP_SERVER=" + p.url)
-		b, err := cmd.CombinedOutput()
-		return string(b), err
-	}
+	cli := p.cli
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"hello.py": "import sys\nprint('hello from', sys.argv[1])\n"})
 	if out, err := cli("submit", filepath.Join(dir, "hello.py"), "-wait"); err != nil || !strings.Contains(out, "finished") {

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nmp-platform/nmp/client"
 )
@@ -22,29 +21,11 @@ func TestEndToEndSpiNNaker(t *testing.T) {
 	if err := exec.Command("/usr/bin/python3", "-c", "import pyNN.spiNNaker").Run(); err != nil {
 		t.Skip("SKIPPED: pyNN.spiNNaker is not importable (python/install installs it)")
 	}
-	bin := nmpBinary(t)
-	p := &localServer{t: t, bin: bin, dir: reachableTempDir(t)}
-	p.home = filepath.Join(p.dir, "home")
-	p.data = filepath.Join(p.dir, "nmp-data")
-	_ = os.Mkdir(p.home, 0o700)
-	p.args = []string{"serve", "-data-dir", p.data, "-work-dir", filepath.Join(p.dir, "jobs")}
-	p.launch("127.0.0.1:0")
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(p.serve.out.String(), "submit a job from another terminal") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no instructions:\n%s", p.serve.out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	p := newLocalPlatform(t)
 	if out := p.serve.out.String(); !strings.Contains(out, `runs        SpiNNaker: nmp's spinnaker system (PyNN backend "spiNNaker")`) {
 		t.Fatalf("SpiNNaker does not run here:\n%s", out)
 	}
-	cli := func(args ...string) (string, error) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = p.env("NMP_SERVER=" + p.url)
-		b, err := cmd.CombinedOutput()
-		return string(b), err
-	}
+	cli := p.cli
 	results := t.TempDir()
 	// The guidebook's job: the script as the code, no command (run.py {system}).
 	out, err := cli("submit", filepath.Join("..", "..", "examples", "spinnaker", "simple_example.py"), "-platform", "SpiNNaker",
