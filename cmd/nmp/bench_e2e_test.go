@@ -360,6 +360,16 @@ func TestEndToEndCompare(t *testing.T) {
 			if s.Refused != "" || len(s.Changes) == 0 || !strings.Contains(s.Changes[0], "IF_facets_hardware1 instead of the reference's IF_cond_exp") {
 				t.Errorf("Spikey: refused %q, changes %q", s.Refused, s.Changes)
 			}
+			// Its 4-bit weights are named as a cause (the mapping report's changes).
+			quantised := 0
+			for _, c := range s.Changes {
+				if strings.HasPrefix(c, "weights: ") && strings.Contains(c, "4-bit") {
+					quantised++
+				}
+			}
+			if quantised == 0 {
+				t.Errorf("Spikey: no change names its 4-bit weights: %q", s.Changes)
+			}
 			far := 0
 			for _, p := range s.Populations {
 				if p.VanRossum != nil && *p.VanRossum > 0 {
