@@ -432,7 +432,7 @@ func (s *Service) checkSystems(ctx context.Context) error {
 // calibrations is the calibration part of a platform's fingerprint: for
 // each chip a worker serves on the platform, its latest finished
 // calibration's id and a hash of its files ("hx-0=12:3fa9c0d2e1b4"), sorted
-// by chip; "" when the platform has no calibrated chips. A new calibration
+// by chip; "" when none of the platform's chips has a finished calibration. A new calibration
 // (every night, on BrainScaleS-2) is a new configuration of the platform, so
 // its benchmarks run again; a failed one changes nothing.
 func (s *Service) calibrations(ctx context.Context, platform string) (string, error) {
@@ -457,8 +457,7 @@ func (s *Service) calibrations(ctx context.Context, platform string) (string, er
 			return "", fmt.Errorf("benchmark: calibrations of chip %s: %w", chip, err)
 		}
 		if len(cs) == 0 {
-			items = append(items, chip+"=none")
-			continue
+			continue // a chip seen but not calibrated yet: nothing has changed
 		}
 		h := sha256.New()
 		for _, f := range cs[0].Files {

@@ -112,7 +112,8 @@ func TestEndToEndBenchmarks(t *testing.T) {
 	}
 	first := gitCommit(t, repo, "an I-f curve, spike-train statistics and a synfire chain")
 	p.args = []string{"serve", "-data-dir", p.data, "-work-dir", filepath.Join(p.dir, "jobs"), "-allow-private-urls", "-poll", "100ms",
-		"-bench-local-repos", "-bench-interval", "300ms", "-bench-poll", "1h", "-memory", "2GiB"}
+		"-bench-local-repos", "-bench-interval", "300ms", "-bench-poll", "1h", "-memory", "2GiB",
+		"-calibration-hour", "-1"} // no calibrations: a finished one would rerun BrainScaleS-2's benchmarks (TestCalibrationTriggers)
 	p.launch("127.0.0.1:0")
 	p.token = readBootstrapToken(t, p.data)
 
