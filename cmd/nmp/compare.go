@@ -58,7 +58,7 @@ func runCompare(ctx context.Context, env *Env, args []string) error {
 	platforms := fs.String("platforms", "", "platforms to run on, comma-separated (default: every platform nmp runs, the reference first)")
 	out := fs.String("out", "", "directory for the report, its JSON and the plot (default: a new directory compare-SCRIPT)")
 	tau := fs.Float64("tau", 5, "time constant of the van Rossum distance, in ms")
-	timeout := fs.Duration("timeout", 30*time.Minute, "the longest one system's run may take")
+	timeout := fs.Duration("timeout", 30*time.Minute, "the longest one system's run may take (with -server: how long to wait for the whole comparison)")
 	python := fs.String("python", "/usr/bin/python3", "the Python interpreter with PyNN")
 	server := fs.String("server", "", "run through this job queue server's compare API instead of here: one job per platform, charged to -collab")
 	collab := fs.String("collab", "", "with -server: the collab the jobs belong to (default $NMP_COLLAB, else the only one you may submit to)")
