@@ -2,8 +2,12 @@ package benchmark
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/nmp-platform/nmp/internal/apiclient"
 )
@@ -77,4 +81,59 @@ func (c *Client) Latest(ctx context.Context, q url.Values) ([]LatestDoc, error) 
 // SystemChanged reports a change of a platform's configuration.
 func (c *Client) SystemChanged(ctx context.Context, platform, reason string) error {
 	return c.do(ctx, http.MethodPost, "/benchmarks/systems/"+url.PathEscape(platform)+"/changed", map[string]string{"reason": reason}, nil)
+}
+
+// Compare submits one script on every platform (the compare API).
+func (c *Client) Compare(ctx context.Context, req *CompareRequest) (*CompareDoc, error) {
+	var out CompareDoc
+	return &out, c.do(ctx, http.MethodPost, "/compare/", req, &out)
+}
+
+// Comparison reads a comparison: its jobs, and its report once they ended
+// (tau: the van Rossum time constant in ms, 0 for the default).
+func (c *Client) Comparison(ctx context.Context, id string, tau float64) (*CompareDoc, error) {
+	var out CompareDoc
+	q := ""
+	if tau > 0 {
+		q = "?tau=" + strconv.FormatFloat(tau, 'g', -1, 64)
+	}
+	return &out, c.do(ctx, http.MethodGet, "/compare/"+url.PathEscape(id)+q, nil, &out)
+}
+
+// ComparisonSpikes reads the spikes of a comparison that is done.
+func (c *Client) ComparisonSpikes(ctx context.Context, id string) ([]CompareSpikes, error) {
+	var out []CompareSpikes
+	return out, c.do(ctx, http.MethodGet, "/compare/"+url.PathEscape(id)+"/spikes", nil, &out)
+}
+
+// ComparisonPage reads a comparison's page (HTML, self-contained).
+func (c *Client) ComparisonPage(ctx context.Context, id string, tau float64) ([]byte, error) {
+	u := c.Server + "/compare/" + url.PathEscape(id) + "/page"
+	if tau > 0 {
+		u += "?tau=" + strconv.FormatFloat(tau, 'g', -1, 64)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+	}
+	return body, nil
 }

@@ -276,6 +276,9 @@ func clip(s string, n int) string {
 type Platform struct {
 	Name    string
 	Backend string
+	// System is the emulated system ("reference" is the one others are
+	// compared with by the compare API).
+	System string `json:",omitempty"`
 }
 
 // Planned is one (task, platform) run of a configuration.

@@ -16,7 +16,7 @@ const guidebookSuite = `[
              {"name": "lowlevel", "command": "hw_test.py --wafer 33", "target": ["BrainScaleS-2"]}]}
 ]`
 
-var here = []Platform{{"Demo", "nmp"}, {"BrainScaleS-2", "brainscales2"}, {"SpiNNaker", "spiNNaker"}}
+var here = []Platform{{Name: "Demo", Backend: "nmp"}, {Name: "BrainScaleS-2", Backend: "brainscales2"}, {Name: "SpiNNaker", Backend: "spiNNaker"}}
 
 func TestParseSuite(t *testing.T) {
 	s, err := ParseSuite([]byte(guidebookSuite))

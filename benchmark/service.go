@@ -3,6 +3,7 @@ package benchmark
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,9 +35,10 @@ type Config struct {
 	// with their PyNN backends.
 	Platforms []Platform
 	// Fingerprint describes a platform's configuration (nmp's version, the
-	// system, its chip, its calibration): when it changes, every benchmark
-	// runs again on that platform. Nil: nothing but manual runs, commits and
-	// schedules trigger.
+	// system, its chip): when it changes, every benchmark runs again on that
+	// platform. The service adds the latest finished calibration of each of
+	// the platform's chips from the store. Nil: nothing but manual runs,
+	// commits and schedules trigger.
 	Fingerprint func(platform string) string
 	// CacheDir keeps the mirrors of git sources.
 	CacheDir string
@@ -402,6 +404,14 @@ func (s *Service) checkSystems(ctx context.Context) error {
 	var errs []error
 	for _, p := range s.cfg.Platforms {
 		fp := s.cfg.Fingerprint(p.Name)
+		cal, err := s.calibrations(ctx, p.Name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if cal != "" {
+			fp += "; " + Fingerprint("calibration", cal)
+		}
 		prev, changed, err := s.cfg.Store.BenchmarkSystemSet(ctx, p.Name, fp, s.cfg.Now())
 		if err != nil {
 			errs = append(errs, err)
@@ -417,6 +427,45 @@ func (s *Service) checkSystems(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// calibrations is the calibration part of a platform's fingerprint: for
+// each chip a worker serves on the platform, its latest finished
+// calibration's id and a hash of its files ("hx-0=12:3fa9c0d2e1b4"), sorted
+// by chip; "" when none of the platform's chips has a finished calibration. A new calibration
+// (every night, on BrainScaleS-2) is a new configuration of the platform, so
+// its benchmarks run again; a failed one changes nothing.
+func (s *Service) calibrations(ctx context.Context, platform string) (string, error) {
+	chips, err := s.cfg.Store.CalibrationChipList(ctx)
+	if err != nil {
+		return "", fmt.Errorf("benchmark: calibrations of %s: %w", platform, err)
+	}
+	var names []string
+	for _, c := range chips {
+		if c.Platform == platform {
+			names = append(names, c.Chip)
+		}
+	}
+	sort.Strings(names)
+	var items []string
+	for i, chip := range names {
+		if i > 0 && chip == names[i-1] {
+			continue
+		}
+		cs, err := s.cfg.Store.CalibrationList(ctx, &store.CalibrationListParams{Chip: []string{chip}, Status: []string{store.CalibrationFinished}, Limit: 1})
+		if err != nil {
+			return "", fmt.Errorf("benchmark: calibrations of chip %s: %w", chip, err)
+		}
+		if len(cs) == 0 {
+			continue // a chip seen but not calibrated yet: nothing has changed
+		}
+		h := sha256.New()
+		for _, f := range cs[0].Files {
+			fmt.Fprintf(h, "%s %s\n", f.Name, f.Hash)
+		}
+		items = append(items, fmt.Sprintf("%s=%d:%x", chip, cs[0].ID, h.Sum(nil)[:6]))
+	}
+	return strings.Join(items, ","), nil
 }
 
 // describeChange says what differs between two fingerprints (lists of

@@ -196,6 +196,7 @@ type JobQuery struct {
 	Status   []string
 	Collab   []string
 	Platform []string
+	Tags     []string
 	Size     int
 	From     int
 }
@@ -211,6 +212,9 @@ func (c *Client) Jobs(ctx context.Context, q JobQuery) ([]Job, error) {
 	}
 	for _, s := range q.Platform {
 		v.Add("hardware_platform", s)
+	}
+	for _, s := range q.Tags {
+		v.Add("tags", s)
 	}
 	if q.Size > 0 {
 		v.Set("size", strconv.Itoa(q.Size))

@@ -22,7 +22,9 @@ const maxArchive = 4 << 30
 // Run is one system's run of the script.
 type Run struct {
 	Platform, System, Backend string
-	WallSeconds               float64
+	// JobID is the job that ran the script (through the queue), or 0.
+	JobID       int64
+	WallSeconds float64
 	// Refused says why the system did not run the script ("" when it did).
 	Refused string
 	// Populations are what the simulations recorded, by population, in the
@@ -209,6 +211,7 @@ type SystemReport struct {
 	Platform    string   `json:"platform"`
 	System      string   `json:"system"`
 	Backend     string   `json:"backend"`
+	JobID       int64    `json:"job_id,omitempty"`
 	WallSeconds float64  `json:"wall_s"`
 	Refused     string   `json:"refused,omitempty"`
 	Changes     []string `json:"changes"`
@@ -231,7 +234,7 @@ func Compare(runs []*Run, tauMs float64) *Report {
 	ref := runs[0]
 	rep.Reference = ref.Platform
 	for i, r := range runs {
-		sr := SystemReport{Platform: r.Platform, System: r.System, Backend: r.Backend, WallSeconds: r.WallSeconds, Refused: r.Refused, Changes: []string{}}
+		sr := SystemReport{Platform: r.Platform, System: r.System, Backend: r.Backend, JobID: r.JobID, WallSeconds: r.WallSeconds, Refused: r.Refused, Changes: []string{}}
 		if r.Refused == "" {
 			if i > 0 {
 				sr.Changes = changes(ref, r)
@@ -473,7 +476,14 @@ func (rep *Report) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "One script on %d systems; the reference is %s. Van Rossum distances with tau = %g ms (0: the same spikes; sqrt(n/2): n spikes against none).\n", len(rep.Systems), rep.Reference, rep.TauMs)
 	for i, s := range rep.Systems {
-		fmt.Fprintf(&b, "\n== %s (system %s, PyNN backend %s), %.1f s\n", s.Platform, s.System, s.Backend, s.WallSeconds)
+		fmt.Fprintf(&b, "\n== %s (system %s, PyNN backend %s)", s.Platform, s.System, s.Backend)
+		if s.JobID != 0 {
+			fmt.Fprintf(&b, ", job %d", s.JobID)
+		}
+		if s.WallSeconds > 0 {
+			fmt.Fprintf(&b, ", %.1f s", s.WallSeconds)
+		}
+		b.WriteString("\n")
 		if s.Refused != "" {
 			fmt.Fprintf(&b, "  did not run the script: %s\n", s.Refused)
 			continue

@@ -3,6 +3,8 @@ package compare
 import (
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -65,6 +67,46 @@ func TestCompare(t *testing.T) {
 	for _, w := range []string{"== Chip", "did not run the script: AttributeError: no IF_cond_exp", "(spikes not recorded)", "20 lost", "van Rossum"} {
 		if !strings.Contains(text, w) {
 			t.Errorf("the report lacks %q:\n%s", w, text)
+		}
+	}
+}
+
+// TestChangesFromReports: the weight discretisation of Spikey (a mapping
+// report recorded from nmp compare on examples/benchmarks' synfire chain,
+// its synapse table cut to 16 entries) and of SpiNNaker (a report in the
+// shape the systems agreed on: "changes" entries of what "weights", and
+// "weights_quantised"; written by hand until system/spinnaker reports it)
+// become cause lines, once each.
+func TestChangesFromReports(t *testing.T) {
+	for _, tc := range []struct {
+		file, detail, count string
+		entries             int
+	}{
+		{"mapping-spikey.json", "4-bit synapses' steps of 0.001 uS", "weights_quantised: 3200 (the system's mapping report)", 8},
+		{"mapping-spinnaker-convention.json", "16-bit synaptic word", "weights_quantised: 400 (the system's mapping report)", 1},
+	} {
+		raw, err := os.ReadFile(filepath.Join("testdata", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		ref := &Run{Platform: "Demo", Populations: []*Population{pop("a", "IF_cond_exp", []float64{1})}}
+		hw := &Run{Platform: "Chip", Mapping: m, Populations: []*Population{pop("a", "IF_cond_exp", []float64{1})}}
+		got := changes(ref, hw)
+		weights, counts := 0, 0
+		for _, c := range got {
+			if strings.HasPrefix(c, "weights: ") && strings.Contains(c, tc.detail) {
+				weights++
+			}
+			if c == tc.count {
+				counts++
+			}
+		}
+		if weights != tc.entries || counts != 1 || len(got) != tc.entries+1 {
+			t.Errorf("%s: %d weight lines (want %d), %d count lines, in all %q", tc.file, weights, tc.entries, counts, got)
 		}
 	}
 }

@@ -112,7 +112,8 @@ func TestEndToEndBenchmarks(t *testing.T) {
 	}
 	first := gitCommit(t, repo, "an I-f curve, spike-train statistics and a synfire chain")
 	p.args = []string{"serve", "-data-dir", p.data, "-work-dir", filepath.Join(p.dir, "jobs"), "-allow-private-urls", "-poll", "100ms",
-		"-bench-local-repos", "-bench-interval", "300ms", "-bench-poll", "1h", "-memory", "2GiB"}
+		"-bench-local-repos", "-bench-interval", "300ms", "-bench-poll", "1h", "-memory", "2GiB",
+		"-calibration-hour", "-1"} // no calibrations: a finished one would rerun BrainScaleS-2's benchmarks (TestCalibrationTriggers)
 	p.launch("127.0.0.1:0")
 	p.token = readBootstrapToken(t, p.data)
 
@@ -359,6 +360,16 @@ func TestEndToEndCompare(t *testing.T) {
 		if s.Platform == "Spikey" {
 			if s.Refused != "" || len(s.Changes) == 0 || !strings.Contains(s.Changes[0], "IF_facets_hardware1 instead of the reference's IF_cond_exp") {
 				t.Errorf("Spikey: refused %q, changes %q", s.Refused, s.Changes)
+			}
+			// Its 4-bit weights are named as a cause (the mapping report's changes).
+			quantised := 0
+			for _, c := range s.Changes {
+				if strings.HasPrefix(c, "weights: ") && strings.Contains(c, "4-bit") {
+					quantised++
+				}
+			}
+			if quantised == 0 {
+				t.Errorf("Spikey: no change names its 4-bit weights: %q", s.Changes)
 			}
 			far := 0
 			for _, p := range s.Populations {

@@ -46,7 +46,7 @@ func addBenchFlags(fs *flag.FlagSet) *benchFlags {
 // startBenchmarks starts the benchmark service against the server at url,
 // as the user nmp-benchmarks (created with the collab benchmarks and its
 // quotas when missing) with a token of its own, revoked at stop. It returns
-// the handler of /benchmarks.
+// the handler of /benchmarks and of /compare (the compare API).
 //
 // Its passes (triggers, polling, submitting, harvesting) are the duty
 // "benchmarks": among replicas sharing a database (locker non-nil), only
@@ -64,7 +64,7 @@ func startBenchmarks(ctx context.Context, st store.Store, locker store.DutyLocke
 	var platforms []benchmark.Platform
 	for _, p := range platformTable {
 		if !p.TestOnly && (p.Unavailable == "" || containsString(external, p.Name)) {
-			platforms = append(platforms, benchmark.Platform{Name: p.Name, Backend: p.Backend})
+			platforms = append(platforms, benchmark.Platform{Name: p.Name, Backend: p.Backend, System: p.System})
 		}
 	}
 	svc, err := benchmark.New(benchmark.Config{Store: st, Queue: client.New(url, secret), Collab: benchCollab, Platforms: platforms,
@@ -89,7 +89,21 @@ func startBenchmarks(ctx context.Context, st store.Store, locker store.DutyLocke
 		_ = st.TokenRevoke(context.WithoutCancel(ctx), tok.ID, time.Now())
 	}
 	h := &benchmark.Handler{Service: svc, Store: st, Auth: &identity.Authenticator{Store: st, CacheTTL: 5 * time.Second}, Logger: logger}
-	return h, stop, nil
+	// /compare: one script on every emulated platform, as the caller's jobs.
+	var emulated []benchmark.Platform
+	for _, p := range platforms {
+		if p.System != "" {
+			emulated = append(emulated, p)
+		}
+	}
+	cmp := &benchmark.Comparer{Server: url, Platforms: emulated, HTTP: &http.Client{Timeout: 10 * time.Minute}, Logger: logger.With("part", "compare")}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p == "/compare" || strings.HasPrefix(p, "/compare/") {
+			cmp.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}), stop, nil
 }
 
 // platformFingerprint is what a platform's benchmarks depend on here: nmp's
@@ -158,10 +172,10 @@ func ensureBenchCollab(ctx context.Context, st store.Store) error {
 
 func ptrTo[T any](v T) *T { return &v }
 
-// withBenchmarks serves /benchmarks from h and everything else from api.
+// withBenchmarks serves /benchmarks and /compare from h and everything else from api.
 func withBenchmarks(api, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; p == "/benchmarks" || strings.HasPrefix(p, "/benchmarks/") {
+		if p := r.URL.Path; p == "/benchmarks" || strings.HasPrefix(p, "/benchmarks/") || p == "/compare" || strings.HasPrefix(p, "/compare/") {
 			h.ServeHTTP(w, r)
 			return
 		}

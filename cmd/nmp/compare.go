@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,10 +14,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nmp-platform/nmp/benchmark"
 	"github.com/nmp-platform/nmp/benchmark/compare"
 )
 
-const compareUsage = `usage: nmp compare SCRIPT [-platforms A,B] [-out DIR] [-tau MS] [-timeout D] [-- ARGS]
+const compareUsage = `usage: nmp compare SCRIPT [-platforms A,B] [-out DIR] [-tau MS] [-timeout D] [-server URL [-collab C]] [-- ARGS]
 
 Runs one PyNN script on nmp's reference system and on every emulated system
 that accepts it (each platform nmp runs: the script gets the platform's PyNN
@@ -42,9 +41,16 @@ The simulations are recorded from the simulation server (NMP_SIMSERVER_RECORD),
 so the script needs no changes; the report, its JSON and a plot (with
 matplotlib) go to -out.
 
-Example:
+With -server, the comparison runs through that server's job queue (its
+compare API): the script's directory is uploaded as nmp submit DIR does, one
+normal job per platform runs it (as you, charged to -collab), and once they
+have ended the server compares their recorded simulations; the report, its
+JSON, the server's page (report.html) and the plot go to -out as above.
 
-  nmp compare examples/benchmarks/synfire_chain.py -out compare-synfire
+Examples:
+
+  nmp compare examples/benchmarks/run_synfire_chain.py -out compare-synfire
+  nmp compare examples/benchmarks/run_synfire_chain.py -server http://localhost:8080 -collab demo
 `
 
 func runCompare(ctx context.Context, env *Env, args []string) error {
@@ -52,8 +58,12 @@ func runCompare(ctx context.Context, env *Env, args []string) error {
 	platforms := fs.String("platforms", "", "platforms to run on, comma-separated (default: every platform nmp runs, the reference first)")
 	out := fs.String("out", "", "directory for the report, its JSON and the plot (default: a new directory compare-SCRIPT)")
 	tau := fs.Float64("tau", 5, "time constant of the van Rossum distance, in ms")
-	timeout := fs.Duration("timeout", 30*time.Minute, "the longest one system's run may take")
+	timeout := fs.Duration("timeout", 30*time.Minute, "the longest one system's run may take (with -server: how long to wait for the whole comparison)")
 	python := fs.String("python", "/usr/bin/python3", "the Python interpreter with PyNN")
+	server := fs.String("server", "", "run through this job queue server's compare API instead of here: one job per platform, charged to -collab")
+	collab := fs.String("collab", "", "with -server: the collab the jobs belong to (default $NMP_COLLAB, else the only one you may submit to)")
+	user := fs.String("user", env.Getenv("NMP_USER"), "with -server: whose token to take from the token file")
+	tokenFile := fs.String("token-file", "", "with -server: file of saved tokens (default ~/.hbptoken)")
 	var scriptArgs []string
 	for i, a := range args {
 		if a == "--" {
@@ -84,6 +94,17 @@ func runCompare(ctx context.Context, env *Env, args []string) error {
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("compare: %w", err)
+	}
+	if *server != "" {
+		var plats []string
+		for _, p := range strings.Split(*platforms, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				plats = append(plats, p)
+			}
+		}
+		cf := &clientFlags{server: server, user: user, tokenFile: tokenFile}
+		return compareRemote(ctx, env, cf, remoteCompare{script: script, collab: *collab, platforms: plats, args: scriptArgs,
+			out: *out, tau: *tau, timeout: *timeout, python: *python})
 	}
 	// The scripts run elsewhere: the recordings need an absolute path.
 	if *out, err = filepath.Abs(*out); err != nil {
@@ -161,7 +182,7 @@ func runCompare(ctx context.Context, env *Env, args []string) error {
 	if err := os.WriteFile(filepath.Join(*out, "report.json"), append(js, '\n'), 0o644); err != nil {
 		return err
 	}
-	if err := plotComparison(ctx, *python, *out, runs); err != nil {
+	if err := plotComparison(ctx, *python, *out, benchmark.SpikesOf(runs)); err != nil {
 		fmt.Fprintf(env.Stderr, "compare: no plot: %v\n", err)
 	} else {
 		fmt.Fprintf(env.Stdout, "\nplot: %s\n", filepath.Join(*out, "compare.png"))
@@ -203,7 +224,7 @@ func readRecording(dir string, r *compare.Run) error {
 	return nil
 }
 
-// readSession pairs the requests and replies of one recorded session.
+// readSession reads one recorded session's pair of files into r.
 func readSession(inPath, outPath string, r *compare.Run) error {
 	fi, err := os.Open(inPath)
 	if err != nil {
@@ -215,47 +236,7 @@ func readSession(inPath, outPath string, r *compare.Run) error {
 		return err
 	}
 	defer fo.Close()
-	ri, ro := bufio.NewReader(fi), bufio.NewReader(fo)
-	for {
-		req, err := readFrame(ri)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		rep, err := readFrame(ro)
-		if err == io.EOF {
-			return nil // the session ended before its reply (the script died)
-		}
-		if err != nil {
-			return err
-		}
-		if err := r.Add(req, rep); err != nil {
-			return err
-		}
-	}
-}
-
-const maxFrame = 4 << 30
-
-func readFrame(r io.Reader) ([]byte, error) {
-	var hdr [8]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		if err == io.ErrUnexpectedEOF {
-			return nil, io.EOF
-		}
-		return nil, err
-	}
-	n := binary.LittleEndian.Uint64(hdr[:])
-	if n > maxFrame {
-		return nil, fmt.Errorf("a message of %d bytes", n)
-	}
-	buf := make([]byte, n)
-	if _, err := io.ReadFull(r, buf); err != nil {
-		return nil, io.EOF
-	}
-	return buf, nil
+	return r.ReadSession(fi, fo)
 }
 
 // recordStreams makes nmp simserver copy what it reads and writes to a new
@@ -276,25 +257,7 @@ func recordStreams(dir string, in io.Reader, out io.Writer) (io.Reader, io.Write
 
 // plotComparison draws each population's spikes on every system, one row
 // of panels per population, with matplotlib.
-func plotComparison(ctx context.Context, python, dir string, runs []*compare.Run) error {
-	type pop struct {
-		Label  string      `json:"label"`
-		Size   int         `json:"size"`
-		Trains [][]float64 `json:"trains"`
-	}
-	type sys struct {
-		Platform string `json:"platform"`
-		Refused  string `json:"refused"`
-		Pops     []pop  `json:"pops"`
-	}
-	var data []sys
-	for _, r := range runs {
-		s := sys{Platform: r.Platform, Refused: r.Refused}
-		for _, p := range r.Populations {
-			s.Pops = append(s.Pops, pop{Label: p.Label, Size: p.Size, Trains: p.Trains})
-		}
-		data = append(data, s)
-	}
+func plotComparison(ctx context.Context, python, dir string, data []benchmark.CompareSpikes) error {
 	js, err := json.Marshal(data)
 	if err != nil {
 		return err

@@ -46,7 +46,7 @@ var allowed = map[string][]string{
 	"web":      {"platform", "nmpi", "internal/"},
 	"ops":      {"store"},
 	// The benchmark service: a client of the queue with its own tables.
-	"benchmark": {"platform", "client", "nmpi", "identity", "store", "internal/"},
+	"benchmark": {"platform", "client", "nmpi", "identity", "store", "benchmark/compare", "internal/"},
 	// One script on several systems, side by side (nmp compare).
 	"benchmark/compare": {"npy"},
 

@@ -1,6 +1,10 @@
 package spikey
 
-import "sort"
+import (
+	"fmt"
+	"math"
+	"sort"
+)
 
 // buildInfo describes the configuration for the user (the build reply's
 // mapping, from which pyNN.hardware.spikey writes spikeyconfig.out and its
@@ -91,5 +95,60 @@ func (pl *plan) buildInfo() {
 	}
 	if len(pl.warnings) > 0 {
 		pl.info["warnings"] = pl.warnings
+	}
+	pl.quantInfo()
+}
+
+// weightQuant is what the 4-bit synapses did to one projection's weights.
+type weightQuant struct {
+	projection  int
+	label       string
+	connections int
+	// changed counts the weights the quantisation moved (by more than a
+	// millionth of a step), zeroed those that became 0 (no synapse).
+	changed, zeroed int
+	maxChange       float64 // µS
+	lsb             float64 // µS per step
+}
+
+func (q *weightQuant) add(want, got, lsb float64) {
+	q.connections++
+	q.lsb = lsb
+	d := math.Abs(got - want)
+	if d > 1e-6*lsb {
+		q.changed++
+		q.maxChange = math.Max(q.maxChange, d)
+	}
+	if got == 0 && want != 0 {
+		q.zeroed++
+	}
+}
+
+// quantInfo reports the weights' quantisation the way every system does
+// for nmp compare (docs/benchmarks.md): one "changes" entry per projection
+// whose weights moved, "weights_quantised" (their total), and the figures
+// per projection under "weight_steps".
+func (pl *plan) quantInfo() {
+	var changes []map[string]any
+	steps := []map[string]any{}
+	total := 0
+	for _, q := range pl.quant {
+		steps = append(steps, map[string]any{"projection": q.projection, "label": pl.user.Projections[q.projection].Label,
+			"connections": q.connections, "changed": q.changed, "max_change_uS": q.maxChange, "to_zero": q.zeroed, "step_uS": q.lsb})
+		if q.changed == 0 {
+			continue
+		}
+		total += q.changed
+		detail := fmt.Sprintf("%s: %d of %d weights moved to the 4-bit synapses' steps of %.4g uS (stochastic rounding), by up to %.4g uS",
+			q.label, q.changed, q.connections, q.lsb, q.maxChange)
+		if q.zeroed > 0 {
+			detail += fmt.Sprintf("; %d became 0 (no synapse)", q.zeroed)
+		}
+		changes = append(changes, map[string]any{"what": "weights", "detail": detail})
+	}
+	pl.info["weight_steps"] = steps
+	pl.info["weights_quantised"] = total
+	if len(changes) > 0 {
+		pl.info["changes"] = changes
 	}
 }

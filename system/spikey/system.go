@@ -69,6 +69,9 @@ type plan struct {
 	warnings                            []string
 	// synapses, for the configuration dump: (block, row, col) -> digital weight
 	weights map[[3]int]int
+	// quant is what the 4-bit weights did to each projection's weights
+	// (the mapping report's changes, which nmp compare reads).
+	quant []weightQuant
 	// engine model input per population
 	pops map[int]*popPlan
 	// membrane: the one recorded neuron (population, index), or -1
@@ -351,6 +354,8 @@ func (pl *plan) connect() (*network.Description, error) {
 			}
 		}
 		inh := pr.ReceptorType == "inhibitory"
+		pl.quant = append(pl.quant, weightQuant{projection: i, label: name})
+		q := &pl.quant[len(pl.quant)-1]
 		var stp stpConf
 		plasticProj := false
 		switch pr.Synapse.Type {
@@ -475,6 +480,7 @@ func (pl *plan) connect() (*network.Description, error) {
 			}
 			digital := int(math.Min(x+wr.Float64(), maxDigital+0.0001))
 			pl.weights[skey] = digital
+			q.add(ws[k], float64(digital)*lsb, lsb)
 			amp := efficacy * lsb * du.out * pl.chip.driver[blk][row] * pl.chip.synapse(blk, row, col)
 			if pl.cal != nil && on(pl.opts.CalibSynDrivers) {
 				amp *= pl.cal.Drivers[blk*driversPerBlock+row]

@@ -506,3 +506,61 @@ func FuzzOptions(f *testing.F) {
 		}
 	})
 }
+
+// TestWeightQuantisationReport: the mapping report says what the 4-bit
+// synapses did to each projection's weights, in the shape nmp compare reads
+// (a "changes" entry per projection whose weights moved, "weights_quantised").
+func TestWeightQuantisationReport(t *testing.T) {
+	n := newNet(3, nil)
+	post := n.neurons(4, nil)
+	src := n.spikes([]float64{1}, []float64{2}, []float64{3})
+	n.connect(src, post, 5*lsbExcCalib, "excitatory", network.Synapse{})                      // on a step: unchanged
+	n.connect(n.spikes([]float64{1}), post, 2.5*lsbExcCalib, "excitatory", network.Synapse{}) // half-way: every weight moves by half a step
+	n.connect(n.spikes([]float64{1}, []float64{4}), post, 0.2*lsbInhCalib, "inhibitory", network.Synapse{})
+	n.d.Projections[1].Label = "half"
+	_, plan := n.run(t, 1)
+	raw, err := json.Marshal(plan.Info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct {
+		Changes []struct{ What, Detail string } `json:"changes"`
+		Total   int                             `json:"weights_quantised"`
+	}
+	if err := json.Unmarshal(raw, &info); err != nil {
+		t.Fatal(err)
+	}
+	var steps []map[string]any
+	_ = json.Unmarshal(mustField(t, raw, "weight_steps"), &steps)
+	if len(steps) != 3 {
+		t.Fatalf("weight_steps %v", steps)
+	}
+	if s := steps[0]; s["changed"].(float64) != 0 || s["connections"].(float64) != 12 {
+		t.Errorf("weights on a step moved: %v", s)
+	}
+	if s := steps[1]; s["changed"].(float64) != 4 || math.Abs(s["max_change_uS"].(float64)-0.5*lsbExcCalib) > 1e-12 {
+		t.Errorf("half-way weights: %v", s)
+	}
+	zeroed := steps[2]["to_zero"].(float64)
+	if steps[2]["changed"].(float64) != 8 || zeroed < 1 || zeroed > 7 {
+		t.Errorf("0.2-step weights: %v (stochastic rounding zeroes about 80%%, seed 3)", steps[2])
+	}
+	if info.Total != 12 || len(info.Changes) != 2 {
+		t.Fatalf("weights_quantised %d, changes %+v", info.Total, info.Changes)
+	}
+	if c := info.Changes[0]; c.What != "weights" || !strings.Contains(c.Detail, `"half"`) || !strings.Contains(c.Detail, "4 of 4 weights") || !strings.Contains(c.Detail, "4-bit") {
+		t.Errorf("change %+v", c)
+	}
+	if c := info.Changes[1]; !strings.Contains(c.Detail, fmt.Sprintf("%d became 0", int(zeroed))) {
+		t.Errorf("change %+v", c)
+	}
+}
+
+func mustField(t *testing.T, raw []byte, key string) []byte {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m[key] == nil {
+		t.Fatalf("%s: %v", key, err)
+	}
+	return m[key]
+}
