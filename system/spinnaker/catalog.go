@@ -80,6 +80,20 @@ var userCatalog = func() *network.Catalog {
 	for _, n := range []string{"AdditiveWeightDependence", "MultiplicativeWeightDependence"} {
 		c.WeightRules[n] = std.WeightRules[n]
 	}
+	// sPyNNaker's triplet rule (extra_models): Pfister & Gerstner (2006)
+	// with its second traces x (presynaptic) and y (postsynaptic); the
+	// defaults are that paper's visual-cortex all-to-all fit (sPyNNaker
+	// has none for the time constants).
+	p := func(name string, def float64, units string, c network.Constraint) network.Param {
+		return network.Param{Name: name, Default: def, Units: units, Constraint: c}
+	}
+	c.TimingRules["PfisterSpikeTripletRule"] = &network.ComponentType{Name: "PfisterSpikeTripletRule", Params: []network.Param{
+		p("tau_plus", 16.8, "ms", network.Positive), p("tau_minus", 33.7, "ms", network.Positive),
+		p("tau_x", 101, "ms", network.Positive), p("tau_y", 125, "ms", network.Positive),
+		p("A_plus", 0.01, "", network.NonNegative), p("A_minus", 0.01, "", network.NonNegative)}}
+	c.WeightRules["WeightDependenceAdditiveTriplet"] = &network.ComponentType{Name: "WeightDependenceAdditiveTriplet", Params: []network.Param{
+		p("w_min", 0, "", network.Any), p("w_max", 1, "", network.Any),
+		p("A3_plus", 0.01, "", network.NonNegative), p("A3_minus", 0.01, "", network.NonNegative)}}
 	for n, cs := range std.CurrentSources {
 		c.CurrentSources[n] = cs
 	}

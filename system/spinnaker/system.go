@@ -199,10 +199,10 @@ func checkDescription(d *network.Description) error {
 			return fmt.Errorf("%s: synapse type %s is not available on nmp's SpiNNaker (StaticSynapse and STDPMechanism are)", d.ProjName(i), pr.Synapse.Type)
 		}
 		if t := pr.Synapse.TimingDependence; t != nil && userCatalog.TimingRules[t.Type] == nil {
-			return fmt.Errorf("%s: timing dependence %s is not built on nmp's SpiNNaker yet (SpikePairRule and Vogels2011Rule are)", d.ProjName(i), t.Type)
+			return fmt.Errorf("%s: timing dependence %s is not built on nmp's SpiNNaker yet (SpikePairRule, SpikeNearestPairRule, Vogels2011Rule and PfisterSpikeTripletRule are)", d.ProjName(i), t.Type)
 		}
 		if w := pr.Synapse.WeightDependence; w != nil && userCatalog.WeightRules[w.Type] == nil {
-			return fmt.Errorf("%s: weight dependence %s is not built on nmp's SpiNNaker yet (AdditiveWeightDependence and MultiplicativeWeightDependence are)", d.ProjName(i), w.Type)
+			return fmt.Errorf("%s: weight dependence %s is not built on nmp's SpiNNaker yet (AdditiveWeightDependence, MultiplicativeWeightDependence and WeightDependenceAdditiveTriplet are)", d.ProjName(i), w.Type)
 		}
 	}
 	for i, cs := range d.CurrentSources {
