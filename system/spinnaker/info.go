@@ -99,6 +99,9 @@ func (pl *plan) buildInfo() {
 			"router_entries": routerEntries, "tables": tables, "key_atom_bits": mp.atomBits},
 		"links": links,
 	}
+	if len(pl.changes) > 0 {
+		pl.info["changes"] = pl.changes
+	}
 }
 
 // realtimeReport is the mapping info's "realtime": what the runs so far
@@ -156,6 +159,8 @@ func (pl *plan) realtime() map[string]any {
 		"max_packets_per_tick_on_router": l.stats.MaxPacketsTick,
 		"router_packets_per_tick":        l.routerCap,
 		"ring_buffer_saturations":        sat,
-		"warnings":                       l.warnings(where),
+		// the same count under a name nmp compare reads as a change
+		"ring_buffer_saturated": sat,
+		"warnings":              l.warnings(where),
 	}
 }

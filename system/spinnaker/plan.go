@@ -247,11 +247,27 @@ func (pl *plan) engineDescription() (*network.Description, error) {
 		ws := make([]float64, len(c.w))
 		ds := make([]float64, len(c.w))
 		r := c.syn
+		changed, saturated, most := 0, 0, 0.0
 		for k, w := range c.w {
 			qp := pl.popOf(int(c.postG[k]))
-			_, ws[k] = quantise(w, pl.shifts[qp][r])
+			word, v := quantise(w, pl.shifts[qp][r])
+			ws[k] = v
+			if v != w {
+				changed++
+				most = math.Max(most, math.Abs(v-w))
+				if word == math.MaxUint16 {
+					saturated++
+				}
+			}
 			ds[k] = float64(c.ticks[k]) * pl.dt
 			maxT = max(maxT, c.ticks[k])
+		}
+		if changed > 0 {
+			detail := fmt.Sprintf("%d of %d weights changed to the 16-bit words' values, by at most %.4g", changed, len(c.w), most)
+			if saturated > 0 {
+				detail += fmt.Sprintf(" (%d at the largest word)", saturated)
+			}
+			pl.changes = append(pl.changes, map[string]any{"what": d.ProjName(i) + ": weights quantised", "detail": detail})
 		}
 		syn, err := pl.engineSynapse(i)
 		if err != nil {

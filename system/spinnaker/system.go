@@ -70,6 +70,9 @@ type plan struct {
 	// viewed says which populations have variables recorded, whose
 	// models keep their float state up to date.
 	viewed []bool
+	// changes is the mapping report's "changes": what the machine holds
+	// differently from the script (nmp compare lists them).
+	changes []map[string]any
 }
 
 // noteRecording marks the populations whose state variables a recording
@@ -302,9 +305,43 @@ func (pl *plan) expand() error {
 			}
 			c.ticks[k] = int32(t)
 		}
+		if rounded, most := pl.delaysRounded(pr, len(pre)); rounded > 0 {
+			pl.changes = append(pl.changes, map[string]any{"what": d.ProjName(i) + ": delays rounded",
+				"detail": fmt.Sprintf("%d of %d delays rounded to the %g ms time step, by at most %.4g ms", rounded, len(pre), pl.dt, most)})
+		}
 		pl.conns[i] = c
 	}
 	return nil
+}
+
+// delaysRounded counts the delays a projection gives that are not whole
+// time steps, and the largest rounding, for delays given as one number or
+// as explicit connections' values (the engine rounds drawn delays as it
+// draws them: those are not counted).
+func (pl *plan) delaysRounded(pr *network.Projection, n int) (rounded int, most float64) {
+	check := func(x float64, times int) {
+		t := max(math.Round(x/pl.dt), 1)
+		if diff := math.Abs(t*pl.dt - x); diff > 1e-9*pl.dt {
+			rounded += times
+			most = math.Max(most, diff)
+		}
+	}
+	if c := pr.Connections; c != nil {
+		if v, ok := c.Parameters["delay"]; ok && v.Kind == network.KindArray {
+			for _, x := range v.Array.Float64s() {
+				check(x, 1)
+			}
+			return rounded, most
+		}
+		if v, ok := c.Parameters["delay"]; ok && v.Kind == network.KindScalar {
+			check(v.Scalar, n)
+			return rounded, most
+		}
+	}
+	if v, ok := pr.Synapse.Parameters["delay"]; ok && v.Kind == network.KindScalar {
+		check(v.Scalar, n)
+	}
+	return rounded, most
 }
 
 // selectionIDs returns the global ids of a selection's neurons in order.
