@@ -4,7 +4,7 @@ import "github.com/nmp-platform/nmp/network"
 
 // The models sPyNNaker runs, by PyNN name, with PyNN's parameters, units
 // and defaults (the engine's standard catalog entries).
-var neuronModels = []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "IF_curr_alpha", "Izhikevich_cond"}
+var neuronModels = []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "IF_curr_alpha", "Izhikevich_cond", "IF_curr_exp_ca2_adaptive"}
 
 var sourceModels = []string{"SpikeSourceArray", "SpikeSourcePoisson"}
 
@@ -67,6 +67,17 @@ var userCatalog = func() *network.Catalog {
 	dual.Params = append(append([]network.Param{}, dual.Params...), network.Param{Name: "tau_syn_E2", Default: 5, Units: "ms", Constraint: network.Positive})
 	dual.Receptors = []string{"excitatory", "inhibitory", "excitatory2"}
 	c.Cells["IF_curr_dual_exp"] = &dual
+	// sPyNNaker's IF_curr_exp_ca2_adaptive (extra_models; Liu & Wang
+	// 2001): IF_curr_exp with a calcium current that every spike raises
+	// by i_alpha and that decays with tau_ca2, subtracted from the input.
+	ca2 := *c.Cells["IF_curr_exp"]
+	ca2.Name = "IF_curr_exp_ca2_adaptive"
+	ca2.Description = "leaky integrate-and-fire with exponential current synapses and a spike-triggered adapting calcium current (sPyNNaker's IFCurrExpCa2Adaptive)"
+	ca2.Params = append(append([]network.Param{}, ca2.Params...),
+		network.Param{Name: "tau_ca2", Default: 50, Units: "ms", Constraint: network.Positive},
+		network.Param{Name: "i_alpha", Default: 0.1, Units: "nA", Constraint: network.Any})
+	ca2.State = append(append([]network.Param{}, ca2.State...), network.Param{Name: "i_ca2", Default: 0, Units: "nA", Constraint: network.Any})
+	c.Cells[ca2.Name] = &ca2
 	c.Synapses["StaticSynapse"] = std.Synapses["StaticSynapse"]
 	// Plasticity in sPyNNaker's fixed point (stdp.go): its rules, PyNN's
 	// parameters; SpikeNearestPairRule is sPyNNaker's, with SpikePairRule's.

@@ -45,7 +45,9 @@ type lifModel struct {
 	// alpha: synapse_types_alpha_impl (IF_curr_alpha), per synapse type
 	// the linear, exponential and last-input buffers (alpha.go)
 	alpha *alphaState
-	rb    *ringScale
+	// ca2: additional_input_ca2_adaptive (IF_curr_exp_ca2_adaptive, ca2.go)
+	ca2 *ca2State
+	rb  *ringScale
 
 	// state (s16.15 bits) and refractory counters
 	v, ie, ii []int32
@@ -156,9 +158,12 @@ func (m *lifModel) Cost() float64 { return 1 }
 // load time) from the parameters, for a time step of dt ms.
 func (m *lifModel) Prepare(dt float64) error {
 	ps := m.pop.Params
-	m.hom = !m.delta && !m.dual && m.alpha == nil
+	m.hom = !m.delta && !m.dual && m.alpha == nil && m.ca2 == nil
 	if m.alpha != nil {
 		m.alpha.prepare(dt, ps["tau_syn_E"], ps["tau_syn_I"])
+	}
+	if m.ca2 != nil {
+		m.ca2.prepare(dt, ps["tau_ca2"], ps["i_alpha"])
 	}
 	// input_type_delta: kdivk(1.0, time step), the time step as the host
 	// writes it (s16.15).
@@ -215,6 +220,9 @@ func (m *lifModel) Reset() {
 		}
 		if m.alpha != nil {
 			m.alpha.reset(i)
+		}
+		if m.ca2 != nil {
+			m.ca2.reset(i)
 		}
 	}
 }
@@ -287,8 +295,13 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 		} else if delta {
 			exc, inh = mulK(e, scale), mulK(h, scale)
 		}
+		// additional_input_get_input_value_as_current, every tick
+		var bias int32
+		if ca := m.ca2; ca != nil {
+			bias = ca.bias(lo + i)
+		}
 		if r := refr[i]; r <= 0 {
-			input := exc - inh + c.iOff
+			input := exc - inh + bias + c.iOff
 			if iext != nil {
 				input += toK(iext[i])
 			}
@@ -301,8 +314,14 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 			vi = c.vReset
 			refr[i] = c.tRef
 			out.Add(lo + i)
+			if ca := m.ca2; ca != nil {
+				ca.spiked(lo + i)
+			}
 		}
 		v[i] = vi
+		if ca := m.ca2; ca != nil && views && ca.iF != nil {
+			ca.iF[lo+i] = fromK(ca.i[lo+i])
+		}
 		if delta {
 			if views {
 				// sPyNNaker records a delta synapse's input of the tick.

@@ -19,6 +19,7 @@ type plainNeuron struct {
 	cond, delta        bool
 	scale              int32 // input_type_delta's 1/dt
 	shiftE, shiftI     uint32
+	bias               int32 // an additional input's current this tick
 }
 
 func (n *plainNeuron) tick(wordsE, wordsI uint32, iext float64) bool {
@@ -46,7 +47,7 @@ func (n *plainNeuron) tick(wordsE, wordsI uint32, iext float64) bool {
 		exc, inh = mulK(n.gE, n.scale), mulK(n.gI, n.scale)
 	}
 	if n.refract <= 0 {
-		in := exc - inh + n.p.iOff + toK(iext)
+		in := exc - inh + n.bias + n.p.iOff + toK(iext)
 		alpha := mulK(in, n.p.r) + n.p.vRest
 		n.V = alpha - mulK(n.p.expTC, alpha-n.V)
 	} else {

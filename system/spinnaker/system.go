@@ -167,6 +167,7 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 			continue
 		}
 		cond, delta, dual, alpha := n == "IF_cond_exp", n == "IF_curr_delta", n == "IF_curr_dual_exp", n == "IF_curr_alpha"
+		ca2 := n == "IF_curr_exp_ca2_adaptive"
 		models[enginePrefix+n] = func(p *engine.Population) (engine.Model, error) {
 			m := newLIFKind(p, cond, delta, newRingScale(pl.shifts[p.Index]))
 			if dual {
@@ -174,6 +175,9 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 			}
 			if alpha {
 				m.alpha = newAlphaState(p.Size)
+			}
+			if ca2 {
+				m.ca2 = newCa2State(p)
 			}
 			m.views = pl.viewed[p.Index]
 			pl.rt.lifs[p.Index] = m

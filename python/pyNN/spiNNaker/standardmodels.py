@@ -78,6 +78,19 @@ class IF_curr_dual_exp(_Initial, _nmp.IF_curr_exp):
     units = dict(getattr(_nmp.IF_curr_exp, "units", {}), gsyn_exc="nA", gsyn_inh="nA", tau_syn_E2="ms")
 
 
+class IF_curr_exp_ca2_adaptive(_Initial, _nmp.IF_curr_exp):
+    """sPyNNaker's IF_curr_exp_ca2_adaptive (extra_models; Liu & Wang 2001):
+    IF_curr_exp with a calcium current i_ca2 (an initial value, nA) that
+    each spike raises by i_alpha (nA) and that decays with tau_ca2 (ms),
+    subtracted from the input: spike-frequency adaptation."""
+    nmp_name = "IF_curr_exp_ca2_adaptive"
+    default_parameters = dict(_nmp.IF_curr_exp.default_parameters, tau_ca2=50.0, i_alpha=0.1)
+    default_initial_values = dict(_nmp.IF_curr_exp.default_initial_values, i_ca2=0.0)
+    translations = build_translations(*[(n, n) for n in default_parameters])
+    recordable = ["spikes", "v", "gsyn_exc", "gsyn_inh"]
+    units = dict(getattr(_nmp.IF_curr_exp, "units", {}), gsyn_exc="nA", gsyn_inh="nA", tau_ca2="ms", i_alpha="nA", i_ca2="nA")
+
+
 class Izhikevich_cond(Izhikevich):
     """sPyNNaker's Izhikevich_cond (extra_models; IzkCondExp): the Izhikevich
     neuron with exponentially decaying synaptic conductances (tau_syn_E,
@@ -185,7 +198,7 @@ class WeightDependenceAdditiveTriplet(STDPWeightDependence):
         super().__init__(w_min=w_min, w_max=w_max, A3_plus=A3_plus, A3_minus=A3_minus)
 
 
-__all__ = ["IF_curr_exp", "IF_curr_alpha", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "SpikeSourcePoisson", "SpikeSourceArray", "StaticSynapse",
+__all__ = ["IF_curr_exp", "IF_curr_alpha", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "IF_curr_exp_ca2_adaptive", "SpikeSourcePoisson", "SpikeSourceArray", "StaticSynapse",
            "STDPMechanism", "SpikePairRule", "Vogels2011Rule", "AdditiveWeightDependence",
            "MultiplicativeWeightDependence", "SpikeNearestPairRule", "PfisterSpikeTripletRule",
            "WeightDependenceAdditiveTriplet"]
