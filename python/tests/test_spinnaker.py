@@ -132,7 +132,7 @@ class MachineTest(unittest.TestCase):
             sim.run(20.0)
         self.assertIn("1 to 144 time steps", str(err.exception))
         with self.assertRaises(NotImplementedError):
-            sim.extra_models.IF_curr_exp_ca2_adaptive
+            sim.extra_models.IF_curr_exp_sEMD
         self.assertFalse(hasattr(sim, "HH_cond_exp"))
 
     def test_izhikevich_and_delta(self):
@@ -316,6 +316,20 @@ class MachineTest(unittest.TestCase):
         self.assertIs(sim.extra_models.IFCurrExpCa2Adaptive, sim.extra_models.IF_curr_exp_ca2_adaptive)
         with self.assertRaises(NotImplementedError):
             sim.extra_models.IFCondExpStoc
+
+    def test_initial_values_after_reset(self):
+        # Initial values set after reset() start the next run, on the
+        # machine's fixed-point state too (not only in the recording).
+        sim.setup(timestep=1.0)
+        a = sim.Population(1, sim.IF_curr_exp())
+        a.record("v")
+        sim.run(5.0)
+        sim.reset()
+        a.initialize(v=-55.0)
+        sim.run(5.0)
+        v = np.asarray(a.get_data().segments[-1].filter(name="v")[0]).ravel()
+        self.assertEqual(v[0], -55.0)
+        self.assertTrue(-56.0 < v[1] < -55.0, v)   # relaxing towards -65 mV with tau_m = 20 ms
 
     def test_kernel_connector(self):
         # Held against the double loop over all (pre, post) pairs written

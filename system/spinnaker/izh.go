@@ -87,6 +87,15 @@ func (m *izhModel) Reset() {
 	}
 }
 
+// resync takes the float state of neurons [lo, hi) as the start of a run
+// (lifModel.resync).
+func (m *izhModel) resync(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		m.v[i], m.u[i] = toK(m.vF[i]), toK(m.uF[i])
+		m.ie[i], m.ii[i] = toK(m.eF[i]), toK(m.iF[i])
+	}
+}
+
 // izhStep is one neuron's midpoint step: it returns the new V and U.
 func izhStep(v, u, h, input int32, c *izhConst) (int32, int32) {
 	pre := izh140 + input - u

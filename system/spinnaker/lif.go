@@ -227,6 +227,18 @@ func (m *lifModel) Reset() {
 	}
 }
 
+// resync takes the float state of neurons [lo, hi) as the start of a run
+// (tick 0): initial values set after a reset are in it, not yet in the
+// fixed-point state Reset read.
+func (m *lifModel) resync(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		m.v[i], m.ie[i], m.ii[i] = toK(m.vF[i]), toK(m.eF[i]), toK(m.iF[i])
+		if m.ca2 != nil {
+			m.ca2.reset(i)
+		}
+	}
+}
+
 // Step is one timer tick of neurons [lo, hi).
 func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spikes) {
 	k := m.k[lo:hi]

@@ -334,6 +334,13 @@ func (c *counted) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spikes
 		// none of tick n+1's can be: close tick n−1.
 		l.fold(n - 1)
 	}
+	if n == 0 {
+		// A run from the start: initial values set after the reset are
+		// in the engine's float state only.
+		if r, ok := c.Model.(interface{ resync(lo, hi int) }); ok {
+			r.resync(lo, hi)
+		}
+	}
 	k := len(out.IDs)
 	c.Model.Step(n, lo, hi, in, out)
 	for _, g := range out.IDs[k:] {
