@@ -124,7 +124,8 @@ var engineCatalog = func() *network.Catalog {
 	// their 16-bit weights are in.
 	st := *userCatalog.Synapses["STDPMechanism"]
 	st.Name = stdpSynapse
-	st.Params = append(append([]network.Param{}, st.Params...), network.Param{Name: "ring_buffer_shift", Units: "", Constraint: network.NonNegative})
+	st.Params = append(append([]network.Param{}, st.Params...), network.Param{Name: "ring_buffer_shift", Units: "", Constraint: network.NonNegative},
+		network.Param{Name: "weight_scale", Default: 1, Units: "", Constraint: network.Positive})
 	c.Synapses[st.Name] = &st
 	return c
 }()

@@ -34,7 +34,8 @@ func (pl *plan) buildInfo() {
 			e["cell_type"] = pl.user.Populations[v.pop].CellType
 			if v.neuron {
 				e["ring_buffer_shifts"] = []uint32{sh[0], sh[1]}
-				e["weight_lsb"] = []float64{math.Ldexp(1, int(sh[0])-15), math.Ldexp(1, int(sh[1])-15)}
+				ws := pl.weightScale(v.pop)
+				e["weight_lsb"] = []float64{math.Ldexp(1, int(sh[0])-15) / ws, math.Ldexp(1, int(sh[1])-15) / ws}
 			}
 		}
 		_ = vi

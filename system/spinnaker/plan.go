@@ -250,7 +250,7 @@ func (pl *plan) engineDescription() (*network.Description, error) {
 		changed, saturated, most := 0, 0, 0.0
 		for k, w := range c.w {
 			qp := pl.popOf(int(c.postG[k]))
-			word, v := quantise(w, pl.shifts[qp][r])
+			word, v := pl.quantiseFor(w, qp, r)
 			ws[k] = v
 			if v != w {
 				changed++
@@ -299,15 +299,17 @@ func (pl *plan) engineSynapse(i int) (network.Synapse, error) {
 	// The weights are 16-bit words in the target's ring-buffer scale: one
 	// scale, so one target population (or populations of equal shifts).
 	c := &pl.conns[i]
-	shift := -1
+	shift, ws := -1, 1.0
 	for _, g := range c.postG {
-		s := int(pl.shifts[pl.popOf(int(g))][c.syn])
-		if shift >= 0 && s != shift {
+		q := pl.popOf(int(g))
+		s := int(pl.shifts[q][c.syn])
+		if shift >= 0 && (s != shift || pl.weightScale(q) != ws) {
 			return network.Synapse{}, fmt.Errorf("%s: a plastic projection onto populations of different weight scales (ring-buffer shifts %d and %d) is not built on nmp's SpiNNaker; project onto each population separately", pl.user.ProjName(i), shift, s)
 		}
-		shift = s
+		shift, ws = s, pl.weightScale(q)
 	}
 	params["ring_buffer_shift"] = network.Scalar(float64(max(shift, 0)))
+	params["weight_scale"] = network.Scalar(ws)
 	return network.Synapse{Type: stdpSynapse, Parameters: params, TimingDependence: sy.TimingDependence, WeightDependence: sy.WeightDependence}, nil
 }
 

@@ -389,8 +389,11 @@ func init() {
 	engine.RegisterPlasticity(stdpSynapse, newSTDPRule)
 }
 
-// stdpParamsOf derives the core's rule from a projection's description.
-func stdpParamsOf(sy *network.Synapse, dt float64, shift uint32) (stdpParams, error) {
+// stdpParamsOf derives the core's rule from a projection's description;
+// ws is the target's input type's weight scale (32 for conductances: the
+// weight dependences' weights and amplitudes are written times it, as the
+// weights are).
+func stdpParamsOf(sy *network.Synapse, dt float64, shift uint32, ws float64) (stdpParams, error) {
 	q := stdpParams{shift: shift}
 	get := func(c *network.Component, ct *network.ComponentType, prm network.Param) (float64, error) {
 		name, x := prm.Name, prm.Default
@@ -433,7 +436,7 @@ func stdpParamsOf(sy *network.Synapse, dt float64, shift uint32) (stdpParams, er
 	if !(wmin <= wmax) || wmin < 0 {
 		return q, fmt.Errorf("synapse.weight_dependence: sPyNNaker needs 0 <= w_min <= w_max, got w_min %g, w_max %g", wmin, wmax)
 	}
-	q.minW, q.maxW = toK(wmin), toK(wmax)
+	q.minW, q.maxW = toK(wmin*ws), toK(wmax*ws)
 	q.mult = wd.Type == "MultiplicativeWeightDependence"
 	switch td.Type {
 	case "SpikePairRule", "SpikeNearestPairRule":
@@ -445,21 +448,21 @@ func stdpParamsOf(sy *network.Synapse, dt float64, shift uint32) (stdpParams, er
 		if q.mult {
 			q.a2p, q.a2m = toK(P["A_plus"]), toK(P["A_minus"])
 		} else {
-			q.a2p, q.a2m = toK(P["A_plus"]*wmax), toK(P["A_minus"]*wmax)
+			q.a2p, q.a2m = toK(P["A_plus"]*wmax*ws), toK(P["A_minus"]*wmax*ws)
 		}
 	case "PfisterSpikeTripletRule":
 		q.timing = timingTriplet
 		q.lutPlus, q.lutMinus = expLUT(dt, P["tau_plus"]), expLUT(dt, P["tau_minus"])
 		q.lutX, q.lutY = expLUTShift(dt, P["tau_x"], tripletShift), expLUTShift(dt, P["tau_y"], tripletShift)
-		q.a2p, q.a2m = toK(P["A_plus"]*wmax), toK(P["A_minus"]*wmax)
-		q.a3p, q.a3m = toK(P["A3_plus"]*wmax), toK(P["A3_minus"]*wmax)
+		q.a2p, q.a2m = toK(P["A_plus"]*wmax*ws), toK(P["A_minus"]*wmax*ws)
+		q.a3p, q.a3m = toK(P["A3_plus"]*wmax*ws), toK(P["A3_minus"]*wmax*ws)
 	case "Vogels2011Rule":
 		if q.mult {
 			return q, fmt.Errorf("synapse.weight_dependence: Vogels2011Rule works with AdditiveWeightDependence, as in sPyNNaker and PyNN")
 		}
 		q.timing = timingVogels
 		q.lutPlus = expLUT(dt, P["tau"])
-		q.a2p = toK(P["eta"])
+		q.a2p = toK(P["eta"] * ws)
 		q.alpha = int32(math.Round(2 * P["rho"] * P["tau"] / 1000 * stdpOne))
 	default:
 		return q, fmt.Errorf("synapse.timing_dependence: %s is not built on nmp's SpiNNaker", td.Type)
@@ -472,11 +475,15 @@ func newSTDPRule(pr *network.Projection, dt float64, parts []engine.PlasticPart)
 	if !ok || sh.Kind != network.KindScalar {
 		return nil, fmt.Errorf("%s: no ring-buffer shift for the plastic projection", pr.Label)
 	}
-	q, err := stdpParamsOf(&pr.Synapse, dt, uint32(sh.Scalar))
+	ws := 1.0
+	if v, ok := pr.Synapse.Parameters["weight_scale"]; ok && v.Kind == network.KindScalar {
+		ws = v.Scalar
+	}
+	q, err := stdpParamsOf(&pr.Synapse, dt, uint32(sh.Scalar), ws)
 	if err != nil {
 		return nil, err
 	}
-	r := &stdpRule{q: q, lsb: math.Ldexp(1, int(q.shift)-15)}
+	r := &stdpRule{q: q, lsb: math.Ldexp(1, int(q.shift)-15) / ws}
 	r.parts = make([]stdpPart, len(parts))
 	for k, pp := range parts {
 		p := &r.parts[k]
@@ -493,7 +500,7 @@ func newSTDPRule(pr *network.Projection, dt float64, parts []engine.PlasticPart)
 		p.out = make([]float64, maxRow)
 		for j := 0; j < n; j++ {
 			p.delay[j] = uint32(pp.Delay[j])
-			p.word[j], _ = quantise(pp.Weight[j], q.shift)
+			p.word[j], _ = quantise(pp.Weight[j]*ws, q.shift)
 			p.neg[j] = pp.Weight[j] < 0
 		}
 		rows := max(len(pp.Row)-1, 0)

@@ -158,7 +158,7 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 		if n == "Izhikevich" || n == "Izhikevich_cond" {
 			cond := n == "Izhikevich_cond"
 			models[enginePrefix+n] = func(p *engine.Population) (engine.Model, error) {
-				m := newIzh(p, newRingScale(pl.shifts[p.Index]))
+				m := newIzh(p, newRingScaleFor(pl.shifts[p.Index], cond))
 				m.cond = cond
 				m.views = pl.viewed[p.Index]
 				pl.rt.izhs[p.Index] = m
@@ -169,7 +169,7 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 		cond, delta, dual, alpha := n == "IF_cond_exp", n == "IF_curr_delta", n == "IF_curr_dual_exp", n == "IF_curr_alpha"
 		ca2 := n == "IF_curr_exp_ca2_adaptive"
 		models[enginePrefix+n] = func(p *engine.Population) (engine.Model, error) {
-			m := newLIFKind(p, cond, delta, newRingScale(pl.shifts[p.Index]))
+			m := newLIFKind(p, cond, delta, newRingScaleFor(pl.shifts[p.Index], cond))
 			if dual {
 				m = newDualLIF(p, newRingScale(pl.shifts[p.Index]))
 			}
@@ -376,6 +376,23 @@ func (pl *plan) popOpts(i int) PopOptions {
 
 // scaleWeights chooses every population's ring-buffer shifts from the
 // statistics of its incoming weights.
+// weightScale is the input type's global weight scale of population i:
+// 32 for conductance input (input_type_conductance), 1 for current.
+func (pl *plan) weightScale(i int) float64 {
+	if ct := userCatalog.Cells[pl.user.Populations[i].CellType]; ct != nil && ct.ConductanceBased {
+		return 1 << condShift
+	}
+	return 1
+}
+
+// quantiseFor is quantise for a weight onto population i: the word of the
+// weight times the input type's scale, and its value in the script's units.
+func (pl *plan) quantiseFor(w float64, i, syn int) (uint16, float64) {
+	ws := pl.weightScale(i)
+	word, v := quantise(w*ws, pl.shifts[i][syn])
+	return word, v / ws
+}
+
 func (pl *plan) scaleWeights() error {
 	d := pl.user
 	stats := make([][nSynTypes]inStats, len(d.Populations))
@@ -437,7 +454,10 @@ func (pl *plan) scaleWeights() error {
 			wVar := math.Max(0, a.sum2/a.cnt-mean*mean)
 			dMean := a.dsum / a.cnt
 			dVar := math.Max(0, a.dsum2/a.cnt-dMean*dMean)
-			stats[pp][c.syn].add(nConn, mean, wVar, a.maxW, dVar, rate, perTick)
+			// the conductance input type's weights count 32 times
+			// larger (get_global_weight_scale)
+			ws := pl.weightScale(pp)
+			stats[pp][c.syn].add(nConn, mean*ws, wVar*ws*ws, a.maxW*ws, dVar, rate, perTick)
 		}
 	}
 	pl.shifts = make([][nSynTypes]uint32, len(d.Populations))

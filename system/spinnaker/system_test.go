@@ -351,7 +351,10 @@ func TestWeightScaling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sh := lastPlan.shifts[1]; sh != [nSynTypes]uint32{} {
+	// IF_cond_exp's weights count 32 times (the conductance input type's
+	// scale): 3.2 × 5 spikes a tick is 16 = 2^4, so shift 5; the word is
+	// the same 3277 as 0.1 at shift 0 would give.
+	if sh := lastPlan.shifts[1]; sh != [nSynTypes]uint32{5, 0, 0} {
 		t.Errorf("shifts %v", sh)
 	}
 	w := p.Description.Projections[0].Connections.Parameters["weight"].Array.Float64s()
