@@ -242,7 +242,15 @@ type stdpCase struct {
 	delay          []int
 	w              []float64
 	shift          uint32
+	ws             float64 // the target's weight scale (32: conductance input); 0 means 1
 	params         map[string]float64
+}
+
+func (c *stdpCase) scale() float64 {
+	if c.ws == 0 {
+		return 1
+	}
+	return c.ws
 }
 
 func (c *stdpCase) synapse() network.Synapse {
@@ -257,13 +265,13 @@ func (c *stdpCase) synapse() network.Synapse {
 		}
 	}
 	return network.Synapse{Type: stdpSynapse, TimingDependence: td, WeightDependence: wd,
-		Parameters: map[string]network.Value{"ring_buffer_shift": network.Scalar(float64(c.shift))}}
+		Parameters: map[string]network.Value{"ring_buffer_shift": network.Scalar(float64(c.shift)), "weight_scale": network.Scalar(c.scale())}}
 }
 
 func randomSTDPCase(r *rand.Rand, timing, weight string) *stdpCase {
 	c := &stdpCase{timing: timing, weight: weight, dt: []float64{1, 0.1, 0.5}[r.IntN(3)], nPre: 1 + r.IntN(20), nPost: 1 + r.IntN(20),
-		shift: uint32(r.IntN(8)), params: map[string]float64{}}
-	lsb := math.Ldexp(1, int(c.shift)-15)
+		shift: uint32(r.IntN(8)), params: map[string]float64{}, ws: []float64{1, 32}[r.IntN(2)]}
+	lsb := math.Ldexp(1, int(c.shift)-15) / c.ws
 	wmax := lsb * float64(1000+r.IntN(60000))
 	c.params["w_min"] = []float64{0, wmax * r.Float64() * 0.3}[r.IntN(2)]
 	c.params["w_max"] = wmax
@@ -327,28 +335,29 @@ func (c *stdpCase) build(t *testing.T, bounds []int) (engine.PlasticRule, [][]in
 		pre: c.pre, post: c.post, preT: make([]int64, c.nPre), preTr: make([]int64, c.nPre),
 		histT: make([][]int64, c.nPost), histTr: make([][]int64, c.nPost),
 		preTr2: make([]int64, c.nPre), histTr2: make([][]int64, c.nPost)}
+	ws := c.scale()
 	k := func(x float64) int64 { return int64(math.Round(x * 32768)) }
-	p.minW, p.maxW = k(P["w_min"]), k(P["w_max"])
+	p.minW, p.maxW = k(P["w_min"]*ws), k(P["w_max"]*ws)
 	if c.timing == "vogels" {
 		p.lutP = plainLUT(c.dt, P["tau"])
-		p.aP = k(P["eta"])
+		p.aP = k(P["eta"] * ws)
 		p.alpha = int64(math.Round(2 * P["rho"] * P["tau"] / 1000 * 2048))
 	} else {
 		p.lutP, p.lutM = plainLUT(c.dt, P["tau_plus"]), plainLUT(c.dt, P["tau_minus"])
 		if p.mult {
 			p.aP, p.aM = k(P["A_plus"]), k(P["A_minus"])
 		} else {
-			p.aP, p.aM = k(P["A_plus"]*P["w_max"]), k(P["A_minus"]*P["w_max"])
+			p.aP, p.aM = k(P["A_plus"]*P["w_max"]*ws), k(P["A_minus"]*P["w_max"]*ws)
 		}
 		if c.timing == "triplet" {
 			p.lutX, p.lutY = plainLUTEvery(c.dt, P["tau_x"], 4), plainLUTEvery(c.dt, P["tau_y"], 4)
-			p.a3P, p.a3M = k(P["A3_plus"]*P["w_max"]), k(P["A3_minus"]*P["w_max"])
+			p.a3P, p.a3M = k(P["A3_plus"]*P["w_max"]*ws), k(P["A3_minus"]*P["w_max"]*ws)
 		}
 	}
 	for n := range p.histT {
 		p.histT[n], p.histTr[n], p.histTr2[n] = []int64{0}, []int64{0}, []int64{0}
 	}
-	lsb := math.Ldexp(1, int(c.shift)-15)
+	lsb := math.Ldexp(1, int(c.shift)-15) / ws
 	for s := range c.w {
 		p.delay = append(p.delay, int64(c.delay[s]))
 		p.word = append(p.word, int64(math.Min(math.RoundToEven(c.w[s]/lsb), 0xFFFF)))
@@ -378,7 +387,8 @@ func TestSTDPBitExact(t *testing.T) {
 				}
 				bounds = append(bounds, c.nPost)
 				rule, index, plain := c.build(t, bounds)
-				name := fmt.Sprintf("%s/%s/%d (dt %g, shift %d, %d synapses, %d parts)", timing, wd, rep, c.dt, c.shift, len(c.w), len(bounds)-1)
+				name := fmt.Sprintf("%s/%s/%d (dt %g, shift %d, weight scale %g, %d synapses, %d parts)", timing, wd, rep, c.dt, c.shift, c.ws, len(c.w), len(bounds)-1)
+				lsb := math.Ldexp(1, int(c.shift)-15) / c.scale()
 				ratePre, ratePost := 0.005+0.2*r.Float64(), 0.005+0.2*r.Float64()
 				changed := 0
 				for tick := int64(0); tick < 3000; tick++ {
@@ -398,7 +408,7 @@ func TestSTDPBitExact(t *testing.T) {
 									if c.pre[cs] != i {
 										continue
 									}
-									want := float64(plain.word[cs]) * math.Ldexp(1, int(c.shift)-15)
+									want := float64(plain.word[cs]) * lsb
 									if ws[row] != want {
 										t.Fatalf("%s: tick %d, synapse %d transmits %v, plain %v", name, tick, cs, ws[row], want)
 									}
@@ -420,7 +430,7 @@ func TestSTDPBitExact(t *testing.T) {
 					for k := range index {
 						ws := rule.Weights(k)
 						for j, cs := range index[k] {
-							want := float64(plain.word[cs]) * math.Ldexp(1, int(c.shift)-15)
+							want := float64(plain.word[cs]) * lsb
 							if ws[j] != want {
 								t.Fatalf("%s: tick %d, synapse %d holds %v, plain %v", name, tick, cs, ws[j], want)
 							}
@@ -428,7 +438,6 @@ func TestSTDPBitExact(t *testing.T) {
 					}
 				}
 				for s := range c.w {
-					lsb := math.Ldexp(1, int(c.shift)-15)
 					if float64(plain.word[s])*lsb != math.Min(math.RoundToEven(c.w[s]/lsb), 0xFFFF)*lsb {
 						changed++
 					}
