@@ -19,7 +19,7 @@ type plainNeuron struct {
 	cond, delta        bool
 	scale              int32 // input_type_delta's 1/dt
 	shiftE, shiftI     uint32
-	bias               int32 // an additional input's current this tick
+	bias               int32  // an additional input's current this tick
 	gShift             uint32 // conductance input: the state is 32·g, the input state >> 5
 }
 

@@ -260,15 +260,10 @@ func (h *postHistory) window(begin, end uint32) (prev, stop int) {
 	}
 }
 
-// update is plasticity_update_synapse for one synapse: a presynaptic spike
-// at tick t over delay d, the row's previous spike at lastPre with trace
-// lastPreTr, its new trace newTr (unused by these rules but for symmetry).
-func (q *stdpParams) update(w int32, h *postHistory, t, lastPre uint32, lastPreTr int16, d uint32) int32 {
-	return q.updateTriplet(w, h, t, lastPre, lastPreTr, 0, d)
-}
-
-// updateTriplet is update with the triplet rule's second trace of the new
-// presynaptic spike (r2, newTr2); the other rules ignore it.
+// updateTriplet is plasticity_update_synapse for one synapse: a
+// presynaptic spike at tick t over delay d, the row's previous spike at
+// lastPre with trace lastPreTr, and (the triplet rule's) the second trace
+// r2 of the new spike, newTr2, which the other rules ignore.
 func (q *stdpParams) updateTriplet(w int32, h *postHistory, t, lastPre uint32, lastPreTr, newTr2 int16, d uint32) int32 {
 	begin, end := uint32(0), uint32(0)
 	if lastPre >= d {
