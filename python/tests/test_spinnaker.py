@@ -216,6 +216,7 @@ class MachineTest(unittest.TestCase):
         self.assertTrue(np.all(np.diff(tri) > 0.02), tri)
         self.assertTrue(np.all(np.diff(pair) < 0), pair)
         self.assertIs(sim.PfisterSpikeTripletRule, em.PfisterSpikeTripletRule)
+        self.assertIs(em.PfisterSpikeTriplet, em.PfisterSpikeTripletRule)  # the name sPyNNaker's stdp_triplet.py uses
         # the rule and the weight dependence go together, as in sPyNNaker
         sim.setup(timestep=1.0)
         a = sim.Population(1, sim.SpikeSourceArray(spike_times=[[1.0]]))
@@ -314,6 +315,11 @@ class MachineTest(unittest.TestCase):
         sim.run(100.0)
         self.assertEqual(len(a.get_data().segments[-1].spiketrains[0]), 0)
         self.assertIs(sim.extra_models.IFCurrExpCa2Adaptive, sim.extra_models.IF_curr_exp_ca2_adaptive)
+        # sPyNNaker's numpy accessor (its IF_curr_exp_ca2_adaptive.py example uses it)
+        rows = a.spinnaker_get_data("spikes")
+        self.assertEqual(rows.shape[1], 2)
+        np.testing.assert_array_equal(rows[:, 1], np.asarray(a.get_data().segments[-1].spiketrains[0]))
+        self.assertTrue(np.all(rows[:, 0] == 0))
         with self.assertRaises(NotImplementedError):
             sim.extra_models.IFCondExpStoc
 

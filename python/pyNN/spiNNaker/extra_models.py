@@ -19,6 +19,8 @@ from .connectors import KernelConnector  # noqa: E402,F401
 IFCurrDelta = IFCurDelta = IF_curr_delta
 IFCurrDualExpBase = IF_curr_dual_exp
 IFCurrExpCa2Adaptive = IF_curr_exp_ca2_adaptive
+#: sPyNNaker's extra_models name of the triplet rule (its stdp_triplet.py example uses it).
+PfisterSpikeTriplet = PfisterSpikeTripletRule
 
 
 def __getattr__(name):
