@@ -322,6 +322,13 @@ class MachineTest(unittest.TestCase):
         self.assertTrue(np.all(rows[:, 0] == 0))
         with self.assertRaises(NotImplementedError):
             sim.extra_models.IFCondExpStoc
+        # sPyNNaker's neo_convertor, as its examples import it
+        from spynnaker.pyNN.utilities import neo_convertor
+        data = a.get_data("spikes")
+        np.testing.assert_array_equal(neo_convertor.convert_spikes(data, run=len(data.segments) - 1), rows)
+        first = neo_convertor.convert_spikes(data)
+        self.assertEqual(first.shape, (len(sa), 2))
+        np.testing.assert_array_equal(first[:, 1], sa)
 
     def test_initial_values_after_reset(self):
         # Initial values set after reset() start the next run, on the

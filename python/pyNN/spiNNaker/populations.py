@@ -73,7 +73,7 @@ class Population(_nmp.Population):
             elif key in ("spikes_per_second", "ring_buffer_sigma"):
                 self._additional[key] = float(value)
             elif key in ("seed", "incoming_spike_buffer_size", "drop_late_spikes", "splitter",
-                         "n_colour_bits", "n_steps_per_timestep", "rb_left_shifts", "max_rate"):
+                         "n_colour_bits", "n_steps_per_timestep", "rb_left_shifts", "max_rate", "n_synapse_cores"):
                 continue  # accepted; nmp's machine has no use for them (docs/spinnaker.md)
             else:
                 raise TypeError("Population() got an unexpected argument %r" % (key,))
