@@ -131,11 +131,11 @@ func newRingScaleFor(shifts [nSynTypes]uint32, cond bool) *ringScale {
 }
 
 // toState and fromState convert a synaptic state between the engine's
-// units and the core's s16.15 (32·g for conductances).
-func (r *ringScale) toState(x float64) int32 { return toK(x * float64(int(1)<<r.gShift)) }
-func (r *ringScale) fromState(x int32) float64 {
-	return float64(x) * (1.0 / kOne) / float64(int(1)<<r.gShift)
-}
+// units and the core's s16.15 (32·g for conductances); what is recorded
+// is the input the state gives, state >> 5 for conductances, as
+// neuron_impl_standard.h records total_exc and total_inh.
+func (r *ringScale) toState(x float64) int32   { return toK(x * float64(int(1)<<r.gShift)) }
+func (r *ringScale) fromState(x int32) float64 { return float64(x>>r.gShift) * (1.0 / kOne) }
 
 func newLIF(p *engine.Population, cond bool, rb *ringScale) *lifModel {
 	return newLIFKind(p, cond, false, rb)
