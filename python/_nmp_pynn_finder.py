@@ -42,6 +42,8 @@ MODULES = {
     "calix": "calix",
     "dlens_vx_v3": "dlens_vx_v3",
     "pyNN.spiNNaker": "pyNN/spiNNaker",
+    # sPyNNaker's own package, for the utilities its scripts import.
+    "spynnaker": "spynnaker",
 }
 
 

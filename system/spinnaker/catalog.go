@@ -4,7 +4,7 @@ import "github.com/nmp-platform/nmp/network"
 
 // The models sPyNNaker runs, by PyNN name, with PyNN's parameters, units
 // and defaults (the engine's standard catalog entries).
-var neuronModels = []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "IF_curr_alpha", "Izhikevich_cond"}
+var neuronModels = []string{"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "IF_curr_alpha", "Izhikevich_cond", "IF_curr_exp_ca2_adaptive"}
 
 var sourceModels = []string{"SpikeSourceArray", "SpikeSourcePoisson"}
 
@@ -67,6 +67,17 @@ var userCatalog = func() *network.Catalog {
 	dual.Params = append(append([]network.Param{}, dual.Params...), network.Param{Name: "tau_syn_E2", Default: 5, Units: "ms", Constraint: network.Positive})
 	dual.Receptors = []string{"excitatory", "inhibitory", "excitatory2"}
 	c.Cells["IF_curr_dual_exp"] = &dual
+	// sPyNNaker's IF_curr_exp_ca2_adaptive (extra_models; Liu & Wang
+	// 2001): IF_curr_exp with a calcium current that every spike raises
+	// by i_alpha and that decays with tau_ca2, subtracted from the input.
+	ca2 := *c.Cells["IF_curr_exp"]
+	ca2.Name = "IF_curr_exp_ca2_adaptive"
+	ca2.Description = "leaky integrate-and-fire with exponential current synapses and a spike-triggered adapting calcium current (sPyNNaker's IFCurrExpCa2Adaptive)"
+	ca2.Params = append(append([]network.Param{}, ca2.Params...),
+		network.Param{Name: "tau_ca2", Default: 50, Units: "ms", Constraint: network.Positive},
+		network.Param{Name: "i_alpha", Default: 0.1, Units: "nA", Constraint: network.Any})
+	ca2.State = append(append([]network.Param{}, ca2.State...), network.Param{Name: "i_ca2", Default: 0, Units: "nA", Constraint: network.Any})
+	c.Cells[ca2.Name] = &ca2
 	c.Synapses["StaticSynapse"] = std.Synapses["StaticSynapse"]
 	// Plasticity in sPyNNaker's fixed point (stdp.go): its rules, PyNN's
 	// parameters; SpikeNearestPairRule is sPyNNaker's, with SpikePairRule's.
@@ -80,6 +91,20 @@ var userCatalog = func() *network.Catalog {
 	for _, n := range []string{"AdditiveWeightDependence", "MultiplicativeWeightDependence"} {
 		c.WeightRules[n] = std.WeightRules[n]
 	}
+	// sPyNNaker's triplet rule (extra_models): Pfister & Gerstner (2006)
+	// with its second traces x (presynaptic) and y (postsynaptic); the
+	// defaults are that paper's visual-cortex all-to-all fit (sPyNNaker
+	// has none for the time constants).
+	p := func(name string, def float64, units string, c network.Constraint) network.Param {
+		return network.Param{Name: name, Default: def, Units: units, Constraint: c}
+	}
+	c.TimingRules["PfisterSpikeTripletRule"] = &network.ComponentType{Name: "PfisterSpikeTripletRule", Params: []network.Param{
+		p("tau_plus", 16.8, "ms", network.Positive), p("tau_minus", 33.7, "ms", network.Positive),
+		p("tau_x", 101, "ms", network.Positive), p("tau_y", 125, "ms", network.Positive),
+		p("A_plus", 0.01, "", network.NonNegative), p("A_minus", 0.01, "", network.NonNegative)}}
+	c.WeightRules["WeightDependenceAdditiveTriplet"] = &network.ComponentType{Name: "WeightDependenceAdditiveTriplet", Params: []network.Param{
+		p("w_min", 0, "", network.Any), p("w_max", 1, "", network.Any),
+		p("A3_plus", 0.01, "", network.NonNegative), p("A3_minus", 0.01, "", network.NonNegative)}}
 	for n, cs := range std.CurrentSources {
 		c.CurrentSources[n] = cs
 	}
@@ -99,7 +124,8 @@ var engineCatalog = func() *network.Catalog {
 	// their 16-bit weights are in.
 	st := *userCatalog.Synapses["STDPMechanism"]
 	st.Name = stdpSynapse
-	st.Params = append(append([]network.Param{}, st.Params...), network.Param{Name: "ring_buffer_shift", Units: "", Constraint: network.NonNegative})
+	st.Params = append(append([]network.Param{}, st.Params...), network.Param{Name: "ring_buffer_shift", Units: "", Constraint: network.NonNegative},
+		network.Param{Name: "weight_scale", Default: 1, Units: "", Constraint: network.Positive})
 	c.Synapses[st.Name] = &st
 	return c
 }()

@@ -34,7 +34,8 @@ func (pl *plan) buildInfo() {
 			e["cell_type"] = pl.user.Populations[v.pop].CellType
 			if v.neuron {
 				e["ring_buffer_shifts"] = []uint32{sh[0], sh[1]}
-				e["weight_lsb"] = []float64{math.Ldexp(1, int(sh[0])-15), math.Ldexp(1, int(sh[1])-15)}
+				ws := pl.weightScale(v.pop)
+				e["weight_lsb"] = []float64{math.Ldexp(1, int(sh[0])-15) / ws, math.Ldexp(1, int(sh[1])-15) / ws}
 			}
 		}
 		_ = vi
@@ -99,6 +100,9 @@ func (pl *plan) buildInfo() {
 			"router_entries": routerEntries, "tables": tables, "key_atom_bits": mp.atomBits},
 		"links": links,
 	}
+	if len(pl.changes) > 0 {
+		pl.info["changes"] = pl.changes
+	}
 }
 
 // realtimeReport is the mapping info's "realtime": what the runs so far
@@ -156,6 +160,8 @@ func (pl *plan) realtime() map[string]any {
 		"max_packets_per_tick_on_router": l.stats.MaxPacketsTick,
 		"router_packets_per_tick":        l.routerCap,
 		"ring_buffer_saturations":        sat,
-		"warnings":                       l.warnings(where),
+		// the same count under a name nmp compare reads as a change
+		"ring_buffer_saturated": sat,
+		"warnings":              l.warnings(where),
 	}
 }

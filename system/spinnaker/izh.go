@@ -82,8 +82,17 @@ func (m *izhModel) Prepare(dt float64) error {
 func (m *izhModel) Reset() {
 	for i := range m.v {
 		m.v[i], m.u[i] = toK(m.vF[i]), toK(m.uF[i])
-		m.ie[i], m.ii[i] = toK(m.eF[i]), toK(m.iF[i])
+		m.ie[i], m.ii[i] = m.rb.toState(m.eF[i]), m.rb.toState(m.iF[i])
 		m.h[i] = m.dt
+	}
+}
+
+// resync takes the float state of neurons [lo, hi) as the start of a run
+// (lifModel.resync).
+func (m *izhModel) resync(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		m.v[i], m.u[i] = toK(m.vF[i]), toK(m.uF[i])
+		m.ie[i], m.ii[i] = m.rb.toState(m.eF[i]), m.rb.toState(m.iF[i])
 	}
 }
 
@@ -121,7 +130,8 @@ func (m *izhModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 		}
 		exc, inh := e, h
 		if m.cond {
-			exc, inh = mulK(e, c.eRevE-m.v[i]), mulK(-h, c.eRevI-m.v[i])
+			g := m.rb.gShift
+			exc, inh = mulK(e>>g, c.eRevE-m.v[i]), mulK(-(h>>g), c.eRevI-m.v[i])
 		}
 		input := exc - inh + c.iOff
 		if in.I != nil {
@@ -140,7 +150,7 @@ func (m *izhModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 		m.ie[i], m.ii[i] = e, h
 		if m.views {
 			m.vF[i], m.uF[i] = fromK(v), fromK(u)
-			m.eF[i], m.iF[i] = fromK(e), fromK(h)
+			m.eF[i], m.iF[i] = m.rb.fromState(e), m.rb.fromState(h)
 		}
 	}
 }

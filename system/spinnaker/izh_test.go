@@ -182,7 +182,7 @@ func TestIzhikevichCondBitExact(t *testing.T) {
 		p.Params["e_rev_I"][i] = -70 - 10*r.Float64()
 		p.Params["i_offset"][i] = 2 + 3*r.Float64()
 	}
-	m := newIzh(p, newRingScale([nSynTypes]uint32{1, 2}))
+	m := newIzh(p, newRingScaleFor([nSynTypes]uint32{1, 2}, true))
 	m.cond = true
 	m.views = true
 	if err := m.Prepare(1.0); err != nil {
@@ -199,7 +199,8 @@ func TestIzhikevichCondBitExact(t *testing.T) {
 	in := &engine.Input{Syn: [][]float64{inE, inI}}
 	var out engine.Spikes
 	spikes := 0
-	lsb := [2]float64{math.Ldexp(1, 1-15), math.Ldexp(1, 2-15)}
+	// the engine's weights are in µS, the words are of 32·g
+	lsb := [2]float64{math.Ldexp(1, 1-15) / 32, math.Ldexp(1, 2-15) / 32}
 	for s := int64(0); s < steps; s++ {
 		want := map[int32]bool{}
 		for i := 0; i < n; i++ {
@@ -214,7 +215,8 @@ func TestIzhikevichCondBitExact(t *testing.T) {
 			c, q := &m.k[i], &ps[i]
 			q.gE += int32((int64(int32(we)<<1) * int64(c.initE)) >> 32)
 			q.gI += int32((int64(int32(wi)<<2) * int64(c.initI)) >> 32)
-			input := mul(q.gE, c.eRevE-q.V) - mul(-q.gI, c.eRevI-q.V) + c.iOff
+			// input_type_conductance: the state >> 5
+			input := mul(q.gE>>5, c.eRevE-q.V) - mul(-(q.gI>>5), c.eRevI-q.V) + c.iOff
 			k140, k5, mg, half := int32(140<<15), int32(5<<15), int32(1311), int32(1<<14)
 			v, u, h := q.V, q.U, q.h
 			pre := k140 + input - u

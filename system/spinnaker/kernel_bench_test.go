@@ -26,7 +26,7 @@ func benchLIF(b *testing.B, hom bool) {
 			}
 		}
 	}
-	m := newLIF(p, true, newRingScale([nSynTypes]uint32{0, 2}))
+	m := newLIF(p, true, newRingScaleFor([nSynTypes]uint32{0, 2}, true))
 	m.Prepare(0.1)
 	m.Reset()
 	inE, inI := make([]float64, n), make([]float64, n)

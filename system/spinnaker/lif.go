@@ -45,7 +45,9 @@ type lifModel struct {
 	// alpha: synapse_types_alpha_impl (IF_curr_alpha), per synapse type
 	// the linear, exponential and last-input buffers (alpha.go)
 	alpha *alphaState
-	rb    *ringScale
+	// ca2: additional_input_ca2_adaptive (IF_curr_exp_ca2_adaptive, ca2.go)
+	ca2 *ca2State
+	rb  *ringScale
 
 	// state (s16.15 bits) and refractory counters
 	v, ie, ii []int32
@@ -81,8 +83,17 @@ type expConst struct{ dec, init uint32 }
 // saturating sums the core's ring buffers hold.
 type ringScale struct {
 	shift  [nSynTypes]uint32  // ring_buffer_to_input_left_shift per synapse type
-	invLSB [nSynTypes]float64 // 1 / (2^shift / 2^15)
+	invLSB [nSynTypes]float64 // 1 / (2^shift / 2^15), times the weight scale
+	// gShift is the conductance input type's scaling
+	// (input_type_conductance.h): its weights are written 32 times
+	// larger (get_global_weight_scale), so the ring buffers and the
+	// synaptic state hold 32·g, and the input is the state >> 5; 0 for
+	// current input types.
+	gShift uint32
 }
+
+// condShift is input_type_conductance's >> 5.
+const condShift = 5
 
 // Synapse types, in the engine's receptor order: excitatory, inhibitory and
 // the dual-exponential model's second excitatory type.
@@ -104,13 +115,27 @@ func receptorIndex(name string) int {
 	return synExc
 }
 
-func newRingScale(shifts [nSynTypes]uint32) *ringScale {
+func newRingScale(shifts [nSynTypes]uint32) *ringScale { return newRingScaleFor(shifts, false) }
+
+// newRingScaleFor is the ring scale of a population of a conductance
+// (cond) or current input type.
+func newRingScaleFor(shifts [nSynTypes]uint32, cond bool) *ringScale {
 	r := &ringScale{shift: shifts}
+	if cond {
+		r.gShift = condShift
+	}
 	for k, s := range shifts {
-		r.invLSB[k] = math.Ldexp(1, 15-int(s))
+		r.invLSB[k] = math.Ldexp(1, 15-int(s)+int(r.gShift))
 	}
 	return r
 }
+
+// toState and fromState convert a synaptic state between the engine's
+// units and the core's s16.15 (32·g for conductances); what is recorded
+// is the input the state gives, state >> 5 for conductances, as
+// neuron_impl_standard.h records total_exc and total_inh.
+func (r *ringScale) toState(x float64) int32   { return toK(x * float64(int(1)<<r.gShift)) }
+func (r *ringScale) fromState(x int32) float64 { return float64(x>>r.gShift) * (1.0 / kOne) }
 
 func newLIF(p *engine.Population, cond bool, rb *ringScale) *lifModel {
 	return newLIFKind(p, cond, false, rb)
@@ -156,9 +181,12 @@ func (m *lifModel) Cost() float64 { return 1 }
 // load time) from the parameters, for a time step of dt ms.
 func (m *lifModel) Prepare(dt float64) error {
 	ps := m.pop.Params
-	m.hom = !m.delta && !m.dual && m.alpha == nil
+	m.hom = !m.delta && !m.dual && m.alpha == nil && m.ca2 == nil
 	if m.alpha != nil {
 		m.alpha.prepare(dt, ps["tau_syn_E"], ps["tau_syn_I"])
+	}
+	if m.ca2 != nil {
+		m.ca2.prepare(dt, ps["tau_ca2"], ps["i_alpha"])
 	}
 	// input_type_delta: kdivk(1.0, time step), the time step as the host
 	// writes it (s16.15).
@@ -207,14 +235,29 @@ func expDecay(dt, tau float64) (decay, init uint32) {
 func (m *lifModel) Reset() {
 	for i := range m.v {
 		m.v[i] = toK(m.vF[i])
-		m.ie[i] = toK(m.eF[i])
-		m.ii[i] = toK(m.iF[i])
+		m.ie[i] = m.rb.toState(m.eF[i])
+		m.ii[i] = m.rb.toState(m.iF[i])
 		m.refr[i] = 0
 		if m.dual {
 			m.ie2[i] = 0
 		}
 		if m.alpha != nil {
 			m.alpha.reset(i)
+		}
+		if m.ca2 != nil {
+			m.ca2.reset(i)
+		}
+	}
+}
+
+// resync takes the float state of neurons [lo, hi) as the start of a run
+// (tick 0): initial values set after a reset are in it, not yet in the
+// fixed-point state Reset read.
+func (m *lifModel) resync(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		m.v[i], m.ie[i], m.ii[i] = toK(m.vF[i]), m.rb.toState(m.eF[i]), m.rb.toState(m.iF[i])
+		if m.ca2 != nil {
+			m.ca2.reset(i)
 		}
 	}
 }
@@ -282,13 +325,19 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 		if a := m.alpha; a != nil {
 			exc, inh = a.response(lo + i)
 		} else if cond {
-			exc = mulK(e, c.eRevE-vi)
-			inh = mulK(-h, c.eRevI-vi)
+			g := m.rb.gShift
+			exc = mulK(e>>g, c.eRevE-vi)
+			inh = mulK(-(h >> g), c.eRevI-vi)
 		} else if delta {
 			exc, inh = mulK(e, scale), mulK(h, scale)
 		}
+		// additional_input_get_input_value_as_current, every tick
+		var bias int32
+		if ca := m.ca2; ca != nil {
+			bias = ca.bias(lo + i)
+		}
 		if r := refr[i]; r <= 0 {
-			input := exc - inh + c.iOff
+			input := exc - inh + bias + c.iOff
 			if iext != nil {
 				input += toK(iext[i])
 			}
@@ -301,8 +350,14 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 			vi = c.vReset
 			refr[i] = c.tRef
 			out.Add(lo + i)
+			if ca := m.ca2; ca != nil {
+				ca.spiked(lo + i)
+			}
 		}
 		v[i] = vi
+		if ca := m.ca2; ca != nil && views && ca.iF != nil {
+			ca.iF[lo+i] = fromK(ca.i[lo+i])
+		}
 		if delta {
 			if views {
 				// sPyNNaker records a delta synapse's input of the tick.
@@ -325,8 +380,8 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 		if views {
 			vF[i] = float64(vi) * (1.0 / kOne)
 			if !delta {
-				eF[i] = float64(e) * (1.0 / kOne)
-				iF[i] = float64(h) * (1.0 / kOne)
+				eF[i] = m.rb.fromState(e)
+				iF[i] = m.rb.fromState(h)
 			}
 		}
 	}
@@ -344,7 +399,7 @@ func (m *lifModel) stepHom(lo int, v, ie, ii, refr []int32, inE, inI []float64, 
 	vThresh, vReset, tRef := c.vThresh, c.vReset, c.tRef
 	n := len(v)
 	ie, ii, refr, inE, inI = ie[:n], ii[:n], refr[:n], inE[:n], inI[:n]
-	cond := m.cond
+	cond, g := m.cond, m.rb.gShift
 	for i := 0; i < n; i++ {
 		e, h := ie[i], ii[i]
 		if inE[i] != 0 || inI[i] != 0 {
@@ -359,8 +414,8 @@ func (m *lifModel) stepHom(lo int, v, ie, ii, refr []int32, inE, inI []float64, 
 		vi := v[i]
 		exc, inh := e, h
 		if cond {
-			exc = int32((int64(e)*int64(eRevE-vi) + 1<<14) >> 15)
-			inh = int32((int64(-h)*int64(eRevI-vi) + 1<<14) >> 15)
+			exc = int32((int64(e>>g)*int64(eRevE-vi) + 1<<14) >> 15)
+			inh = int32((int64(-(h>>g))*int64(eRevI-vi) + 1<<14) >> 15)
 		}
 		if rf := refr[i]; rf <= 0 {
 			alpha := int32((int64(exc-inh+iOff)*r+1<<14)>>15) + vRest

@@ -247,11 +247,27 @@ func (pl *plan) engineDescription() (*network.Description, error) {
 		ws := make([]float64, len(c.w))
 		ds := make([]float64, len(c.w))
 		r := c.syn
+		changed, saturated, most := 0, 0, 0.0
 		for k, w := range c.w {
 			qp := pl.popOf(int(c.postG[k]))
-			_, ws[k] = quantise(w, pl.shifts[qp][r])
+			word, v := pl.quantiseFor(w, qp, r)
+			ws[k] = v
+			if v != w {
+				changed++
+				most = math.Max(most, math.Abs(v-w))
+				if word == math.MaxUint16 {
+					saturated++
+				}
+			}
 			ds[k] = float64(c.ticks[k]) * pl.dt
 			maxT = max(maxT, c.ticks[k])
+		}
+		if changed > 0 {
+			detail := fmt.Sprintf("%d of %d weights changed to the 16-bit words' values, by at most %.4g", changed, len(c.w), most)
+			if saturated > 0 {
+				detail += fmt.Sprintf(" (%d at the largest word)", saturated)
+			}
+			pl.changes = append(pl.changes, map[string]any{"what": d.ProjName(i) + ": weights quantised", "detail": detail})
 		}
 		syn, err := pl.engineSynapse(i)
 		if err != nil {
@@ -283,15 +299,17 @@ func (pl *plan) engineSynapse(i int) (network.Synapse, error) {
 	// The weights are 16-bit words in the target's ring-buffer scale: one
 	// scale, so one target population (or populations of equal shifts).
 	c := &pl.conns[i]
-	shift := -1
+	shift, ws := -1, 1.0
 	for _, g := range c.postG {
-		s := int(pl.shifts[pl.popOf(int(g))][c.syn])
-		if shift >= 0 && s != shift {
+		q := pl.popOf(int(g))
+		s := int(pl.shifts[q][c.syn])
+		if shift >= 0 && (s != shift || pl.weightScale(q) != ws) {
 			return network.Synapse{}, fmt.Errorf("%s: a plastic projection onto populations of different weight scales (ring-buffer shifts %d and %d) is not built on nmp's SpiNNaker; project onto each population separately", pl.user.ProjName(i), shift, s)
 		}
-		shift = s
+		shift, ws = s, pl.weightScale(q)
 	}
 	params["ring_buffer_shift"] = network.Scalar(float64(max(shift, 0)))
+	params["weight_scale"] = network.Scalar(ws)
 	return network.Synapse{Type: stdpSynapse, Parameters: params, TimingDependence: sy.TimingDependence, WeightDependence: sy.WeightDependence}, nil
 }
 
@@ -317,6 +335,13 @@ func (c *counted) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spikes
 		// All of tick n−1's spikes are in (the engine's barrier), and
 		// none of tick n+1's can be: close tick n−1.
 		l.fold(n - 1)
+	}
+	if n == 0 {
+		// A run from the start: initial values set after the reset are
+		// in the engine's float state only.
+		if r, ok := c.Model.(interface{ resync(lo, hi int) }); ok {
+			r.resync(lo, hi)
+		}
 	}
 	k := len(out.IDs)
 	c.Model.Step(n, lo, hi, in, out)

@@ -47,11 +47,16 @@ const (
 	histLen = 16
 )
 
-// expLUT is get_exp_lut_array: floor(2048·exp(−k·dt/τ)) for k from 0 to
-// a size of ln(2048)/(dt/τ) rounded up to an even number.
-func expLUT(dt, tau float64) []int16 {
+// expLUT is get_exp_lut_array with time shift 0.
+func expLUT(dt, tau float64) []int16 { return expLUTShift(dt, tau, 0) }
+
+// expLUTShift is get_exp_lut_array: floor(2048·exp(−(k<<shift)·dt/τ)) for
+// k from 0 to a size of ln(2048)/(dt/τ)/2^shift rounded up to an even
+// number. The triplet rule's x and y tables have shift 2: an entry every
+// four ticks, looked up with the time since the event >> 2.
+func expLUTShift(dt, tau float64, shift uint) []int16 {
 	l := dt / tau
-	size := math.Log(stdpOne) / l
+	size := math.Log(stdpOne) / l / float64(uint(1)<<shift)
 	half, extra := math.Floor(size/2), math.Mod(size, 2)
 	n := int(half) * 2
 	if extra > 0 {
@@ -59,7 +64,7 @@ func expLUT(dt, tau float64) []int16 {
 	}
 	lut := make([]int16, n)
 	for k := range lut {
-		lut[k] = int16(math.Floor(math.Exp(float64(k)*-l) * stdpOne))
+		lut[k] = int16(math.Floor(math.Exp(float64(k<<shift)*-l) * stdpOne))
 	}
 	return lut
 }
@@ -71,6 +76,13 @@ func lutDecay(lut []int16, t uint32) int32 {
 	}
 	return 0
 }
+
+// lutDecay2 is maths_lut_exponential_decay of the triplet rule's x and y
+// tables (time shift 2).
+func lutDecay2(lut []int16, t uint32) int32 { return lutDecay(lut, t>>tripletShift) }
+
+// tripletShift is TAU_X_TIME_SHIFT and TAU_Y_TIME_SHIFT.
+const tripletShift = 2
 
 // mul16 is maths_fixed_mul16 with STDP_FIXED_POINT: the ARM's SMULBB (the
 // signed low halves multiplied) shifted right by 11.
@@ -86,15 +98,18 @@ const (
 	timingPair timingKind = iota
 	timingNearest
 	timingVogels
+	timingTriplet
 )
 
 // stdpParams is a projection's rule as the core holds it.
 type stdpParams struct {
 	timing               timingKind
 	lutPlus, lutMinus    []int16 // Vogels: lutPlus is its one table
+	lutX, lutY           []int16 // triplet: time shift 2
 	alpha                int32   // Vogels, STDP fixed point
 	mult                 bool
 	minW, maxW, a2p, a2m int32 // s16.15
+	a3p, a3m             int32 // triplet (WeightDependenceAdditiveTriplet), s16.15
 	shift                uint32
 }
 
@@ -112,6 +127,35 @@ func (q *stdpParams) depress(w, d int32) int32 {
 		return w - mulAccumFixed(mulK(w-q.minW, q.a2m), d)
 	}
 	return max(w-mulAccumFixed(q.a2m, d), q.minW)
+}
+
+// potentiate2 and depress2 are weight_additive_two_term_impl's: both
+// terms added (or subtracted) before the one clamp.
+func (q *stdpParams) potentiate2(w, x, y int32) int32 {
+	w += mulAccumFixed(q.a2p, x)
+	w += mulAccumFixed(q.a3p, y)
+	return min(w, q.maxW)
+}
+
+func (q *stdpParams) depress2(w, x, y int32) int32 {
+	w -= mulAccumFixed(q.a2m, x)
+	w -= mulAccumFixed(q.a3m, y)
+	return max(w, q.minW)
+}
+
+// addTriplet is the triplet rule's timing_add_pre_spike (r1 with tau_plus,
+// r2 with tau_x) and timing_add_post_spike (o1 with tau_minus, o2 with
+// tau_y): the second trace is sampled before the spike, 0 when the last
+// event is at time 0 (the first spike, or sPyNNaker's quirk of a spike at
+// tick 0).
+func addTriplet(lut1, lut2 []int16, t, last uint32, tr1, tr2 int16) (int16, int16) {
+	dt := t - last
+	n1 := mul16(int32(tr1), lutDecay(lut1, dt)) + stdpOne
+	n2 := int32(0)
+	if last != 0 {
+		n2 = mul16(int32(tr2)+stdpOne, lutDecay2(lut2, dt))
+	}
+	return int16(n1), int16(n2)
 }
 
 // addTrace is timing_add_pre_spike / timing_add_post_spike: the last trace
@@ -171,9 +215,10 @@ func (q *stdpParams) final(w int32) uint16      { return uint16(w >> q.shift) }
 
 // postHistory is post_event_history_t.
 type postHistory struct {
-	last   int // count_minus_one
-	times  [histLen]uint32
-	traces [histLen]int16
+	last    int // count_minus_one
+	times   [histLen]uint32
+	traces  [histLen]int16
+	traces2 [histLen]int16 // the triplet rule's o2
 }
 
 // add is post_events_add, with the trace timing_add_post_spike gives.
@@ -182,15 +227,21 @@ func (h *postHistory) add(q *stdpParams, t uint32) {
 	if q.timing == timingVogels {
 		lut = q.lutPlus
 	}
-	tr := q.addTrace(lut, t, h.times[h.last], h.traces[h.last])
+	var tr, tr2 int16
+	if q.timing == timingTriplet {
+		tr, tr2 = addTriplet(q.lutMinus, q.lutY, t, h.times[h.last], h.traces[h.last], h.traces2[h.last])
+	} else {
+		tr = q.addTrace(lut, t, h.times[h.last], h.traces[h.last])
+	}
 	if h.last < histLen-1 {
 		h.last++
-		h.times[h.last], h.traces[h.last] = t, tr
+		h.times[h.last], h.traces[h.last], h.traces2[h.last] = t, tr, tr2
 		return
 	}
 	copy(h.times[1:], h.times[2:])
 	copy(h.traces[1:], h.traces[2:])
-	h.times[histLen-1], h.traces[histLen-1] = t, tr
+	copy(h.traces2[1:], h.traces2[2:])
+	h.times[histLen-1], h.traces[histLen-1], h.traces2[histLen-1] = t, tr, tr2
 }
 
 // window is post_events_get_window_delayed: the index of the event before
@@ -209,10 +260,11 @@ func (h *postHistory) window(begin, end uint32) (prev, stop int) {
 	}
 }
 
-// update is plasticity_update_synapse for one synapse: a presynaptic spike
-// at tick t over delay d, the row's previous spike at lastPre with trace
-// lastPreTr, its new trace newTr (unused by these rules but for symmetry).
-func (q *stdpParams) update(w int32, h *postHistory, t, lastPre uint32, lastPreTr int16, d uint32) int32 {
+// updateTriplet is plasticity_update_synapse for one synapse: a
+// presynaptic spike at tick t over delay d, the row's previous spike at
+// lastPre with trace lastPreTr, and (the triplet rule's) the second trace
+// r2 of the new spike, newTr2, which the other rules ignore.
+func (q *stdpParams) updateTriplet(w int32, h *postHistory, t, lastPre uint32, lastPreTr, newTr2 int16, d uint32) int32 {
 	begin, end := uint32(0), uint32(0)
 	if lastPre >= d {
 		begin = lastPre - d
@@ -222,6 +274,24 @@ func (q *stdpParams) update(w int32, h *postHistory, t, lastPre uint32, lastPreT
 	}
 	prev, stop := h.window(begin, end)
 	prevTime, prevTr, valid := h.times[prev], h.traces[prev], prev != 0
+	if q.timing == timingTriplet {
+		for i := prev + 1; i < stop; i++ {
+			// timing_apply_post_spike: potentiation by r1 decayed to the
+			// postsynaptic spike, and its triplet term with the spike's o2.
+			if since := h.times[i] + d - lastPre; since > 0 {
+				r1 := mul16(int32(lastPreTr), lutDecay(q.lutPlus, since))
+				w = q.potentiate2(w, r1, mul16(r1, int32(h.traces2[i])))
+			}
+			prevTime, prevTr, valid = h.times[i], h.traces[i], true
+		}
+		// timing_apply_pre_spike: depression by o1 decayed to the
+		// presynaptic spike, and its triplet term with the new spike's r2.
+		if since := t - (prevTime + d); valid && since > 0 {
+			o1 := mul16(int32(prevTr), lutDecay(q.lutMinus, since))
+			w = q.depress2(w, o1, mul16(o1, int32(newTr2)))
+		}
+		return w
+	}
 	for i := prev + 1; i < stop; i++ {
 		w = q.applyPost(w, h.times[i]+d, lastPre, lastPreTr, prevTime)
 		prevTime, prevTr, valid = h.times[i], h.traces[i], true
@@ -247,23 +317,29 @@ type stdpPart struct {
 	word   []uint16
 	neg    []bool
 	// per row: the tick and trace of the last presynaptic spike
-	preT  []uint32
-	preTr []int16
-	hist  []postHistory // per neuron of the part's range
-	out   []float64
-	value []float64
+	preT   []uint32
+	preTr  []int16
+	preTr2 []int16       // the triplet rule's r2
+	hist   []postHistory // per neuron of the part's range
+	out    []float64
+	value  []float64
 }
 
 func (r *stdpRule) Pre(k, row int, s int64) []float64 {
 	p := &r.parts[k]
 	t := uint32(s - 1)
-	lastT, lastTr := p.preT[row], p.preTr[row]
-	lut := r.q.lutPlus
-	p.preT[row], p.preTr[row] = t, r.q.addTrace(lut, t, lastT, lastTr)
+	lastT, lastTr, lastTr2 := p.preT[row], p.preTr[row], p.preTr2[row]
+	if r.q.timing == timingTriplet {
+		p.preTr[row], p.preTr2[row] = addTriplet(r.q.lutPlus, r.q.lutX, t, lastT, lastTr, lastTr2)
+	} else {
+		p.preTr[row] = r.q.addTrace(r.q.lutPlus, t, lastT, lastTr)
+	}
+	p.preT[row] = t
+	newTr2 := p.preTr2[row]
 	a, b := p.row[row], p.row[row+1]
 	out := p.out[:b-a]
 	for j := a; j < b; j++ {
-		w := r.q.update(r.q.initial(p.word[j]), &p.hist[int(p.target[j])-p.lo], t, lastT, lastTr, p.delay[j])
+		w := r.q.updateTriplet(r.q.initial(p.word[j]), &p.hist[int(p.target[j])-p.lo], t, lastT, lastTr, newTr2, p.delay[j])
 		p.word[j] = r.q.final(w)
 		out[j-a] = r.value(p.word[j], p.neg[j])
 	}
@@ -287,6 +363,7 @@ func (r *stdpRule) Reset() {
 		p := &r.parts[k]
 		clear(p.preT)
 		clear(p.preTr)
+		clear(p.preTr2)
 		clear(p.hist)
 	}
 }
@@ -307,8 +384,11 @@ func init() {
 	engine.RegisterPlasticity(stdpSynapse, newSTDPRule)
 }
 
-// stdpParamsOf derives the core's rule from a projection's description.
-func stdpParamsOf(sy *network.Synapse, dt float64, shift uint32) (stdpParams, error) {
+// stdpParamsOf derives the core's rule from a projection's description;
+// ws is the target's input type's weight scale (32 for conductances: the
+// weight dependences' weights and amplitudes are written times it, as the
+// weights are).
+func stdpParamsOf(sy *network.Synapse, dt float64, shift uint32, ws float64) (stdpParams, error) {
 	q := stdpParams{shift: shift}
 	get := func(c *network.Component, ct *network.ComponentType, prm network.Param) (float64, error) {
 		name, x := prm.Name, prm.Default
@@ -341,11 +421,17 @@ func stdpParamsOf(sy *network.Synapse, dt float64, shift uint32) (stdpParams, er
 			P[prm.Name] = x
 		}
 	}
+	triplet, triplet3 := td.Type == "PfisterSpikeTripletRule", wd.Type == "WeightDependenceAdditiveTriplet"
+	if triplet != triplet3 {
+		// sPyNNaker: the timing rule's and the weight dependence's numbers
+		// of terms must agree.
+		return q, fmt.Errorf("synapse: %s and %s do not go together on SpiNNaker (PfisterSpikeTripletRule takes WeightDependenceAdditiveTriplet, and only it)", td.Type, wd.Type)
+	}
 	wmin, wmax := P["w_min"], P["w_max"]
 	if !(wmin <= wmax) || wmin < 0 {
 		return q, fmt.Errorf("synapse.weight_dependence: sPyNNaker needs 0 <= w_min <= w_max, got w_min %g, w_max %g", wmin, wmax)
 	}
-	q.minW, q.maxW = toK(wmin), toK(wmax)
+	q.minW, q.maxW = toK(wmin*ws), toK(wmax*ws)
 	q.mult = wd.Type == "MultiplicativeWeightDependence"
 	switch td.Type {
 	case "SpikePairRule", "SpikeNearestPairRule":
@@ -357,15 +443,21 @@ func stdpParamsOf(sy *network.Synapse, dt float64, shift uint32) (stdpParams, er
 		if q.mult {
 			q.a2p, q.a2m = toK(P["A_plus"]), toK(P["A_minus"])
 		} else {
-			q.a2p, q.a2m = toK(P["A_plus"]*wmax), toK(P["A_minus"]*wmax)
+			q.a2p, q.a2m = toK(P["A_plus"]*wmax*ws), toK(P["A_minus"]*wmax*ws)
 		}
+	case "PfisterSpikeTripletRule":
+		q.timing = timingTriplet
+		q.lutPlus, q.lutMinus = expLUT(dt, P["tau_plus"]), expLUT(dt, P["tau_minus"])
+		q.lutX, q.lutY = expLUTShift(dt, P["tau_x"], tripletShift), expLUTShift(dt, P["tau_y"], tripletShift)
+		q.a2p, q.a2m = toK(P["A_plus"]*wmax*ws), toK(P["A_minus"]*wmax*ws)
+		q.a3p, q.a3m = toK(P["A3_plus"]*wmax*ws), toK(P["A3_minus"]*wmax*ws)
 	case "Vogels2011Rule":
 		if q.mult {
 			return q, fmt.Errorf("synapse.weight_dependence: Vogels2011Rule works with AdditiveWeightDependence, as in sPyNNaker and PyNN")
 		}
 		q.timing = timingVogels
 		q.lutPlus = expLUT(dt, P["tau"])
-		q.a2p = toK(P["eta"])
+		q.a2p = toK(P["eta"] * ws)
 		q.alpha = int32(math.Round(2 * P["rho"] * P["tau"] / 1000 * stdpOne))
 	default:
 		return q, fmt.Errorf("synapse.timing_dependence: %s is not built on nmp's SpiNNaker", td.Type)
@@ -378,11 +470,15 @@ func newSTDPRule(pr *network.Projection, dt float64, parts []engine.PlasticPart)
 	if !ok || sh.Kind != network.KindScalar {
 		return nil, fmt.Errorf("%s: no ring-buffer shift for the plastic projection", pr.Label)
 	}
-	q, err := stdpParamsOf(&pr.Synapse, dt, uint32(sh.Scalar))
+	ws := 1.0
+	if v, ok := pr.Synapse.Parameters["weight_scale"]; ok && v.Kind == network.KindScalar {
+		ws = v.Scalar
+	}
+	q, err := stdpParamsOf(&pr.Synapse, dt, uint32(sh.Scalar), ws)
 	if err != nil {
 		return nil, err
 	}
-	r := &stdpRule{q: q, lsb: math.Ldexp(1, int(q.shift)-15)}
+	r := &stdpRule{q: q, lsb: math.Ldexp(1, int(q.shift)-15) / ws}
 	r.parts = make([]stdpPart, len(parts))
 	for k, pp := range parts {
 		p := &r.parts[k]
@@ -399,12 +495,13 @@ func newSTDPRule(pr *network.Projection, dt float64, parts []engine.PlasticPart)
 		p.out = make([]float64, maxRow)
 		for j := 0; j < n; j++ {
 			p.delay[j] = uint32(pp.Delay[j])
-			p.word[j], _ = quantise(pp.Weight[j], q.shift)
+			p.word[j], _ = quantise(pp.Weight[j]*ws, q.shift)
 			p.neg[j] = pp.Weight[j] < 0
 		}
 		rows := max(len(pp.Row)-1, 0)
 		p.preT = make([]uint32, rows)
 		p.preTr = make([]int16, rows)
+		p.preTr2 = make([]int16, rows)
 		p.hist = make([]postHistory, pp.Hi-pp.Lo)
 	}
 	return r, nil

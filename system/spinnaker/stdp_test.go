@@ -31,6 +31,42 @@ type plainSTDP struct {
 	preT, preTr []int64
 	// per postsynaptic neuron: the history, entry 0 the placeholder
 	histT, histTr [][]int64
+	// the triplet rule: its x and y tables (an entry every 4 ticks), its
+	// third-order amplitudes, the second traces (r2 per presynaptic
+	// neuron, o2 per history entry)
+	lutX, lutY []int64
+	a3P, a3M   int64
+	preTr2     []int64
+	histTr2    [][]int64
+}
+
+// lut4 looks a time up in a table with an entry every 4 ticks.
+func (p *plainSTDP) lut4(l []int64, t int64) int64 { return p.lut(l, int64(uint32(t)/4)) }
+
+// tripletTraces is the triplet rule's new pair of traces at a spike dt
+// after the last (at time last): the first decayed plus one, the second
+// the last one plus one, decayed, sampled before the spike; none at a
+// last time of 0.
+func (p *plainSTDP) tripletTraces(l1, l2 []int64, dt, last, tr1, tr2 int64) (int64, int64) {
+	n1 := s16(p.m16(tr1, p.lut(l1, dt)) + 2048)
+	n2 := int64(0)
+	if last != 0 {
+		n2 = s16(p.m16(tr2+2048, p.lut4(l2, dt)))
+	}
+	return n1, n2
+}
+
+// twoTerm applies the triplet's additive weight dependence: both terms,
+// then the clamp; sign +1 potentiates, -1 depresses.
+func (p *plainSTDP) twoTerm(w, x, y int64, sign int64) int64 {
+	if sign > 0 {
+		w = int64(int32(w + p.mk(p.aP, int64(int32(x<<4)))))
+		w = int64(int32(w + p.mk(p.a3P, int64(int32(y<<4)))))
+		return min(w, p.maxW)
+	}
+	w = int64(int32(w - p.mk(p.aM, int64(int32(x<<4)))))
+	w = int64(int32(w - p.mk(p.a3M, int64(int32(y<<4)))))
+	return max(w, p.minW)
 }
 
 func floorShift(x int64, n uint) int64 { return x >> n } // arithmetic: floor
@@ -88,7 +124,14 @@ func (p *plainSTDP) trace(l []int64, dt, last int64) int64 {
 // preSpike processes tick t's spike of presynaptic neuron i.
 func (p *plainSTDP) preSpike(i int, t int64) {
 	lastT, lastTr := p.preT[i], p.preTr[i]
-	p.preT[i], p.preTr[i] = t, p.trace(p.lutP, t-lastT, lastTr)
+	var newTr2 int64
+	if p.timing == "triplet" {
+		p.preTr[i], newTr2 = p.tripletTraces(p.lutP, p.lutX, t-lastT, lastT, lastTr, p.preTr2[i])
+		p.preTr2[i] = newTr2
+		p.preT[i] = t
+	} else {
+		p.preT[i], p.preTr[i] = t, p.trace(p.lutP, t-lastT, lastTr)
+	}
 	for s := range p.pre {
 		if p.pre[s] != i {
 			continue
@@ -109,6 +152,11 @@ func (p *plainSTDP) preSpike(i int, t int64) {
 			tp := ht[e] + d
 			sincePre := tp - lastT
 			switch p.timing {
+			case "triplet":
+				if sincePre != 0 {
+					r1 := p.m16(lastTr, p.lut(p.lutP, sincePre))
+					w = p.twoTerm(w, r1, p.m16(r1, p.histTr2[p.post[s]][e]), 1)
+				}
 			case "pair":
 				if sincePre != 0 {
 					w = p.potentiate(w, p.m16(lastTr, p.lut(p.lutP, sincePre)))
@@ -129,6 +177,11 @@ func (p *plainSTDP) preSpike(i int, t int64) {
 		if valid {
 			since := t - (prevT + d)
 			switch p.timing {
+			case "triplet":
+				if since != 0 {
+					o1 := p.m16(prevTr, p.lut(p.lutM, since))
+					w = p.twoTerm(w, o1, p.m16(o1, newTr2), -1)
+				}
 			case "pair":
 				if since != 0 {
 					w = p.depress(w, p.m16(prevTr, p.lut(p.lutM, since)))
@@ -150,21 +203,32 @@ func (p *plainSTDP) postSpike(n int, t int64) {
 		l = p.lutP
 	}
 	last := len(ht) - 1
-	tr := p.trace(l, t-ht[last], htr[last])
+	var tr, tr2 int64
+	if p.timing == "triplet" {
+		tr, tr2 = p.tripletTraces(p.lutM, p.lutY, t-ht[last], ht[last], htr[last], p.histTr2[n][last])
+	} else {
+		tr = p.trace(l, t-ht[last], htr[last])
+	}
 	ht, htr = append(ht, t), append(htr, tr)
+	htr2 := append(p.histTr2[n], tr2)
 	if len(ht) > histLen {
 		// the oldest real spike goes; the placeholder stays
 		ht = append(ht[:1], ht[2:]...)
 		htr = append(htr[:1], htr[2:]...)
+		htr2 = append(htr2[:1], htr2[2:]...)
 	}
-	p.histT[n], p.histTr[n] = ht, htr
+	p.histT[n], p.histTr[n], p.histTr2[n] = ht, htr, htr2
 }
 
-func plainLUT(dt, tau float64) []int64 {
-	n := int(math.Ceil(math.Log(2048)*tau/dt/2)) * 2
+func plainLUT(dt, tau float64) []int64 { return plainLUTEvery(dt, tau, 1) }
+
+// plainLUTEvery has an entry every `every` ticks, as many as cover
+// ln(2048)·τ, in pairs.
+func plainLUTEvery(dt, tau float64, every int) []int64 {
+	n := int(math.Ceil(math.Log(2048)*tau/dt/float64(every)/2)) * 2
 	out := make([]int64, n)
 	for k := range out {
-		out[k] = int64(math.Floor(2048 * math.Exp(-float64(k)*dt/tau)))
+		out[k] = int64(math.Floor(2048 * math.Exp(-float64(k*every)*dt/tau)))
 	}
 	return out
 }
@@ -178,28 +242,36 @@ type stdpCase struct {
 	delay          []int
 	w              []float64
 	shift          uint32
+	ws             float64 // the target's weight scale (32: conductance input); 0 means 1
 	params         map[string]float64
 }
 
+func (c *stdpCase) scale() float64 {
+	if c.ws == 0 {
+		return 1
+	}
+	return c.ws
+}
+
 func (c *stdpCase) synapse() network.Synapse {
-	td := &network.Component{Type: map[string]string{"pair": "SpikePairRule", "nearest": "SpikeNearestPairRule", "vogels": "Vogels2011Rule"}[c.timing], Parameters: map[string]network.Value{}}
+	td := &network.Component{Type: map[string]string{"pair": "SpikePairRule", "nearest": "SpikeNearestPairRule", "vogels": "Vogels2011Rule", "triplet": "PfisterSpikeTripletRule"}[c.timing], Parameters: map[string]network.Value{}}
 	wd := &network.Component{Type: c.weight, Parameters: map[string]network.Value{}}
 	for k, v := range c.params {
 		switch k {
-		case "w_min", "w_max":
+		case "w_min", "w_max", "A3_plus", "A3_minus":
 			wd.Parameters[k] = network.Scalar(v)
 		default:
 			td.Parameters[k] = network.Scalar(v)
 		}
 	}
 	return network.Synapse{Type: stdpSynapse, TimingDependence: td, WeightDependence: wd,
-		Parameters: map[string]network.Value{"ring_buffer_shift": network.Scalar(float64(c.shift))}}
+		Parameters: map[string]network.Value{"ring_buffer_shift": network.Scalar(float64(c.shift)), "weight_scale": network.Scalar(c.scale())}}
 }
 
 func randomSTDPCase(r *rand.Rand, timing, weight string) *stdpCase {
 	c := &stdpCase{timing: timing, weight: weight, dt: []float64{1, 0.1, 0.5}[r.IntN(3)], nPre: 1 + r.IntN(20), nPost: 1 + r.IntN(20),
-		shift: uint32(r.IntN(8)), params: map[string]float64{}}
-	lsb := math.Ldexp(1, int(c.shift)-15)
+		shift: uint32(r.IntN(8)), params: map[string]float64{}, ws: []float64{1, 32}[r.IntN(2)]}
+	lsb := math.Ldexp(1, int(c.shift)-15) / c.ws
 	wmax := lsb * float64(1000+r.IntN(60000))
 	c.params["w_min"] = []float64{0, wmax * r.Float64() * 0.3}[r.IntN(2)]
 	c.params["w_max"] = wmax
@@ -208,6 +280,12 @@ func randomSTDPCase(r *rand.Rand, timing, weight string) *stdpCase {
 		c.params["eta"] = wmax * (0.001 + 0.05*r.Float64())
 		c.params["rho"] = 1 + 20*r.Float64()
 	} else {
+		if timing == "triplet" {
+			c.params["tau_x"] = 5 + 150*r.Float64()
+			c.params["tau_y"] = 5 + 150*r.Float64()
+			c.params["A3_plus"] = 0.2 * r.Float64()
+			c.params["A3_minus"] = 0.05 * r.Float64()
+		}
 		c.params["tau_plus"] = 5 + 30*r.Float64()
 		c.params["tau_minus"] = 5 + 30*r.Float64()
 		c.params["A_plus"] = 0.001 + 0.2*r.Float64()
@@ -255,25 +333,31 @@ func (c *stdpCase) build(t *testing.T, bounds []int) (engine.PlasticRule, [][]in
 	P := c.params
 	p := &plainSTDP{timing: c.timing, mult: c.weight == "MultiplicativeWeightDependence", shift: uint(c.shift),
 		pre: c.pre, post: c.post, preT: make([]int64, c.nPre), preTr: make([]int64, c.nPre),
-		histT: make([][]int64, c.nPost), histTr: make([][]int64, c.nPost)}
+		histT: make([][]int64, c.nPost), histTr: make([][]int64, c.nPost),
+		preTr2: make([]int64, c.nPre), histTr2: make([][]int64, c.nPost)}
+	ws := c.scale()
 	k := func(x float64) int64 { return int64(math.Round(x * 32768)) }
-	p.minW, p.maxW = k(P["w_min"]), k(P["w_max"])
+	p.minW, p.maxW = k(P["w_min"]*ws), k(P["w_max"]*ws)
 	if c.timing == "vogels" {
 		p.lutP = plainLUT(c.dt, P["tau"])
-		p.aP = k(P["eta"])
+		p.aP = k(P["eta"] * ws)
 		p.alpha = int64(math.Round(2 * P["rho"] * P["tau"] / 1000 * 2048))
 	} else {
 		p.lutP, p.lutM = plainLUT(c.dt, P["tau_plus"]), plainLUT(c.dt, P["tau_minus"])
 		if p.mult {
 			p.aP, p.aM = k(P["A_plus"]), k(P["A_minus"])
 		} else {
-			p.aP, p.aM = k(P["A_plus"]*P["w_max"]), k(P["A_minus"]*P["w_max"])
+			p.aP, p.aM = k(P["A_plus"]*P["w_max"]*ws), k(P["A_minus"]*P["w_max"]*ws)
+		}
+		if c.timing == "triplet" {
+			p.lutX, p.lutY = plainLUTEvery(c.dt, P["tau_x"], 4), plainLUTEvery(c.dt, P["tau_y"], 4)
+			p.a3P, p.a3M = k(P["A3_plus"]*P["w_max"]*ws), k(P["A3_minus"]*P["w_max"]*ws)
 		}
 	}
 	for n := range p.histT {
-		p.histT[n], p.histTr[n] = []int64{0}, []int64{0}
+		p.histT[n], p.histTr[n], p.histTr2[n] = []int64{0}, []int64{0}, []int64{0}
 	}
-	lsb := math.Ldexp(1, int(c.shift)-15)
+	lsb := math.Ldexp(1, int(c.shift)-15) / ws
 	for s := range c.w {
 		p.delay = append(p.delay, int64(c.delay[s]))
 		p.word = append(p.word, int64(math.Min(math.RoundToEven(c.w[s]/lsb), 0xFFFF)))
@@ -290,9 +374,9 @@ func TestSTDPBitExact(t *testing.T) {
 	seed := uint64(12)
 	t.Logf("seed %d", seed)
 	r := rand.New(rand.NewPCG(seed, 1))
-	for _, timing := range []string{"pair", "nearest", "vogels"} {
-		for _, wd := range []string{"AdditiveWeightDependence", "MultiplicativeWeightDependence"} {
-			if timing == "vogels" && wd != "AdditiveWeightDependence" {
+	for _, timing := range []string{"pair", "nearest", "vogels", "triplet"} {
+		for _, wd := range []string{"AdditiveWeightDependence", "MultiplicativeWeightDependence", "WeightDependenceAdditiveTriplet"} {
+			if (timing == "vogels" && wd != "AdditiveWeightDependence") || (timing == "triplet") != (wd == "WeightDependenceAdditiveTriplet") {
 				continue
 			}
 			for rep := 0; rep < 4; rep++ {
@@ -303,7 +387,8 @@ func TestSTDPBitExact(t *testing.T) {
 				}
 				bounds = append(bounds, c.nPost)
 				rule, index, plain := c.build(t, bounds)
-				name := fmt.Sprintf("%s/%s/%d (dt %g, shift %d, %d synapses, %d parts)", timing, wd, rep, c.dt, c.shift, len(c.w), len(bounds)-1)
+				name := fmt.Sprintf("%s/%s/%d (dt %g, shift %d, weight scale %g, %d synapses, %d parts)", timing, wd, rep, c.dt, c.shift, c.ws, len(c.w), len(bounds)-1)
+				lsb := math.Ldexp(1, int(c.shift)-15) / c.scale()
 				ratePre, ratePost := 0.005+0.2*r.Float64(), 0.005+0.2*r.Float64()
 				changed := 0
 				for tick := int64(0); tick < 3000; tick++ {
@@ -323,7 +408,7 @@ func TestSTDPBitExact(t *testing.T) {
 									if c.pre[cs] != i {
 										continue
 									}
-									want := float64(plain.word[cs]) * math.Ldexp(1, int(c.shift)-15)
+									want := float64(plain.word[cs]) * lsb
 									if ws[row] != want {
 										t.Fatalf("%s: tick %d, synapse %d transmits %v, plain %v", name, tick, cs, ws[row], want)
 									}
@@ -345,7 +430,7 @@ func TestSTDPBitExact(t *testing.T) {
 					for k := range index {
 						ws := rule.Weights(k)
 						for j, cs := range index[k] {
-							want := float64(plain.word[cs]) * math.Ldexp(1, int(c.shift)-15)
+							want := float64(plain.word[cs]) * lsb
 							if ws[j] != want {
 								t.Fatalf("%s: tick %d, synapse %d holds %v, plain %v", name, tick, cs, ws[j], want)
 							}
@@ -353,7 +438,6 @@ func TestSTDPBitExact(t *testing.T) {
 					}
 				}
 				for s := range c.w {
-					lsb := math.Ldexp(1, int(c.shift)-15)
 					if float64(plain.word[s])*lsb != math.Min(math.RoundToEven(c.w[s]/lsb), 0xFFFF)*lsb {
 						changed++
 					}

@@ -70,6 +70,9 @@ type plan struct {
 	// viewed says which populations have variables recorded, whose
 	// models keep their float state up to date.
 	viewed []bool
+	// changes is the mapping report's "changes": what the machine holds
+	// differently from the script (nmp compare lists them).
+	changes []map[string]any
 }
 
 // noteRecording marks the populations whose state variables a recording
@@ -155,7 +158,7 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 		if n == "Izhikevich" || n == "Izhikevich_cond" {
 			cond := n == "Izhikevich_cond"
 			models[enginePrefix+n] = func(p *engine.Population) (engine.Model, error) {
-				m := newIzh(p, newRingScale(pl.shifts[p.Index]))
+				m := newIzh(p, newRingScaleFor(pl.shifts[p.Index], cond))
 				m.cond = cond
 				m.views = pl.viewed[p.Index]
 				pl.rt.izhs[p.Index] = m
@@ -164,13 +167,17 @@ func (System) Prepare(d *network.Description) (*system.Plan, error) {
 			continue
 		}
 		cond, delta, dual, alpha := n == "IF_cond_exp", n == "IF_curr_delta", n == "IF_curr_dual_exp", n == "IF_curr_alpha"
+		ca2 := n == "IF_curr_exp_ca2_adaptive"
 		models[enginePrefix+n] = func(p *engine.Population) (engine.Model, error) {
-			m := newLIFKind(p, cond, delta, newRingScale(pl.shifts[p.Index]))
+			m := newLIFKind(p, cond, delta, newRingScaleFor(pl.shifts[p.Index], cond))
 			if dual {
 				m = newDualLIF(p, newRingScale(pl.shifts[p.Index]))
 			}
 			if alpha {
 				m.alpha = newAlphaState(p.Size)
+			}
+			if ca2 {
+				m.ca2 = newCa2State(p)
 			}
 			m.views = pl.viewed[p.Index]
 			pl.rt.lifs[p.Index] = m
@@ -199,10 +206,10 @@ func checkDescription(d *network.Description) error {
 			return fmt.Errorf("%s: synapse type %s is not available on nmp's SpiNNaker (StaticSynapse and STDPMechanism are)", d.ProjName(i), pr.Synapse.Type)
 		}
 		if t := pr.Synapse.TimingDependence; t != nil && userCatalog.TimingRules[t.Type] == nil {
-			return fmt.Errorf("%s: timing dependence %s is not built on nmp's SpiNNaker yet (SpikePairRule and Vogels2011Rule are)", d.ProjName(i), t.Type)
+			return fmt.Errorf("%s: timing dependence %s is not built on nmp's SpiNNaker yet (SpikePairRule, SpikeNearestPairRule, Vogels2011Rule and PfisterSpikeTripletRule are)", d.ProjName(i), t.Type)
 		}
 		if w := pr.Synapse.WeightDependence; w != nil && userCatalog.WeightRules[w.Type] == nil {
-			return fmt.Errorf("%s: weight dependence %s is not built on nmp's SpiNNaker yet (AdditiveWeightDependence and MultiplicativeWeightDependence are)", d.ProjName(i), w.Type)
+			return fmt.Errorf("%s: weight dependence %s is not built on nmp's SpiNNaker yet (AdditiveWeightDependence, MultiplicativeWeightDependence and WeightDependenceAdditiveTriplet are)", d.ProjName(i), w.Type)
 		}
 	}
 	for i, cs := range d.CurrentSources {
@@ -302,9 +309,43 @@ func (pl *plan) expand() error {
 			}
 			c.ticks[k] = int32(t)
 		}
+		if rounded, most := pl.delaysRounded(pr, len(pre)); rounded > 0 {
+			pl.changes = append(pl.changes, map[string]any{"what": d.ProjName(i) + ": delays rounded",
+				"detail": fmt.Sprintf("%d of %d delays rounded to the %g ms time step, by at most %.4g ms", rounded, len(pre), pl.dt, most)})
+		}
 		pl.conns[i] = c
 	}
 	return nil
+}
+
+// delaysRounded counts the delays a projection gives that are not whole
+// time steps, and the largest rounding, for delays given as one number or
+// as explicit connections' values (the engine rounds drawn delays as it
+// draws them: those are not counted).
+func (pl *plan) delaysRounded(pr *network.Projection, n int) (rounded int, most float64) {
+	check := func(x float64, times int) {
+		t := max(math.Round(x/pl.dt), 1)
+		if diff := math.Abs(t*pl.dt - x); diff > 1e-9*pl.dt {
+			rounded += times
+			most = math.Max(most, diff)
+		}
+	}
+	if c := pr.Connections; c != nil {
+		if v, ok := c.Parameters["delay"]; ok && v.Kind == network.KindArray {
+			for _, x := range v.Array.Float64s() {
+				check(x, 1)
+			}
+			return rounded, most
+		}
+		if v, ok := c.Parameters["delay"]; ok && v.Kind == network.KindScalar {
+			check(v.Scalar, n)
+			return rounded, most
+		}
+	}
+	if v, ok := pr.Synapse.Parameters["delay"]; ok && v.Kind == network.KindScalar {
+		check(v.Scalar, n)
+	}
+	return rounded, most
 }
 
 // selectionIDs returns the global ids of a selection's neurons in order.
@@ -335,6 +376,23 @@ func (pl *plan) popOpts(i int) PopOptions {
 
 // scaleWeights chooses every population's ring-buffer shifts from the
 // statistics of its incoming weights.
+// weightScale is the input type's global weight scale of population i:
+// 32 for conductance input (input_type_conductance), 1 for current.
+func (pl *plan) weightScale(i int) float64 {
+	if ct := userCatalog.Cells[pl.user.Populations[i].CellType]; ct != nil && ct.ConductanceBased {
+		return 1 << condShift
+	}
+	return 1
+}
+
+// quantiseFor is quantise for a weight onto population i: the word of the
+// weight times the input type's scale, and its value in the script's units.
+func (pl *plan) quantiseFor(w float64, i, syn int) (uint16, float64) {
+	ws := pl.weightScale(i)
+	word, v := quantise(w*ws, pl.shifts[i][syn])
+	return word, v / ws
+}
+
 func (pl *plan) scaleWeights() error {
 	d := pl.user
 	stats := make([][nSynTypes]inStats, len(d.Populations))
@@ -396,7 +454,10 @@ func (pl *plan) scaleWeights() error {
 			wVar := math.Max(0, a.sum2/a.cnt-mean*mean)
 			dMean := a.dsum / a.cnt
 			dVar := math.Max(0, a.dsum2/a.cnt-dMean*dMean)
-			stats[pp][c.syn].add(nConn, mean, wVar, a.maxW, dVar, rate, perTick)
+			// the conductance input type's weights count 32 times
+			// larger (get_global_weight_scale)
+			ws := pl.weightScale(pp)
+			stats[pp][c.syn].add(nConn, mean*ws, wVar*ws*ws, a.maxW*ws, dVar, rate, perTick)
 		}
 	}
 	pl.shifts = make([][nSynTypes]uint32, len(d.Populations))

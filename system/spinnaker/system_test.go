@@ -351,7 +351,10 @@ func TestWeightScaling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sh := lastPlan.shifts[1]; sh != [nSynTypes]uint32{} {
+	// IF_cond_exp's weights count 32 times (the conductance input type's
+	// scale): 3.2 × 5 spikes a tick is 16 = 2^4, so shift 5; the word is
+	// the same 3277 as 0.1 at shift 0 would give.
+	if sh := lastPlan.shifts[1]; sh != [nSynTypes]uint32{5, 0, 0} {
 		t.Errorf("shifts %v", sh)
 	}
 	w := p.Description.Projections[0].Connections.Parameters["weight"].Array.Float64s()
@@ -572,5 +575,50 @@ func TestTicksOverRuns(t *testing.T) {
 	a, _ := network.DecodeAction([]byte(`{"set":{"selection":[{"population":0}],"parameters":{"tau_m":10}}}`), nil)
 	if err := r.Apply(ctx, a); err == nil || !strings.Contains(err.Error(), "reset") {
 		t.Errorf("a parameter change after a run: %v", err)
+	}
+}
+
+// The mapping report's "changes" (what nmp compare lists): per
+// projection, how many weights the 16-bit words changed and by at most
+// how much, and how many delays were rounded to the time step; none for a
+// projection the machine holds exactly. After a run, the ring-buffer
+// saturations also under a key compare reads.
+func TestMappingChanges(t *testing.T) {
+	d := desc(1, "", []string{pop("in", 4, "SpikeSourcePoisson"), pop("cells", 4, "IF_curr_exp")},
+		[]string{proj(0, 1, 0.1, 1.5, `{"type":"OneToOneConnector"}`), proj(0, 1, 0.5, 2, `{"type":"OneToOneConnector"}`)})
+	d = strings.Replace(d, `"connector":{"type":"OneToOneConnector"}}`, `"connector":{"type":"OneToOneConnector"},"label":"odd"}`, 1)
+	d = strings.Replace(d, `"cell_type":"SpikeSourcePoisson"}`, `"cell_type":"SpikeSourcePoisson","parameters":{"rate":100}}`, 1)
+	d = strings.Replace(d, `"projections"`, `"schedule":[{"run":100}],"projections"`, 1)
+	p, err := prepare(t, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := info(t, p)
+	list, _ := in["changes"].([]any)
+	var lines []string
+	for _, c := range list {
+		m := c.(map[string]any)
+		lines = append(lines, fmt.Sprintf("%v: %v", m["what"], m["detail"]))
+	}
+	t.Logf("%q", lines)
+	lsb := math.Ldexp(1, int(lastPlan.shifts[1][0])-15)
+	if len(lines) != 2 || !strings.Contains(lines[0], `"odd"`) || !strings.Contains(lines[0], "delays rounded") ||
+		!strings.Contains(lines[0], "4 of 4 delays rounded to the 1 ms time step, by at most 0.5 ms") ||
+		!strings.Contains(lines[1], `"odd"`) || !strings.Contains(lines[1], "4 of 4 weights changed") {
+		t.Fatalf("changes %q", lines)
+	}
+	if q, _ := quantise(0.5, lastPlan.shifts[1][0]); float64(q)*lsb != 0.5 {
+		t.Fatalf("0.5 is not a whole number of LSBs (%v): the test's second projection would change", lsb)
+	}
+	r, err := system.NewRun(context.Background(), System{}, decode(t, d), system.RunOptions{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RunSchedule(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rt := info(t, r.Plan())["realtime"].(map[string]any)
+	if _, ok := rt["ring_buffer_saturated"]; !ok || rt["ring_buffer_saturated"] != rt["ring_buffer_saturations"] {
+		t.Errorf("realtime %v", rt)
 	}
 }

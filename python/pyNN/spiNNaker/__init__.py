@@ -36,7 +36,8 @@ from .simulator import state
 from .standardmodels import (IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_curr_delta, Izhikevich,  # noqa: F401
                              SpikeSourcePoisson, SpikeSourceArray, StaticSynapse, STDPMechanism,
                              SpikePairRule, Vogels2011Rule, AdditiveWeightDependence,
-                             MultiplicativeWeightDependence, SpikeNearestPairRule)
+                             MultiplicativeWeightDependence, SpikeNearestPairRule, PfisterSpikeTripletRule,
+                             WeightDependenceAdditiveTriplet)
 from .electrodes import DCSource, ACSource, StepCurrentSource, NoisyCurrentSource  # noqa: F401
 from .populations import Population, PopulationView, Assembly, PartitionerMaximumSizeConstraint  # noqa: F401
 from .projections import Projection  # noqa: F401
@@ -55,9 +56,19 @@ class _NotBuilt(object):
     def __init__(self, *args, **kwargs):
         raise NotImplementedError("%s is not built in nmp's emulated SpiNNaker yet (docs/spinnaker.md "
                                   "lists what is: IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_curr_delta, Izhikevich, SpikeSourceArray, "
-                                  "SpikeSourcePoisson, static synapses, STDPMechanism with SpikePairRule, SpikeNearestPairRule or "
-                                  "Vogels2011Rule)"
+                                  "SpikeSourcePoisson, static synapses, STDPMechanism with SpikePairRule, SpikeNearestPairRule, "
+                                  "Vogels2011Rule or PfisterSpikeTripletRule)"
                                   % self._what)
+
+
+class IF_cond_alpha(StandardCellType):
+    """Not supported, as in today's sPyNNaker, whose IF_cond_alpha raises
+    "This neuron model is currently not supported by the tool chain"."""
+
+    def __init__(self, *args, **kwargs):
+        raise NotImplementedError("IF_cond_alpha: This neuron model is currently not supported by the tool chain "
+                                  "(sPyNNaker's words: neither sPyNNaker nor nmp's emulated SpiNNaker runs it; "
+                                  "IF_cond_exp is the conductance-based model)")
 
 
 def _not_built(name, cell=False):
@@ -65,9 +76,8 @@ def _not_built(name, cell=False):
     return type(name, bases, {"_what": name, "__doc__": "Not built yet: raises NotImplementedError."})
 
 
-for _name in ("IF_cond_alpha", "PfisterSpikeTripletRule",
-              "TsodyksMarkramSynapse"):
-    globals()[_name] = _not_built(_name, cell=_name in ("IF_cond_alpha",))
+for _name in ("TsodyksMarkramSynapse",):
+    globals()[_name] = _not_built(_name)
 del _name
 
 

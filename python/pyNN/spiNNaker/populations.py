@@ -4,6 +4,7 @@ machine: pyNN.nmp's, with sPyNNaker's partitioning controls
 PartitionerMaximumSizeConstraint) and its additional parameters
 (spikes_per_second, ring_buffer_sigma)."""
 
+import numpy as np
 from pyNN import common
 
 from pyNN.nmp import populations as _nmp
@@ -72,7 +73,7 @@ class Population(_nmp.Population):
             elif key in ("spikes_per_second", "ring_buffer_sigma"):
                 self._additional[key] = float(value)
             elif key in ("seed", "incoming_spike_buffer_size", "drop_late_spikes", "splitter",
-                         "n_colour_bits", "n_steps_per_timestep", "rb_left_shifts", "max_rate"):
+                         "n_colour_bits", "n_steps_per_timestep", "rb_left_shifts", "max_rate", "n_synapse_cores"):
                 continue  # accepted; nmp's machine has no use for them (docs/spinnaker.md)
             else:
                 raise TypeError("Population() got an unexpected argument %r" % (key,))
@@ -97,6 +98,31 @@ class Population(_nmp.Population):
         return _nmp.Population.record(self, _all(self, variables), to_file, sampling_interval)
 
     # -- sPyNNaker's partitioning -------------------------------------------------
+
+    def spinnaker_get_data(self, variable, as_matrix=False, view_indexes=None):
+        """sPyNNaker's data as a numpy array instead of neo: for "spikes"
+        rows of (neuron id, time in ms) sorted by neuron, then time; for
+        another variable rows of (neuron id, time, value), or with
+        as_matrix a (times × neurons) matrix of the values."""
+        if isinstance(variable, (list, tuple)):
+            if len(variable) != 1:
+                raise ValueError("spinnaker_get_data: one variable at a time (sPyNNaker's rule), got %s" % (variable,))
+            variable = variable[0]
+        seg = self.get_data(variable).segments[-1]
+        ids = np.arange(self.size) if view_indexes is None else np.asarray(view_indexes, dtype=int)
+        if variable == "spikes":
+            rows = [(i, float(t)) for i in ids for t in np.asarray(seg.spiketrains[i].rescale("ms"))]
+            return np.array(rows, dtype=float).reshape(-1, 2)
+        sig = seg.filter(name=variable)
+        if not sig:
+            raise ValueError("spinnaker_get_data: %s was not recorded on %s" % (variable, self.label))
+        sig = sig[0]
+        values = np.asarray(sig)[:, ids]
+        if as_matrix:
+            return values
+        times = np.asarray(sig.times.rescale("ms"))
+        return np.array([(i, t, values[k, j]) for j, i in enumerate(ids) for k, t in enumerate(times)],
+                        dtype=float).reshape(-1, 3)
 
     def set_max_atoms_per_core(self, max_atoms_per_core):
         """At most this many neurons of the population on one core."""

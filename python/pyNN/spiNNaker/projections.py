@@ -30,6 +30,11 @@ def _inhibitory_as_pynn(synapse_type, post, receptor_type):
     else:
         return synapse_type
     st = copy.copy(synapse_type)
+    if hasattr(st, "timing_dependence"):
+        # an STDPMechanism: its parameter space is built from its weight
+        # and its rules each time it is asked for
+        st.weight = neg
+        return st
     st.parameter_space = copy.deepcopy(ps)
     st.parameter_space.update(weight=neg)
     return st

@@ -2,7 +2,7 @@
 runs, with this backend's state behind the synapse types."""
 
 from pyNN.nmp import standardmodels as _nmp
-from pyNN.standardmodels import build_translations
+from pyNN.standardmodels import build_translations, STDPTimingDependence, STDPWeightDependence
 
 from . import simulator
 
@@ -78,6 +78,19 @@ class IF_curr_dual_exp(_Initial, _nmp.IF_curr_exp):
     units = dict(getattr(_nmp.IF_curr_exp, "units", {}), gsyn_exc="nA", gsyn_inh="nA", tau_syn_E2="ms")
 
 
+class IF_curr_exp_ca2_adaptive(_Initial, _nmp.IF_curr_exp):
+    """sPyNNaker's IF_curr_exp_ca2_adaptive (extra_models; Liu & Wang 2001):
+    IF_curr_exp with a calcium current i_ca2 (an initial value, nA) that
+    each spike raises by i_alpha (nA) and that decays with tau_ca2 (ms),
+    subtracted from the input: spike-frequency adaptation."""
+    nmp_name = "IF_curr_exp_ca2_adaptive"
+    default_parameters = dict(_nmp.IF_curr_exp.default_parameters, tau_ca2=50.0, i_alpha=0.1)
+    default_initial_values = dict(_nmp.IF_curr_exp.default_initial_values, i_ca2=0.0)
+    translations = build_translations(*[(n, n) for n in default_parameters])
+    recordable = ["spikes", "v", "gsyn_exc", "gsyn_inh"]
+    units = dict(getattr(_nmp.IF_curr_exp, "units", {}), gsyn_exc="nA", gsyn_inh="nA", tau_ca2="ms", i_alpha="nA", i_ca2="nA")
+
+
 class Izhikevich_cond(Izhikevich):
     """sPyNNaker's Izhikevich_cond (extra_models; IzkCondExp): the Izhikevich
     neuron with exponentially decaying synaptic conductances (tau_syn_E,
@@ -98,6 +111,30 @@ class StaticSynapse(_nmp.StaticSynapse):
     _simulator = simulator
 
 
+class Vogels2011Rule(_nmp.Vogels2011Rule):
+    """Vogels et al. (2011) inhibitory plasticity, in PyNN's spelling
+    (tau, eta, rho) or in today's sPyNNaker's (alpha, tau, A_plus,
+    A_minus): alpha is the depression per presynaptic spike in trace
+    units (2·rho·tau), the learning rate is A_plus·w_max of the weight
+    dependence (eta); sPyNNaker's rule does not use A_minus. Giving both
+    spellings of one quantity is an error."""
+    nmp_name = "Vogels2011Rule"
+    __module__ = __name__
+
+    def __init__(self, alpha=None, tau=None, A_plus=None, A_minus=None, **parameters):
+        for mine, pynn in (("alpha", "rho"), ("A_plus", "eta")):
+            if locals()[mine] is not None and pynn in parameters:
+                raise ValueError("Vogels2011Rule: give %s (sPyNNaker) or %s (PyNN), not both" % (mine, pynn))
+        if tau is not None:
+            parameters["tau"] = tau
+        if alpha is not None:
+            tau_ms = parameters.get("tau", self.default_parameters["tau"])
+            parameters["rho"] = alpha / (2.0 * tau_ms / 1000.0)
+        self._spinnaker_A_plus = A_plus
+        self._spinnaker_A_minus = A_minus
+        super().__init__(**parameters)
+
+
 class STDPMechanism(_nmp.STDPMechanism):
     """Spike-timing-dependent plasticity as sPyNNaker's cores compute it:
     16-bit plastic weights, traces in 16-bit fixed point with look-up-table
@@ -106,9 +143,16 @@ class STDPMechanism(_nmp.STDPMechanism):
     the words the synaptic rows hold."""
     _simulator = simulator
 
+    def __init__(self, timing_dependence=None, weight_dependence=None, *args, **kwargs):
+        a_plus = getattr(timing_dependence, "_spinnaker_A_plus", None)
+        if a_plus is not None and weight_dependence is not None:
+            # sPyNNaker's Vogels2011Rule: its learning rate is A_plus·w_max
+            w_max = weight_dependence.parameter_space["w_max"].base_value
+            timing_dependence.parameter_space.update(eta=a_plus * w_max)
+        super().__init__(timing_dependence, weight_dependence, *args, **kwargs)
+
 
 SpikePairRule = _nmp.SpikePairRule
-Vogels2011Rule = _nmp.Vogels2011Rule
 AdditiveWeightDependence = _nmp.AdditiveWeightDependence
 MultiplicativeWeightDependence = _nmp.MultiplicativeWeightDependence
 
@@ -122,6 +166,39 @@ class SpikeNearestPairRule(_nmp.SpikePairRule):
     __module__ = __name__
 
 
-__all__ = ["IF_curr_exp", "IF_curr_alpha", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "SpikeSourcePoisson", "SpikeSourceArray", "StaticSynapse",
+class PfisterSpikeTripletRule(STDPTimingDependence):
+    """sPyNNaker's triplet rule (extra_models; Pfister & Gerstner 2006,
+    all-to-all): pair terms A_plus, A_minus with traces of tau_plus and
+    tau_minus, triplet terms with a second presynaptic trace (tau_x) and a
+    second postsynaptic one (tau_y); the triplet amplitudes are
+    WeightDependenceAdditiveTriplet's A3_plus and A3_minus."""
+    nmp_name = "PfisterSpikeTripletRule"
+    possible_models = {"stdp"}
+    default_parameters = {"tau_plus": 16.8, "tau_minus": 33.7, "tau_x": 101.0, "tau_y": 125.0,
+                          "A_plus": 0.01, "A_minus": 0.01}
+    translations = build_translations(*[(n, n) for n in default_parameters])
+    units = {"tau_plus": "ms", "tau_minus": "ms", "tau_x": "ms", "tau_y": "ms", "A_plus": "", "A_minus": ""}
+
+    def __init__(self, tau_plus, tau_minus, tau_x, tau_y, A_plus=0.01, A_minus=0.01):
+        super().__init__(tau_plus=tau_plus, tau_minus=tau_minus, tau_x=tau_x, tau_y=tau_y,
+                         A_plus=A_plus, A_minus=A_minus)
+
+
+class WeightDependenceAdditiveTriplet(STDPWeightDependence):
+    """sPyNNaker's additive weight dependence of the triplet rule
+    (extra_models): bounds w_min and w_max and the triplet amplitudes
+    A3_plus and A3_minus (each times w_max on the machine, as A_plus and
+    A_minus are)."""
+    nmp_name = "WeightDependenceAdditiveTriplet"
+    possible_models = {"stdp"}
+    default_parameters = {"w_min": 0.0, "w_max": 1.0, "A3_plus": 0.01, "A3_minus": 0.01}
+    translations = build_translations(*[(n, n) for n in default_parameters])
+
+    def __init__(self, w_min=0.0, w_max=1.0, A3_plus=0.01, A3_minus=0.01):
+        super().__init__(w_min=w_min, w_max=w_max, A3_plus=A3_plus, A3_minus=A3_minus)
+
+
+__all__ = ["IF_curr_exp", "IF_curr_alpha", "IF_cond_exp", "IF_curr_delta", "Izhikevich", "IF_curr_dual_exp", "IF_curr_exp_ca2_adaptive", "SpikeSourcePoisson", "SpikeSourceArray", "StaticSynapse",
            "STDPMechanism", "SpikePairRule", "Vogels2011Rule", "AdditiveWeightDependence",
-           "MultiplicativeWeightDependence", "SpikeNearestPairRule"]
+           "MultiplicativeWeightDependence", "SpikeNearestPairRule", "PfisterSpikeTripletRule",
+           "WeightDependenceAdditiveTriplet"]

@@ -1,0 +1,1 @@
+"""sPyNNaker's utilities that scripts use: neo_convertor."""
