@@ -234,66 +234,33 @@ func (pl *plan) expand() error {
 	if len(d.Projections) == 0 {
 		return nil
 	}
-	d2 := &network.Description{Format: d.Format, Version: d.Version,
-		Simulation: network.Simulation{Timestep: pl.dt, Seed: d.Simulation.Seed, Threads: 1}}
-	for _, p := range d.Populations {
+	drawn, err := system.DrawConnections(d, pl.dt, func(p network.Population) string {
 		ct := p.CellType
 		if userCatalog.Cells[ct].Source {
-			ct = "SpikeSourceArray"
-		} else if network.Standard.Cells[ct] == nil {
+			return "SpikeSourceArray"
+		}
+		if network.Standard.Cells[ct] == nil {
 			// sPyNNaker's own models: the connections do not depend on the
 			// model, the weights' signs on its input type
 			if userCatalog.Cells[ct].ConductanceBased {
-				ct = "IF_cond_exp"
-			} else {
-				ct = "IF_curr_exp"
+				return "IF_cond_exp"
 			}
+			return "IF_curr_exp"
 		}
-		d2.Populations = append(d2.Populations, network.Population{Label: p.Label, Size: p.Size, CellType: ct})
-	}
-	for _, pr := range d.Projections {
-		rt := pr.ReceptorType
+		return ct
+	}, func(rt string) string {
 		if rt == "excitatory2" {
-			rt = "excitatory"
+			return "excitatory"
 		}
-		q := network.Projection{Label: pr.Label, Pre: pr.Pre, Post: pr.Post, ReceptorType: rt,
-			Synapse: network.Synapse{Type: "StaticSynapse", Parameters: map[string]network.Value{}}, Connector: pr.Connector}
-		for _, k := range []string{"weight", "delay"} {
-			if w, ok := pr.Synapse.Parameters[k]; ok {
-				q.Synapse.Parameters[k] = w
-			}
-		}
-		if c := pr.Connections; c != nil {
-			cc := *c
-			cc.Parameters = map[string]network.Value{}
-			for _, k := range []string{"weight", "delay"} {
-				if w, ok := c.Parameters[k]; ok {
-					cc.Parameters[k] = w
-				}
-			}
-			q.Connections = &cc
-		}
-		d2.Projections = append(d2.Projections, q)
-	}
-	sim, err := engine.New(d2, engine.Options{Threads: 1})
+		return rt
+	}, "weight", "delay")
 	if err != nil {
 		return err
 	}
 	for i := range d.Projections {
 		pr := &d.Projections[i]
-		pre, post, err := sim.Connections(i)
-		if err != nil {
-			return err
-		}
-		ws, err := sim.SynapseValues(i, "weight")
-		if err != nil {
-			return err
-		}
-		ds, err := sim.SynapseValues(i, "delay")
-		if err != nil {
-			return err
-		}
-		preIDs, postIDs := pl.selectionIDs(pr.Pre), pl.selectionIDs(pr.Post)
+		pre, post, ws, ds := drawn[i].Pre, drawn[i].Post, drawn[i].Values["weight"], drawn[i].Values["delay"]
+		preIDs, postIDs := pl.user.SelectionIDs(pr.Pre, pl.offset), pl.user.SelectionIDs(pr.Post, pl.offset)
 		c := projConns{pre: make([]int64, len(pre)), post: make([]int64, len(pre)), preG: make([]int32, len(pre)),
 			postG: make([]int32, len(pre)), w: ws, ticks: make([]int32, len(pre)), syn: receptorIndex(pr.ReceptorType)}
 		for k := range pre {
@@ -346,25 +313,6 @@ func (pl *plan) delaysRounded(pr *network.Projection, n int) (rounded int, most 
 		check(v.Scalar, n)
 	}
 	return rounded, most
-}
-
-// selectionIDs returns the global ids of a selection's neurons in order.
-func (pl *plan) selectionIDs(sel network.Selection) []int {
-	var out []int
-	for _, part := range sel {
-		base := pl.offset[part.Population]
-		if part.Indices == nil {
-			for j := 0; j < pl.user.Populations[part.Population].Size; j++ {
-				out = append(out, base+j)
-			}
-			continue
-		}
-		xs, _, _ := part.Indices.Array.Int64s()
-		for _, x := range xs {
-			out = append(out, base+int(x))
-		}
-	}
-	return out
 }
 
 // popOf returns the population of global neuron g.
