@@ -152,7 +152,7 @@ type stochasticTM struct {
 
 type stmPart struct {
 	U, tauRec, tauFac paramCol
-	u0, r0            paramCol // the initial state
+	u0, r0            paramCol  // the initial state
 	u                 []float64 // per synapse, just after its last spike
 	// surv is per synapse -1 while the site is recovered, else the stamp
 	// from which it has survived unrecovered.

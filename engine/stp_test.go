@@ -334,7 +334,7 @@ func TestTsodyksMarkramInitialX(t *testing.T) {
 		d := dynNet(1, [][]float64{{ts}}, 2, syn)
 		d.Projections[0].Connector = nil
 		d.Projections[0].Connections = &network.Connections{Pre: network.Value{Kind: network.KindArray, Array: npy.Int64Array([]int64{0, 0})},
-			Post: network.Value{Kind: network.KindArray, Array: npy.Int64Array([]int64{0, 1})},
+			Post:       network.Value{Kind: network.KindArray, Array: npy.Int64Array([]int64{0, 1})},
 			Parameters: map[string]network.Value{"x": {Kind: network.KindArray, Array: npy.Float64Array([]float64{0.25, 1})}}}
 		return d
 	}
