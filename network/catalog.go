@@ -315,7 +315,9 @@ var Standard = func() *Catalog {
 		// (when not given: n).
 		p("u", 0, "", Probability), p("a", 0, "", Whole)}, State: []string{"u", "a"}})
 	syn(&SynapseType{Name: "ElectricalSynapse", Description: "gap junction: a current weight*(v_pre - v_post), weight in uS", Params: []Param{p("weight", 0, "uS", NonNegative)}, Electrical: true})
-	syn(&SynapseType{Name: "STDPMechanism", Description: "spike-timing-dependent plasticity: a timing rule and a weight dependence", Params: []Param{w, d, p("dendritic_delay_fraction", 1, "", Probability)}, Plastic: true, Composite: true})
+	syn(&SynapseType{Name: "STDPMechanism", Description: "spike-timing-dependent plasticity: a timing rule and a weight dependence", Params: []Param{w, d, p("dendritic_delay_fraction", 1, "", Probability),
+		// Initial state: the presynaptic trace, NEST's Kplus (stdp_synapse, vogels_sprekeler_synapse).
+		p("Kplus", 0, "", NonNegative)}, State: []string{"Kplus"}, Plastic: true, Composite: true})
 
 	c.TimingRules["SpikePairRule"] = &ComponentType{Name: "SpikePairRule", Params: []Param{p("tau_plus", 20, "ms", Positive), p("tau_minus", 20, "ms", Positive), p("A_plus", 0.01, "", NonNegative), p("A_minus", 0.01, "", NonNegative)}, PerConnection: true}
 	c.TimingRules["Vogels2011Rule"] = &ComponentType{Name: "Vogels2011Rule", Params: []Param{p("tau", 20, "ms", Positive), p("eta", 1e-10, "", Any), p("rho", 3, "Hz", NonNegative)}, PerConnection: true}

@@ -92,7 +92,8 @@ class SynapseStateTest(unittest.TestCase):
     one (issue 10, item 17), under PyNN's names and NEST's: u and x of
     TsodyksMarkramSynapse, u and R of StochasticTsodyksMarkramSynapse, a
     (available release sites) and u of MultiQuantalSynapse, as PyNN's
-    multiquantal_synapses example sets them; get reads the state back."""
+    multiquantal_synapses example sets them, Kplus of STDPMechanism; get
+    reads the state back."""
 
     def tearDown(self):
         sim.end()
@@ -181,6 +182,32 @@ class SynapseStateTest(unittest.TestCase):
         with self.assertRaisesRegex(Exception, "tm-proj.*x.*probability"):
             tm.initialize(x=1.5)
             sim.run(1.0)
+
+    def test_stdp_kplus(self):
+        # NEST's Kplus, the presynaptic trace, decays from t = 0 and pairs with
+        # a postsynaptic spike that comes before any presynaptic one.
+        def weight(**initial):
+            sim.setup(timestep=0.1)
+            pre = sim.Population(1, sim.SpikeSourceArray(spike_times=[30.0]))
+            kick = sim.Population(1, sim.SpikeSourceArray(spike_times=[9.0]))
+            post = sim.Population(1, sim.IF_curr_delta(tau_refrac=2.0))  # one spike per kick
+            sim.Projection(kick, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=50.0, delay=1.0))
+            stdp = sim.STDPMechanism(timing_dependence=sim.SpikePairRule(tau_plus=20.0, A_plus=0.01),
+                                     weight_dependence=sim.AdditiveWeightDependence(w_max=1.0),
+                                     weight=0.5, delay=1.0, dendritic_delay_fraction=1.0)
+            prj = sim.Projection(pre, post, sim.OneToOneConnector(), stdp, label="plastic")
+            if initial:
+                prj.initialize(**initial)
+                self.assertEqual(prj.get("Kplus", format="list", with_address=False), [initial["Kplus"]])
+            post.record("spikes")
+            sim.run(20.0)
+            t = np.asarray(post.get_data().segments[0].spiketrains[0])
+            self.assertEqual(len(t), 1)
+            return prj.get("weight", format="list", with_address=False)[0], float(t[0])
+        w0, t_post = weight()
+        w1, _ = weight(Kplus=2.0)
+        # The postsynaptic spike reaches the synapse one delay after it happens.
+        self.assertAlmostEqual(w1 - w0, 0.01 * 2.0 * np.exp(-(t_post + 1.0) / 20.0), places=6)
 
     def test_stochastic_tsodyks_markram_state(self):
         # U = 1: a synapse releases at the first spike exactly when its site

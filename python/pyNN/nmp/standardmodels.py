@@ -108,8 +108,11 @@ ElectricalSynapse = _synapse_type(synapses.ElectricalSynapse)
 class STDPMechanism(synapses.STDPMechanism):
     __doc__ = synapses.STDPMechanism.__doc__
     nmp_name = "STDPMechanism"
-    nmp_state = {}
-    base_translations = _identity(["weight", "delay", "dendritic_delay_fraction"])
+    # The presynaptic trace, NEST's Kplus (stdp_synapse and
+    # vogels_sprekeler_synapse take it by Projection.initialize).
+    nmp_state = {"Kplus": 0.0}
+    default_initial_values = {"Kplus": 0.0}
+    base_translations = _identity(["weight", "delay", "dendritic_delay_fraction", "Kplus"])
     _get_minimum_delay = _minimum_delay
     _simulator = simulator
 
