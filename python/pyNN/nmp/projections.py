@@ -326,10 +326,14 @@ class Projection(common.Projection):
         """Before the network is built anew: keep the connections and their
         values as they are in the engine, as an explicit list."""
         pre, post = self._addresses(build=False)
-        # Synapse state (u, x, ...) among them: the network has not yet
-        # advanced, so its present state is its initial state.
+        # Synapse state (u, x, ...) that initialize() set among them: the
+        # network has not yet advanced, so its present state is its initial
+        # state. State left alone keeps its default (and a system whose
+        # synapses have no such state is not sent one).
+        state = getattr(self.synapse_type, "nmp_state", {})
         names = [n for n in self.synapse_type.get_native_names()
-                 if n not in self._component_names() and n != "dendritic_delay_fraction"]
+                 if n not in self._component_names() and n != "dendritic_delay_fraction"
+                 and (n not in state or n in self.initial_values)]
         values = self._values(names, build=False)
         params = {}
         for name, v in zip(names, values):
