@@ -10,7 +10,7 @@ import numpy as np
 
 import pyNN
 import pyNN.nmp as sim
-from pyNN import errors
+from pyNN import errors, space
 from pyNN.random import RandomDistribution
 
 NEST = os.path.join(os.path.dirname(pyNN.__file__), "nest")
@@ -22,7 +22,8 @@ NEST_INTERNALS = {"NESTConnectorMixin", "NestStandardCurrentSource", "Multimeter
 
 def public_names(path):
     """The names a module defines or imports by name (star imports aside)."""
-    tree = ast.parse(open(path).read())
+    with open(path) as f:
+        tree = ast.parse(f.read())
     names = set()
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
@@ -155,6 +156,15 @@ class SynapseStateTest(unittest.TestCase):
         np.testing.assert_allclose(prj.get("x", format="array"), x, rtol=1e-12)
         with self.assertRaises(errors.InvalidDimensionsError):
             prj.initialize(x=[0.5, 0.5])
+
+    def test_state_as_a_function_of_distance(self):
+        sim.setup(timestep=0.1)
+        a = sim.Population(2, sim.SpikeSourceArray(spike_times=[1.0]), structure=space.Line(dx=1.0))
+        b = sim.Population(3, sim.IF_cond_exp(), structure=space.Line(dx=1.0, x0=10.0))
+        prj = sim.Projection(a, b, sim.AllToAllConnector(), sim.TsodyksMarkramSynapse(), label="ab")
+        prj.initialize(x=lambda d: 1.0 / (1.0 + d))
+        d = np.abs(np.arange(10.0, 13.0)[None, :] - np.arange(2.0)[:, None])
+        np.testing.assert_allclose(prj.get("x", format="array"), 1.0 / (1.0 + d), rtol=1e-12)
 
     def test_state_survives_a_rebuild(self):
         # Adding a population after the network was sent sends it anew; the

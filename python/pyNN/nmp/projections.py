@@ -448,8 +448,9 @@ class Projection(common.Projection):
         # PyNN 0.10.1's version gives the lazy array the shape (self.size,),
         # a bound method, so that every array value fails; the values here
         # are what its docstring promises: numbers, RandomDistributions,
-        # arrays of the connectivity matrix's shape, and (as NEST takes them)
-        # one value per connection in the order of get(format="list").
+        # arrays of the connectivity matrix's shape, functions of distance,
+        # and (as NEST takes them) one value per connection in the order of
+        # get(format="list").
         for variable, value in initial_values.items():
             shape = None
             if isinstance(value, (list, tuple, np.ndarray)):
@@ -459,7 +460,13 @@ class Projection(common.Projection):
                         "projection %r: initialize(%s=...) takes one value per connection (%d) or an "
                         "array of shape %s, got shape %s"
                         % (self.label, variable, len(self), self.shape, np.shape(value)))
+            if callable(value):
+                # A function of the distance between the cells (or an
+                # IndexBasedExpression), as set() takes them.
+                shape = self.shape
             initial_value = LazyArray(value, shape=shape, dtype=float)
+            if callable(value):
+                initial_value = self._handle_distance_expressions({variable: initial_value})[variable]
             self._set_initial_value_array(variable, initial_value)
             self.initial_values[variable] = initial_value
 
