@@ -55,6 +55,13 @@ func RegisterPlasticity(name string, f PlasticFactory) {
 		if !pj.typ.Plastic {
 			return nil, fmt.Errorf("synapse type %s: a system's plasticity needs a plastic synapse type", name)
 		}
+		// A system's rule keeps its own state: an initial state given for
+		// the engine's rule (Kplus) would be silently ignored.
+		for _, st := range pj.typ.State {
+			if givenParam(pj, 0, st) {
+				return nil, fmt.Errorf("synapse type %s: this system's plasticity does not take an initial %s", name, st)
+			}
+		}
 		parts := make([]PlasticPart, len(pj.parts))
 		for k, c := range pj.parts {
 			d := make([]int, c.len())

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -132,3 +133,23 @@ func TestRegisterPlasticity(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestRegisterPlasticityRefusesInitialState: a system's rule keeps its own
+// state, so an initial Kplus (the engine's STDP state) is refused, with the
+// projection named, rather than silently ignored.
+func TestRegisterPlasticityRefusesInitialState(t *testing.T) {
+	cat := network.Standard.Clone()
+	st := *cat.Synapses["STDPMechanism"]
+	st.Name = "TestCountingPlastic"
+	cat.Synapses[st.Name] = &st
+	c := &stdpCase{rule: pairRule("AdditiveWeightDependence", nil), ddf: 1,
+		pre: [][]float64{{1}}, drive: [][]float64{{2}}, conns: [][2]int64{{0, 0}}, w0: []float64{0.5}, d0: []float64{1}}
+	d := c.desc(1)
+	d.Projections[0].Synapse.Type = st.Name
+	d.Projections[0].Label = "kplus"
+	d.Projections[0].Synapse.Parameters["Kplus"] = network.Scalar(1)
+	_, err := New(d, Options{Threads: 1, Catalog: cat})
+	if err == nil || !strings.Contains(err.Error(), `"kplus"`) || !strings.Contains(err.Error(), "Kplus") {
+		t.Fatalf("error %v, want one naming the projection and Kplus", err)
+	}
+}

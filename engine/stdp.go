@@ -118,6 +118,7 @@ type stdp struct {
 type stdpPart struct {
 	w     []float64 // the weights (the csr's weight64 column)
 	kplus []float64 // presynaptic trace just after the last presynaptic event
+	k0    paramCol  // its initial value (NEST's Kplus), at t = 0
 	aLast []int64   // synaptic time of the last presynaptic event, 0 before any
 	pSeen []int64   // emission stamp of the last postsynaptic spike applied
 	// Postsynaptic histories of the targets in the thread's range.
@@ -189,6 +190,8 @@ func newSTDP(s *Simulator, pj *projRT) (dynamics, error) {
 		p := &d.parts[k]
 		p.w = c.extra[weight64]
 		p.kplus = make([]float64, c.len())
+		p.k0 = partParam(pj, k, "Kplus")
+		d.initKplus(k)
 		p.aLast = make([]int64, c.len())
 		p.pSeen = make([]int64, c.len())
 		lo, hi := s.bounds[k], s.bounds[k+1]
@@ -212,6 +215,14 @@ func newSTDP(s *Simulator, pj *projRT) (dynamics, error) {
 }
 
 func minSweep(targets int) int { return 16*targets + 256 }
+
+// initKplus sets the presynaptic traces of part k to their initial values.
+func (d *stdp) initKplus(k int) {
+	p := &d.parts[k]
+	for j := range p.kplus {
+		p.kplus[j] = p.k0.at(int64(j))
+	}
+}
 
 // setRule derives the rule from the parameters, checking them together.
 func (d *stdp) setRule() error {
@@ -488,7 +499,7 @@ func (d *stdp) reset() {
 	d.catchUpAll()
 	for k := range d.parts {
 		p := &d.parts[k]
-		clear(p.kplus)
+		d.initKplus(k)
 		clear(p.aLast)
 		clear(p.pSeen)
 		for i := range p.hist {
@@ -512,6 +523,8 @@ func (d *stdp) values(pj *projRT, name string) ([]float64, bool) {
 		return gather(pj, func(k int) []float64 { return d.parts[k].w }), true
 	case "dendritic_delay_fraction":
 		x = d.ddf
+	case "Kplus":
+		return gather(pj, func(k int) []float64 { return d.parts[k].kplus }), true
 	default:
 		v, ok := d.params[name]
 		if !ok {
@@ -528,6 +541,18 @@ func (d *stdp) values(pj *projRT, name string) ([]float64, bool) {
 
 func (d *stdp) setValues(pj *projRT, name string, vals []float64) (bool, error) {
 	switch name {
+	case "Kplus":
+		// The trace just after each synapse's last presynaptic spike (at
+		// t = 0 before the first), as NEST sets Kplus; also the initial value.
+		if err := setParamColumn(pj, name, vals); err != nil {
+			return true, err
+		}
+		d.catchUpAll()
+		for k := range d.parts {
+			d.parts[k].k0 = partParam(pj, k, "Kplus")
+		}
+		scatter(pj, vals, func(k int) []float64 { return d.parts[k].kplus })
+		return true, nil
 	case "weight":
 		d.catchUpAll()
 		scatter(pj, vals, func(k int) []float64 { return d.parts[k].w })

@@ -640,3 +640,53 @@ func TestSTDPParameters(t *testing.T) {
 		}
 	}
 }
+
+// TestSTDPInitialKplus: the presynaptic trace's initial value (NEST's Kplus,
+// set by PyNN's Projection.initialize) decays from t = 0 and pairs with a
+// postsynaptic spike that comes before any presynaptic one: the weight
+// gains A_plus·Kplus·e^(-t/tau_plus) more than with the default 0. It reads
+// back, and a reset restores it.
+func TestSTDPInitialKplus(t *testing.T) {
+	const A, tp = 0.01, 20.0
+	run := func(k0 float64) (float64, *Simulator) {
+		c := &stdpCase{rule: pairRule("AdditiveWeightDependence", nil), ddf: 1,
+			pre: [][]float64{{20}}, drive: [][]float64{{9.9}}, conns: [][2]int64{{0, 0}}, w0: []float64{0.5}, d0: []float64{1}}
+		d := c.desc(1)
+		d.Projections[0].Synapse.Parameters["Kplus"] = network.Scalar(k0)
+		s := dynNew(t, d, 1)
+		if k, err := s.SynapseValues(0, "Kplus"); err != nil || k[0] != k0 {
+			t.Fatalf("Kplus reads %v (%v) before the run, want %g", k, err, k0)
+		}
+		if err := s.Run(t.Context(), 30, nil); err != nil {
+			t.Fatal(err)
+		}
+		w, err := s.SynapseValues(0, "weight")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w[0], s
+	}
+	w0, _ := run(0)
+	w1, s := run(2)
+	// The postsynaptic spike at 10 ms reaches the synapse one delay later (f = 1).
+	if want := 2 * A * math.Exp(-(10+1)/tp); !closeTo(w1-w0, want, 1e-9) {
+		t.Fatalf("Kplus = 2: weight %.12g, against %.12g with 0: difference %.3g, want %.3g", w1, w0, w1-w0, want)
+	}
+	// After the presynaptic spike at 20 ms (its synaptic time with f = 1): 2 e^(-20/20) + 1.
+	if k, _ := s.SynapseValues(0, "Kplus"); !closeTo(k[0], 2*math.Exp(-20/tp)+1, 1e-12) {
+		t.Fatalf("Kplus after the spike %v", k)
+	}
+	s.Reset()
+	if k, _ := s.SynapseValues(0, "Kplus"); k[0] != 2 {
+		t.Fatalf("Kplus after a reset %v, want 2", k)
+	}
+	if err := s.SetSynapseValues(0, "Kplus", ptrValue(network.Scalar(-1))); err == nil {
+		t.Fatal("Kplus = -1 accepted")
+	}
+	if err := s.SetSynapseValues(0, "Kplus", ptrValue(network.Scalar(0.5))); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := s.SynapseValues(0, "Kplus"); k[0] != 0.5 {
+		t.Fatalf("Kplus set to 0.5 reads %v", k)
+	}
+}

@@ -138,8 +138,12 @@ func (d *bernoulli) setValues(pj *projRT, name string, vals []float64) (bool, er
 // stochasticTM releases a single vesicle with probability u, which
 // facilitates as in the Tsodyks-Markram model; after a release the site
 // recovers as a Poisson process of rate 1/tau_rec (Fuhrmann et al. 2002),
-// as PyNN's stochastic_stp_synapse for NEST.
+// as PyNN's stochastic_stp_synapse for NEST. Its initial state, given like a
+// parameter under that model's names, is u (the release probability, 0
+// when not given) and R (1: the site is recovered, 0: it is depleted and
+// recovers from t = 0); reset restores it.
 type stochasticTM struct {
+	sim   *Simulator
 	dt    float64
 	pj    *projRT
 	rd    releaseDraws
@@ -148,6 +152,7 @@ type stochasticTM struct {
 
 type stmPart struct {
 	U, tauRec, tauFac paramCol
+	u0, r0            paramCol  // the initial state
 	u                 []float64 // per synapse, just after its last spike
 	// surv is per synapse -1 while the site is recovered, else the stamp
 	// from which it has survived unrecovered.
@@ -156,10 +161,10 @@ type stmPart struct {
 }
 
 func newStochasticTM(s *Simulator, pj *projRT) (dynamics, error) {
-	if err := checkParams(pj, "U", "tau_rec", "tau_facil"); err != nil {
+	if err := checkParams(pj, "U", "tau_rec", "tau_facil", "u", "R"); err != nil {
 		return nil, err
 	}
-	d := &stochasticTM{dt: s.dt, pj: pj, rd: newReleaseDraws(s, pj), parts: make([]stmPart, len(pj.parts))}
+	d := &stochasticTM{sim: s, dt: s.dt, pj: pj, rd: newReleaseDraws(s, pj), parts: make([]stmPart, len(pj.parts))}
 	for k, c := range pj.parts {
 		p := &d.parts[k]
 		p.u = make([]float64, c.len())
@@ -177,17 +182,32 @@ func (d *stochasticTM) load() {
 		p.U = partParam(d.pj, k, "U")
 		p.tauRec = partParam(d.pj, k, "tau_rec")
 		p.tauFac = partParam(d.pj, k, "tau_facil")
+		p.u0 = partParam(d.pj, k, "u")
+		p.r0 = partParam(d.pj, k, "R")
 	}
 }
 
+// clear puts every synapse in its initial state.
 func (d *stochasticTM) clear() {
 	for k := range d.parts {
 		p := &d.parts[k]
-		clear(p.u)
-		for j := range p.surv {
-			p.surv[j] = -1
+		for j := range p.u {
+			p.u[j] = p.u0.at(int64(j))
 		}
+		d.setRecovered(k, 0)
 		clear(p.last)
+	}
+}
+
+// setRecovered sets the recovered state of part k's synapses to R: a
+// depleted site has survived unrecovered from the stamp from.
+func (d *stochasticTM) setRecovered(k int, from int64) {
+	p := &d.parts[k]
+	for j := range p.surv {
+		p.surv[j] = -1
+		if p.r0.at(int64(j)) == 0 {
+			p.surv[j] = from
+		}
 	}
 }
 
@@ -232,9 +252,31 @@ func (d *stochasticTM) reset() {
 	d.rd.reset()
 }
 
+// values reports the state: u just after each synapse's last spike, and R,
+// 1 while its site is recovered (the initial state before the first spike).
+func (d *stochasticTM) values(pj *projRT, name string) ([]float64, bool) {
+	switch name {
+	case "u":
+		return gather(pj, func(k int) []float64 { return d.parts[k].u }), true
+	case "R":
+		return gather(pj, func(k int) []float64 {
+			r := make([]float64, len(d.parts[k].surv))
+			for j, sv := range d.parts[k].surv {
+				if sv < 0 {
+					r[j] = 1
+				}
+			}
+			return r
+		}), true
+	}
+	return nil, false
+}
+
+// setValues sets parameters; setting u or R sets both the current state and
+// the initial one that reset restores.
 func (d *stochasticTM) setValues(pj *projRT, name string, vals []float64) (bool, error) {
 	switch name {
-	case "U", "tau_rec", "tau_facil":
+	case "U", "tau_rec", "tau_facil", "u", "R":
 	default:
 		return false, nil
 	}
@@ -242,6 +284,15 @@ func (d *stochasticTM) setValues(pj *projRT, name string, vals []float64) (bool,
 		return true, err
 	}
 	d.load()
+	switch name {
+	case "u":
+		scatter(pj, vals, func(k int) []float64 { return d.parts[k].u })
+	case "R":
+		// Depleted from now on (from t = 0 before the first run).
+		for k := range d.parts {
+			d.setRecovered(k, d.sim.step)
+		}
+	}
 	return true, nil
 }
 
@@ -388,6 +439,24 @@ func (d *quantal) post(int, *csr, int32, int64) {}
 func (d *quantal) reset() {
 	d.clear()
 	d.rd.reset()
+}
+
+// values reports the state: u and the available sites a at each synapse's
+// last spike (the initial state before the first).
+func (d *quantal) values(pj *projRT, name string) ([]float64, bool) {
+	switch name {
+	case "u":
+		return gather(pj, func(k int) []float64 { return d.parts[k].u }), true
+	case "a":
+		return gather(pj, func(k int) []float64 {
+			a := make([]float64, len(d.parts[k].avail))
+			for j, n := range d.parts[k].avail {
+				a[j] = float64(n)
+			}
+			return a
+		}), true
+	}
+	return nil, false
 }
 
 func (d *quantal) setValues(pj *projRT, name string, vals []float64) (bool, error) {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -277,4 +278,107 @@ func TestMultiQuantalInitialState(t *testing.T) {
 	}
 	got := sum(first(nil)) / (m * w)
 	checkRate(t, "sites released with the defaults (u = U, a = n)", []float64{got}, n*0.3, n*0.3*0.7/m)
+}
+
+// TestStochasticTsodyksMarkramInitialState: the initial state under the
+// names of PyNN's stochastic_stp_synapse for NEST. R = 0 (depleted at t = 0)
+// lowers the first release probability to u (1 - e^(-t/tau_rec)); R drawn as
+// binomial(1, 1/2) halves it when recovery is slow; an initial u decays with
+// tau_facil before the first spike's facilitation. The whole train follows
+// the two-state chain from that start. u and R read back, and a reset
+// restores them.
+func TestStochasticTsodyksMarkramInitialState(t *testing.T) {
+	seed := *seedFlag
+	t.Logf("seed %d", seed)
+	const m, T = 4000, 5.0
+	train := regular(6, 2, T)
+	for _, tc := range []struct {
+		name              string
+		U, tauRec, tauFac float64
+		u0                float64
+		R                 network.Value
+		a0                float64 // probability that the site is available at t = 0
+	}{
+		{"recovered", 0.6, 10, 0, 0, network.Scalar(1), 1},
+		{"depleted", 0.6, 10, 0, 0, network.Scalar(0), 0},
+		{"half depleted, slow recovery", 0.6, 1e6, 0, 0, network.Random("binomial", map[string]float64{"n": 1, "p": 0.5}), 0.5},
+		{"initial u", 0.1, 20, 30, 0.8, network.Scalar(1), 1},
+	} {
+		syn := dynSyn("StochasticTsodyksMarkramSynapse", map[string]float64{"weight": 1, "delay": 1, "U": tc.U, "tau_rec": tc.tauRec, "tau_facil": tc.tauFac, "u": tc.u0})
+		syn.Parameters["R"] = tc.R
+		s := dynNew(t, dynNet(seed, [][]float64{train}, m, syn), 2)
+		R, err := s.SynapseValues(0, "R")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := s.SynapseValues(0, "u")
+		if tc.u0 != u[0] || len(R) != m {
+			t.Fatalf("%s: u reads %g, want %g; %d values of R", tc.name, u[0], tc.u0, len(R))
+		}
+		checkRate(t, tc.name+": R at t = 0", R, tc.a0, tc.a0*(1-tc.a0))
+		counts := releaseCounts(t, s, train, m)
+		// u at each spike, then the chain of availability from a0.
+		us := make([]float64, len(train))
+		prev, last := tc.u0, 0.0
+		for k, ts := range train {
+			v := tc.U
+			if tc.tauFac > 0 {
+				v = prev * math.Exp(-(ts-last)/tc.tauFac)
+				v += tc.U * (1 - v)
+			}
+			us[k], prev, last = v, v, ts
+		}
+		avail := tc.a0 + (1-tc.a0)*(1-math.Exp(-train[0]/tc.tauRec))
+		rho := 1 - math.Exp(-T/tc.tauRec)
+		for k, row := range counts {
+			p := avail * us[k]
+			checkRate(t, fmt.Sprintf("%s: release probability at spike %d", tc.name, k), row, p, p*(1-p))
+			full := avail * (1 - us[k])
+			avail = full + (1-full)*rho
+		}
+		s.Reset()
+		R2, _ := s.SynapseValues(0, "R")
+		u2, _ := s.SynapseValues(0, "u")
+		if !equalRows([][]float64{R}, [][]float64{R2}) || u2[0] != tc.u0 {
+			t.Errorf("%s: a reset does not restore the initial state", tc.name)
+		}
+	}
+}
+
+// TestStochasticTsodyksMarkramSetState: u and R set between runs are the
+// present state: R = 0 set now depletes every site from now on, and R = 1
+// makes them all available.
+func TestStochasticTsodyksMarkramSetState(t *testing.T) {
+	const m = 500
+	train := []float64{20}
+	syn := dynSyn("StochasticTsodyksMarkramSynapse", map[string]float64{"weight": 1, "delay": 1, "U": 1, "tau_rec": 1e6})
+	s := dynNew(t, dynNet(*seedFlag, [][]float64{train}, m, syn), 1)
+	if err := s.Run(t.Context(), 10, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSynapseValues(0, "R", ptrValue(network.Scalar(0))); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSynapseValues(0, "R", ptrValue(network.Scalar(0.5))); err == nil {
+		t.Fatal("R = 0.5 accepted")
+	}
+	// Depleted at t = 10 ms with tau_rec 1e6 ms: essentially none recovers by 20 ms.
+	got := 0.0
+	for _, x := range releaseCounts(t, s, train, m)[0] {
+		got += x
+	}
+	if got > 1 {
+		t.Fatalf("R = 0: %g of %d synapses released", got, m)
+	}
+	s.Reset()
+	if err := s.SetSynapseValues(0, "R", ptrValue(network.Scalar(1))); err != nil {
+		t.Fatal(err)
+	}
+	got = 0
+	for _, x := range releaseCounts(t, s, train, m)[0] {
+		got += x
+	}
+	if got != m {
+		t.Fatalf("R = 1, U = 1: %g of %d synapses released", got, m)
+	}
 }

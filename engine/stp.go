@@ -143,7 +143,9 @@ func init() {
 // tsodyksMarkram is the deterministic Tsodyks-Markram model. Between
 // spikes, u decays to 0 with tau_facil and the resources x recover to 1
 // with tau_rec, exactly; at a spike u jumps by U(1-u), the synapse
-// transmits weight*u*x and x loses u*x.
+// transmits weight*u*x and x loses u*x. The initial state (u and x at
+// t = 0, PyNN's and NEST's names) is given like a parameter; reset
+// restores it.
 type tsodyksMarkram struct {
 	dt    float64
 	pj    *projRT
@@ -151,8 +153,8 @@ type tsodyksMarkram struct {
 }
 
 type tmPart struct {
-	U, tauRec, tauFac, u0 paramCol
-	hom                   bool // U, tau_rec and tau_facil are the same for all synapses
+	U, tauRec, tauFac, u0, x0 paramCol
+	hom                       bool // U, tau_rec and tau_facil are the same for all synapses
 	// x and u just after the last spike of each synapse (x after release).
 	x, u []float64
 	// last is the stamp of each row's last spike; 0 (t = 0) before the first.
@@ -160,7 +162,7 @@ type tmPart struct {
 }
 
 func newTsodyksMarkram(s *Simulator, pj *projRT) (dynamics, error) {
-	if err := checkParams(pj, "U", "tau_rec", "tau_facil", "u"); err != nil {
+	if err := checkParams(pj, "U", "tau_rec", "tau_facil", "u", "x"); err != nil {
 		return nil, err
 	}
 	d := &tsodyksMarkram{dt: s.dt, pj: pj, parts: make([]tmPart, len(pj.parts))}
@@ -182,6 +184,7 @@ func (d *tsodyksMarkram) load(k int) {
 	p.tauRec = partParam(d.pj, k, "tau_rec")
 	p.tauFac = partParam(d.pj, k, "tau_facil")
 	p.u0 = partParam(d.pj, k, "u")
+	p.x0 = partParam(d.pj, k, "x")
 	p.hom = p.U.col == nil && p.tauRec.col == nil && p.tauFac.col == nil
 }
 
@@ -215,27 +218,31 @@ func (d *tsodyksMarkram) reset() {
 	for k := range d.parts {
 		p := &d.parts[k]
 		for j := range p.x {
-			p.x[j] = 1
+			p.x[j] = p.x0.at(int64(j))
 			p.u[j] = p.u0.at(int64(j))
 		}
 		clear(p.last)
 	}
 }
 
-// values reports u, the release probability just after each synapse's last
-// spike (the initial u before the first), as NEST reports u.
+// values reports u, the release probability, and x, the available
+// resources, just after each synapse's last spike (the initial state before
+// the first), as NEST reports them.
 func (d *tsodyksMarkram) values(pj *projRT, name string) ([]float64, bool) {
-	if name != "u" {
-		return nil, false
+	switch name {
+	case "u":
+		return gather(pj, func(k int) []float64 { return d.parts[k].u }), true
+	case "x":
+		return gather(pj, func(k int) []float64 { return d.parts[k].x }), true
 	}
-	return gather(pj, func(k int) []float64 { return d.parts[k].u }), true
+	return nil, false
 }
 
-// setValues sets parameters, re-reading them afterwards; setting u sets both
-// the current value and the initial one that reset restores.
+// setValues sets parameters, re-reading them afterwards; setting u or x sets
+// both the current value and the initial one that reset restores.
 func (d *tsodyksMarkram) setValues(pj *projRT, name string, vals []float64) (bool, error) {
 	switch name {
-	case "U", "tau_rec", "tau_facil", "u":
+	case "U", "tau_rec", "tau_facil", "u", "x":
 	default:
 		return false, nil
 	}
@@ -245,8 +252,11 @@ func (d *tsodyksMarkram) setValues(pj *projRT, name string, vals []float64) (boo
 	for k := range d.parts {
 		d.load(k)
 	}
-	if name == "u" {
+	switch name {
+	case "u":
 		scatter(pj, vals, func(k int) []float64 { return d.parts[k].u })
+	case "x":
+		scatter(pj, vals, func(k int) []float64 { return d.parts[k].x })
 	}
 	return true, nil
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/nmp-platform/nmp/network"
@@ -284,4 +285,104 @@ func float64s(xs []int32) []float64 {
 		out[i] = float64(x)
 	}
 	return out
+}
+
+// TestTsodyksMarkramInitialX: the initial resources x (NEST's name; PyNN's
+// Projection.initialize) scale the first amplitude: x = 0.5 halves it
+// against x = 1 (amplitude = weight*u*x), recovering towards 1 with tau_rec
+// from t = 0; per connection values apply per connection; x reads back
+// before the first spike, after it (x after release) and after a reset.
+func TestTsodyksMarkramInitialX(t *testing.T) {
+	const w, U, tauRec, ts, delay = 0.8, 0.4, 200.0, 3.0, 1.0
+	stamp := int(math.Round((ts + delay) / 0.1))
+	first := func(x network.Value) (float64, *Simulator) {
+		syn := dynSyn("TsodyksMarkramSynapse", map[string]float64{"weight": w, "delay": delay, "U": U, "tau_rec": tauRec})
+		syn.Parameters["x"] = x
+		s := dynNew(t, dynNet(1, [][]float64{{ts}}, 2, syn), 2)
+		return dynArrivals(t, s, 2, stamp+2)[stamp], s
+	}
+	full, _ := first(network.Scalar(1))
+	half, s := first(network.Scalar(0.5))
+	rec := math.Exp(-ts / tauRec)
+	if want := w * U * 1; !closeTo(full, want, 1e-6) {
+		t.Fatalf("x = 1: first amplitude %.9g, want %.9g", full, want)
+	}
+	if want := w * U * (1 - 0.5*rec); !closeTo(half, want, 1e-6) {
+		t.Fatalf("x = 0.5: first amplitude %.9g, want %.9g", half, want)
+	}
+	// Had the spike come at t = 0, the ratio would be exactly one half; the
+	// recovery until ts is the only difference.
+	if r := half / full; !closeTo(r, 1-0.5*rec, 1e-6) || r > 0.5+0.5*(1-rec)+1e-9 {
+		t.Fatalf("x = 0.5 against x = 1: ratio %g", r)
+	}
+	// After the spike x reads as after the release: x1 (1 - U).
+	x, err := s.SynapseValues(0, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (1 - 0.5*rec) * (1 - U); len(x) != 2 || !closeTo(x[0], want, 1e-12) {
+		t.Fatalf("x after the spike %v, want %g", x, want)
+	}
+	s.Reset()
+	if x, _ := s.SynapseValues(0, "x"); x[0] != 0.5 || x[1] != 0.5 {
+		t.Fatalf("x after a reset %v, want the initial 0.5", x)
+	}
+
+	// One value per connection: the two targets see their own x.
+	syn := dynSyn("TsodyksMarkramSynapse", map[string]float64{"weight": w, "delay": delay, "U": U, "tau_rec": 1e9})
+	explicit := func() *network.Description {
+		d := dynNet(1, [][]float64{{ts}}, 2, syn)
+		d.Projections[0].Connector = nil
+		d.Projections[0].Connections = &network.Connections{Pre: network.Value{Kind: network.KindArray, Array: npy.Int64Array([]int64{0, 0})},
+			Post:       network.Value{Kind: network.KindArray, Array: npy.Int64Array([]int64{0, 1})},
+			Parameters: map[string]network.Value{"x": {Kind: network.KindArray, Array: npy.Float64Array([]float64{0.25, 1})}}}
+		return d
+	}
+	s = dynNew(t, explicit(), 1)
+	if x, _ := s.SynapseValues(0, "x"); x[0] != 0.25 || x[1] != 1 {
+		t.Fatalf("per-connection x reads %v before the run", x)
+	}
+	a2 := dynArrivals(t, s, 1, stamp+1)
+	a3 := dynArrivals(t, dynNew(t, explicit(), 1), 2, stamp+1)
+	if !closeTo(a2[stamp], w*U*0.25, 1e-6) || !closeTo(a3[stamp], w*U, 1e-6) {
+		t.Fatalf("per-connection x: amplitudes %g and %g, want %g and %g", a2[stamp], a3[stamp], w*U*0.25, w*U)
+	}
+
+	// Set between runs: the present state and the initial one.
+	if err := s.SetSynapseValues(0, "x", ptrValue(network.Scalar(0.5))); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSynapseValues(0, "x", ptrValue(network.Scalar(1.5))); err == nil {
+		t.Fatal("x = 1.5 accepted")
+	}
+	if x, _ := s.SynapseValues(0, "x"); x[0] != 0.5 || x[1] != 0.5 {
+		t.Fatalf("x set to 0.5 reads %v", x)
+	}
+}
+
+// TestTsodyksMarkramInitialXValidated: an x out of [0, 1] is refused with the
+// projection and the field named; a distribution is drawn per connection.
+func TestTsodyksMarkramInitialXValidated(t *testing.T) {
+	syn := dynSyn("TsodyksMarkramSynapse", map[string]float64{"weight": 1, "delay": 1, "x": 1.5})
+	_, err := New(dynNet(1, [][]float64{{1}}, 2, syn), Options{Threads: 1})
+	if err == nil || !strings.Contains(err.Error(), `"p"`) || !strings.Contains(err.Error(), "x") {
+		t.Fatalf("x = 1.5: error %v, want one naming the projection and x", err)
+	}
+	syn = dynSyn("TsodyksMarkramSynapse", map[string]float64{"weight": 1, "delay": 1})
+	syn.Parameters["x"] = network.Random("uniform", map[string]float64{"low": 0.2, "high": 0.6})
+	s := dynNew(t, dynNet(7, [][]float64{{1}}, 50, syn), 2)
+	x, err := s.SynapseValues(0, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	distinct := map[float64]bool{}
+	for _, v := range x {
+		if v < 0.2 || v >= 0.6 {
+			t.Fatalf("drawn x %g outside [0.2, 0.6)", v)
+		}
+		distinct[v] = true
+	}
+	if len(distinct) < 40 {
+		t.Fatalf("%d distinct values of x among 50 draws", len(distinct))
+	}
 }

@@ -152,6 +152,9 @@ type SynapseType struct {
 	// Electrical synapses couple membrane potentials continuously instead
 	// of delivering events.
 	Electrical bool
+	// State names those of Params that are the initial state of each
+	// connection (PyNN's Projection.initialize) rather than parameters.
+	State []string
 }
 
 // Param returns the named parameter, or nil.
@@ -297,17 +300,24 @@ var Standard = func() *Catalog {
 	d := p("delay", 0, "ms", NonNegative)
 	syn := func(t *SynapseType) { c.Synapses[t.Name] = t }
 	syn(&SynapseType{Name: "StaticSynapse", Description: "fixed weight and delay", Params: []Param{w, d}})
-	syn(&SynapseType{Name: "TsodyksMarkramSynapse", Description: "short-term depression and facilitation (Tsodyks and Markram)", Params: []Param{w, d, p("U", 0.5, "", Probability), p("tau_rec", 100, "ms", Positive), p("tau_facil", 0, "ms", NonNegative), p("u", 0, "", Probability)}})
+	syn(&SynapseType{Name: "TsodyksMarkramSynapse", Description: "short-term depression and facilitation (Tsodyks and Markram)", Params: []Param{w, d, p("U", 0.5, "", Probability), p("tau_rec", 100, "ms", Positive), p("tau_facil", 0, "ms", NonNegative),
+		// Initial state (Projection.initialize), PyNN's u and NEST's x (tsodyks_synapse).
+		p("u", 0, "", Probability), p("x", 1, "", Probability)}, State: []string{"u", "x"}})
 	syn(&SynapseType{Name: "SimpleStochasticSynapse", Description: "transmits each spike with probability p", Params: []Param{w, d, p("p", 0.5, "", Probability)}})
-	syn(&SynapseType{Name: "StochasticTsodyksMarkramSynapse", Description: "Tsodyks-Markram dynamics with stochastic release of a single vesicle", Params: []Param{w, d, p("U", 0.5, "", Probability), p("tau_rec", 100, "ms", Positive), p("tau_facil", 0, "ms", NonNegative)}})
+	syn(&SynapseType{Name: "StochasticTsodyksMarkramSynapse", Description: "Tsodyks-Markram dynamics with stochastic release of a single vesicle", Params: []Param{w, d, p("U", 0.5, "", Probability), p("tau_rec", 100, "ms", Positive), p("tau_facil", 0, "ms", NonNegative),
+		// Initial state, under the names of PyNN's stochastic_stp_synapse for NEST: the
+		// release probability u and R, 1 when the site is recovered, 0 when depleted.
+		p("u", 0, "", Probability), p("R", 1, "", Boolean)}, State: []string{"u", "R"}})
 	syn(&SynapseType{Name: "MultiQuantalSynapse", Description: "n release sites with Tsodyks-Markram dynamics and stochastic release", Params: []Param{w, d, p("U", 0.5, "", Probability), p("n", 1, "", Whole), p("tau_rec", 800, "ms", Positive), p("tau_facil", 0, "ms", NonNegative),
 		// Initial state, under NEST's names (quantal_stp_synapse), which PyNN's
 		// multiquantal_synapses example sets with Projection.initialize: the
 		// release probability u (when not given: U) and the available sites a
 		// (when not given: n).
-		p("u", 0, "", Probability), p("a", 0, "", Whole)}})
+		p("u", 0, "", Probability), p("a", 0, "", Whole)}, State: []string{"u", "a"}})
 	syn(&SynapseType{Name: "ElectricalSynapse", Description: "gap junction: a current weight*(v_pre - v_post), weight in uS", Params: []Param{p("weight", 0, "uS", NonNegative)}, Electrical: true})
-	syn(&SynapseType{Name: "STDPMechanism", Description: "spike-timing-dependent plasticity: a timing rule and a weight dependence", Params: []Param{w, d, p("dendritic_delay_fraction", 1, "", Probability)}, Plastic: true, Composite: true})
+	syn(&SynapseType{Name: "STDPMechanism", Description: "spike-timing-dependent plasticity: a timing rule and a weight dependence", Params: []Param{w, d, p("dendritic_delay_fraction", 1, "", Probability),
+		// Initial state: the presynaptic trace, NEST's Kplus (stdp_synapse, vogels_sprekeler_synapse).
+		p("Kplus", 0, "", NonNegative)}, State: []string{"Kplus"}, Plastic: true, Composite: true})
 
 	c.TimingRules["SpikePairRule"] = &ComponentType{Name: "SpikePairRule", Params: []Param{p("tau_plus", 20, "ms", Positive), p("tau_minus", 20, "ms", Positive), p("A_plus", 0.01, "", NonNegative), p("A_minus", 0.01, "", NonNegative)}, PerConnection: true}
 	c.TimingRules["Vogels2011Rule"] = &ComponentType{Name: "Vogels2011Rule", Params: []Param{p("tau", 20, "ms", Positive), p("eta", 1e-10, "", Any), p("rho", 3, "Hz", NonNegative)}, PerConnection: true}

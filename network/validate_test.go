@@ -41,3 +41,21 @@ func TestSelectionIDs(t *testing.T) {
 		t.Fatalf("SelectionIDs = %v, want %v", got, want)
 	}
 }
+
+// TestSynapseStateIsAParameter: the state variables of a synapse type are
+// given like its parameters, so each must be one of them, and the types with
+// Tsodyks-Markram dynamics have the state PyNN's and NEST's users initialise.
+func TestSynapseStateIsAParameter(t *testing.T) {
+	for name, st := range Standard.Synapses {
+		for _, s := range st.State {
+			if st.Param(s) == nil {
+				t.Errorf("%s: state variable %q is not among its parameters", name, s)
+			}
+		}
+	}
+	for name, want := range map[string]string{"TsodyksMarkramSynapse": "u x", "StochasticTsodyksMarkramSynapse": "u R", "MultiQuantalSynapse": "u a"} {
+		if got := strings.Join(Standard.Synapses[name].State, " "); got != want {
+			t.Errorf("%s: state %q, want %q", name, got, want)
+		}
+	}
+}

@@ -93,6 +93,9 @@ func runModels(ctx context.Context, env *Env, args []string) error {
 		s := cat.Synapses[name]
 		fmt.Fprintf(w, "%s: %s\n\nParameters:\n", s.Name, s.Description)
 		params(w, s.Params)
+		if len(s.State) > 0 {
+			fmt.Fprintf(w, "\nOf these, the initial state of each connection (PyNN's Projection.initialize): %s\n", strings.Join(s.State, ", "))
+		}
 	case cat.TimingRules[name] != nil:
 		params(w, cat.TimingRules[name].Params)
 	case cat.WeightRules[name] != nil:

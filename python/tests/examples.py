@@ -4,8 +4,9 @@ own, with matplotlib's Agg backend. Exit status 1 if any fails.
 
     /usr/bin/python3 python/tests/examples.py PYNN_SOURCE_DIR [NAME ...]
 
-PyNN ships 31 example scripts; 25 take a simulator argument and run here.
-The other six are left out, each for the reason in SKIPPED.
+PyNN ships 31 example scripts; 25 run here. The other six need NEURON, MPI,
+the nineml package or the csa package, none of which Debian 12 has for PyNN;
+each is left out for the reason in SKIPPED.
 """
 
 import os
@@ -33,7 +34,7 @@ EXAMPLES = {
 SKIPPED = {
     "distrib_example.py": "needs MPI (mpi4py), which nmp does not use",
     "nineml_brunel.py": "imports pyNN.neuron and the nineml package; takes no simulator argument",
-    "nineml_neuron.py": "imports pyNN.neuron and the nineml package; takes no simulator argument",
+    "nineml_neuron.py": "needs the nineml package and a backend's NineML code generation (sim.nineml, which only pyNN.neuron and pyNN.nest have)",
     "nrn_artificial_cell.py": "NEURON's own artificial cells",
     "random_distributions.py": "a plot of pyNN.random's distributions, with NEURON's generator when NEURON imports; takes no simulator argument",
     "simpleRandomNetwork_csa.py": "needs the csa package, which Debian does not have",

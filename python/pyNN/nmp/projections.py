@@ -14,6 +14,7 @@ from copy import deepcopy
 import numpy as np
 from pyNN import common, connectors, errors
 from pyNN.core import IndexBasedExpression
+from pyNN.parameters import LazyArray
 from pyNN.random import RandomDistribution, NativeRNG
 from pyNN.space import Space
 
@@ -111,6 +112,29 @@ def _at_connections(larr, shape, pre, post):
         block = np.asarray(larr[lo:hi, :], dtype=float).reshape(hi - lo, shape[1])
         out[order[a:b]] = block[sp[a:b] - lo, sq[a:b]]
     return out
+
+
+class NonExistentStateError(errors.NonExistentParameterError):
+    """Projection.initialize was given a name that is not a state variable
+    of the projection's synapse type."""
+
+    def __init__(self, name, projection):
+        st = type(projection.synapse_type).__name__
+        state = sorted(getattr(projection.synapse_type, "nmp_state", {}))
+        errors.NonExistentParameterError.__init__(self, name, st, state)
+        self.projection = projection.label
+
+    def __str__(self):
+        if self.valid_parameter_names:
+            have = "its state variables are %s" % ", ".join(self.valid_parameter_names)
+        else:
+            have = "it has no state variables"
+        msg = "projection %r: %s has no state variable %r to initialize (%s)" % (
+            self.projection, self.model_name, self.parameter_name, have)
+        if self.model_name == "TsodyksMarkramSynapse" and self.parameter_name == "y":
+            msg += "; y, the active resources of NEST's tsodyks_synapse, is the synaptic current," \
+                   " which nmp's model leaves to the cell's synaptic time constant, as NEST's tsodyks2_synapse does"
+        return msg
 
 
 class Connection(common.Connection):
@@ -302,8 +326,14 @@ class Projection(common.Projection):
         """Before the network is built anew: keep the connections and their
         values as they are in the engine, as an explicit list."""
         pre, post = self._addresses(build=False)
+        # Synapse state (u, x, ...) that initialize() set among them: the
+        # network has not yet advanced, so its present state is its initial
+        # state. State left alone keeps its default (and a system whose
+        # synapses have no such state is not sent one).
+        state = getattr(self.synapse_type, "nmp_state", {})
         names = [n for n in self.synapse_type.get_native_names()
-                 if n not in self._component_names() and n != "dendritic_delay_fraction"]
+                 if n not in self._component_names() and n != "dendritic_delay_fraction"
+                 and (n not in state or n in self.initial_values)]
         values = self._values(names, build=False)
         params = {}
         for name, v in zip(names, values):
@@ -414,7 +444,42 @@ class Projection(common.Projection):
         for name, larr in parameter_space.items():
             self._set_one(name, larr)
 
+    def initialize(self, **initial_values):
+        # PyNN 0.10.1's version gives the lazy array the shape (self.size,),
+        # a bound method, so that every array value fails; the values here
+        # are what its docstring promises: numbers, RandomDistributions,
+        # arrays of the connectivity matrix's shape, functions of distance,
+        # and (as NEST takes them) one value per connection in the order of
+        # get(format="list").
+        for variable, value in initial_values.items():
+            shape = None
+            if isinstance(value, (list, tuple, np.ndarray)):
+                shape = self.shape if np.ndim(value) == 2 else (len(self),)
+                if np.shape(value) != shape:
+                    raise errors.InvalidDimensionsError(
+                        "projection %r: initialize(%s=...) takes one value per connection (%d) or an "
+                        "array of shape %s, got shape %s"
+                        % (self.label, variable, len(self), self.shape, np.shape(value)))
+            if callable(value):
+                # A function of the distance between the cells (or an
+                # IndexBasedExpression), as set() takes them.
+                shape = self.shape
+            initial_value = LazyArray(value, shape=shape, dtype=float)
+            if callable(value):
+                initial_value = self._handle_distance_expressions({variable: initial_value})[variable]
+            self._set_initial_value_array(variable, initial_value)
+            self.initial_values[variable] = initial_value
+
     def _set_initial_value_array(self, variable, initial_value):
+        state = getattr(self.synapse_type, "nmp_state", {})
+        if variable not in state:
+            raise NonExistentStateError(variable, self)
+        base = initial_value.base_value
+        if not initial_value.operations and isinstance(base, (list, tuple, np.ndarray)) \
+                and np.ndim(base) == 1:
+            # One value per connection, in the order of get(format="list").
+            self._send(variable, np.asarray(base, dtype=float))
+            return
         self._set_one(variable, initial_value)
 
     def _set_one(self, name, larr):

@@ -74,30 +74,45 @@ def _minimum_delay(self):
     return d
 
 
-def _synapse_type(base, names=None):
-    names = list(names if names is not None else base.default_parameters)
-    return type(base.__name__, (base,), {
+def _synapse_type(base, state=None):
+    attrs = {
         "__doc__": base.__doc__,
         "__module__": __name__,
-        "translations": _identity(names),
+        # State variables too, so that Projection.get reads them.
+        "translations": _identity(list(base.default_parameters) + list(state or {})),
         "nmp_name": base.__name__,
         "_get_minimum_delay": _minimum_delay,
         "_simulator": simulator,
-    })
+        # The state variables Projection.initialize sets, with their values
+        # at t = 0 when not set (None: a parameter's value, see below).
+        "nmp_state": dict(state or {}),
+    }
+    if state:
+        attrs["default_initial_values"] = {k: v for k, v in state.items() if v is not None}
+    return type(base.__name__, (base,), attrs)
 
 
 StaticSynapse = _synapse_type(synapses.StaticSynapse)
-TsodyksMarkramSynapse = _synapse_type(synapses.TsodyksMarkramSynapse)
+# PyNN's u, and NEST's x (the available resources of tsodyks_synapse).
+TsodyksMarkramSynapse = _synapse_type(synapses.TsodyksMarkramSynapse, {"u": 0.0, "x": 1.0})
 SimpleStochasticSynapse = _synapse_type(synapses.SimpleStochasticSynapse)
-StochasticTsodyksMarkramSynapse = _synapse_type(synapses.StochasticTsodyksMarkramSynapse)
-MultiQuantalSynapse = _synapse_type(synapses.MultiQuantalSynapse)
+# The names of PyNN's stochastic_stp_synapse for NEST: the release
+# probability u and R, 1 while the site is recovered, 0 when depleted.
+StochasticTsodyksMarkramSynapse = _synapse_type(synapses.StochasticTsodyksMarkramSynapse, {"u": 0.0, "R": 1.0})
+# NEST's quantal_stp_synapse: u (when not set, U) and the available sites a
+# (when not set, n), as PyNN's multiquantal_synapses example sets them.
+MultiQuantalSynapse = _synapse_type(synapses.MultiQuantalSynapse, {"u": None, "a": None})
 ElectricalSynapse = _synapse_type(synapses.ElectricalSynapse)
 
 
 class STDPMechanism(synapses.STDPMechanism):
     __doc__ = synapses.STDPMechanism.__doc__
     nmp_name = "STDPMechanism"
-    base_translations = _identity(["weight", "delay", "dendritic_delay_fraction"])
+    # The presynaptic trace, NEST's Kplus (stdp_synapse and
+    # vogels_sprekeler_synapse take it by Projection.initialize).
+    nmp_state = {"Kplus": 0.0}
+    default_initial_values = {"Kplus": 0.0}
+    base_translations = _identity(["weight", "delay", "dendritic_delay_fraction", "Kplus"])
     _get_minimum_delay = _minimum_delay
     _simulator = simulator
 
