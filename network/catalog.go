@@ -3,6 +3,7 @@ package network
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -159,6 +160,21 @@ type SynapseType struct {
 
 // Param returns the named parameter, or nil.
 func (s *SynapseType) Param(name string) *Param { return findParam(s.Params, name) }
+
+// WithoutState returns a copy of s without its state variables, for a
+// system whose circuits cannot be started from a given state: there an
+// initial value is refused as an unknown parameter rather than ignored.
+func (s *SynapseType) WithoutState() *SynapseType {
+	c := *s
+	c.Params = nil
+	for _, p := range s.Params {
+		if !slices.Contains(s.State, p.Name) {
+			c.Params = append(c.Params, p)
+		}
+	}
+	c.State = nil
+	return &c
+}
 
 // ComponentType is a timing or weight dependence of STDPMechanism.
 type ComponentType struct {

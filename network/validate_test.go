@@ -59,3 +59,26 @@ func TestSynapseStateIsAParameter(t *testing.T) {
 		}
 	}
 }
+
+// A system that cannot start a synapse from a given state drops the state
+// variables, so that an initial value is refused by name, not ignored.
+func TestWithoutStateRefusesInitialValues(t *testing.T) {
+	cat := &Catalog{Cells: Standard.Cells, Synapses: map[string]*SynapseType{
+		"TsodyksMarkramSynapse": Standard.Synapses["TsodyksMarkramSynapse"].WithoutState()}}
+	if st := cat.Synapses["TsodyksMarkramSynapse"]; st.Param("x") != nil || st.Param("u") != nil || st.Param("tau_rec") == nil || len(st.State) != 0 {
+		t.Fatalf("WithoutState kept %+v", st)
+	}
+	if Standard.Synapses["TsodyksMarkramSynapse"].Param("x") == nil {
+		t.Fatal("WithoutState changed the standard catalog")
+	}
+	d := &Description{Format: FormatName, Version: FormatVersion, Simulation: Simulation{Timestep: 0.1},
+		Populations: []Population{{Label: "a", Size: 2, CellType: "IF_curr_exp"}},
+		Projections: []Projection{{Label: "p", Pre: Selection{{Population: 0}}, Post: Selection{{Population: 0}},
+			Synapse:   Synapse{Type: "TsodyksMarkramSynapse", Parameters: map[string]Value{"x": Scalar(0.5)}},
+			Connector: &Connector{Type: "AllToAllConnector"}}}}
+	err := Validate(d, cat, Limits{})
+	if err == nil || !strings.Contains(err.Error(), "x") {
+		t.Fatalf("an initial x on a synapse without state: %v", err)
+	}
+	t.Log(err)
+}

@@ -32,7 +32,8 @@ var userCatalog = func() *network.Catalog {
 	}
 	c.Synapses["StaticSynapse"] = network.Standard.Synapses["StaticSynapse"]
 	// short-term plasticity, set per synapse driver (depression or facilitation)
-	c.Synapses["TsodyksMarkramSynapse"] = network.Standard.Synapses["TsodyksMarkramSynapse"]
+	// (the drivers cannot be started from a given state)
+	c.Synapses["TsodyksMarkramSynapse"] = network.Standard.Synapses["TsodyksMarkramSynapse"].WithoutState()
 	return c
 }()
 

@@ -44,7 +44,8 @@ var userCatalog = func() *network.Catalog {
 	w := network.Param{Name: "weight", Units: "uS", Constraint: network.NonNegative}
 	d := network.Param{Name: "delay", Units: "ms", Constraint: network.NonNegative}
 	c.Synapses[staticSyn] = &network.SynapseType{Name: staticSyn, Description: "a 4-bit Spikey synapse", Params: []network.Param{w, d}}
-	tm := *std.Synapses[tmSyn]
+	// Spikey's line drivers cannot be started from a given state.
+	tm := *std.Synapses[tmSyn].WithoutState()
 	tm.Description = "short-term plasticity in the line driver: depression or facilitation, not both"
 	tm.Params = append([]network.Param{w, d}, tm.Params[2:]...)
 	for i := range tm.Params {
