@@ -50,27 +50,27 @@ const (
 
 // Nominal transfer constants.
 const (
-	sourceFollowerV = 0.35 // drop of the leak/reset input source followers
-	gOTAMax         = 0.6  // µS: leak or reset OTA transconductance at code 1022
-	gFloor          = 1e-4 // µS: what remains with a zero bias (subthreshold leakage)
-	capFull         = 2.2  // pF at capacitor code 63
-	capParasitic    = 0.08 // pF with capacitor code 0
-	tauSynMin       = 0.3  // µs: synaptic input time constant at code 1022, small capacitance
-	synBigCap       = 3    // factor on tau (and 1/factor on the voltage jump) without small capacitance
-	synHighRes      = 4    // factor on tau in high-resistance mode
-	gmMax           = 1.2  // µS: synaptic input OTA at code 1022
-	lineJumpV       = 0.1  // V: synaptic line deflection of a full synapse (63) at DAC bias 1022, small capacitance
-	shiftScaleV     = 0.15 // V: OTA reference shift over the full i_shift_reference range
-	shiftNeutral    = 300  // CapMem LSB: nominal i_shift_reference with no offset current
-	cobaScaleV      = 0.2  // V: distance to the reversal potential at which COBA equals CUBA, at code 1022
-	expCurrentMax   = 0.05 // µA at code 1022
-	expSlopeV       = 0.03 // V: the exponential term's slope factor
-	adTauMin        = 20.0 // µs at code 1022
-	adAMax          = 0.1  // µS at code 1022
-	adBMax          = 0.02 // µA per spike at code 1022 and pulse clock scale 0
-	adReadoutG      = 0.5  // µS: adaptation current to readout voltage
-	offsetMax       = 0.1  // µA at code 1022
-	lineRestV       = 0.6  // V: synaptic input lines at rest
+	sourceFollowerV = 0.35  // drop of the leak/reset input source followers
+	gOTAMax         = 0.6   // µS: leak or reset OTA transconductance at code 1022
+	gFloor          = 1e-4  // µS: what remains with a zero bias (subthreshold leakage)
+	capFull         = 2.2   // pF at capacitor code 63
+	capParasitic    = 0.08  // pF with capacitor code 0
+	tauSynMin       = 0.3   // µs: synaptic input time constant at code 1022, small capacitance
+	synBigCap       = 3     // factor on tau (and 1/factor on the voltage jump) without small capacitance
+	synHighRes      = 4     // factor on tau in high-resistance mode
+	gmMax           = 1.2   // µS: synaptic input OTA at code 1022
+	lineJumpV       = 0.1   // V: synaptic line deflection of a full synapse (63) at DAC bias 1022, small capacitance
+	shiftScaleV     = 0.15  // V: OTA reference shift over the full i_shift_reference range
+	shiftNeutral    = 300   // CapMem LSB: nominal i_shift_reference with no offset current
+	cobaScaleV      = 0.015 // V: distance from the COBA reference to the reversal at code 1022 (0.06 V at 255, calix's largest COBA bias)
+	expCurrentMax   = 0.05  // µA at code 1022
+	expSlopeV       = 0.03  // V: the exponential term's slope factor
+	adTauMin        = 20.0  // µs at code 1022
+	adAMax          = 0.1   // µS at code 1022
+	adBMax          = 0.02  // µA per spike at code 1022 and pulse clock scale 0
+	adReadoutG      = 0.5   // µS: adaptation current to readout voltage
+	offsetMax       = 0.1   // µA at code 1022
+	lineRestV       = 0.6   // V: synaptic input lines at rest
 	railV           = capMemFullV
 )
 
@@ -185,7 +185,7 @@ type phys struct {
 	jumpE, jumpI   float64 // V of line deflection per unit of synaptic charge
 	iDC            float64 // µA: constant current and the synaptic OTAs' offsets
 	cobaE, cobaI   bool
-	eRevE, eRevI   float64 // V
+	eRevE, eRevI   float64 // V: the COBA OTA's reference (v_rev_coba), where it leaves the CUBA strength as it is
 	kE, kI         float64 // 1/V
 	expOn          bool
 	iExp0, vExp    float64
