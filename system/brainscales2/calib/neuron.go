@@ -595,7 +595,8 @@ func (n *neuronCalib) synReference() error {
 	return nil
 }
 
-// tauMem calibrates the membrane time constant by the offset method
+// tauMem calibrates the membrane time constant, by the reset method when
+// a target is below 3 µs (as calix chooses), else by the offset method
 // (calix's MembraneTimeConstCalibOffset): a step of the offset current
 // moves the membrane to a new level with the membrane time constant,
 // which the MADC records and an exponential fit gives. The leak OTA's
@@ -603,6 +604,9 @@ func (n *neuronCalib) synReference() error {
 // is about 0.1 V where the offset current allows.
 func (n *neuronCalib) tauMem() error {
 	target := n.t.TauMemUs.expand()
+	if resetMethod(target) {
+		return n.tauMemReset(target)
+	}
 	mult := make([]float64, NumNeurons)
 	step := make([]float64, NumNeurons)
 	for i, x := range target {
