@@ -199,6 +199,27 @@ type phys struct {
 	bypassI        bool
 }
 
+// The parameter names derive reads for every circuit at every reset,
+// built once (not concatenated per circuit).
+type otaNames struct{ division, multiplication, degeneration string }
+
+func otaNamesOf(prefix string) otaNames {
+	return otaNames{prefix + "_enable_division", prefix + "_enable_multiplication", prefix + "_enable_degeneration"}
+}
+
+type syninNames struct{ tau, smallCap, highRes, enable, gm, shift, coba, rev, biasCoba string }
+
+func syninNamesOf(prefix string) syninNames {
+	return syninNames{prefix + "_i_bias_tau", prefix + "_enable_small_capacitance", prefix + "_enable_high_resistance",
+		prefix + "_enable", prefix + "_i_bias_gm", prefix + "_i_shift_reference", prefix + "_enable_coba_mode",
+		prefix + "_v_rev_coba", prefix + "_i_bias_coba"}
+}
+
+var (
+	leakOTA, resetOTA = otaNamesOf("leak"), otaNamesOf("reset")
+	syninOf           = [2]syninNames{syninNamesOf("excitatory_input"), syninNamesOf("inhibitory_input")}
+)
+
 // codes reads one neuron's parameters.
 type codes func(name string) float64
 
@@ -218,55 +239,55 @@ func derive(p codes, c int, quadrant int, o *Options, cm *chipMismatch, jt *jitt
 	cur := func(k int, name string) float64 {
 		return p(name) / capMemMax * cm.iGain[k][c] * (1 + jt.i[k])
 	}
-	otaScale := func(prefix string) float64 {
+	otaScale := func(o *otaNames) float64 {
 		f := 1.0
-		if on(prefix + "_enable_division") {
+		if on(o.division) {
 			f /= 8
 		}
-		if on(prefix + "_enable_multiplication") {
+		if on(o.multiplication) {
 			f *= 8
 		}
-		if on(prefix + "_enable_degeneration") {
+		if on(o.degeneration) {
 			f /= 2
 		}
 		return f
 	}
 	var n phys
 	n.C = capFull*p("membrane_capacitance_capacitance")/63*cm.capRel[c] + capParasitic
-	n.gL = math.Max(gOTAMax*cur(iLeak, "leak_i_bias")*otaScale("leak"), gFloor)
+	n.gL = math.Max(gOTAMax*cur(iLeak, "leak_i_bias")*otaScale(&leakOTA), gFloor)
 	n.eL = volt(vLeak, "leak_v_leak") - cm.sfLeak[c]
-	n.gR = math.Max(gOTAMax*cur(iReset, "reset_i_bias")*otaScale("reset"), gFloor)
+	n.gR = math.Max(gOTAMax*cur(iReset, "reset_i_bias")*otaScale(&resetOTA), gFloor)
 	n.vR = volt(vReset, "reset_v_reset") - cm.sfReset[c]
 	n.vTh = math.Inf(1)
 	if on("threshold_enable") && !o.EnableNeuronBypass {
 		n.vTh = volt(vThreshold, "threshold_v_threshold") + cm.comparator[c]
 	}
 	dac := o.dacBias(quadrant) / capMemMax * cm.dacGain[quadrant]
-	synin := func(prefix string, kTau, kGm, kCoba, kRev, side int) (tau, gm, jump, idc float64, coba bool, eRev, k float64) {
-		tau = tauSynMin / math.Max(cur(kTau, prefix+"_i_bias_tau"), 1.0/capMemMax)
+	synin := func(nm *syninNames, kTau, kGm, kCoba, kRev, side int) (tau, gm, jump, idc float64, coba bool, eRev, k float64) {
+		tau = tauSynMin / math.Max(cur(kTau, nm.tau), 1.0/capMemMax)
 		jump = lineJumpV * dac
-		if !on(prefix + "_enable_small_capacitance") {
+		if !on(nm.smallCap) {
 			tau *= synBigCap
 			jump /= synBigCap
 		}
-		if on(prefix + "_enable_high_resistance") {
+		if on(nm.highRes) {
 			tau *= synHighRes
 		}
-		if !on(prefix + "_enable") {
+		if !on(nm.enable) {
 			return tau, 0, jump, 0, false, 0, 0
 		}
-		gm = gmMax * cur(kGm, prefix+"_i_bias_gm")
-		idc = gm * shiftScaleV * (p(prefix+"_i_shift_reference") - cm.shift0[side][c]) / capMemMax
-		if on(prefix + "_enable_coba_mode") {
+		gm = gmMax * cur(kGm, nm.gm)
+		idc = gm * shiftScaleV * (p(nm.shift) - cm.shift0[side][c]) / capMemMax
+		if on(nm.coba) {
 			coba = true
-			eRev = volt(kRev, prefix+"_v_rev_coba")
-			k = cur(kCoba, prefix+"_i_bias_coba") / cobaScaleV
+			eRev = volt(kRev, nm.rev)
+			k = cur(kCoba, nm.biasCoba) / cobaScaleV
 		}
 		return
 	}
 	var idcE, idcI float64
-	n.tauE, n.gmE, n.jumpE, idcE, n.cobaE, n.eRevE, n.kE = synin("excitatory_input", iTauE, iGmE, iCobaE, vRevE, 0)
-	n.tauI, n.gmI, n.jumpI, idcI, n.cobaI, n.eRevI, n.kI = synin("inhibitory_input", iTauI, iGmI, iCobaI, vRevI, 1)
+	n.tauE, n.gmE, n.jumpE, idcE, n.cobaE, n.eRevE, n.kE = synin(&syninOf[0], iTauE, iGmE, iCobaE, vRevE, 0)
+	n.tauI, n.gmI, n.jumpI, idcI, n.cobaI, n.eRevI, n.kI = synin(&syninOf[1], iTauI, iGmI, iCobaI, vRevI, 1)
 	n.iDC = idcE - idcI
 	if on("constant_current_enable") {
 		i := offsetMax * cur(iOffset, "constant_current_i_offset")
