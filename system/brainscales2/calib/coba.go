@@ -41,6 +41,51 @@ func (t *NeuronTarget) cobaReference(i int) float64 {
 	return (t.Leak.at(i) + t.Threshold.at(i)) / 2
 }
 
+// cobaGeometry are the potentials of one input's COBA calibration.
+type cobaGeometry struct {
+	active           []bool    // the neurons with COBA on this input
+	ref              []float64 // the reference potential
+	leakRef, leakRev []float64 // the resting potentials the PSPs are measured from
+	flipped          []bool    // the second potential on the reference's other side
+}
+
+// cobaPoints works out, for input s, where calix's COBA calibration
+// measures, and refuses targets that leave no room for it (before anything
+// touches the chip).
+func (t *NeuronTarget) cobaPoints(s int) (cobaGeometry, error) {
+	sign, rev := 1.0, t.ECobaReversalExc
+	if s == 1 {
+		sign, rev = -1, t.ECobaReversalInh
+	}
+	g := cobaGeometry{active: make([]bool, NumNeurons), ref: make([]float64, NumNeurons), leakRef: make([]float64, NumNeurons),
+		leakRev: make([]float64, NumNeurons), flipped: make([]bool, NumNeurons)}
+	for i := range g.active {
+		ref := t.cobaReference(i)
+		g.ref[i], g.leakRef[i], g.leakRev[i] = ref, ref, ref
+		if !t.coba(s, i) {
+			continue
+		}
+		g.active[i] = true
+		if ref < cobaMinLeak || ref > cobaMaxLeak {
+			return g, fmt.Errorf("e_coba_reference: %g at neuron %d (midway between its leak and threshold unless given) is outside %g to %g CADC reads, where PSPs can be measured", ref, i, cobaMinLeak, cobaMaxLeak)
+		}
+		// The four events' excursion is centred on the reference.
+		g.leakRef[i] = ref - sign*cobaAmplitude/2
+		// The second potential: most of the way to the reversal, within
+		// the range where PSPs can be measured, and far enough from the
+		// reference; else on the reference's other side.
+		x := math.Min(math.Max(ref+cobaTowardsRev*(rev.at(i)-ref), cobaMinLeak), cobaMaxLeak)
+		if math.Abs(ref-x) < cobaMinSeparated {
+			x, g.flipped[i] = ref-sign*cobaMinSeparated, true
+		}
+		if x < cobaMinLeak || x > cobaMaxLeak {
+			return g, fmt.Errorf("e_coba_reversal (%s): the reference %g and the reversal %g at neuron %d leave no room for a second PSP measurement %g or more from the reference within %g to %g CADC reads", [2]string{"excitatory", "inhibitory"}[s], ref, rev.at(i), i, cobaMinSeparated, cobaMinLeak, cobaMaxLeak)
+		}
+		g.leakRev[i] = x
+	}
+	return g, nil
+}
+
 // coba calibrates the conductance-based inputs that ask for it.
 func (n *neuronCalib) coba() error {
 	if !n.t.anyCOBA() {
@@ -58,39 +103,16 @@ func (n *neuronCalib) coba() error {
 // that search, its reference cell.
 func (n *neuronCalib) cobaSide(s int) error {
 	side := sideNames[s]
-	sign := 1.0
 	rev := n.t.ECobaReversalExc
 	if s == 1 {
-		sign, rev = -1, n.t.ECobaReversalInh
+		rev = n.t.ECobaReversalInh
 	}
-	active := make([]bool, NumNeurons)
-	any := false
-	ref, leakRef, leakRev := make([]float64, NumNeurons), make([]float64, NumNeurons), make([]float64, NumNeurons)
-	flipped := make([]bool, NumNeurons)
-	for i := range active {
-		ref[i] = n.t.cobaReference(i)
-		leakRef[i], leakRev[i] = ref[i], ref[i]
-		if !n.t.coba(s, i) {
-			continue
-		}
-		active[i], any = true, true
-		if ref[i] < cobaMinLeak || ref[i] > cobaMaxLeak {
-			return fmt.Errorf("e_coba_reference: %g at neuron %d is outside %g to %g CADC reads, where PSPs can be measured", ref[i], i, cobaMinLeak, cobaMaxLeak)
-		}
-		// The four events' excursion is centred on the reference.
-		leakRef[i] = ref[i] - sign*cobaAmplitude/2
-		// The second potential: most of the way to the reversal, within
-		// the range where PSPs can be measured, and far enough from the
-		// reference; else on the reference's other side.
-		x := math.Min(math.Max(ref[i]+cobaTowardsRev*(rev.at(i)-ref[i]), cobaMinLeak), cobaMaxLeak)
-		if math.Abs(ref[i]-x) < cobaMinSeparated {
-			x, flipped[i] = ref[i]-sign*cobaMinSeparated, true
-		}
-		if x < cobaMinLeak || x > cobaMaxLeak {
-			return fmt.Errorf("e_coba_reversal (%s): reference %g and reversal %g at neuron %d leave no room for a second measurement within %g to %g CADC reads", [2]string{"excitatory", "inhibitory"}[s], ref[i], rev.at(i), i, cobaMinLeak, cobaMaxLeak)
-		}
-		leakRev[i] = x
+	g, err := n.t.cobaPoints(s)
+	if err != nil {
+		return err
 	}
+	active, ref, leakRef, leakRev, flipped := g.active, g.ref, g.leakRef, g.leakRev, g.flipped
+	any := slices.Contains(active, true)
 	if !any {
 		return nil
 	}
