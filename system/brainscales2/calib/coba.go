@@ -112,8 +112,7 @@ func (n *neuronCalib) cobaSide(s int) error {
 		return err
 	}
 	active, ref, leakRef, leakRev, flipped := g.active, g.ref, g.leakRef, g.leakRev, g.flipped
-	any := slices.Contains(active, true)
-	if !any {
+	if !slices.Contains(active, true) {
 		return nil
 	}
 	modeKey, revKey, biasKey := side+"_enable_coba_mode", side+"_v_rev_coba", side+"_i_bias_coba"
