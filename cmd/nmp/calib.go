@@ -160,7 +160,11 @@ func runCalibRun(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		printResiduals(env.Stdout, res)
+		cres, err := calib.EvaluateCOBA(h, r) // none without COBA
+		if err != nil {
+			return err
+		}
+		printResiduals(env.Stdout, append(res, cres...))
 	}
 	return nil
 }
@@ -220,7 +224,11 @@ func printResiduals(w io.Writer, res []calib.Residual) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "parameter\ttarget\tmedian\tstd before\tstd after\tratio\tcalix accepts")
 	for _, x := range res {
-		fmt.Fprintf(tw, "%s\t%.2f %s\t%.2f\t%.3f\t%.3f\t%.3f\t< %.2f\n", x.Parameter, x.Target, x.Unit, x.MedianAfter, x.StdBefore, x.StdAfter, x.Ratio, x.CalixRatio)
+		accepts := fmt.Sprintf("< %.2f", x.CalixRatio)
+		if x.CalixRatio == 0 {
+			accepts = "(no figure)"
+		}
+		fmt.Fprintf(tw, "%s\t%.2f %s\t%.2f\t%.3f\t%.3f\t%.3f\t%s\n", x.Parameter, x.Target, x.Unit, x.MedianAfter, x.StdBefore, x.StdAfter, x.Ratio, accepts)
 	}
 	tw.Flush()
 }

@@ -9,7 +9,7 @@ from nmp.simclient import find_binary
 
 #: The Go calibration's algorithm version (part of the cache key); the Go
 #: side reports it with every result, and test_calix holds the two equal.
-ALGORITHM = "nmp-calix-1"
+ALGORITHM = "nmp-calix-2"
 
 
 class CalibrationError(RuntimeError):

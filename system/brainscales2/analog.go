@@ -50,27 +50,27 @@ const (
 
 // Nominal transfer constants.
 const (
-	sourceFollowerV = 0.35 // drop of the leak/reset input source followers
-	gOTAMax         = 0.6  // µS: leak or reset OTA transconductance at code 1022
-	gFloor          = 1e-4 // µS: what remains with a zero bias (subthreshold leakage)
-	capFull         = 2.2  // pF at capacitor code 63
-	capParasitic    = 0.08 // pF with capacitor code 0
-	tauSynMin       = 0.3  // µs: synaptic input time constant at code 1022, small capacitance
-	synBigCap       = 3    // factor on tau (and 1/factor on the voltage jump) without small capacitance
-	synHighRes      = 4    // factor on tau in high-resistance mode
-	gmMax           = 1.2  // µS: synaptic input OTA at code 1022
-	lineJumpV       = 0.1  // V: synaptic line deflection of a full synapse (63) at DAC bias 1022, small capacitance
-	shiftScaleV     = 0.15 // V: OTA reference shift over the full i_shift_reference range
-	shiftNeutral    = 300  // CapMem LSB: nominal i_shift_reference with no offset current
-	cobaScaleV      = 0.2  // V: distance to the reversal potential at which COBA equals CUBA, at code 1022
-	expCurrentMax   = 0.05 // µA at code 1022
-	expSlopeV       = 0.03 // V: the exponential term's slope factor
-	adTauMin        = 20.0 // µs at code 1022
-	adAMax          = 0.1  // µS at code 1022
-	adBMax          = 0.02 // µA per spike at code 1022 and pulse clock scale 0
-	adReadoutG      = 0.5  // µS: adaptation current to readout voltage
-	offsetMax       = 0.1  // µA at code 1022
-	lineRestV       = 0.6  // V: synaptic input lines at rest
+	sourceFollowerV = 0.35  // drop of the leak/reset input source followers
+	gOTAMax         = 0.6   // µS: leak or reset OTA transconductance at code 1022
+	gFloor          = 1e-4  // µS: what remains with a zero bias (subthreshold leakage)
+	capFull         = 2.2   // pF at capacitor code 63
+	capParasitic    = 0.08  // pF with capacitor code 0
+	tauSynMin       = 0.3   // µs: synaptic input time constant at code 1022, small capacitance
+	synBigCap       = 3     // factor on tau (and 1/factor on the voltage jump) without small capacitance
+	synHighRes      = 4     // factor on tau in high-resistance mode
+	gmMax           = 1.2   // µS: synaptic input OTA at code 1022
+	lineJumpV       = 0.1   // V: synaptic line deflection of a full synapse (63) at DAC bias 1022, small capacitance
+	shiftScaleV     = 0.15  // V: OTA reference shift over the full i_shift_reference range
+	shiftNeutral    = 300   // CapMem LSB: nominal i_shift_reference with no offset current
+	cobaScaleV      = 0.015 // V: distance from the COBA reference to the reversal at code 1022 (0.06 V at 255, calix's largest COBA bias)
+	expCurrentMax   = 0.05  // µA at code 1022
+	expSlopeV       = 0.03  // V: the exponential term's slope factor
+	adTauMin        = 20.0  // µs at code 1022
+	adAMax          = 0.1   // µS at code 1022
+	adBMax          = 0.02  // µA per spike at code 1022 and pulse clock scale 0
+	adReadoutG      = 0.5   // µS: adaptation current to readout voltage
+	offsetMax       = 0.1   // µA at code 1022
+	lineRestV       = 0.6   // V: synaptic input lines at rest
 	railV           = capMemFullV
 )
 
@@ -185,7 +185,7 @@ type phys struct {
 	jumpE, jumpI   float64 // V of line deflection per unit of synaptic charge
 	iDC            float64 // µA: constant current and the synaptic OTAs' offsets
 	cobaE, cobaI   bool
-	eRevE, eRevI   float64 // V
+	eRevE, eRevI   float64 // V: the COBA OTA's reference (v_rev_coba), where it leaves the CUBA strength as it is
 	kE, kI         float64 // 1/V
 	expOn          bool
 	iExp0, vExp    float64
@@ -198,6 +198,27 @@ type phys struct {
 	bypassE        bool
 	bypassI        bool
 }
+
+// The parameter names derive reads for every circuit at every reset,
+// built once (not concatenated per circuit).
+type otaNames struct{ division, multiplication, degeneration string }
+
+func otaNamesOf(prefix string) otaNames {
+	return otaNames{prefix + "_enable_division", prefix + "_enable_multiplication", prefix + "_enable_degeneration"}
+}
+
+type syninNames struct{ tau, smallCap, highRes, enable, gm, shift, coba, rev, biasCoba string }
+
+func syninNamesOf(prefix string) syninNames {
+	return syninNames{prefix + "_i_bias_tau", prefix + "_enable_small_capacitance", prefix + "_enable_high_resistance",
+		prefix + "_enable", prefix + "_i_bias_gm", prefix + "_i_shift_reference", prefix + "_enable_coba_mode",
+		prefix + "_v_rev_coba", prefix + "_i_bias_coba"}
+}
+
+var (
+	leakOTA, resetOTA = otaNamesOf("leak"), otaNamesOf("reset")
+	syninOf           = [2]syninNames{syninNamesOf("excitatory_input"), syninNamesOf("inhibitory_input")}
+)
 
 // codes reads one neuron's parameters.
 type codes func(name string) float64
@@ -218,55 +239,55 @@ func derive(p codes, c int, quadrant int, o *Options, cm *chipMismatch, jt *jitt
 	cur := func(k int, name string) float64 {
 		return p(name) / capMemMax * cm.iGain[k][c] * (1 + jt.i[k])
 	}
-	otaScale := func(prefix string) float64 {
+	otaScale := func(o *otaNames) float64 {
 		f := 1.0
-		if on(prefix + "_enable_division") {
+		if on(o.division) {
 			f /= 8
 		}
-		if on(prefix + "_enable_multiplication") {
+		if on(o.multiplication) {
 			f *= 8
 		}
-		if on(prefix + "_enable_degeneration") {
+		if on(o.degeneration) {
 			f /= 2
 		}
 		return f
 	}
 	var n phys
 	n.C = capFull*p("membrane_capacitance_capacitance")/63*cm.capRel[c] + capParasitic
-	n.gL = math.Max(gOTAMax*cur(iLeak, "leak_i_bias")*otaScale("leak"), gFloor)
+	n.gL = math.Max(gOTAMax*cur(iLeak, "leak_i_bias")*otaScale(&leakOTA), gFloor)
 	n.eL = volt(vLeak, "leak_v_leak") - cm.sfLeak[c]
-	n.gR = math.Max(gOTAMax*cur(iReset, "reset_i_bias")*otaScale("reset"), gFloor)
+	n.gR = math.Max(gOTAMax*cur(iReset, "reset_i_bias")*otaScale(&resetOTA), gFloor)
 	n.vR = volt(vReset, "reset_v_reset") - cm.sfReset[c]
 	n.vTh = math.Inf(1)
 	if on("threshold_enable") && !o.EnableNeuronBypass {
 		n.vTh = volt(vThreshold, "threshold_v_threshold") + cm.comparator[c]
 	}
 	dac := o.dacBias(quadrant) / capMemMax * cm.dacGain[quadrant]
-	synin := func(prefix string, kTau, kGm, kCoba, kRev, side int) (tau, gm, jump, idc float64, coba bool, eRev, k float64) {
-		tau = tauSynMin / math.Max(cur(kTau, prefix+"_i_bias_tau"), 1.0/capMemMax)
+	synin := func(nm *syninNames, kTau, kGm, kCoba, kRev, side int) (tau, gm, jump, idc float64, coba bool, eRev, k float64) {
+		tau = tauSynMin / math.Max(cur(kTau, nm.tau), 1.0/capMemMax)
 		jump = lineJumpV * dac
-		if !on(prefix + "_enable_small_capacitance") {
+		if !on(nm.smallCap) {
 			tau *= synBigCap
 			jump /= synBigCap
 		}
-		if on(prefix + "_enable_high_resistance") {
+		if on(nm.highRes) {
 			tau *= synHighRes
 		}
-		if !on(prefix + "_enable") {
+		if !on(nm.enable) {
 			return tau, 0, jump, 0, false, 0, 0
 		}
-		gm = gmMax * cur(kGm, prefix+"_i_bias_gm")
-		idc = gm * shiftScaleV * (p(prefix+"_i_shift_reference") - cm.shift0[side][c]) / capMemMax
-		if on(prefix + "_enable_coba_mode") {
+		gm = gmMax * cur(kGm, nm.gm)
+		idc = gm * shiftScaleV * (p(nm.shift) - cm.shift0[side][c]) / capMemMax
+		if on(nm.coba) {
 			coba = true
-			eRev = volt(kRev, prefix+"_v_rev_coba")
-			k = cur(kCoba, prefix+"_i_bias_coba") / cobaScaleV
+			eRev = volt(kRev, nm.rev)
+			k = cur(kCoba, nm.biasCoba) / cobaScaleV
 		}
 		return
 	}
 	var idcE, idcI float64
-	n.tauE, n.gmE, n.jumpE, idcE, n.cobaE, n.eRevE, n.kE = synin("excitatory_input", iTauE, iGmE, iCobaE, vRevE, 0)
-	n.tauI, n.gmI, n.jumpI, idcI, n.cobaI, n.eRevI, n.kI = synin("inhibitory_input", iTauI, iGmI, iCobaI, vRevI, 1)
+	n.tauE, n.gmE, n.jumpE, idcE, n.cobaE, n.eRevE, n.kE = synin(&syninOf[0], iTauE, iGmE, iCobaE, vRevE, 0)
+	n.tauI, n.gmI, n.jumpI, idcI, n.cobaI, n.eRevI, n.kI = synin(&syninOf[1], iTauI, iGmI, iCobaI, vRevI, 1)
 	n.iDC = idcE - idcI
 	if on("constant_current_enable") {
 		i := offsetMax * cur(iOffset, "constant_current_i_offset")

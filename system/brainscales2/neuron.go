@@ -315,10 +315,10 @@ func (m *hxModel) stepGeneral(n int64, lo, hi int, in *engine.Input, out *engine
 		// the COBA factor held over the step; the other currents are held.
 		fE, fI := 1.0, 1.0
 		if ph.cobaE {
-			fE = math.Max(0, ph.kE*(ph.eRevE-vi))
+			fE = math.Max(0, 1+ph.kE*(ph.eRevE-vi))
 		}
 		if ph.cobaI {
-			fI = math.Max(0, ph.kI*(vi-ph.eRevI))
+			fI = math.Max(0, 1+ph.kI*(vi-ph.eRevI))
 		}
 		I := ph.iDC
 		if ph.expOn && !(inReset && ph.pause) {

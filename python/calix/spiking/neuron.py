@@ -82,6 +82,8 @@ class NeuronCalibTarget:
         if np.any(np.broadcast_to(out["holdoff_time"], _N) > np.broadcast_to(out["refractory_time"], _N)):
             raise ValueError("holdoff_time: longer than refractory_time for some neurons (the holdoff is part of "
                              "the refractory time)")
+        if "e_coba_reversal" in out:
+            _check_coba_room(out)
         return out
 
     def _json(self):
@@ -105,6 +107,37 @@ class NeuronCalibTarget:
         if "e_coba_reference" in v:
             d["e_coba_reference"] = values_json(v["e_coba_reference"])
         return d
+
+
+def _check_coba_room(v):
+    """The COBA calibration measures PSPs at half an excursion from the
+    reference and at a second resting potential towards the reversal (or,
+    if that is too close, 60 on the reference's other side), both within
+    60 to 165 CADC reads; refuse targets that leave no room (as the Go side
+    does, but as a ValueError before the chip is touched)."""
+    leak = np.broadcast_to(np.asarray(v["leak"], dtype=float), _N)
+    thr = np.broadcast_to(np.asarray(v["threshold"], dtype=float), _N)
+    ref = (leak + thr) / 2
+    if "e_coba_reference" in v:
+        given = np.broadcast_to(v["e_coba_reference"], _N)
+        ref = np.where(np.isnan(given), ref, given)
+    rev = v["e_coba_reversal"]
+    for side, sign, name in ((0, 1.0, "excitatory"), (1, -1.0, "inhibitory")):
+        r = np.broadcast_to(rev[side], _N)
+        active = ~np.isnan(r)
+        out = active & ((ref < 60) | (ref > 165))
+        if np.any(out):
+            i = int(np.flatnonzero(out)[0])
+            raise ValueError("e_coba_reference: %g at neuron %d (midway between its leak and threshold unless given) "
+                             "is outside 60 to 165 CADC reads, where PSPs can be measured" % (ref[i], i))
+        x = np.clip(ref + 0.8 * (np.where(active, r, ref) - ref), 60, 165)
+        x = np.where(np.abs(ref - x) < 60, ref - sign * 60, x)
+        bad = active & ((x < 60) | (x > 165))
+        if np.any(bad):
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError("e_coba_reversal (%s): the reference %g and the reversal %g at neuron %d leave no room for "
+                             "a second PSP measurement 60 or more from the reference within 60 to 165 CADC reads"
+                             % (name, ref[i], r[i], i))
 
 
 @dataclass

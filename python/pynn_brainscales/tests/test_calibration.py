@@ -54,7 +54,11 @@ class Calix(unittest.TestCase):
                      (dict(tau_mem=70 * pq.us), ValueError, "tau_mem: 70 .* 0.5 to 60"),
                      (dict(i_synin_gm=900), ValueError, "i_synin_gm: 900 .* 30 to 800"),
                      (dict(refractory_time=1 * pq.mV), TypeError, "refractory_time.*not a unit of time"),
-                     (dict(synapse_dac_bias=5), ValueError, "synapse_dac_bias: 5 .* 30 to 1022")]
+                     (dict(synapse_dac_bias=5), ValueError, "synapse_dac_bias: 5 .* 30 to 1022"),
+                     (dict(e_coba_reversal=np.array([120, np.nan]), e_coba_reference=100), ValueError,
+                      r"e_coba_reversal \(excitatory\): the reference 100 and the reversal 120 .* no room"),
+                     (dict(leak=50, threshold=60, e_coba_reversal=np.array([np.nan, 0])), ValueError,
+                      "e_coba_reference: 55 .* 60 to 165")]
             for kw, exc, msg in cases:
                 with self.assertRaisesRegex(exc, msg):
                     neuron.calibrate(conn, neuron.NeuronCalibTarget(**kw))

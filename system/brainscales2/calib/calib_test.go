@@ -179,6 +179,8 @@ func TestTargetErrors(t *testing.T) {
 		{calib.NeuronTarget{HoldoffTimeUs: calib.Values{3}, RefractoryTimeUs: calib.Values{1}}, []string{"holdoff_time", "refractory_time"}},
 		{calib.NeuronTarget{ECobaReference: calib.Values{200}}, []string{"e_coba_reference", "60 to 160"}},
 		{calib.NeuronTarget{MembraneCapacitance: calib.Values{64}}, []string{"membrane_capacitance", "0 to 63"}},
+		{calib.NeuronTarget{Leak: calib.Values{50}, Threshold: calib.Values{60}, ECobaReversalInh: calib.Values{0}}, []string{"e_coba_reference", "55", "60 to 165"}},
+		{calib.NeuronTarget{ECobaReference: calib.Values{100}, ECobaReversalExc: calib.Values{120}}, []string{"e_coba_reversal (excitatory)", "100", "120", "no room"}},
 	}
 	h := open(t, "nmp-virtual-hx-0", 1)
 	for i, c := range cases {

@@ -58,6 +58,10 @@ func Evaluate(c Chip, r *SpikingResult) ([]Residual, error) {
 		n.tauStep = step
 		return n.measureTauMem(items[3].target)
 	}
+	if resetMethod(items[3].target) {
+		items[3].over = n.resetMethodOver()
+		items[3].measure = func() ([]float64, error) { return n.measureTauMemReset(items[3].target) }
+	}
 	items[4].measure = func() ([]float64, error) { return n.measureTauSyn(0, items[4].target) }
 	items[5].measure = func() ([]float64, error) { return n.measureTauSyn(1, items[5].target) }
 	var out []Residual

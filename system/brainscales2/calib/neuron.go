@@ -145,6 +145,13 @@ func (n *neuronCalib) timed(name string, f func() error) error {
 // binary search by default. Only neurons where active (nil: all) take
 // part; the others keep their value.
 func (n *neuronCalib) search(name, param string, r Range, inverted bool, target []float64, over map[string][]float64, measure func() ([]float64, error), active []bool) error {
+	return n.searchIn(name, param, r, inverted, target, over, measure, active, true)
+}
+
+// searchIn is search; record says whether neurons at a range limit count
+// as failed (not for the sub-searches inside another search's measurement,
+// whose intermediate states calix does not check either).
+func (n *neuronCalib) searchIn(name, param string, r Range, inverted bool, target []float64, over map[string][]float64, measure func() ([]float64, error), active []bool, record bool) error {
 	n.nsearch++
 	keep := slices.Clone(n.cfg[param])
 	eval := func(ps []float64) ([]float64, error) {
@@ -176,7 +183,7 @@ func (n *neuronCalib) search(name, param string, r Range, inverted bool, target 
 			p[i] = keep[i]
 			continue
 		}
-		if !ok[i] {
+		if !ok[i] && record {
 			failed = append(failed, i)
 			n.res.Success[i] = false
 		}
@@ -231,6 +238,9 @@ func (n *neuronCalib) run() error {
 		}
 		cfg[side+"_enable"], cfg[side+"_i_bias_tau"], cfg[side+"_i_bias_gm"] = filled(0), filled(100), filled(gm)
 		cfg[side+"_i_shift_reference"], cfg[side+"_enable_small_capacitance"] = filled(300), filled(1)
+		// COBA on where a reversal is given, as calix's default
+		// configuration does: with its bias at 0 it leaves the input CUBA
+		// until the COBA step.
 		cfg[side+"_enable_coba_mode"], cfg[side+"_v_rev_coba"], cfg[side+"_i_bias_coba"] = coba, filled(0), filled(0)
 	}
 	if err := n.refractory(); err != nil {
@@ -483,6 +493,14 @@ func (n *neuronCalib) prepareSynin() error {
 	if err := n.leak(filled(120), "synaptic input preparation"); err != nil {
 		return err
 	}
+	n.setTmpTau()
+	over := n.syninOver()
+	return n.search("synaptic input preparation", "leak_v_leak", Range{0, CapMemMax}, false, filled(120), over, n.rest, nil)
+}
+
+// setTmpTau sets the synaptic time constants' biases for the synaptic
+// input calibration: 1.5 µs, from the calibrated ones.
+func (n *neuronCalib) setTmpTau() {
 	for s, side := range sideNames {
 		tgt := n.t.TauSynExc
 		if s == 1 {
@@ -494,8 +512,6 @@ func (n *neuronCalib) prepareSynin() error {
 		}
 		n.tmpTau[s] = tmp
 	}
-	over := n.syninOver()
-	return n.search("synaptic input preparation", "leak_v_leak", Range{0, CapMemMax}, false, filled(120), over, n.rest, nil)
 }
 
 // psp measures each neuron's summed response to four events on one input:
@@ -579,7 +595,8 @@ func (n *neuronCalib) synReference() error {
 	return nil
 }
 
-// tauMem calibrates the membrane time constant by the offset method
+// tauMem calibrates the membrane time constant, by the reset method when
+// a target is below 3 µs (as calix chooses), else by the offset method
 // (calix's MembraneTimeConstCalibOffset): a step of the offset current
 // moves the membrane to a new level with the membrane time constant,
 // which the MADC records and an exponential fit gives. The leak OTA's
@@ -587,6 +604,9 @@ func (n *neuronCalib) synReference() error {
 // is about 0.1 V where the offset current allows.
 func (n *neuronCalib) tauMem() error {
 	target := n.t.TauMemUs.expand()
+	if resetMethod(target) {
+		return n.tauMemReset(target)
+	}
 	mult := make([]float64, NumNeurons)
 	step := make([]float64, NumNeurons)
 	for i, x := range target {
@@ -616,40 +636,6 @@ func (n *neuronCalib) measureTauMem(target []float64) ([]float64, error) {
 	// the step stays written: the next write must know it
 	n.onChip["constant_current_i_offset"] = n.tauStep
 	return out, nil
-}
-
-// coba configures conductance-based inputs. Not calibrated yet: the
-// reversal potential's CapMem cell is set from the CADC's nominal transfer
-// and the COBA bias from the nominal OTA, so that the strength vanishes
-// near the reversal and equals CUBA near the reference. The step is
-// reported as a departure in docs/calibration.md.
-func (n *neuronCalib) coba() error {
-	if !n.t.anyCOBA() {
-		return nil
-	}
-	for s, side := range sideNames {
-		rev := n.t.ECobaReversalExc
-		if s == 1 {
-			rev = n.t.ECobaReversalInh
-		}
-		vrev, bias := make([]float64, NumNeurons), make([]float64, NumNeurons)
-		for i := 0; i < NumNeurons; i++ {
-			if !n.t.coba(s, i) {
-				continue
-			}
-			ref := (n.t.Leak.at(i) + n.t.Threshold.at(i)) / 2
-			if n.t.ECobaReference != nil && !math.IsNaN(n.t.ECobaReference.at(i)) {
-				ref = n.t.ECobaReference.at(i)
-			}
-			// CADC reads go as 2.4 CapMem LSB per read from 20 at 70.
-			code := func(read float64) float64 { return 70 + (read-20)*2.4 }
-			vrev[i] = math.Min(math.Max(math.Round(code(rev.at(i))), 0), CapMemMax)
-			dv := math.Abs(code(rev.at(i))-code(ref)) * 1.2 / CapMemMax // V
-			bias[i] = math.Min(math.Max(math.Round(0.2/math.Max(dv, 0.01)*CapMemMax), 0), CapMemMax)
-		}
-		n.cfg[side+"_v_rev_coba"], n.cfg[side+"_i_bias_coba"] = vrev, bias
-	}
-	return nil
 }
 
 // sortedInts is a helper for reports.

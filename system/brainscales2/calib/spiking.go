@@ -161,7 +161,7 @@ const (
 	FileFormat  = "nmp-bss2-calibration"
 	FileVersion = 1
 	// AlgorithmVersion changes whenever the calibration's results would.
-	AlgorithmVersion = "nmp-calix-1"
+	AlgorithmVersion = "nmp-calix-2"
 )
 
 // Calibrate is calix.spiking.calibrate: CADC, neurons, and (unless COBA is

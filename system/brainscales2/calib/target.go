@@ -207,6 +207,11 @@ func (t NeuronTarget) Check() error {
 			return fmt.Errorf("holdoff_time: %g µs at neuron %d is longer than its refractory_time, %g µs (the holdoff is part of the refractory time)", t.HoldoffTimeUs.at(i), i, t.RefractoryTimeUs.at(i))
 		}
 	}
+	for s := range sideNames {
+		if _, err := t.cobaPoints(s); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
