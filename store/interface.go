@@ -57,6 +57,9 @@ type Store interface {
 	// JobRescue requeues running jobs whose lease expired, or errors them once
 	// they have been attempted MaxAttempts times.
 	JobRescue(ctx context.Context, p *JobRescueParams) ([]JobRescued, error)
+	// JobsOverQuota lists the running jobs whose hold no longer fits what
+	// their collab has left on their platform (see JobOverQuota).
+	JobsOverQuota(ctx context.Context, p *JobsOverQuotaParams) ([]JobOverQuota, error)
 	// JobUpdate applies a provider's or owner's change. Ending a job releases its
 	// reservation and charges its usage; so does reporting usage after the end.
 	JobUpdate(ctx context.Context, p *JobUpdateParams) (*Job, error)
@@ -283,6 +286,28 @@ type JobClaimParams struct {
 	// wait until those end. (A job whose quota has too little room and no
 	// running job to wait for is claimed with what is left.)
 	MinHold float64
+}
+
+// JobsOverQuotaParams selects the running jobs JobsOverQuota looks at.
+type JobsOverQuotaParams struct {
+	JobID    int64  // 0: every running job (of Collab, when set)
+	Collab   string // "": every collab
+	Platform string // "": every platform
+}
+
+// JobOverQuota is a running job whose hold no longer fits: what its collab
+// has left on the platform (the limits less the usage of its accepted
+// quotas, each counted down to zero) is less than the holds of the running
+// jobs claimed before it, and its own. Older claims keep their holds first.
+// A collab whose quota was removed, lowered, or used up by other jobs has
+// such jobs; they are to be stopped (zero overspend).
+type JobOverQuota struct {
+	ID       int64
+	Collab   string
+	Platform string
+	Hold     float64 // the job's own hold
+	Before   float64 // the holds of the running jobs claimed before it
+	Left     float64 // what the collab has left on the platform
 }
 
 type JobLeaseRenewParams struct {

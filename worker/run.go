@@ -79,7 +79,9 @@ func (w *Worker) runJob(ctx context.Context, job *provider.Job, slot int) {
 	attempt := job.Attempt()
 	log := w.log.With("job", job.ID, "platform", job.HardwarePlatform, "attempt", attempt)
 	log.Info("worker: job claimed")
-	hctx, release := w.client.Hold(ctx, job)
+	// Renewed as often as the status is checked, so that a job the server
+	// asks to stop (its collab's quota was lowered) stops within that time.
+	hctx, release := w.client.HoldEvery(ctx, job, w.cfg.StatusEvery)
 	defer release()
 	jctx, cancel := context.WithCancelCause(hctx)
 	defer cancel(nil)
@@ -111,6 +113,22 @@ func (w *Worker) runJob(ctx context.Context, job *provider.Job, slot int) {
 		// The worker is stopping: give the job back at once rather than at lease expiry.
 		r.log.printf("the worker is stopping: the job goes back to the queue")
 		r.giveBack(ctx, log)
+	case errors.Is(cause, provider.ErrStop) && ctx.Err() == nil:
+		// The collab's quota no longer covers the job's hold: it was killed;
+		// what it wrote is uploaded and what it used charged, under the lease
+		// (still renewed), with the worker's context.
+		var se *provider.StopError
+		errors.As(cause, &se)
+		what := "the server asked for the job to be stopped"
+		if se != nil {
+			what = se.Reason
+		}
+		if out.status != provider.Finished { // (one that ended by itself just then stays finished)
+			out.status, out.kind, out.retry = provider.Error, "limit", false
+			out.reason = "the job was stopped: its collab's quota was lowered or used up while it ran (" + what + ")"
+		}
+		log.Info("worker: the server asked to stop the job (quota); stopped", "reason", what)
+		r.finish(ctx, out)
 	case out.retry && r.attempt() < maxRetryAttempt:
 		r.log.printf("%s; the job goes back to the queue for another attempt", out.reason)
 		r.giveBack(ctx, log)

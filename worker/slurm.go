@@ -856,7 +856,8 @@ func (e *slurmExecutor) adopt(ctx context.Context) []*provider.Job {
 		}
 		cancel()
 		switch {
-		case err == nil:
+		case err == nil || errors.Is(err, provider.ErrStop):
+			// (A job the server asks to stop is re-attached, and then stopped.)
 			e.w.log.Info("worker: still holds the lease of a job it ran on SLURM before it started; re-attaching", "job", id, "slurm_job", st.SlurmID)
 			jobs = append(jobs, job)
 		case errors.Is(err, provider.ErrLeaseLost) && e.jobGone(ctx, id):

@@ -61,6 +61,7 @@ func Exercise(t *testing.T, open func(t testing.TB) store.Store) {
 		{"JobListSummary", testJobListSummary},
 		{"JobIdempotency", testJobIdempotency},
 		{"JobClaimHold", testJobClaimHold},
+		{"JobsOverQuota", testJobsOverQuota},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
