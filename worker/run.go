@@ -550,7 +550,7 @@ func (r *jobRun) clone(ctx context.Context, u *url.URL, code map[string]any) err
 	limits.WallClock = r.w.cfg.FetchTimeout
 	limits.CPUTime = 0
 	limits.Output = r.w.cfg.MaxCodeBytes
-	git := []string{"git", "-c", "advice.detachedHead=false", "-c", "core.symlinks=true", "-c", "protocol.file.allow=never"}
+	git := append([]string{"git", "-c", "advice.detachedHead=false", "-c", "core.symlinks=true"}, gitProtocols...)
 	argv := append(append([]string(nil), git...), "clone", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules", "--", u.String(), ".")
 	res, err := r.run(ctx, argv, env, limits, false)
 	if err != nil {
@@ -590,56 +590,6 @@ func (r *jobRun) clone(ctx context.Context, u *url.URL, code map[string]any) err
 		r.log.printf("code: commit %s", commit)
 	}
 	return nil
-}
-
-// submodules clones the repository's submodules, recursively, as the
-// reference's "git clone --recursive" does, once their URLs pass the same
-// check as the repository's (public addresses, http, https or git).
-func (r *jobRun) submodules(ctx context.Context, git, env []string, limits Limits) (*sandboxResult, error) {
-	f, err := os.OpenFile(filepath.Join(r.work, ".gitmodules"), os.O_RDONLY|noFollow, 0)
-	if err != nil {
-		return &sandboxResult{}, nil // none
-	}
-	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("code: .gitmodules: %w", err)
-	}
-	urls := gitmoduleURLs(data)
-	n := len(urls)
-	for _, raw := range urls {
-		if strings.HasPrefix(raw, "../") || strings.HasPrefix(raw, "./") {
-			continue // relative to the repository, which was checked
-		}
-		su, err := url.Parse(raw)
-		if err != nil || (su.Scheme != "http" && su.Scheme != "https" && su.Scheme != "git") || su.Host == "" {
-			return nil, userErrorf("code: submodule URL %q: only http, https and git URLs are cloned", raw)
-		}
-		if !r.w.cfg.AllowPrivateURLs {
-			if _, err := r.w.fetch.checkHost(ctx, hostPort(su)); err != nil {
-				return nil, userErrorf("code: submodule %s: %v", raw, err)
-			}
-		}
-	}
-	if n == 0 {
-		return &sandboxResult{}, nil
-	}
-	r.log.printf("code: cloning %d submodules (recursively)", n)
-	argv := append(append([]string(nil), git...), "submodule", "--quiet", "update", "--init", "--recursive")
-	return r.run(ctx, argv, env, limits, false)
-}
-
-// gitmoduleURLs reads the url values of a .gitmodules file (git's config
-// syntax: "url = ..." lines in [submodule] sections).
-func gitmoduleURLs(data []byte) []string {
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
-		if ok && strings.TrimSpace(k) == "url" {
-			out = append(out, strings.TrimSpace(v))
-		}
-	}
-	return out
 }
 
 // emptyDir removes what dir holds, keeping dir.
