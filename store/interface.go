@@ -94,6 +94,13 @@ type Store interface {
 	// DataItemRetain sets the retention end of the job's stored files (nil: kept
 	// until deleted) and returns how many it changed.
 	DataItemRetain(ctx context.Context, jobID int64, until *time.Time) (int, error)
+	// DataItemKeptList lists the stored files of a collab's jobs kept past the
+	// retention period (DataItemRetain with nil), newest jobs first, and
+	// how many there are in all.
+	DataItemKeptList(ctx context.Context, p *DataItemKeptListParams) ([]DataItem, int, error)
+	// DataItemDelete deletes a job's stored output file, releasing its
+	// storage, and returns it so that the caller can delete the file.
+	DataItemDelete(ctx context.Context, jobID int64, path string) (*DataItem, error)
 	// StorageUsage reports a collab's stored bytes and its storage limit in bytes.
 	StorageUsage(ctx context.Context, collab string) (used, limit int64, err error)
 
@@ -352,6 +359,13 @@ type DataItemUpsertParams struct {
 	Item   DataItem
 	Collab string // the job's collab, charged for stored files
 	Now    time.Time
+}
+
+type DataItemKeptListParams struct {
+	Collab string
+	JobID  int64 // 0: every job of the collab
+	Limit  int   // 0: 1000
+	Offset int
 }
 
 type DataItemExpireParams struct {
