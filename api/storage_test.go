@@ -65,7 +65,7 @@ func TestCollabStorage(t *testing.T) {
 			}
 			got = append(got, fmt.Sprintf("%d:%s:%d", f.JobID-j1, f.Path, *f.Size))
 		}
-		if fmt.Sprint(got) != "[1:out.txt:3 0:spikes.dat:6 0:plots/v.png:5]" || s.Total != 3 || s.Collab != "lab" {
+		if fmt.Sprint(got) != "[1:out.txt:3 0:plots/v.png:5 0:spikes.dat:6]" || s.Total != 3 || s.Collab != "lab" {
 			t.Fatalf("kept files %v of %d", got, s.Total)
 		}
 		wantUsed := int64(len("spikes") + len("PNG..") + len("out") + len("not kept"))
@@ -73,7 +73,7 @@ func TestCollabStorage(t *testing.T) {
 			t.Fatalf("storage %d of %d, want %d used", s.UsedBytes, s.LimitBytes, wantUsed)
 		}
 		// Paged and bounded; one job's.
-		if p := list("alice", "?size=1&from_index=1"); len(p.Files) != 1 || p.Files[0].Path != "spikes.dat" || p.Total != 3 || p.FromIndex != 1 {
+		if p := list("alice", "?size=1&from_index=1"); len(p.Files) != 1 || p.Files[0].Path != "plots/v.png" || p.Total != 3 || p.FromIndex != 1 {
 			t.Fatalf("page %+v", p)
 		}
 		if p := list("alice", fmt.Sprintf("?job=%d", j2)); len(p.Files) != 1 || p.Total != 1 || p.Files[0].Path != "out.txt" {

@@ -95,7 +95,7 @@ type Store interface {
 	// until deleted) and returns how many it changed.
 	DataItemRetain(ctx context.Context, jobID int64, until *time.Time) (int, error)
 	// DataItemKeptList lists the stored files of a collab's jobs kept past the
-	// retention period (DataItemRetain with nil), newest jobs first, and
+	// retention period (DataItemRetain with nil), newest jobs first (then by path), and
 	// how many there are in all.
 	DataItemKeptList(ctx context.Context, p *DataItemKeptListParams) ([]DataItem, int, error)
 	// DataItemDelete deletes a job's stored output file, releasing its

@@ -25,7 +25,7 @@ func (s *Store) DataItemKeptList(ctx context.Context, p *store.DataItemKeptListP
 		limit = 1000
 	}
 	args = append(args, limit, max(p.Offset, 0))
-	q := fmt.Sprintf(`SELECT `+dataCols+`, kept_at FROM data_items WHERE `+cond+` ORDER BY job_id DESC, id LIMIT $%d OFFSET $%d`, len(args)-1, len(args))
+	q := fmt.Sprintf(`SELECT `+dataCols+`, kept_at FROM data_items WHERE `+cond+` ORDER BY job_id DESC, path LIMIT $%d OFFSET $%d`, len(args)-1, len(args))
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list kept files: %w", err)
