@@ -37,6 +37,8 @@ type resourcesView struct {
 	Requests  []requestRow
 	Usage     []quotaRow // per platform, summed over the accepted requests
 	CanSubmit bool
+	// Storage: the collab's kept files (copy_data_to_storage), the first page.
+	Storage *nmpi.CollabStorage
 }
 
 func quotaRowOf(q nmpi.Quota) quotaRow {
@@ -72,6 +74,12 @@ func (w *Web) handleResources(rw http.ResponseWriter, r *http.Request, s *sessio
 		v.Usage = append(v.Usage, quotaRowOf(*q))
 	}
 	sort.Slice(v.Usage, func(i, j int) bool { return v.Usage[i].Platform < v.Usage[j].Platform })
+	var st nmpi.CollabStorage
+	if err := s.api.do(r.Context(), http.MethodGet, "/collabs/"+url.PathEscape(s.current)+"/storage?size=100", nil, &st); err == nil {
+		v.Storage = &st
+	} else if apiStatus(err) != http.StatusNotFound {
+		return err
+	}
 	w.render(rw, r, s, http.StatusOK, "resources", v)
 	return nil
 }
