@@ -13,14 +13,16 @@ import (
 // the collab's accepted quotas on the platform have left.
 func (s *Store) JobsOverQuota(ctx context.Context, p *store.JobsOverQuotaParams) ([]store.JobOverQuota, error) {
 	args := []any{true, store.StatusRunning}
-	filter := ``
+	filter, qfilter := ``, ``
 	if p.Collab != "" {
 		args = append(args, p.Collab)
 		filter += fmt.Sprintf(` AND collab = $%d`, len(args))
+		qfilter += fmt.Sprintf(` AND pr.collab = $%d`, len(args))
 	}
 	if p.Platform != "" {
 		args = append(args, p.Platform)
 		filter += fmt.Sprintf(` AND hardware_platform = $%d`, len(args))
+		qfilter += fmt.Sprintf(` AND q.platform = $%d`, len(args))
 	}
 	outer := ``
 	if p.JobID != 0 {
@@ -30,7 +32,7 @@ func (s *Store) JobsOverQuota(ctx context.Context, p *store.JobsOverQuotaParams)
 	rows, err := s.db.QueryContext(ctx, `WITH left_ AS (
 			SELECT pr.collab, q.platform, SUM(CASE WHEN q.qlimit > q.usage THEN q.qlimit - q.usage ELSE 0 END) AS room
 			FROM quotas q JOIN projects pr ON pr.id = q.project_id
-			WHERE pr.accepted = $1 GROUP BY pr.collab, q.platform),
+			WHERE pr.accepted = $1`+qfilter+` GROUP BY pr.collab, q.platform),
 		run AS (
 			SELECT id, collab, hardware_platform, hold_amount,
 				SUM(hold_amount) OVER (PARTITION BY collab, hardware_platform ORDER BY started_at, id) AS upto
