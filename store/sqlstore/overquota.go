@@ -12,6 +12,22 @@ import (
 // and a job is over when the holds up to and including its own exceed what
 // the collab's accepted quotas on the platform have left.
 func (s *Store) JobsOverQuota(ctx context.Context, p *store.JobsOverQuotaParams) ([]store.JobOverQuota, error) {
+	if p.Collab != "" && p.Platform != "" {
+		// Mostly every hold fits: one sum of each side tells.
+		var held, room float64
+		err := s.db.QueryRowContext(ctx, `SELECT
+			(SELECT COALESCE(SUM(hold_amount), 0) FROM jobs WHERE status = '`+store.StatusRunning+`' AND collab = $1 AND hardware_platform = $2
+				AND hold_quota_id IS NOT NULL),
+			(SELECT COALESCE(SUM(CASE WHEN q.qlimit > q.usage THEN q.qlimit - q.usage ELSE 0 END), 0)
+				FROM quotas q JOIN projects pr ON pr.id = q.project_id WHERE pr.collab = $1 AND q.platform = $2 AND pr.accepted = $3)`,
+			p.Collab, p.Platform, true).Scan(&held, &room)
+		if err != nil {
+			return nil, fmt.Errorf("jobs over quota: %w", err)
+		}
+		if held <= room+1e-9 {
+			return nil, nil
+		}
+	}
 	args := []any{true, store.StatusRunning}
 	filter, qfilter := ``, ``
 	if p.Collab != "" {

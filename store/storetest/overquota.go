@@ -41,10 +41,22 @@ func testJobsOverQuota(t *testing.T, s store.Store) {
 	if got := over(store.JobsOverQuotaParams{}); got != "[]" {
 		t.Fatalf("over with every hold fitting: %s", got)
 	}
+	if got := over(store.JobsOverQuotaParams{JobID: ids[2], Collab: "c", Platform: "Demo"}); got != "[]" {
+		t.Fatalf("the newest claim with every hold fitting: %s", got)
+	}
 	q := quotaOf(t, s, pr.ID, 0)
 	must(s.QuotaUpdate(ctx, &store.QuotaUpdateParams{ID: q.ID, Limit: ptr(9.0)}))
 	if got := over(store.JobsOverQuotaParams{Collab: "c"}); got != "[2:c/Demo hold 2 before 8 left 9]" {
 		t.Fatalf("limit 9: %s", got)
+	}
+	// As a lease renewal asks: one job, with its collab and platform.
+	for i, want := range []string{"[]", "[]", "[2:c/Demo hold 2 before 8 left 9]"} {
+		if got := over(store.JobsOverQuotaParams{JobID: ids[i], Collab: "c", Platform: "Demo"}); got != want {
+			t.Fatalf("limit 9, job %d: %s, want %s", i, got, want)
+		}
+	}
+	if got := over(store.JobsOverQuotaParams{Collab: "d", Platform: "Demo"}); got != "[]" {
+		t.Fatalf("the other collab: %s", got)
 	}
 	// Usage counts: 10 less 5 used leaves 5, for the oldest claim only.
 	must(s.QuotaUpdate(ctx, &store.QuotaUpdateParams{ID: q.ID, Limit: ptr(10.0), Usage: ptr(5.0)}))
