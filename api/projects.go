@@ -336,6 +336,14 @@ func (s *Server) handleProjectDelete(w http.ResponseWriter, r *http.Request, p *
 	if err := s.st.ProjectDelete(r.Context(), pr.ID); err != nil {
 		return err
 	}
+	if pr.Accepted {
+		for _, q := range pr.Quotas {
+			what := fmt.Sprintf("removed (%g %s) with its resource request %s by %s at %s", q.Limit, q.Units, pr.ID, p.Name(), ts(s.now()))
+			if err := s.noteQuotaChange(r, pr.Collab, q.Platform, what); err != nil {
+				return err
+			}
+		}
+	}
 	return reply(w, http.StatusOK, nil)
 }
 

@@ -50,6 +50,18 @@ func TestQuotaRemovedStopsRunningJobs(t *testing.T) {
 		if err := c.Renew(ctx, j1); !errors.As(err, &se) || !strings.Contains(se.Reason, "the collab lab has no quota left on Demo for this job's hold of 0.4 hours") {
 			t.Fatalf("renewal after the removal: %v", err)
 		}
+		// Deleting an accepted request (its quotas go with it) stops the jobs it covered.
+		third := b.submit("dave", "pub", "Demo")
+		j3, err := c.ClaimHold(ctx, "Demo", 0.4, 0)
+		noErr(t, err)
+		noErr(t, c.Renew(ctx, j3))
+		b.want(b.do("DELETE", "/projects/"+b.project["pub"]+"?as_admin=true", "admin", nil), 200, "delete pub's request")
+		if err := c.Renew(ctx, j3); !errors.Is(err, provider.ErrStop) {
+			t.Fatalf("renewal after the request's deletion: %v", err)
+		}
+		if log, _ := b.st.JobLogGet(ctx, third); !strings.Contains(log, "nmp: the quota of collab pub on Demo was removed (1 hours) with its resource request "+b.project["pub"]+" by admin at ") {
+			t.Errorf("job %d's log:\n%s", third, log)
+		}
 		for id, want := range map[int64]string{
 			second: "nmp: the quota of collab lab on Demo was lowered from 1 to 0.5 hours by admin at ",
 			first:  "nmp: the quota of collab lab on Demo was removed (0.5 hours) by admin at ",
