@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // gitProtocols makes git itself refuse every transport but http, https and
@@ -35,6 +36,16 @@ const (
 // maxSubmodules in all.
 func (r *jobRun) submodules(ctx context.Context, git, env []string, limits Limits) (*sandboxResult, error) {
 	done := &sandboxResult{}
+	// The submodules together get the time one clone gets: each git run
+	// gets what is left of it.
+	deadline := time.Now().Add(limits.WallClock)
+	left := func() Limits {
+		l := limits
+		if limits.WallClock > 0 {
+			l.WallClock = max(time.Until(deadline), time.Second)
+		}
+		return l
+	}
 	level := []string{"."} // repositories (relative to the work directory) whose submodules are next
 	total := 0
 	for depth := 1; len(level) > 0; depth++ {
@@ -49,13 +60,13 @@ func (r *jobRun) submodules(ctx context.Context, git, env []string, limits Limit
 			in := func(argv ...string) []string {
 				return append(append(append([]string(nil), git...), "-C", repo), argv...)
 			}
-			res, err := r.run(ctx, in("submodule", "--quiet", "init"), env, limits, false)
+			res, err := r.run(ctx, in("submodule", "--quiet", "init"), env, left(), false)
 			if err != nil || res.Reason != "" || res.ExitCode != 0 {
 				return res, err
 			}
 			// The URLs git will clone from, as it resolved them.
 			out := boundedBuffer{max: 1 << 20}
-			res, err = r.runTo(ctx, in("config", "-z", "--get-regexp", `^submodule\..*\.url$`), env, limits, false, &out)
+			res, err = r.runTo(ctx, in("config", "-z", "--get-regexp", `^submodule\..*\.url$`), env, left(), false, &out)
 			if err != nil || res.Reason != "" {
 				return res, err
 			}
@@ -81,12 +92,12 @@ func (r *jobRun) submodules(ctx context.Context, git, env []string, limits Limit
 			} else {
 				r.log.printf("code: cloning %d submodules of %s (depth %d)", len(urls), repo, depth)
 			}
-			res, err = r.run(ctx, in("submodule", "--quiet", "update"), env, limits, false)
+			res, err = r.run(ctx, in("submodule", "--quiet", "update"), env, left(), false)
 			if err != nil || res.Reason != "" || res.ExitCode != 0 {
 				return res, err
 			}
 			out.Reset()
-			res, err = r.runTo(ctx, in("config", "-z", "-f", ".gitmodules", "--get-regexp", `^submodule\..*\.path$`), env, limits, false, &out)
+			res, err = r.runTo(ctx, in("config", "-z", "-f", ".gitmodules", "--get-regexp", `^submodule\..*\.path$`), env, left(), false, &out)
 			if err != nil || res.Reason != "" {
 				return res, err
 			}

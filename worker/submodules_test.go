@@ -88,6 +88,12 @@ func TestWorkerNestedSubmodules(t *testing.T) {
 		c := mk("mid-"+mid, map[string]string{"mid.py": ""}, url, leaf)
 		mk("top-"+mid, map[string]string{"run.py": run}, public.URL+"/git/mid-"+mid+".git", c)
 	}
+	// A chain nested deeper than workers follow: top → d2 → d3 → d4 → d5 → leaf.
+	link, url := leaf, public.URL+"/git/leaf.git"
+	for _, name := range []string{"d5", "d4", "d3", "d2", "top-deep"} {
+		link = mk(name, map[string]string{name + ".py": ""}, url, link)
+		url = public.URL + "/git/" + name + ".git"
+	}
 
 	p.start(p.worker(func(c *Config) { c.Server = public.URL; c.AllowPrivateURLs = false }))
 	for _, c := range []struct {
@@ -98,6 +104,7 @@ func TestWorkerNestedSubmodules(t *testing.T) {
 		{"relative", "finished", []string{"from depth 2"}}, // ../elsewhere.git on the checked server
 		{"private", "error", []string{`code: submodule URL "` + private.URL + `/evil.git" (in lib/.gitmodules, depth 2): ` +
 			strings.TrimPrefix(private.URL, "http://")[:len("127.0.0.1")] + " resolves only to non-public addresses"}},
+		{"deep", "error", []string{"code: cloning 1 submodules of lib/lib/lib (depth 4)", "code: submodules nested more than 4 deep (in lib/lib/lib/lib); not cloned"}},
 		{"file", "error", []string{`code: submodule URL "file://` + filepath.Join(root, "leaf.git") + `" (in lib/.gitmodules, depth 2): only http, https and git URLs are cloned; not cloned`}},
 	} {
 		t.Run(c.top, func(t *testing.T) {
