@@ -84,6 +84,22 @@ func (w *Web) handleResources(rw http.ResponseWriter, r *http.Request, s *sessio
 	return nil
 }
 
+// handleKeptDelete deletes a kept file of the current collab (the API says
+// who may: the job's owner, the collab's editors), freeing its storage.
+func (w *Web) handleKeptDelete(rw http.ResponseWriter, r *http.Request, s *session) error {
+	collab, job, path := r.PostFormValue("collab"), r.PostFormValue("job"), r.PostFormValue("path")
+	id, err := strconv.ParseInt(job, 10, 64)
+	if err != nil || id <= 0 || path == "" || collab == "" {
+		return pagef(http.StatusBadRequest, "Which kept file? The form lacks its collab, job or path.")
+	}
+	if err := s.api.do(r.Context(), http.MethodDelete, fmt.Sprintf("/collabs/%s/storage/%d/%s", url.PathEscape(collab), id, (&url.URL{Path: path}).EscapedPath()), nil, nil); err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("%s of job %d deleted from the collab's storage.", path, id)
+	http.Redirect(rw, r, Prefix+"/resources?collab="+url.QueryEscape(collab)+"&flash="+urlQuery(msg), http.StatusSeeOther)
+	return nil
+}
+
 type requestForm struct {
 	ID, Collab, Title, Abstract, Description, Access, Status string
 	Error, Field                                             string

@@ -34,9 +34,22 @@ func TestResourcesListKeptFiles(t *testing.T) {
 	_, page = b.get("/app/jobs/1")
 	b.post("/app/jobs/1/copy", url.Values{"csrf": {csrfOf(t, page)}})
 	_, page = b.get("/app/resources?collab=demo")
-	for _, want := range []string{`<a href="/app/jobs/1/files/out/spikes.dat" download>out/spikes.dat</a>`, "6 B", "6 B of 1.0 GB stored"} {
+	for _, want := range []string{`<a href="/app/jobs/1/files/out/spikes.dat" download>out/spikes.dat</a>`, "6 B", "6 B of 1.0 GB stored",
+		`aria-label="Delete out/spikes.dat of job 1"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page does not show %q:\n%s", want, page)
 		}
+	}
+	// Deleting it frees the storage.
+	resp, _ := b.post("/app/resources/storage/delete", url.Values{"csrf": {csrfOf(t, page)}, "collab": {"demo"}, "job": {"1"}, "path": {"out/spikes.dat"}})
+	if resp.StatusCode != 303 || !strings.Contains(resp.Header.Get("Location"), "flash=") {
+		t.Fatalf("delete: %s %v", resp.Status, resp.Header)
+	}
+	_, page = b.get("/app/resources?collab=demo")
+	if !strings.Contains(page, "No files kept") || !strings.Contains(page, "0 B of 1.0 GB stored") {
+		t.Fatalf("after the delete:\n%s", page)
+	}
+	if resp, _ := b.post("/app/resources/storage/delete", url.Values{"csrf": {csrfOf(t, page)}, "collab": {"demo"}, "job": {"1"}, "path": {"out/spikes.dat"}}); resp.StatusCode != 404 {
+		t.Fatalf("second delete: %s", resp.Status)
 	}
 }
