@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -108,4 +109,70 @@ func BenchmarkClaim(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkLeaseRenew measures lease renewals per second (POST
+// /jobs/{id}/lease by 32 concurrent runners, over 256 running jobs holding
+// quota): each renewal also checks that the job's hold still fits its
+// collab's quota (zero overspend). It reports the server process's CPU time
+// per renewal, which other loads on the machine do not distort.
+func BenchmarkLeaseRenew(b *testing.B) {
+	for _, d := range storetest.Drivers() {
+		b.Run(d.Name, func(b *testing.B) {
+			bb := benchBundle(b, d)
+			type held struct {
+				id    int64
+				lease string
+			}
+			var jobs []held
+			for i := 0; i < 256; i++ {
+				if _, err := bb.st.JobInsert(ctx, &store.JobInsertParams{Job: store.Job{Code: "x", Collab: "lab", UserID: "alice", HardwarePlatform: "Demo"}, Reserve: 1e-9}); err != nil {
+					b.Fatal(err)
+				}
+				j, err := bb.st.JobClaim(ctx, &store.JobClaimParams{Platform: "Demo", Owner: "local", LeaseID: fmt.Sprint("lease-", i), Lease: time.Hour, Hold: 0.01})
+				if err != nil {
+					b.Fatal(err)
+				}
+				jobs = append(jobs, held{j.ID, j.LeaseID})
+			}
+			c := newClient()
+			var fails, next atomic.Int64
+			b.SetParallelism(16)
+			cpu0 := processCPU()
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					j := jobs[next.Add(1)%int64(len(jobs))]
+					req, _ := http.NewRequest("POST", fmt.Sprintf("%s/jobs/%d/lease", bb.srv.URL, j.id), nil)
+					req.Header.Set("x-api-key", bb.key["local"])
+					req.Header.Set(api.LeaseHeader, j.lease)
+					resp, err := c.Do(req)
+					if err != nil {
+						fails.Add(1)
+						continue
+					}
+					body, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 || bytes.Contains(body, []byte(`"stop"`)) {
+						fails.Add(1)
+					}
+				}
+			})
+			el := time.Since(start)
+			b.StopTimer()
+			if fails.Load() > 0 {
+				b.Fatalf("%d renewals failed", fails.Load())
+			}
+			b.ReportMetric(float64(b.N)/el.Seconds(), "renewals/s")
+			b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/renewal")
+		})
+	}
+}
+
+// processCPU is the CPU time this process (server and clients) has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

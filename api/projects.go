@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"sort"
@@ -335,6 +336,14 @@ func (s *Server) handleProjectDelete(w http.ResponseWriter, r *http.Request, p *
 	if err := s.st.ProjectDelete(r.Context(), pr.ID); err != nil {
 		return err
 	}
+	if pr.Accepted {
+		for _, q := range pr.Quotas {
+			what := fmt.Sprintf("removed (%g %s) with its resource request %s by %s at %s", q.Limit, q.Units, pr.ID, p.Name(), ts(s.now()))
+			if err := s.noteQuotaChange(r, pr.Collab, q.Platform, what); err != nil {
+				return err
+			}
+		}
+	}
 	return reply(w, http.StatusOK, nil)
 }
 
@@ -445,9 +454,19 @@ func (s *Server) handleQuotaUpdate(w http.ResponseWriter, r *http.Request, p *id
 	if !p.Admin() && !p.Serves(q.Platform) {
 		return errorf(http.StatusForbidden, "only an administrator or the provider of %s may change this quota", q.Platform)
 	}
+	before := *q
 	q, err = s.st.QuotaUpdate(r.Context(), &store.QuotaUpdateParams{ID: q.ID, Limit: body.Limit, Usage: body.Usage})
 	if err != nil {
 		return err
+	}
+	if q.Limit < before.Limit || q.Usage > before.Usage {
+		what := fmt.Sprintf("changed (limit %g, usage %g %s) by %s at %s", q.Limit, q.Usage, q.Units, p.Name(), ts(s.now()))
+		if q.Limit < before.Limit {
+			what = fmt.Sprintf("lowered from %g to %g %s by %s at %s", before.Limit, q.Limit, q.Units, p.Name(), ts(s.now()))
+		}
+		if err := s.noteQuotaChange(r, pr.Collab, q.Platform, what); err != nil {
+			return err
+		}
 	}
 	return reply(w, http.StatusOK, quotaOf(q))
 }
@@ -467,7 +486,22 @@ func (s *Server) handleQuotaDelete(w http.ResponseWriter, r *http.Request, p *id
 	if err := s.st.QuotaDelete(r.Context(), q.ID); err != nil {
 		return err
 	}
+	what := fmt.Sprintf("removed (%g %s) by %s at %s", q.Limit, q.Units, p.Name(), ts(s.now()))
+	if err := s.noteQuotaChange(r, pr.Collab, q.Platform, what); err != nil {
+		return err
+	}
 	return reply(w, http.StatusOK, nil)
+}
+
+// noteQuotaChange writes a lowered or removed quota into the logs of the
+// running jobs whose holds it no longer covers; their runners learn at their
+// next lease renewal that they must stop them (queue.StopReason).
+func (s *Server) noteQuotaChange(r *http.Request, collab, platform, what string) error {
+	over, err := queue.NoteQuotaChange(r.Context(), s.st, queue.QuotaChange{Collab: collab, Platform: platform, What: what, MaxLogBytes: s.cfg.MaxLogBytes})
+	if len(over) > 0 {
+		s.log.Info("quota change: running jobs no longer fit and are stopped", "collab", collab, "platform", platform, "jobs", len(over), "change", what)
+	}
+	return err
 }
 
 // handleCollabList lists the collabs where the caller may submit and that have a resource request.

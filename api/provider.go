@@ -16,6 +16,7 @@ import (
 
 	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/nmpi"
+	"github.com/nmp-platform/nmp/queue"
 	"github.com/nmp-platform/nmp/store"
 )
 
@@ -123,7 +124,21 @@ func (s *Server) handleLeaseRenew(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return reply(w, http.StatusOK, nmpi.Lease{ID: j.LeaseID, Expires: nmpi.At(*j.LeaseExpiresAt), Attempt: j.Attempts})
+	l := nmpi.Lease{ID: j.LeaseID, Expires: nmpi.At(*j.LeaseExpiresAt), Attempt: j.Attempts, Hold: j.HoldAmount}
+	// A job whose hold its collab's quota no longer covers is to be stopped
+	// (zero overspend); the lease stays, so that its runner can end it.
+	over, err := s.st.JobsOverQuota(r.Context(), &store.JobsOverQuotaParams{JobID: j.ID, Collab: j.Collab, Platform: j.HardwarePlatform})
+	if err != nil {
+		return err
+	}
+	if len(over) > 0 {
+		units := ""
+		if pl, ok := s.cfg.PlatformTable.Lookup(j.HardwarePlatform); ok {
+			units = pl.Units
+		}
+		l.Stop = queue.StopReason(over[0], units)
+	}
+	return reply(w, http.StatusOK, l)
 }
 
 // jobPatch is what a provider PUTs to /jobs/{id}. Runners PUT whole job

@@ -85,6 +85,8 @@ func (s *Server) routes() []route {
 		{"PUT", "/projects/{id}/quotas/{qid}", s.forCaller(s.handleQuotaUpdate)},
 		{"DELETE", "/projects/{id}/quotas/{qid}", s.forUser(s.handleQuotaDelete)},
 		{"GET", "/collabs", s.forUser(s.handleCollabList)},
+		{"GET", "/collabs/{id}/storage", s.forUser(s.handleCollabStorage)},
+		{"DELETE", "/collabs/{id}/storage/{job}/{path...}", s.forUser(s.handleCollabStorageDelete)},
 
 		{"GET", "/sessions", s.forCaller(s.handleSessionList)},
 		{"POST", "/sessions", s.handleSessionCreate},

@@ -90,6 +90,10 @@ type Lease struct {
 	// Hold is the quota, in the platform's units, held for the job: all it
 	// may use (nmp's workers bound the job's time by it). 0: no quota held.
 	Hold float64 `json:"hold"`
+	// Stop, in a lease renewal's answer, says why the runner must stop the
+	// job (its collab's quota no longer covers its hold): the runner ends it
+	// as an error, charged what it used. The lease stays valid meanwhile.
+	Stop string `json:"stop,omitempty"`
 }
 
 // DataItem is a file: an input of a job, or one of its outputs.

@@ -40,7 +40,25 @@ var (
 	// ErrLeaseLost: the job's lease expired and the job went back to the queue
 	// (or ended); the runner must stop working on it.
 	ErrLeaseLost = errors.New("lease lost")
+	// ErrStop: the server asks the runner to stop the job (its collab's quota
+	// no longer covers what the job holds). The lease stays valid, so that the
+	// runner can upload what the job wrote and end it; errors.As gives the
+	// *StopError with the server's reason.
+	ErrStop = errors.New("the server asks to stop the job")
 )
+
+// StopError is ErrStop with the server's reason.
+type StopError struct {
+	Job    int64
+	Reason string
+}
+
+func (e *StopError) Error() string {
+	return fmt.Sprintf("job %d: the server asks to stop it: %s", e.Job, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrStop) hold.
+func (e *StopError) Is(target error) bool { return target == ErrStop }
 
 // Job statuses a runner sets.
 const (
@@ -171,22 +189,40 @@ func (c *Client) Get(ctx context.Context, id int64, withLog bool) (*Job, error) 
 	return &j, nil
 }
 
-// Renew extends the job's lease.
+// Renew extends the job's lease. When the server asks for the job to be
+// stopped, the lease is renewed all the same and the error is a *StopError
+// (errors.Is(err, ErrStop)).
 func (c *Client) Renew(ctx context.Context, j *Job) error {
 	var l Lease
 	if err := c.do(ctx, call(http.MethodPost, fmt.Sprintf("/jobs/%d/lease", j.ID)), j.leaseID(), &l); err != nil {
 		return err
 	}
 	j.mu.Lock()
+	if j.Lease != nil && l.Hold == 0 {
+		l.Hold = j.Lease.Hold // servers that do not say keep the claim's
+	}
 	j.Lease = &l
 	j.mu.Unlock()
+	if l.Stop != "" {
+		return &StopError{Job: j.ID, Reason: l.Stop}
+	}
 	return nil
 }
 
 // Hold renews the job's lease in the background, at a third of its length,
 // until release is called. The returned context is cancelled, with cause
-// ErrLeaseLost, if the lease is lost: stop working on the job then.
+// ErrLeaseLost, if the lease is lost: stop working on the job then. It is
+// cancelled with a *StopError (ErrStop) when the server asks for the job to
+// be stopped; the lease is still renewed until release, so that the job can
+// be ended under it.
 func (c *Client) Hold(ctx context.Context, j *Job) (context.Context, func()) {
+	return c.HoldEvery(ctx, j, 0)
+}
+
+// HoldEvery is Hold renewing at least every interval (0: a third of the
+// lease), so that a request to stop the job is heard within that time.
+func (c *Client) HoldEvery(ctx context.Context, j *Job, interval time.Duration) (context.Context, func()) {
+	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	j.mu.Lock()
 	every := time.Minute
@@ -195,6 +231,9 @@ func (c *Client) Hold(ctx context.Context, j *Job) (context.Context, func()) {
 		every = time.Until(j.Lease.Expires.Time) / 3
 	}
 	j.mu.Unlock()
+	if interval > 0 && interval < every {
+		every = interval
+	}
 	if every < 50*time.Millisecond {
 		every = 50 * time.Millisecond
 	}
@@ -209,13 +248,16 @@ func (c *Client) Hold(ctx context.Context, j *Job) (context.Context, func()) {
 			select {
 			case <-done:
 				return
-			case <-ctx.Done():
+			case <-parent.Done():
 				return
 			case <-t.C:
-				err := c.Renew(ctx, j)
+				err := c.Renew(parent, j)
 				if errors.Is(err, ErrLeaseLost) {
 					cancel(err)
 					return
+				}
+				if errors.Is(err, ErrStop) {
+					cancel(err) // once; the lease is renewed on
 				}
 				// Other errors (a restarting server) are retried at the next tick;
 				// the lease has two more ticks to run.

@@ -57,6 +57,9 @@ type Store interface {
 	// JobRescue requeues running jobs whose lease expired, or errors them once
 	// they have been attempted MaxAttempts times.
 	JobRescue(ctx context.Context, p *JobRescueParams) ([]JobRescued, error)
+	// JobsOverQuota lists the running jobs whose hold no longer fits what
+	// their collab has left on their platform (see JobOverQuota).
+	JobsOverQuota(ctx context.Context, p *JobsOverQuotaParams) ([]JobOverQuota, error)
 	// JobUpdate applies a provider's or owner's change. Ending a job releases its
 	// reservation and charges its usage; so does reporting usage after the end.
 	JobUpdate(ctx context.Context, p *JobUpdateParams) (*Job, error)
@@ -91,6 +94,13 @@ type Store interface {
 	// DataItemRetain sets the retention end of the job's stored files (nil: kept
 	// until deleted) and returns how many it changed.
 	DataItemRetain(ctx context.Context, jobID int64, until *time.Time) (int, error)
+	// DataItemKeptList lists the stored files of a collab's jobs kept past the
+	// retention period (DataItemRetain with nil), newest jobs first (then by path), and
+	// how many there are in all.
+	DataItemKeptList(ctx context.Context, p *DataItemKeptListParams) ([]DataItem, int, error)
+	// DataItemDelete deletes a job's stored output file, releasing its
+	// storage, and returns it so that the caller can delete the file.
+	DataItemDelete(ctx context.Context, jobID int64, path string) (*DataItem, error)
 	// StorageUsage reports a collab's stored bytes and its storage limit in bytes.
 	StorageUsage(ctx context.Context, collab string) (used, limit int64, err error)
 
@@ -285,6 +295,28 @@ type JobClaimParams struct {
 	MinHold float64
 }
 
+// JobsOverQuotaParams selects the running jobs JobsOverQuota looks at.
+type JobsOverQuotaParams struct {
+	JobID    int64  // 0: every running job (of Collab, when set)
+	Collab   string // "": every collab
+	Platform string // "": every platform
+}
+
+// JobOverQuota is a running job whose hold no longer fits: what its collab
+// has left on the platform (the limits less the usage of its accepted
+// quotas, each counted down to zero) is less than the holds of the running
+// jobs claimed before it, and its own. Older claims keep their holds first.
+// A collab whose quota was removed, lowered, or used up by other jobs has
+// such jobs; they are to be stopped (zero overspend).
+type JobOverQuota struct {
+	ID       int64
+	Collab   string
+	Platform string
+	Hold     float64 // the job's own hold
+	Before   float64 // the holds of the running jobs claimed before it
+	Left     float64 // what the collab has left on the platform
+}
+
 type JobLeaseRenewParams struct {
 	ID      int64
 	LeaseID string
@@ -327,6 +359,13 @@ type DataItemUpsertParams struct {
 	Item   DataItem
 	Collab string // the job's collab, charged for stored files
 	Now    time.Time
+}
+
+type DataItemKeptListParams struct {
+	Collab string
+	JobID  int64 // 0: every job of the collab
+	Limit  int   // 0: 1000
+	Offset int
 }
 
 type DataItemExpireParams struct {

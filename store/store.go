@@ -169,6 +169,9 @@ type DataItem struct {
 	Stored      bool
 	CreatedAt   time.Time
 	ExpiresAt   *time.Time // stored files: when the retention period ends
+	// KeptAt: when the file was kept past the retention period (copy_data_to_storage);
+	// set by DataItemKeptList only.
+	KeptAt *time.Time
 }
 
 // Comment is a note on a job.

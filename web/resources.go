@@ -37,6 +37,8 @@ type resourcesView struct {
 	Requests  []requestRow
 	Usage     []quotaRow // per platform, summed over the accepted requests
 	CanSubmit bool
+	// Storage: the collab's kept files (copy_data_to_storage), the first page.
+	Storage *nmpi.CollabStorage
 }
 
 func quotaRowOf(q nmpi.Quota) quotaRow {
@@ -72,7 +74,29 @@ func (w *Web) handleResources(rw http.ResponseWriter, r *http.Request, s *sessio
 		v.Usage = append(v.Usage, quotaRowOf(*q))
 	}
 	sort.Slice(v.Usage, func(i, j int) bool { return v.Usage[i].Platform < v.Usage[j].Platform })
+	var st nmpi.CollabStorage
+	if err := s.api.do(r.Context(), http.MethodGet, "/collabs/"+url.PathEscape(s.current)+"/storage?size=100", nil, &st); err == nil {
+		v.Storage = &st
+	} else if apiStatus(err) != http.StatusNotFound {
+		return err
+	}
 	w.render(rw, r, s, http.StatusOK, "resources", v)
+	return nil
+}
+
+// handleKeptDelete deletes a kept file of the current collab (the API says
+// who may: the job's owner, the collab's editors), freeing its storage.
+func (w *Web) handleKeptDelete(rw http.ResponseWriter, r *http.Request, s *session) error {
+	collab, job, path := r.PostFormValue("collab"), r.PostFormValue("job"), r.PostFormValue("path")
+	id, err := strconv.ParseInt(job, 10, 64)
+	if err != nil || id <= 0 || path == "" || collab == "" {
+		return pagef(http.StatusBadRequest, "Which kept file? The form lacks its collab, job or path.")
+	}
+	if err := s.api.do(r.Context(), http.MethodDelete, fmt.Sprintf("/collabs/%s/storage/%d/%s", url.PathEscape(collab), id, (&url.URL{Path: path}).EscapedPath()), nil, nil); err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("%s of job %d deleted from the collab's storage.", path, id)
+	http.Redirect(rw, r, Prefix+"/resources?collab="+url.QueryEscape(collab)+"&flash="+urlQuery(msg), http.StatusSeeOther)
 	return nil
 }
 

@@ -229,6 +229,7 @@ func (w *Web) routes() {
 	post("/jobs/{id}/comments", w.handleJobComment)
 	post("/jobs/{id}/tags", w.handleJobTags)
 	get("/resources", w.handleResources)
+	post("/resources/storage/delete", w.handleKeptDelete)
 	get("/resources/new", w.handleRequestForm)
 	post("/resources/new", w.handleRequestSave)
 	get("/resources/{id}", w.handleRequestForm)

@@ -1,7 +1,9 @@
 package worker
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -161,18 +163,26 @@ func TestPublicIP(t *testing.T) {
 	}
 }
 
-// FuzzGitmoduleURLs: a repository's .gitmodules is the user's; reading it
-// never fails, and every URL it yields is trimmed and came from a url line.
-func FuzzGitmoduleURLs(f *testing.F) {
-	f.Add([]byte("[submodule \"lib\"]\n\tpath = lib\n\turl = https://example.org/lib.git\n"))
-	f.Add([]byte("url=../rel.git\nurl =\n= x\n\x00url = \xff"))
+// FuzzGitConfigValues: what git config -z answers comes from a user's
+// .gitmodules; reading it never fails, and every value it yields is one of
+// a record of the wanted key, whole.
+func FuzzGitConfigValues(f *testing.F) {
+	f.Add([]byte("submodule.lib.url\nhttps://example.org/lib.git\x00submodule.a.b.url\n../rel.git\x00"))
+	f.Add([]byte("submodule.x.url\x00\nurl\x00submodule.y.url\nfile:///etc\nmore\x00\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, u := range gitmoduleURLs(data) {
-			if u != strings.TrimSpace(u) || strings.Contains(u, "\n") {
-				t.Fatalf("url %q", u)
+		for _, v := range gitConfigValues(data, ".url") {
+			if !bytes.Contains(data, []byte(".url\n"+v)) || strings.Contains(v, "\x00") {
+				t.Fatalf("value %q", v)
 			}
 		}
 	})
+}
+
+func TestGitConfigValues(t *testing.T) {
+	got := gitConfigValues([]byte("submodule.lib.url\nhttps://example.org/lib.git\x00submodule.a.b.url\next::sh -c x\nsecond line\x00submodule.p.path\nlib\x00"), ".url")
+	if fmt.Sprintf("%q", got) != `["https://example.org/lib.git" "ext::sh -c x\nsecond line"]` {
+		t.Fatalf("%q", got)
+	}
 }
 
 // FuzzUnescapeMount: mountinfo's escapes are undone without panics, and

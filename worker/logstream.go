@@ -134,7 +134,8 @@ func (l *logStream) flush(ctx context.Context) error {
 		l.cancel(err)
 		return err
 	}
-	if retryable(err) {
+	if retryable(err) || ctx.Err() != nil {
+		// (A flush cut short by the job's end keeps its text for close.)
 		// Keep it for the next flush, before whatever came since.
 		l.mu.Lock()
 		rest := l.pending.String()

@@ -79,7 +79,9 @@ func (w *Worker) runJob(ctx context.Context, job *provider.Job, slot int) {
 	attempt := job.Attempt()
 	log := w.log.With("job", job.ID, "platform", job.HardwarePlatform, "attempt", attempt)
 	log.Info("worker: job claimed")
-	hctx, release := w.client.Hold(ctx, job)
+	// Renewed as often as the status is checked, so that a job the server
+	// asks to stop (its collab's quota was lowered) stops within that time.
+	hctx, release := w.client.HoldEvery(ctx, job, w.cfg.StatusEvery)
 	defer release()
 	jctx, cancel := context.WithCancelCause(hctx)
 	defer cancel(nil)
@@ -111,6 +113,22 @@ func (w *Worker) runJob(ctx context.Context, job *provider.Job, slot int) {
 		// The worker is stopping: give the job back at once rather than at lease expiry.
 		r.log.printf("the worker is stopping: the job goes back to the queue")
 		r.giveBack(ctx, log)
+	case errors.Is(cause, provider.ErrStop) && ctx.Err() == nil:
+		// The collab's quota no longer covers the job's hold: it was killed;
+		// what it wrote is uploaded and what it used charged, under the lease
+		// (still renewed), with the worker's context.
+		var se *provider.StopError
+		errors.As(cause, &se)
+		what := "the server asked for the job to be stopped"
+		if se != nil {
+			what = se.Reason
+		}
+		if out.status != provider.Finished { // (one that ended by itself just then stays finished)
+			out.status, out.kind, out.retry = provider.Error, "limit", false
+			out.reason = "the job was stopped: its collab's quota was lowered or used up while it ran (" + what + ")"
+		}
+		log.Info("worker: the server asked to stop the job (quota); stopped", "reason", what)
+		r.finish(ctx, out)
 	case out.retry && r.attempt() < maxRetryAttempt:
 		r.log.printf("%s; the job goes back to the queue for another attempt", out.reason)
 		r.giveBack(ctx, log)
@@ -532,7 +550,7 @@ func (r *jobRun) clone(ctx context.Context, u *url.URL, code map[string]any) err
 	limits.WallClock = r.w.cfg.FetchTimeout
 	limits.CPUTime = 0
 	limits.Output = r.w.cfg.MaxCodeBytes
-	git := []string{"git", "-c", "advice.detachedHead=false", "-c", "core.symlinks=true", "-c", "protocol.file.allow=never"}
+	git := append([]string{"git", "-c", "advice.detachedHead=false", "-c", "core.symlinks=true"}, gitProtocols...)
 	argv := append(append([]string(nil), git...), "clone", "--quiet", "--depth=1", "--no-tags", "--no-recurse-submodules", "--", u.String(), ".")
 	res, err := r.run(ctx, argv, env, limits, false)
 	if err != nil {
@@ -572,56 +590,6 @@ func (r *jobRun) clone(ctx context.Context, u *url.URL, code map[string]any) err
 		r.log.printf("code: commit %s", commit)
 	}
 	return nil
-}
-
-// submodules clones the repository's submodules, recursively, as the
-// reference's "git clone --recursive" does, once their URLs pass the same
-// check as the repository's (public addresses, http, https or git).
-func (r *jobRun) submodules(ctx context.Context, git, env []string, limits Limits) (*sandboxResult, error) {
-	f, err := os.OpenFile(filepath.Join(r.work, ".gitmodules"), os.O_RDONLY|noFollow, 0)
-	if err != nil {
-		return &sandboxResult{}, nil // none
-	}
-	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
-	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("code: .gitmodules: %w", err)
-	}
-	urls := gitmoduleURLs(data)
-	n := len(urls)
-	for _, raw := range urls {
-		if strings.HasPrefix(raw, "../") || strings.HasPrefix(raw, "./") {
-			continue // relative to the repository, which was checked
-		}
-		su, err := url.Parse(raw)
-		if err != nil || (su.Scheme != "http" && su.Scheme != "https" && su.Scheme != "git") || su.Host == "" {
-			return nil, userErrorf("code: submodule URL %q: only http, https and git URLs are cloned", raw)
-		}
-		if !r.w.cfg.AllowPrivateURLs {
-			if _, err := r.w.fetch.checkHost(ctx, hostPort(su)); err != nil {
-				return nil, userErrorf("code: submodule %s: %v", raw, err)
-			}
-		}
-	}
-	if n == 0 {
-		return &sandboxResult{}, nil
-	}
-	r.log.printf("code: cloning %d submodules (recursively)", n)
-	argv := append(append([]string(nil), git...), "submodule", "--quiet", "update", "--init", "--recursive")
-	return r.run(ctx, argv, env, limits, false)
-}
-
-// gitmoduleURLs reads the url values of a .gitmodules file (git's config
-// syntax: "url = ..." lines in [submodule] sections).
-func gitmoduleURLs(data []byte) []string {
-	var out []string
-	for _, line := range strings.Split(string(data), "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
-		if ok && strings.TrimSpace(k) == "url" {
-			out = append(out, strings.TrimSpace(v))
-		}
-	}
-	return out
 }
 
 // emptyDir removes what dir holds, keeping dir.

@@ -274,7 +274,7 @@ type slurmState struct {
 	Prov      map[string]any `json:"provenance"`
 	LogOffset int64          `json:"log_offset"`
 	Submitted time.Time      `json:"submitted"`
-	// Cancelled says why the worker cancelled the SLURM job ("removed", "output").
+	// Cancelled says why the worker cancelled the SLURM job ("removed", "output", "quota").
 	Cancelled string `json:"cancelled,omitempty"`
 }
 
@@ -646,6 +646,29 @@ func (e *slurmExecutor) watch(ctx context.Context, r *jobRun, st *slurmState) (*
 				e.forget(r.job.ID)
 				return &sandboxResult{Started: true, Reason: reasonCancelled, Accounting: "SLURM"}, nil
 			}
+			if errors.Is(cause, provider.ErrStop) {
+				// The collab's quota no longer covers the job: cancel its SLURM
+				// job and wait (a minute at most) for SLURM to end it, for its
+				// run time (what is charged) and its last output.
+				st.Cancelled = "quota"
+				_ = e.save(st)
+				r.log.printf("slurm: the server asked to stop the job; cancelling batch job %s", st.SlurmID)
+				if err := e.cancel(ctx, st.SlurmID); err != nil {
+					r.log.printf("slurm: scancel failed: %v", err)
+				}
+				wctx, wcancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+				defer wcancel()
+				for wctx.Err() == nil {
+					if j, err := e.query(wctx, st.SlurmID); err == nil && j.done() {
+						e.pump(r, logPath, offset)
+						e.forget(r.job.ID)
+						return e.result(r, st, j), nil
+					}
+					sleep(wctx, e.cfg.Poll)
+				}
+				e.forget(r.job.ID)
+				return &sandboxResult{Started: true, Reason: reasonCancelled, Accounting: "SLURM"}, nil
+			}
 			// The worker stops, or another run holds the job now: the SLURM job
 			// runs on. The saved offset says what surely reached the log.
 			fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -746,7 +769,7 @@ func (e *slurmExecutor) result(r *jobRun, st *slurmState, j slurmJob) *sandboxRe
 			res.Reason = reasonOutput
 		case "wall-clock":
 			res.Reason = reasonWallClock
-		case "removed":
+		case "removed", "quota":
 			res.Reason = reasonCancelled
 		default:
 			res.Reason, res.Error = reasonSystem, fmt.Sprintf("%s was cancelled outside nmp (by the cluster's administrators or its policies)", what)
@@ -856,7 +879,8 @@ func (e *slurmExecutor) adopt(ctx context.Context) []*provider.Job {
 		}
 		cancel()
 		switch {
-		case err == nil:
+		case err == nil || errors.Is(err, provider.ErrStop):
+			// (A job the server asks to stop is re-attached, and then stopped.)
 			e.w.log.Info("worker: still holds the lease of a job it ran on SLURM before it started; re-attaching", "job", id, "slurm_job", st.SlurmID)
 			jobs = append(jobs, job)
 		case errors.Is(err, provider.ErrLeaseLost) && e.jobGone(ctx, id):

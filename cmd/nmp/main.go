@@ -42,6 +42,7 @@ var commands = map[string]command{
 	"log":       {summary: "print a job's log", run: runLog},
 	"download":  {summary: "download a job's output files", run: runDownload},
 	"quotas":    {summary: "show a collab's quotas", run: runQuotas},
+	"collab":    {summary: "a collab's storage: list, download and delete the files kept past retention", run: runCollab},
 	"requests":  {summary: "list resource requests", run: runRequests},
 	"compare":   {summary: "run one PyNN script on the reference and every emulated system, and show where they diverge and why", run: runCompare},
 	"bench":     {summary: "the benchmark service: register benchmark repositories, run them, read their measurements", run: runBench},

@@ -255,6 +255,45 @@ func TestSlurmExecutor(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 	})
+
+	// Last: it lowers the collab's quota. The job's SLURM job is cancelled, and
+	// the job ends as an error charged for the time it ran (issue 10, item 9).
+	t.Run("quota lowered", func(t *testing.T) {
+		id := p.submit(filepath.Join(dir, "slow.py"))
+		l := p.waitLog(id, "tick 2")
+		sid := slurmJobLine.FindStringSubmatch(l)[1]
+		ps, err := client.New(p.url, p.token).Projects(context.Background(), "demo", "accepted")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pr := range ps {
+			for _, q := range pr.Quotas {
+				if q.Platform != "Demo" {
+					continue
+				}
+				req, _ := http.NewRequest(http.MethodPut, fmt.Sprintf("%s/projects/%s/quotas/%d", p.url, pr.ID, q.ID), strings.NewReader(`{"limit": 0.0001}`))
+				req.Header.Set("Authorization", "Bearer "+p.token)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Fatalf("lower the quota: %s", resp.Status)
+				}
+			}
+		}
+		j := p.wait(id)
+		wantStatus(t, j, "error", "nmp: the quota of collab demo on Demo was lowered", "slurm: the server asked to stop the job; cancelling batch job "+sid,
+			"the job was stopped: its collab's quota was lowered or used up while it ran")
+		if st := p.scontrol(sid); !strings.Contains(st, "JobState=CANCELLED") {
+			t.Fatalf("SLURM job %s: %s", sid, st)
+		}
+		if j.ResourceUsage == nil || j.ResourceUsage.Value <= 0 {
+			t.Fatalf("usage %+v", j.ResourceUsage)
+		}
+	})
 }
 
 // A SLURM worker killed while its job runs leaves the SLURM job running;

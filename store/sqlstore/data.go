@@ -71,7 +71,8 @@ func (s *Store) DataItemUpsert(ctx context.Context, p *store.DataItemUpsertParam
 		out, err = scanDataItem(tx.QueryRowContext(ctx, `INSERT INTO data_items (job_id, collab, path, url, size, hash, content_type, stored, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 			ON CONFLICT (job_id, path) DO UPDATE SET url = excluded.url, size = excluded.size, hash = excluded.hash,
-				content_type = excluded.content_type, stored = excluded.stored, created_at = excluded.created_at, expires_at = excluded.expires_at
+				content_type = excluded.content_type, stored = excluded.stored, created_at = excluded.created_at, expires_at = excluded.expires_at,
+				kept_at = NULL
 			RETURNING `+dataCols,
 			it.JobID, p.Collab, it.Path, it.URL, it.Size, it.Hash, it.ContentType, it.Stored, s.t(nowOr(p.Now)), s.tp(it.ExpiresAt)))
 		if err != nil {
@@ -211,7 +212,12 @@ func (s *Store) DataItemRetain(ctx context.Context, jobID int64, until *time.Tim
 	if err := exists(ctx, s.db, `SELECT 1 FROM jobs WHERE id = $1`, jobID, "job"); err != nil {
 		return 0, err
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE data_items SET expires_at = $1 WHERE job_id = $2 AND stored = $3`, s.tp(until), jobID, true)
+	// Kept files remember when they were first kept; a retention end unkeeps them.
+	q, arg := `UPDATE data_items SET expires_at = NULL, kept_at = COALESCE(kept_at, $1) WHERE job_id = $2 AND stored = $3`, s.t(time.Now())
+	if until != nil {
+		q, arg = `UPDATE data_items SET expires_at = $1, kept_at = NULL WHERE job_id = $2 AND stored = $3`, s.t(*until)
+	}
+	res, err := s.db.ExecContext(ctx, q, arg, jobID, true)
 	if err != nil {
 		return 0, fmt.Errorf("retain files of job %d: %w", jobID, err)
 	}

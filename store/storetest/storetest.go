@@ -61,6 +61,8 @@ func Exercise(t *testing.T, open func(t testing.TB) store.Store) {
 		{"JobListSummary", testJobListSummary},
 		{"JobIdempotency", testJobIdempotency},
 		{"JobClaimHold", testJobClaimHold},
+		{"JobsOverQuota", testJobsOverQuota},
+		{"KeptFiles", testKeptFiles},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
