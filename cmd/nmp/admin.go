@@ -33,6 +33,9 @@ with API keys bound to their platforms.
 	collab members COLLAB
 	grant COLLAB [-access test|preparatory]
 	                                    an accepted resource request with the access's quotas
+	quota list COLLAB                   the quotas of the collab's accepted requests, with their ids
+	quota set ID LIMIT                  change a quota's limit; running jobs that no longer fit
+	                                    are stopped by their workers and charged what they used
 	token add USER [-ttl 720h] [-label L]   prints a new token (shown once)
 	token list [USER]
 	token revoke ID
@@ -106,6 +109,10 @@ func runAdmin(ctx context.Context, env *Env, args []string) error {
 		return a.keyAdd(rest[2:])
 	case "key revoke":
 		return a.keyRevoke(rest[2:])
+	case "quota list":
+		return a.quotaList(rest[2:])
+	case "quota set":
+		return a.quotaSet(rest[2:])
 	}
 	return usagef("admin: unknown command %q (run 'nmp admin -h')", strings.TrimSpace(noun+" "+verb))
 }
