@@ -131,7 +131,9 @@ type Store interface {
 	CalibrationChipList(ctx context.Context) ([]CalibrationChip, error)
 	// JobStats aggregates jobs for the statistics endpoints, in the database:
 	// one row per platform (and day, and user, as asked), never one per job,
-	// ordered by day, platform and user.
+	// ordered by day, platform and user. Completed jobs per platform and day
+	// between midnights (or unbounded) are read from daily aggregates kept
+	// as jobs change; other groupings read the jobs' index entries.
 	JobStats(ctx context.Context, p *JobStatsParams) ([]JobStat, error)
 	// JobUserFirstDays counts, per day, the users whose first job (on the given
 	// platforms, all when empty; removed jobs too) was submitted that day, oldest first.
@@ -139,6 +141,12 @@ type Store interface {
 	// JobDurations counts finished and errored jobs per status, platform and
 	// whole seconds from submission to completion.
 	JobDurations(ctx context.Context) ([]JobDuration, error)
+	// JobActiveUsers counts, for each of the days (ascending, midnight UTC),
+	// the users active on each platform: those who submitted a job there
+	// (removed ones too) within ActiveDays days before it or on it. It
+	// answers one JobStat (Platform, Day, Count) per day and platform with
+	// active users, ordered by day and platform.
+	JobActiveUsers(ctx context.Context, days []time.Time) ([]JobStat, error)
 
 	// SettingGetOrCreate returns the value of a server setting, storing value first if it has none.
 	SettingGetOrCreate(ctx context.Context, key, value string) (string, error)
@@ -228,6 +236,9 @@ type JobListParams struct {
 	// characters with an empty Code, so that listings stay small.
 	MaxCode int
 }
+
+// ActiveDays is how long a user counts as active after submitting a job.
+const ActiveDays = 90
 
 // JobStatsParams selects and groups jobs for statistics.
 type JobStatsParams struct {

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -14,8 +16,16 @@ import (
 
 func dayTime(d int64) time.Time { return time.Unix(d*86400, 0).UTC() }
 
+// midnight tells whether t is nil or a midnight UTC.
+func midnight(t *time.Time) bool {
+	return t == nil || t.UTC().Truncate(time.Microsecond).UnixMicro()%microsPerDay == 0
+}
+
 // JobStats implements store.Store.
 func (s *Store) JobStats(ctx context.Context, p *store.JobStatsParams) ([]store.JobStat, error) {
+	if p.Completed && p.ByDay && !p.ByUser && midnight(p.From) && midnight(p.To) {
+		return s.completedDaily(ctx, p.From, p.To)
+	}
 	w := &where{}
 	col := "submitted_at"
 	if p.Completed {
@@ -71,11 +81,89 @@ func (s *Store) JobStats(ctx context.Context, p *store.JobStatsParams) ([]store.
 	return out, rows.Err()
 }
 
-// JobUserFirstDays implements store.Store.
+// completedDaily reads the finished and errored jobs per completion day and
+// platform from their aggregate (statsagg.go).
+func (s *Store) completedDaily(ctx context.Context, from, to *time.Time) ([]store.JobStat, error) {
+	w := &where{}
+	if from != nil {
+		w.add("day >= ?", unixDay(*from))
+	}
+	if to != nil {
+		w.add("day < ?", unixDay(*to))
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT day, platform, jobs, usage FROM stats_completed`+w.sql()+` ORDER BY day, platform`, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("job statistics: %w", err)
+	}
+	defer rows.Close()
+	out := []store.JobStat{}
+	for rows.Next() {
+		var st store.JobStat
+		var d int64
+		if err := rows.Scan(&d, &st.Platform, &st.Count, &st.Usage); err != nil {
+			return nil, fmt.Errorf("job statistics: %w", err)
+		}
+		st.Day = dayTime(d)
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// JobActiveUsers implements store.Store: a running sum of the per-day
+// changes of the active users (statsagg.go), read up to the last day asked.
+func (s *Store) JobActiveUsers(ctx context.Context, days []time.Time) ([]store.JobStat, error) {
+	out := []store.JobStat{}
+	if len(days) == 0 {
+		return out, nil
+	}
+	for i := 1; i < len(days); i++ {
+		if days[i].Before(days[i-1]) {
+			return nil, fmt.Errorf("active users: days must ascend (%s after %s)", days[i].Format(time.DateOnly), days[i-1].Format(time.DateOnly))
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT day, platform, delta FROM stats_active WHERE day <= $1 ORDER BY day`, unixDay(days[len(days)-1]))
+	if err != nil {
+		return nil, fmt.Errorf("active users: %w", err)
+	}
+	defer rows.Close()
+	active := map[string]int{}
+	var platforms []string
+	k := 0
+	emit := func(upTo int64) { // answers the days before upTo
+		for ; k < len(days) && unixDay(days[k]) < upTo; k++ {
+			sort.Strings(platforms)
+			for _, p := range platforms {
+				if n := active[p]; n > 0 {
+					out = append(out, store.JobStat{Platform: p, Day: dayTime(unixDay(days[k])), Count: n})
+				}
+			}
+		}
+	}
+	for rows.Next() {
+		var d int64
+		var p string
+		var delta int
+		if err := rows.Scan(&d, &p, &delta); err != nil {
+			return nil, fmt.Errorf("active users: %w", err)
+		}
+		emit(d)
+		if _, ok := active[p]; !ok {
+			platforms = append(platforms, p)
+		}
+		active[p] += delta
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("active users: %w", err)
+	}
+	emit(math.MaxInt64)
+	return out, nil
+}
+
+// JobUserFirstDays implements store.Store, from each user's first day per platform.
 func (s *Store) JobUserFirstDays(ctx context.Context, platforms []string) ([]store.DayCount, error) {
 	w := &where{}
-	w.in("hardware_platform", platforms)
-	q := `SELECT d, COUNT(*) FROM (SELECT MIN(` + s.d.Day("submitted_at") + `) AS d FROM jobs` + w.sql() + ` GROUP BY user_id) firsts GROUP BY d ORDER BY d`
+	w.in("platform", platforms)
+	q := `SELECT d, COUNT(*) FROM (SELECT MIN(day) AS d FROM stats_user_first` + w.sql() + ` GROUP BY user_id) firsts GROUP BY d ORDER BY d`
 	rows, err := s.db.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("user statistics: %w", err)
@@ -93,13 +181,9 @@ func (s *Store) JobUserFirstDays(ctx context.Context, platforms []string) ([]sto
 	return out, rows.Err()
 }
 
-// JobDurations implements store.Store.
+// JobDurations implements store.Store, from the per-second aggregate.
 func (s *Store) JobDurations(ctx context.Context) ([]store.JobDuration, error) {
-	secs := s.d.Seconds("submitted_at", "completed_at")
-	q := `SELECT status, hardware_platform, ` + secs + `, COUNT(*) FROM jobs
-		WHERE status IN ($1, $2) AND completed_at IS NOT NULL AND completed_at >= submitted_at
-		GROUP BY status, hardware_platform, ` + secs + ` ORDER BY status, hardware_platform, ` + secs
-	rows, err := s.db.QueryContext(ctx, q, store.StatusFinished, store.StatusError)
+	rows, err := s.db.QueryContext(ctx, `SELECT status, platform, seconds, jobs FROM stats_durations ORDER BY status, platform, seconds`)
 	if err != nil {
 		return nil, fmt.Errorf("duration statistics: %w", err)
 	}
