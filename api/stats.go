@@ -207,14 +207,6 @@ func (s *Server) handleStatsActiveUserCount(w http.ResponseWriter, r *http.Reque
 		return err
 	}
 	defer done()
-	from := start.AddDate(0, 0, -90)
-	to := end.AddDate(0, 0, 1)
-	// One row per platform, user and day with jobs: a user is active in a
-	// period when they submitted a job in the 90 days up to its end.
-	rows, err := s.st.JobStats(r.Context(), &store.JobStatsParams{From: &from, To: &to, ByDay: true, ByUser: true})
-	if err != nil {
-		return err
-	}
 	var edges []time.Time
 	for b := start; b.Before(end); b = b.AddDate(0, 0, interval) {
 		edges = append(edges, b)
@@ -225,21 +217,23 @@ func (s *Server) handleStatsActiveUserCount(w http.ResponseWriter, r *http.Reque
 	for i := range counts {
 		counts[i] = map[string]int{}
 	}
-	// rows are ordered by platform, day and user; for each period, count each
-	// (platform, user) once: mark the last period counted per pair.
+	// A user is active in a period when they submitted a job in the
+	// store.ActiveDays days up to its end: the store counts them per day
+	// from its aggregates.
 	ends := edges[1:]
-	next := map[[2]string]int{} // per pair, the first period not yet counted
-	for _, x := range rows {
-		k := [2]string{x.Platform, x.User}
-		// the periods whose end lies in [day, day+90]
-		i := sort.Search(len(ends), func(i int) bool { return !ends[i].Before(x.Day) })
-		if n := next[k]; n > i {
-			i = n
+	if len(ends) > 0 {
+		rows, err := s.st.JobActiveUsers(r.Context(), ends)
+		if err != nil {
+			return err
 		}
-		horizon := x.Day.AddDate(0, 0, 90)
-		for ; i < len(ends) && !ends[i].After(horizon); i++ {
-			counts[i][x.Platform]++
-			next[k] = i + 1
+		i := 0
+		for _, x := range rows {
+			for i < len(ends) && ends[i].Before(x.Day) {
+				i++
+			}
+			if i < len(ends) && ends[i].Equal(x.Day) {
+				counts[i][x.Platform] = x.Count
+			}
 		}
 	}
 	for i := 0; i+1 < len(edges); i++ {

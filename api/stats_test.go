@@ -1,9 +1,11 @@
 package api_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"math/rand"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -144,11 +146,101 @@ func fillJobs(b testing.TB, st store.Store, dialect string, n int) {
 	if err := tx.Commit(); err != nil {
 		b.Fatal(err)
 	}
+	// The rows went in around the store: compute the statistics' aggregates
+	// from them, as migration 007 does for an existing database.
+	if err := st.(interface{ StatsRebuild(context.Context) error }).StatsRebuild(context.Background()); err != nil {
+		b.Fatal(err)
+	}
 	analyze := `ANALYZE`
 	if dialect == "postgres" {
-		analyze = `VACUUM ANALYZE jobs`
+		analyze = `VACUUM ANALYZE`
 	}
 	if _, err := db.Exec(analyze); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// TestStatisticsActiveUsersAsBefore holds active-user-count, now computed
+// from the store's per-day aggregates, to the way it was computed before
+// them (from one row per platform, user and submission day) on a seeded
+// random history of jobs, over ranges and intervals of several sizes.
+func TestStatisticsActiveUsersAsBefore(t *testing.T) {
+	forEach(t, func(t *testing.T, d storetest.Driver) {
+		b := setup(t, d)
+		seed := time.Now().UnixNano() % 1000000
+		t.Logf("seed %d", seed)
+		storetest.RandomJobs(t, b.st, seed, 300, nil)
+		jobs, err := b.st.JobList(ctx, &store.JobListParams{IncludeRemoved: true, Oldest: true})
+		noErr(t, err)
+		first, last := jobs[0].SubmittedAt, jobs[len(jobs)-1].SubmittedAt
+		rng := rand.New(rand.NewSource(seed))
+		active := 0
+		for k := 0; k < 12; k++ {
+			start := first.AddDate(0, 0, rng.Intn(200)-100)
+			end := start.AddDate(0, 0, rng.Intn(int(last.Sub(start).Hours()/24)+200))
+			interval := 1 + rng.Intn(40)
+			if k%3 == 0 { // every day of 900
+				end, interval = start.AddDate(0, 0, 900), 1
+			}
+			q := fmt.Sprintf("/statistics/active-user-count?start=%s&end=%s&interval=%d", start.Format(time.DateOnly), end.Format(time.DateOnly), interval)
+			var got []struct {
+				Start, End string
+				Count      map[string]int
+			}
+			b.want(b.do("GET", q, "", nil), 200, q).json(t, &got)
+			want := activeUsersBefore(t, b.st, start, end, interval)
+			if len(got) != len(want) {
+				t.Fatalf("seed %d: %s: %d periods, want %d", seed, q, len(got), len(want))
+			}
+			for i := range got {
+				if len(got[i].Count) == 0 {
+					t.Fatalf("%s: no platforms in %+v", q, got[i])
+				}
+				for p, n := range got[i].Count {
+					active += n
+					if want[i][p] != n {
+						t.Fatalf("seed %d: %s: period %s–%s on %s: %d active users, before %d", seed, q, got[i].Start, got[i].End, p, n, want[i][p])
+					}
+				}
+			}
+		}
+		if active == 0 {
+			t.Fatal("no active users in any period: the comparison tells nothing")
+		}
+		t.Logf("%d active users counted over all periods", active)
+	})
+}
+
+// activeUsersBefore is active-user-count as it was computed before the
+// aggregates: from one row per platform, user and submission day.
+func activeUsersBefore(t *testing.T, st store.Store, start, end time.Time, interval int) []map[string]int {
+	day := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+	start, end = day(start), day(end)
+	from, to := start.AddDate(0, 0, -90), end.AddDate(0, 0, 1)
+	rows, err := st.JobStats(ctx, &store.JobStatsParams{From: &from, To: &to, ByDay: true, ByUser: true})
+	noErr(t, err)
+	var edges []time.Time
+	for b := start; b.Before(end); b = b.AddDate(0, 0, interval) {
+		edges = append(edges, b)
+	}
+	edges = append(edges, end)
+	counts := make([]map[string]int, len(edges)-1)
+	for i := range counts {
+		counts[i] = map[string]int{}
+	}
+	ends := edges[1:]
+	next := map[[2]string]int{}
+	for _, x := range rows {
+		k := [2]string{x.Platform, x.User}
+		i := sort.Search(len(ends), func(i int) bool { return !ends[i].Before(x.Day) })
+		if n := next[k]; n > i {
+			i = n
+		}
+		horizon := x.Day.AddDate(0, 0, 90)
+		for ; i < len(ends) && !ends[i].After(horizon); i++ {
+			counts[i][x.Platform]++
+			next[k] = i + 1
+		}
+	}
+	return counts
 }
