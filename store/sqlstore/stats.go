@@ -181,17 +181,47 @@ func (s *Store) JobUserFirstDays(ctx context.Context, platforms []string) ([]sto
 	return out, rows.Err()
 }
 
-// JobDurations implements store.Store, from the per-second aggregate.
+// JobDurations implements store.Store, from the per-second aggregate: one
+// query per status and platform, each reading two integers per row.
 func (s *Store) JobDurations(ctx context.Context) ([]store.JobDuration, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT status, platform, seconds, jobs FROM stats_durations ORDER BY status, platform, seconds`)
+	// the platforms with durations are among those with completed jobs, a table of days × platforms
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT platform FROM stats_completed ORDER BY platform`)
+	if err != nil {
+		return nil, fmt.Errorf("duration statistics: %w", err)
+	}
+	var platforms []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("duration statistics: %w", err)
+		}
+		platforms = append(platforms, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("duration statistics: %w", err)
+	}
+	out := []store.JobDuration{}
+	for _, status := range []string{store.StatusError, store.StatusFinished} {
+		for _, p := range platforms {
+			if out, err = s.durations(ctx, out, status, p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) durations(ctx context.Context, out []store.JobDuration, status, platform string) ([]store.JobDuration, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seconds, jobs FROM stats_durations WHERE status = $1 AND platform = $2 ORDER BY seconds`, status, platform)
 	if err != nil {
 		return nil, fmt.Errorf("duration statistics: %w", err)
 	}
 	defer rows.Close()
-	out := []store.JobDuration{}
 	for rows.Next() {
-		var d store.JobDuration
-		if err := rows.Scan(&d.Status, &d.Platform, &d.Seconds, &d.Count); err != nil {
+		d := store.JobDuration{Status: status, Platform: platform}
+		if err := rows.Scan(&d.Seconds, &d.Count); err != nil {
 			return nil, fmt.Errorf("duration statistics: %w", err)
 		}
 		out = append(out, d)
