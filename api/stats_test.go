@@ -3,14 +3,20 @@ package api_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand"
+	"net/url"
+	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/nmp-platform/nmp/platform"
 	"github.com/nmp-platform/nmp/store"
 	"github.com/nmp-platform/nmp/store/storetest"
 )
@@ -259,3 +265,139 @@ func activeUsersBefore(t *testing.T, st store.Store, start, end time.Time, inter
 	}
 	return counts
 }
+
+// TestStatisticsJobDurationAsBefore holds job-duration, now summed by the
+// store per bin, to the way it was computed before (binning every distinct
+// second of duration) on a seeded random history of jobs, for several bin
+// counts, maxima and both scales.
+func TestStatisticsJobDurationAsBefore(t *testing.T) {
+	forEach(t, func(t *testing.T, d storetest.Driver) {
+		b := setup(t, d)
+		seed := time.Now().UnixNano() % 1000000
+		t.Logf("seed %d", seed)
+		storetest.RandomJobs(t, b.st, seed, 300, nil)
+		// jobs that last exactly a maximum asked below: the last bin includes its upper edge
+		finished := store.StatusFinished
+		for _, secs := range []int{10, 3600, 86400} {
+			at := time.Date(2025, 3, 14, 23, 59, 59, 123456000, time.UTC)
+			j, err := b.st.JobInsert(ctx, &store.JobInsertParams{Job: store.Job{Code: "x", Collab: "lab", UserID: "alice", HardwarePlatform: "Demo"}, Now: at, Reserve: -1})
+			noErr(t, err)
+			_, err = b.st.JobUpdate(ctx, &store.JobUpdateParams{ID: j.ID, Status: &finished, Now: at.Add(time.Duration(secs) * time.Second)})
+			noErr(t, err)
+		}
+		rows, err := b.st.JobDurations(ctx)
+		noErr(t, err)
+		drawn := 0
+		for _, q := range []string{"", "n_bins=1", "n_bins=7", "n_bins=1000", "requested_max=3600", "requested_max=1", "n_bins=13&requested_max=86400",
+			"scale=log", "scale=log&n_bins=7", "scale=log&requested_max=1", "scale=log&requested_max=10&n_bins=3", "scale=log&n_bins=1000"} {
+			var got []json.RawMessage
+			b.want(b.do("GET", "/statistics/job-duration?"+q, "", nil), 200, q).json(t, &got)
+			vals, _ := url.ParseQuery(q)
+			n, max := 50, 0
+			if v := vals.Get("n_bins"); v != "" {
+				n, _ = strconv.Atoi(v)
+			}
+			if v := vals.Get("requested_max"); v != "" {
+				max, _ = strconv.Atoi(v)
+			}
+			want := jobDurationBefore(rows, n, max, vals.Get("scale"))
+			if len(got) != len(want) {
+				t.Fatalf("seed %d: %s: %d histograms, want %d", seed, q, len(got), len(want))
+			}
+			for i := range got {
+				var g, w any
+				wj, _ := json.Marshal(want[i])
+				noErr(t, json.Unmarshal(got[i], &g))
+				noErr(t, json.Unmarshal(wj, &w))
+				if !reflect.DeepEqual(g, w) {
+					t.Fatalf("seed %d: %s:\n got %s\nwant %s", seed, q, got[i], wj)
+				}
+				for _, v := range want[i].Values {
+					drawn += v
+				}
+			}
+		}
+		if drawn == 0 {
+			t.Fatal("no job in any histogram: the comparison tells nothing")
+		}
+	})
+}
+
+type durationHistogram struct {
+	Platform string    `json:"platform"`
+	Status   string    `json:"status"`
+	Values   []int     `json:"values"`
+	Bins     []float64 `json:"bins"`
+	Scale    string    `json:"scale"`
+	Max      float64   `json:"max"`
+}
+
+// jobDurationBefore is job-duration as it was computed before the store
+// summed bins: every distinct second binned here. Platforms are those the
+// test server lists (statsPlatforms), in its order.
+func jobDurationBefore(all []store.JobDuration, nBins, reqMax int, scale string) []durationHistogram {
+	if scale != "log" {
+		scale = "linear"
+	}
+	type dur struct {
+		sec float64
+		n   int
+	}
+	groups := map[[2]string][]dur{}
+	for _, d := range all {
+		k := [2]string{d.Status, d.Platform}
+		groups[k] = append(groups[k], dur{float64(d.Seconds), d.Count})
+	}
+	out := []durationHistogram{}
+	for _, status := range []string{store.StatusFinished, store.StatusError} {
+		for _, p := range testStatsPlatforms {
+			ds := groups[[2]string{status, p}]
+			if len(ds) == 0 {
+				continue
+			}
+			max := float64(reqMax)
+			if reqMax == 0 {
+				m := 0.0
+				for _, d := range ds {
+					m = math.Max(m, d.sec)
+				}
+				max = (math.Floor(m/float64(nBins)) + 1) * float64(nBins)
+			}
+			h := durationHistogram{Platform: p, Status: status, Values: make([]int, nBins), Bins: make([]float64, nBins+1), Scale: scale, Max: max}
+			lo, hi := 0.0, max
+			if scale == "log" {
+				hi = math.Ceil(math.Log10(math.Max(max, 1)))
+			}
+			for i := range h.Bins {
+				h.Bins[i] = lo + (hi-lo)*float64(i)/float64(nBins)
+			}
+			for _, d := range ds {
+				x := d.sec
+				if scale == "log" {
+					x = math.Log10(math.Max(d.sec, 1))
+				}
+				i := int((x - lo) / (hi - lo) * float64(nBins))
+				if i == nBins && x == hi {
+					i--
+				}
+				if i >= 0 && i < nBins {
+					h.Values[i] += d.n
+				}
+			}
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// testStatsPlatforms are the default table's platforms that statistics list.
+var testStatsPlatforms = func() []string {
+	var out []string
+	t := platform.Table(nil).OrDefault()
+	for _, p := range t.Names() {
+		if row, _ := t.Lookup(p); !row.TestOnly {
+			out = append(out, p)
+		}
+	}
+	return out
+}()

@@ -141,6 +141,13 @@ type Store interface {
 	// JobDurations counts finished and errored jobs per status, platform and
 	// whole seconds from submission to completion.
 	JobDurations(ctx context.Context) ([]JobDuration, error)
+	// JobDurationMax answers, per status and platform with finished or
+	// errored jobs, the longest of their whole seconds of duration (Seconds;
+	// Count is zero).
+	JobDurationMax(ctx context.Context) ([]JobDuration, error)
+	// JobDurationHistogram counts the jobs of a status on a platform whose
+	// whole seconds of duration fall in [edges[i], edges[i+1]), for each i.
+	JobDurationHistogram(ctx context.Context, status, platform string, edges []int64) ([]int, error)
 	// JobActiveUsers counts, for each of the days (ascending, midnight UTC),
 	// the users active on each platform: those who submitted a job there
 	// (removed ones too) within ActiveDays days before it or on it. It

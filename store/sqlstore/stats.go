@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"sort"
@@ -211,6 +212,75 @@ func (s *Store) JobDurations(ctx context.Context) ([]store.JobDuration, error) {
 		}
 	}
 	return out, nil
+}
+
+// JobDurationMax implements store.Store: one index seek per status and platform.
+func (s *Store) JobDurationMax(ctx context.Context) ([]store.JobDuration, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT platform FROM stats_completed ORDER BY platform`)
+	if err != nil {
+		return nil, fmt.Errorf("duration statistics: %w", err)
+	}
+	var platforms []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("duration statistics: %w", err)
+		}
+		platforms = append(platforms, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("duration statistics: %w", err)
+	}
+	out := []store.JobDuration{}
+	for _, status := range []string{store.StatusError, store.StatusFinished} {
+		for _, p := range platforms {
+			var m sql.NullInt64
+			if err := s.db.QueryRowContext(ctx, `SELECT MAX(seconds) FROM stats_durations WHERE status = $1 AND platform = $2`, status, p).Scan(&m); err != nil {
+				return nil, fmt.Errorf("duration statistics: %w", err)
+			}
+			if m.Valid {
+				out = append(out, store.JobDuration{Status: status, Platform: p, Seconds: m.Int64})
+			}
+		}
+	}
+	return out, nil
+}
+
+// JobDurationHistogram implements store.Store: the database sums each
+// bin's rows (an index range each), so that only the counts come back.
+func (s *Store) JobDurationHistogram(ctx context.Context, status, platform string, edges []int64) ([]int, error) {
+	if len(edges) < 2 {
+		return []int{}, nil
+	}
+	out := make([]int, len(edges)-1)
+	var bins []string
+	for i := 0; i+1 < len(edges); i++ {
+		if edges[i] < edges[i+1] {
+			bins = append(bins, fmt.Sprintf("(%d, %d, %d)", i, edges[i], edges[i+1]))
+		}
+	}
+	if len(bins) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `WITH b (i, lo, hi) AS (VALUES `+strings.Join(bins, ", ")+`)
+		SELECT b.i, CAST(SUM(d.jobs) AS BIGINT) FROM b JOIN stats_durations d
+		ON d.status = $1 AND d.platform = $2 AND d.seconds >= b.lo AND d.seconds < b.hi GROUP BY b.i`, status, platform)
+	if err != nil {
+		return nil, fmt.Errorf("duration histogram: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var i, n int64
+		if err := rows.Scan(&i, &n); err != nil {
+			return nil, fmt.Errorf("duration histogram: %w", err)
+		}
+		if i >= 0 && int(i) < len(out) {
+			out[i] = int(n)
+		}
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) durations(ctx context.Context, out []store.JobDuration, status, platform string) ([]store.JobDuration, error) {
