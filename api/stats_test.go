@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nmp-platform/nmp/api"
 	"github.com/nmp-platform/nmp/platform"
 	"github.com/nmp-platform/nmp/store"
 	"github.com/nmp-platform/nmp/store/storetest"
@@ -202,6 +203,9 @@ func TestStatisticsActiveUsersAsBefore(t *testing.T) {
 			interval := 1 + rng.Intn(40)
 			if k%3 == 0 { // every day of 900
 				end, interval = start.AddDate(0, 0, 900), 1
+			}
+			for int(end.Sub(start).Hours()/24)/interval+1 > api.MaxStatsIntervals {
+				interval++
 			}
 			q := fmt.Sprintf("/statistics/active-user-count?start=%s&end=%s&interval=%d", start.Format(time.DateOnly), end.Format(time.DateOnly), interval)
 			var got []struct {
