@@ -332,3 +332,53 @@ func CheckMigrationBackfill(t testing.TB, file string, stmts []string) {
 		}
 	}
 }
+
+// testStatsConcurrent: submissions, ends and deletions of the same users'
+// jobs at once, on days out of order, leave the aggregates right (on
+// PostgreSQL this exercises the statistics' lock order: no deadlock, no
+// lost update).
+func testStatsConcurrent(t *testing.T, s store.Store) {
+	seed := time.Now().UnixNano() % 1000000
+	t.Logf("seed %d", seed)
+	const workers, steps = 8, 30
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func(w int) {
+			rng := rand.New(rand.NewSource(seed + int64(w)))
+			var mine []int64
+			for i := 0; i < steps; i++ {
+				var err error
+				switch r := rng.Intn(10); {
+				case r < 6 || len(mine) == 0:
+					j := job("lab", []string{"Demo", "SpiNNaker"}[rng.Intn(2)])
+					j.UserID = []string{"ada", "bob"}[rng.Intn(2)]
+					var got *store.Job
+					at := t0.AddDate(0, 0, rng.Intn(200)).Add(time.Duration(rng.Intn(86400)) * time.Second)
+					if got, err = s.JobInsert(ctx, &store.JobInsertParams{Job: j, Now: at, Reserve: -1}); err == nil {
+						mine = append(mine, got.ID)
+					}
+				case r < 8:
+					_, err = s.JobUpdate(ctx, &store.JobUpdateParams{ID: mine[rng.Intn(len(mine))], Status: ptr(store.StatusFinished),
+						ResourceUsage: ptr(1.5), Now: t0.AddDate(0, 0, rng.Intn(200))})
+				default:
+					k := rng.Intn(len(mine))
+					err = s.JobDelete(ctx, mine[k])
+					mine = append(mine[:k], mine[k+1:]...)
+				}
+				if err != nil && !errors.Is(err, store.ErrConflict) {
+					errs <- fmt.Errorf("worker %d step %d: %w", w, i, err)
+					return
+				}
+			}
+			errs <- nil
+		}(w)
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+	}
+	if err := CheckStats(ctx, s); err != nil {
+		t.Fatalf("seed %d: %v", seed, err)
+	}
+}

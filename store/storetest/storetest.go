@@ -40,6 +40,7 @@ func Exercise(t *testing.T, open func(t testing.TB) store.Store) {
 		{"JobCharge", testJobCharge},
 		{"JobDelete", testJobDelete},
 		{"StatsAggregates", testStatsAggregates},
+		{"StatsConcurrent", testStatsConcurrent},
 		{"QuotaAdmission", testQuotaAdmission},
 		{"QuotaAdmissionConcurrent", testQuotaAdmissionConcurrent},
 		{"Logs", testLogs},
