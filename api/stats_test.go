@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"net/http"
 	"net/url"
 	"reflect"
 	"sort"
@@ -87,7 +88,8 @@ func BenchmarkStatistics(b *testing.B) {
 			year := "&start=" + time.Now().AddDate(-1, 0, 0).Format("2006-01-02")
 			for _, p := range []string{"job-count?interval=7", "job-count?interval=7" + year, "cumulative-job-count?interval=7",
 				"cumulative-user-count", "active-user-count?interval=7", "active-user-count?interval=7" + year,
-				"resource-usage?interval=7", "resource-usage?interval=7" + year, "job-duration?n_bins=50", "queue-length"} {
+				"resource-usage?interval=7", "resource-usage?interval=7" + year, "job-duration?n_bins=50", "queue-length",
+				"per-user?interval=7", "per-user?interval=7" + year} {
 				name := strings.SplitN(p, "?", 2)[0]
 				if strings.Contains(p, "start=") {
 					name += "/year"
@@ -104,7 +106,14 @@ func BenchmarkStatistics(b *testing.B) {
 						if strings.Contains(p, "?") {
 							sep = "&"
 						}
-						resp, err := c.Get(fmt.Sprintf("%s/statistics/%s%sbench=%d", bb.srv.URL, p, sep, i))
+						req, err := http.NewRequest("GET", fmt.Sprintf("%s/statistics/%s%sbench=%d", bb.srv.URL, p, sep, i), nil)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if strings.HasPrefix(p, "per-user") { // administrators only
+							req.Header.Set("Authorization", "Bearer "+bb.tok["admin"])
+						}
+						resp, err := c.Do(req)
 						if err != nil {
 							b.Fatal(err)
 						}
