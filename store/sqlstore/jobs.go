@@ -90,7 +90,7 @@ func (s *Store) JobInsert(ctx context.Context, p *store.JobInsertParams) (*store
 		if out.Tags, err = insertTags(ctx, tx, out.ID, j.Tags); err != nil {
 			return err
 		}
-		if err := s.statsSubmitted(ctx, tx, out.HardwarePlatform, out.UserID, unixDay(out.SubmittedAt), +1); err != nil {
+		if err := s.statsSubmitted(ctx, tx, out.HardwarePlatform, out.UserID, unixDay(out.SubmittedAt), +1, 0); err != nil {
 			return err
 		}
 		switch {
@@ -549,6 +549,12 @@ func (s *Store) JobUpdate(ctx context.Context, p *store.JobUpdateParams) (*store
 			sets.args = append(sets.args, v)
 			cols = append(cols, fmt.Sprintf("%s = $%d", col, len(sets.args)))
 		}
+		if p.ResourceUsage != nil {
+			// before the quotas, in the statistics' lock order (statsagg.go)
+			if err := statsUsage(ctx, tx, j, j.ResourceUsage, p.ResourceUsage); err != nil {
+				return err
+			}
+		}
 		ending := p.Status != nil && *p.Status != j.Status && store.Terminal(*p.Status)
 		if ending || (p.ResourceUsage != nil && store.Terminal(j.Status)) || (p.ResourceUsage != nil && p.Status != nil && store.Terminal(*p.Status)) {
 			// Releasing the hold and charging touch the quotas: lock them all
@@ -634,7 +640,7 @@ func (s *Store) JobDelete(ctx context.Context, id int64) error {
 			return err
 		}
 		// the statistics' locks in their order (statsagg.go): users', quotas, completed jobs'
-		if err := s.statsSubmitted(ctx, tx, j.HardwarePlatform, j.UserID, unixDay(j.SubmittedAt), -1); err != nil {
+		if err := s.statsSubmitted(ctx, tx, j.HardwarePlatform, j.UserID, unixDay(j.SubmittedAt), -1, ptrValue(j.ResourceUsage)); err != nil {
 			return err
 		}
 		if !store.Terminal(j.Status) {
@@ -850,4 +856,11 @@ func (s *Store) CommentDelete(ctx context.Context, id int64) error {
 		return store.NotFound("comment", id)
 	}
 	return nil
+}
+
+func ptrValue(v *float64) float64 {
+	if v == nil {
+		return 0
+	}
+	return *v
 }

@@ -27,6 +27,9 @@ func (s *Store) JobStats(ctx context.Context, p *store.JobStatsParams) ([]store.
 	if p.Completed && p.ByDay && !p.ByUser && midnight(p.From) && midnight(p.To) {
 		return s.completedDaily(ctx, p.From, p.To)
 	}
+	if !p.Completed && p.ByUser && !p.ByDay && midnight(p.From) && midnight(p.To) {
+		return s.userTotals(ctx, p.From, p.To)
+	}
 	w := &where{}
 	col := "submitted_at"
 	if p.Completed {
@@ -105,6 +108,38 @@ func (s *Store) completedDaily(ctx context.Context, from, to *time.Time) ([]stor
 			return nil, fmt.Errorf("job statistics: %w", err)
 		}
 		st.Day = dayTime(d)
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// userTotals reads the jobs and usage per platform and user submitted
+// between two midnights from the per-day aggregate: one index range per
+// platform and user, so that groups come in order without a sort.
+func (s *Store) userTotals(ctx context.Context, from, to *time.Time) ([]store.JobStat, error) {
+	w := &where{}
+	on := ""
+	if from != nil {
+		w.args = append(w.args, unixDay(*from))
+		on += fmt.Sprintf(" AND d.day >= $%d", len(w.args))
+	}
+	if to != nil {
+		w.args = append(w.args, unixDay(*to))
+		on += fmt.Sprintf(" AND d.day < $%d", len(w.args))
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT f.platform, f.user_id, CAST(SUM(d.jobs) AS BIGINT), SUM(d.usage) FROM stats_user_first f
+		JOIN stats_user_days d ON d.platform = f.platform AND d.user_id = f.user_id`+on+`
+		GROUP BY f.platform, f.user_id ORDER BY f.platform, f.user_id`, w.args...)
+	if err != nil {
+		return nil, fmt.Errorf("user statistics: %w", err)
+	}
+	defer rows.Close()
+	out := []store.JobStat{}
+	for rows.Next() {
+		var st store.JobStat
+		if err := rows.Scan(&st.Platform, &st.User, &st.Count, &st.Usage); err != nil {
+			return nil, fmt.Errorf("user statistics: %w", err)
+		}
 		out = append(out, st)
 	}
 	return out, rows.Err()

@@ -31,7 +31,8 @@ import (
 //
 // Locks are taken in one order everywhere (PostgreSQL): the job's row, the
 // user's stats_user_first row, stats_user_days, stats_active by ascending
-// day, the quotas, then stats_completed and stats_durations.
+// day, the quotas, then stats_completed and stats_durations. (stats_user_days
+// also sums the jobs' usage per day, for per-user.)
 
 const microsPerDay = 86400 * 1000000
 
@@ -116,8 +117,9 @@ func statsChanged(ctx context.Context, tx *sql.Tx, before, after *store.Job) err
 }
 
 // statsSubmitted adds (sign +1) or takes away (-1) one job submitted by user
-// on platform on day to the user aggregates.
-func (s *Store) statsSubmitted(ctx context.Context, tx *sql.Tx, platform, user string, day int64, sign int) error {
+// on platform on day to the user aggregates; a job taken away takes its
+// usage with it (a job added has none yet).
+func (s *Store) statsSubmitted(ctx context.Context, tx *sql.Tx, platform, user string, day int64, sign int, usage float64) error {
 	wrap := func(err error) error { return fmt.Errorf("user statistics of %s on %s: %w", user, platform, err) }
 	// The user's first-day row is taken first: it serialises the changes to
 	// one user's days on a platform, which the active-user runs depend on.
@@ -144,8 +146,8 @@ func (s *Store) statsSubmitted(ctx context.Context, tx *sql.Tx, platform, user s
 			return nil // the day was counted already
 		}
 	} else {
-		err := tx.QueryRowContext(ctx, `UPDATE stats_user_days SET jobs = jobs - 1 WHERE platform = $1 AND user_id = $2 AND day = $3 RETURNING jobs`,
-			platform, user, day).Scan(&n)
+		err := tx.QueryRowContext(ctx, `UPDATE stats_user_days SET jobs = jobs - 1, usage = usage - $4 WHERE platform = $1 AND user_id = $2 AND day = $3 RETURNING jobs`,
+			platform, user, day, usage).Scan(&n)
 		if err != nil {
 			return wrap(err)
 		}
@@ -195,6 +197,26 @@ func (s *Store) statsSubmitted(ctx context.Context, tx *sql.Tx, platform, user s
 	return nil
 }
 
+// statsUsage moves a job's usage in its user's submission day from before to
+// after (nil: none).
+func statsUsage(ctx context.Context, tx *sql.Tx, j *store.Job, before, after *float64) error {
+	var b, a float64
+	if before != nil {
+		b = *before
+	}
+	if after != nil {
+		a = *after
+	}
+	if a == b {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE stats_user_days SET usage = usage + $1 WHERE platform = $2 AND user_id = $3 AND day = $4`,
+		a-b, j.HardwarePlatform, j.UserID, unixDay(j.SubmittedAt)); err != nil {
+		return fmt.Errorf("usage statistics of job %d: %w", j.ID, err)
+	}
+	return nil
+}
+
 func (s *Store) activeDelta(ctx context.Context, tx *sql.Tx, platform string, day int64, delta int) error {
 	var n int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO stats_active (platform, day, delta) VALUES ($1, $2, $3)
@@ -219,8 +241,8 @@ GROUP BY ` + d.Day("completed_at") + `, hardware_platform;`,
 SELECT status, hardware_platform, ` + secs + `, COUNT(*) FROM jobs
 WHERE status IN ('finished', 'error') AND completed_at IS NOT NULL AND completed_at >= submitted_at
 GROUP BY status, hardware_platform, ` + secs + `;`,
-		`INSERT INTO stats_user_days (platform, user_id, day, jobs)
-SELECT hardware_platform, user_id, ` + day + `, COUNT(*) FROM jobs
+		`INSERT INTO stats_user_days (platform, user_id, day, jobs, usage)
+SELECT hardware_platform, user_id, ` + day + `, COUNT(*), COALESCE(SUM(resource_usage), 0) FROM jobs
 GROUP BY hardware_platform, user_id, ` + day + `;`,
 		`INSERT INTO stats_user_first (platform, user_id, day)
 SELECT platform, user_id, MIN(day) FROM stats_user_days GROUP BY platform, user_id;`,

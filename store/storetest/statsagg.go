@@ -107,6 +107,39 @@ func CheckStats(ctx context.Context, s store.Store) error {
 			}
 		}
 	}
+	// jobs and usage per platform and user submitted between midnights (per-user)
+	for _, r := range [][2]*time.Time{{nil, nil}, {ptr(dayOf(lo + 1)), ptr(dayOf(hi))}} {
+		got, err := s.JobStats(ctx, &store.JobStatsParams{ByUser: true, From: r[0], To: r[1]})
+		if err != nil {
+			return err
+		}
+		want := map[[2]string]cu{}
+		for _, j := range jobs {
+			d := refDay(j.SubmittedAt)
+			if (r[0] != nil && d < lo+1) || (r[1] != nil && d >= hi) {
+				continue
+			}
+			k := [2]string{j.HardwarePlatform, j.UserID}
+			c := want[k]
+			c.n++
+			if j.ResourceUsage != nil {
+				c.usage += *j.ResourceUsage
+			}
+			want[k] = c
+		}
+		if len(got) != len(want) {
+			return fmt.Errorf("jobs per user: %d groups, want %d", len(got), len(want))
+		}
+		for i, g := range got {
+			w, ok := want[[2]string{g.Platform, g.User}]
+			if !ok || g.Count != w.n || math.Abs(g.Usage-w.usage) > 1e-9*(1+math.Abs(w.usage)) {
+				return fmt.Errorf("jobs of %s on %s: %d, usage %g; want %d, %g", g.User, g.Platform, g.Count, g.Usage, w.n, w.usage)
+			}
+			if i > 0 && (got[i-1].Platform > g.Platform || got[i-1].Platform == g.Platform && got[i-1].User >= g.User) {
+				return fmt.Errorf("jobs per user: not ordered by platform and user at %d", i)
+			}
+		}
+	}
 	// durations
 	gotd, err := s.JobDurations(ctx)
 	if err != nil {

@@ -21,12 +21,13 @@ CREATE TABLE stats_durations (
 	PRIMARY KEY (status, platform, seconds)
 );
 
--- Jobs (removed ones too) per platform, user and submission day.
+-- Jobs (removed ones too) and their summed usage per platform, user and submission day.
 CREATE TABLE stats_user_days (
 	platform TEXT NOT NULL,
 	user_id  TEXT NOT NULL,
 	day      BIGINT NOT NULL,
 	jobs     BIGINT NOT NULL,
+	usage    DOUBLE PRECISION NOT NULL DEFAULT 0,
 	PRIMARY KEY (platform, user_id, day)
 );
 
@@ -60,8 +61,8 @@ SELECT status, hardware_platform, CAST(FLOOR(EXTRACT(EPOCH FROM (completed_at - 
 WHERE status IN ('finished', 'error') AND completed_at IS NOT NULL AND completed_at >= submitted_at
 GROUP BY status, hardware_platform, CAST(FLOOR(EXTRACT(EPOCH FROM (completed_at - submitted_at))) AS BIGINT);
 
-INSERT INTO stats_user_days (platform, user_id, day, jobs)
-SELECT hardware_platform, user_id, CAST(FLOOR(EXTRACT(EPOCH FROM submitted_at) / 86400) AS BIGINT), COUNT(*) FROM jobs
+INSERT INTO stats_user_days (platform, user_id, day, jobs, usage)
+SELECT hardware_platform, user_id, CAST(FLOOR(EXTRACT(EPOCH FROM submitted_at) / 86400) AS BIGINT), COUNT(*), COALESCE(SUM(resource_usage), 0) FROM jobs
 GROUP BY hardware_platform, user_id, CAST(FLOOR(EXTRACT(EPOCH FROM submitted_at) / 86400) AS BIGINT);
 
 INSERT INTO stats_user_first (platform, user_id, day)
