@@ -127,9 +127,15 @@ func (s *Store) userTotals(ctx context.Context, from, to *time.Time) ([]store.Jo
 		w.args = append(w.args, unixDay(*to))
 		on += fmt.Sprintf(" AND d.day < $%d", len(w.args))
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT f.platform, f.user_id, CAST(SUM(d.jobs) AS BIGINT), SUM(d.usage) FROM stats_user_first f
-		JOIN stats_user_days d ON d.platform = f.platform AND d.user_id = f.user_id`+on+`
-		GROUP BY f.platform, f.user_id ORDER BY f.platform, f.user_id`, w.args...)
+	q := `SELECT f.platform, f.user_id, CAST(SUM(d.jobs) AS BIGINT), SUM(d.usage) FROM stats_user_first f
+		JOIN stats_user_days d ON d.platform = f.platform AND d.user_id = f.user_id` + on + `
+		GROUP BY f.platform, f.user_id ORDER BY f.platform, f.user_id`
+	if s.d.Name == "postgres" {
+		// PostgreSQL hashes the groups of one pass over the table faster
+		q = `SELECT platform, user_id, CAST(SUM(jobs) AS BIGINT), SUM(usage) FROM stats_user_days d WHERE true` + on + `
+			GROUP BY platform, user_id ORDER BY platform, user_id`
+	}
+	rows, err := s.db.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("user statistics: %w", err)
 	}
