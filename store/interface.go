@@ -131,10 +131,10 @@ type Store interface {
 	CalibrationChipList(ctx context.Context) ([]CalibrationChip, error)
 	// JobStats aggregates jobs for the statistics endpoints, in the database:
 	// one row per platform (and day, and user, as asked), never one per job,
-	// ordered by day, platform and user. Completed jobs per platform and day,
-	// and all jobs per platform and user, between midnights (or unbounded)
-	// are read from daily aggregates kept as jobs change; other groupings
-	// read the jobs' index entries.
+	// ordered by day, platform and user. Completed jobs per platform and day
+	// (and, on SQLite, all jobs per platform and user) between midnights (or
+	// unbounded) are read from daily aggregates kept as jobs change; other
+	// groupings read the jobs' index entries.
 	JobStats(ctx context.Context, p *JobStatsParams) ([]JobStat, error)
 	// JobUserFirstDays counts, per day, the users whose first job (on the given
 	// platforms, all when empty; removed jobs too) was submitted that day, oldest first.

@@ -27,7 +27,11 @@ func (s *Store) JobStats(ctx context.Context, p *store.JobStatsParams) ([]store.
 	if p.Completed && p.ByDay && !p.ByUser && midnight(p.From) && midnight(p.To) {
 		return s.completedDaily(ctx, p.From, p.To)
 	}
-	if !p.Completed && p.ByUser && !p.ByDay && midnight(p.From) && midnight(p.To) {
+	// Per user: SQLite sorts the jobs' index entries to group them (620 ms
+	// for a year of 100 000 jobs) and reads the day rows in order instead;
+	// PostgreSQL hashes the index entries faster than it does the day rows
+	// (docs/performance.md), so it keeps reading them.
+	if !p.Completed && p.ByUser && !p.ByDay && midnight(p.From) && midnight(p.To) && s.d.Name != "postgres" {
 		return s.userTotals(ctx, p.From, p.To)
 	}
 	w := &where{}
@@ -130,11 +134,6 @@ func (s *Store) userTotals(ctx context.Context, from, to *time.Time) ([]store.Jo
 	q := `SELECT f.platform, f.user_id, CAST(SUM(d.jobs) AS BIGINT), SUM(d.usage) FROM stats_user_first f
 		JOIN stats_user_days d ON d.platform = f.platform AND d.user_id = f.user_id` + on + `
 		GROUP BY f.platform, f.user_id ORDER BY f.platform, f.user_id`
-	if s.d.Name == "postgres" {
-		// PostgreSQL hashes the groups of one pass over the table faster
-		q = `SELECT platform, user_id, CAST(SUM(jobs) AS BIGINT), SUM(usage) FROM stats_user_days d WHERE true` + on + `
-			GROUP BY platform, user_id ORDER BY platform, user_id`
-	}
 	rows, err := s.db.QueryContext(ctx, q, w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("user statistics: %w", err)
