@@ -207,14 +207,6 @@ func (s *Server) handleStatsActiveUserCount(w http.ResponseWriter, r *http.Reque
 		return err
 	}
 	defer done()
-	from := start.AddDate(0, 0, -90)
-	to := end.AddDate(0, 0, 1)
-	// One row per platform, user and day with jobs: a user is active in a
-	// period when they submitted a job in the 90 days up to its end.
-	rows, err := s.st.JobStats(r.Context(), &store.JobStatsParams{From: &from, To: &to, ByDay: true, ByUser: true})
-	if err != nil {
-		return err
-	}
 	var edges []time.Time
 	for b := start; b.Before(end); b = b.AddDate(0, 0, interval) {
 		edges = append(edges, b)
@@ -225,21 +217,23 @@ func (s *Server) handleStatsActiveUserCount(w http.ResponseWriter, r *http.Reque
 	for i := range counts {
 		counts[i] = map[string]int{}
 	}
-	// rows are ordered by platform, day and user; for each period, count each
-	// (platform, user) once: mark the last period counted per pair.
+	// A user is active in a period when they submitted a job in the
+	// store.ActiveDays days up to its end: the store counts them per day
+	// from its aggregates.
 	ends := edges[1:]
-	next := map[[2]string]int{} // per pair, the first period not yet counted
-	for _, x := range rows {
-		k := [2]string{x.Platform, x.User}
-		// the periods whose end lies in [day, day+90]
-		i := sort.Search(len(ends), func(i int) bool { return !ends[i].Before(x.Day) })
-		if n := next[k]; n > i {
-			i = n
+	if len(ends) > 0 {
+		rows, err := s.st.JobActiveUsers(r.Context(), ends)
+		if err != nil {
+			return err
 		}
-		horizon := x.Day.AddDate(0, 0, 90)
-		for ; i < len(ends) && !ends[i].After(horizon); i++ {
-			counts[i][x.Platform]++
-			next[k] = i + 1
+		i := 0
+		for _, x := range rows {
+			for i < len(ends) && ends[i].Before(x.Day) {
+				i++
+			}
+			if i < len(ends) && ends[i].Equal(x.Day) {
+				counts[i][x.Platform] = x.Count
+			}
 		}
 	}
 	for i := 0; i+1 < len(edges); i++ {
@@ -302,60 +296,91 @@ func (s *Server) handleStatsJobDuration(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	defer done()
-	// Durations come aggregated per whole second.
-	all, err := s.st.JobDurations(r.Context())
+	maxes, err := s.st.JobDurationMax(r.Context())
 	if err != nil {
 		return err
 	}
-	type dur struct {
-		sec float64
-		n   int
+	longest := map[[2]string]int64{}
+	for _, d := range maxes {
+		longest[[2]string{d.Status, d.Platform}] = d.Seconds
 	}
-	groups := map[[2]string][]dur{}
-	for _, d := range all {
-		k := [2]string{d.Status, d.Platform}
-		groups[k] = append(groups[k], dur{float64(d.Seconds), d.Count})
-	}
+	var perSecond map[[2]string][]store.JobDuration // read only when bins are degenerate
 	out := []histogram{}
 	for _, status := range []string{store.StatusFinished, store.StatusError} {
 		for _, p := range s.statsPlatforms() {
-			ds := groups[[2]string{status, p}]
-			if len(ds) == 0 {
+			m, ok := longest[[2]string{status, p}]
+			if !ok {
 				continue
 			}
 			max := float64(reqMax)
 			if reqMax == 0 {
-				m := 0.0
-				for _, d := range ds {
-					m = math.Max(m, d.sec)
-				}
-				max = (math.Floor(m/float64(nBins)) + 1) * float64(nBins)
+				max = (math.Floor(float64(m)/float64(nBins)) + 1) * float64(nBins)
 			}
 			h := histogram{Platform: p, Status: status, Values: make([]int, nBins), Bins: make([]float64, nBins+1), Scale: scale, Max: max}
-			lo, hi := 0.0, max
-			if scale == "log" {
-				hi = math.Ceil(math.Log10(math.Max(max, 1)))
+			b := durationBins{n: nBins, hi: max, log: scale == "log"}
+			if b.log {
+				b.hi = math.Ceil(math.Log10(math.Max(max, 1)))
 			}
 			for i := range h.Bins {
-				h.Bins[i] = lo + (hi-lo)*float64(i)/float64(nBins)
+				h.Bins[i] = b.lo + (b.hi-b.lo)*float64(i)/float64(nBins)
 			}
-			for _, d := range ds {
-				x := d.sec
-				if scale == "log" {
-					x = math.Log10(math.Max(d.sec, 1))
+			if b.hi > b.lo {
+				// A bin is a range of whole seconds (bin grows with the
+				// seconds): its first second is found by bisection, and the
+				// store sums the jobs in each range.
+				edges := make([]int64, nBins+1)
+				for i := range edges {
+					edges[i] = int64(sort.Search(int(m)+1, func(sec int) bool { return b.bin(int64(sec)) >= i }))
 				}
-				i := int((x - lo) / (hi - lo) * float64(nBins))
-				if i == nBins && x == hi {
-					i--
+				counts, err := s.st.JobDurationHistogram(r.Context(), status, p, edges)
+				if err != nil {
+					return err
 				}
-				if i >= 0 && i < nBins {
-					h.Values[i] += d.n
+				copy(h.Values, counts)
+			} else {
+				// No range of seconds maps onto the bins in order: bin each second.
+				if perSecond == nil {
+					all, err := s.st.JobDurations(r.Context())
+					if err != nil {
+						return err
+					}
+					perSecond = map[[2]string][]store.JobDuration{}
+					for _, d := range all {
+						k := [2]string{d.Status, d.Platform}
+						perSecond[k] = append(perSecond[k], d)
+					}
+				}
+				for _, d := range perSecond[[2]string{status, p}] {
+					if i := b.bin(d.Seconds); i >= 0 && i < nBins {
+						h.Values[i] += d.Count
+					}
 				}
 			}
 			out = append(out, h)
 		}
 	}
 	return reply(w, http.StatusOK, out)
+}
+
+// durationBins puts whole seconds of duration into n bins from lo to hi,
+// of the seconds or (log) of their decimal logarithm. A bin out of [0, n)
+// is not drawn.
+type durationBins struct {
+	lo, hi float64
+	n      int
+	log    bool
+}
+
+func (b durationBins) bin(sec int64) int {
+	x := float64(sec)
+	if b.log {
+		x = math.Log10(math.Max(x, 1))
+	}
+	i := int((x - b.lo) / (b.hi - b.lo) * float64(b.n))
+	if i == b.n && x == b.hi {
+		i-- // the last bin includes its upper edge
+	}
+	return i
 }
 
 func (s *Server) handleStatsCumulativeProjectCount(w http.ResponseWriter, r *http.Request) error {

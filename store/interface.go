@@ -141,7 +141,10 @@ type Store interface {
 	CalibrationChipList(ctx context.Context) ([]CalibrationChip, error)
 	// JobStats aggregates jobs for the statistics endpoints, in the database:
 	// one row per platform (and day, and user, as asked), never one per job,
-	// ordered by day, platform and user.
+	// ordered by day, platform and user. Completed jobs per platform and day
+	// (and, on SQLite, all jobs per platform and user) between midnights (or
+	// unbounded) are read from daily aggregates kept as jobs change; other
+	// groupings read the jobs' index entries.
 	JobStats(ctx context.Context, p *JobStatsParams) ([]JobStat, error)
 	// JobUserFirstDays counts, per day, the users whose first job (on the given
 	// platforms, all when empty; removed jobs too) was submitted that day, oldest first.
@@ -149,6 +152,19 @@ type Store interface {
 	// JobDurations counts finished and errored jobs per status, platform and
 	// whole seconds from submission to completion.
 	JobDurations(ctx context.Context) ([]JobDuration, error)
+	// JobDurationMax answers, per status and platform with finished or
+	// errored jobs, the longest of their whole seconds of duration (Seconds;
+	// Count is zero).
+	JobDurationMax(ctx context.Context) ([]JobDuration, error)
+	// JobDurationHistogram counts the jobs of a status on a platform whose
+	// whole seconds of duration fall in [edges[i], edges[i+1]), for each i.
+	JobDurationHistogram(ctx context.Context, status, platform string, edges []int64) ([]int, error)
+	// JobActiveUsers counts, for each of the days (ascending, midnight UTC),
+	// the users active on each platform: those who submitted a job there
+	// (removed ones too) within ActiveDays days before it or on it. It
+	// answers one JobStat (Platform, Day, Count) per day and platform with
+	// active users, ordered by day and platform.
+	JobActiveUsers(ctx context.Context, days []time.Time) ([]JobStat, error)
 
 	// SettingGetOrCreate returns the value of a server setting, storing value first if it has none.
 	SettingGetOrCreate(ctx context.Context, key, value string) (string, error)
@@ -238,6 +254,9 @@ type JobListParams struct {
 	// characters with an empty Code, so that listings stay small.
 	MaxCode int
 }
+
+// ActiveDays is how long a user counts as active after submitting a job.
+const ActiveDays = 90
 
 // JobStatsParams selects and groups jobs for statistics.
 type JobStatsParams struct {

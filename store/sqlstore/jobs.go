@@ -90,6 +90,9 @@ func (s *Store) JobInsert(ctx context.Context, p *store.JobInsertParams) (*store
 		if out.Tags, err = insertTags(ctx, tx, out.ID, j.Tags); err != nil {
 			return err
 		}
+		if err := s.statsSubmitted(ctx, tx, out.HardwarePlatform, out.UserID, unixDay(out.SubmittedAt), +1, 0); err != nil {
+			return err
+		}
 		switch {
 		case p.Reserve < 0:
 			return nil
@@ -504,6 +507,13 @@ func (s *Store) JobRescue(ctx context.Context, p *store.JobRescueParams) ([]stor
 					err = release(ctx, tx, j.HoldQuotaID, j.HoldAmount)
 				}
 				if err == nil {
+					ended := j
+					ended.Status = store.StatusError
+					at := now.UTC().Truncate(time.Microsecond)
+					ended.CompletedAt = &at
+					err = statsCompleted(ctx, tx, completedOf(&ended), +1)
+				}
+				if err == nil {
 					err = appendLog(ctx, tx, j.ID, fmt.Sprintf("nmp: the lease of %s on this job expired at %s; the job failed after %d attempts and will not be retried\n",
 						j.LeaseOwner, expired, j.Attempts), 0)
 				}
@@ -538,6 +548,12 @@ func (s *Store) JobUpdate(ctx context.Context, p *store.JobUpdateParams) (*store
 		set := func(col string, v any) {
 			sets.args = append(sets.args, v)
 			cols = append(cols, fmt.Sprintf("%s = $%d", col, len(sets.args)))
+		}
+		if p.ResourceUsage != nil {
+			// before the quotas, in the statistics' lock order (statsagg.go)
+			if err := statsUsage(ctx, tx, j, j.ResourceUsage, p.ResourceUsage); err != nil {
+				return err
+			}
 		}
 		ending := p.Status != nil && *p.Status != j.Status && store.Terminal(*p.Status)
 		if ending || (p.ResourceUsage != nil && store.Terminal(j.Status)) || (p.ResourceUsage != nil && p.Status != nil && store.Terminal(*p.Status)) {
@@ -605,8 +621,10 @@ func (s *Store) JobUpdate(ctx context.Context, p *store.JobUpdateParams) (*store
 				return fmt.Errorf("update job %d: %w", j.ID, err)
 			}
 		}
-		out, err = s.getJob(ctx, tx, j.ID, false)
-		return err
+		if out, err = s.getJob(ctx, tx, j.ID, false); err != nil {
+			return err
+		}
+		return statsChanged(ctx, tx, j, out)
 	})
 	if err != nil {
 		return nil, err
@@ -621,10 +639,17 @@ func (s *Store) JobDelete(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
+		// the statistics' locks in their order (statsagg.go): users', quotas, completed jobs'
+		if err := s.statsSubmitted(ctx, tx, j.HardwarePlatform, j.UserID, unixDay(j.SubmittedAt), -1, ptrValue(j.ResourceUsage)); err != nil {
+			return err
+		}
 		if !store.Terminal(j.Status) {
 			if err := release(ctx, tx, j.HoldQuotaID, j.HoldAmount); err != nil {
 				return err
 			}
+		}
+		if err := statsCompleted(ctx, tx, completedOf(j), -1); err != nil {
+			return err
 		}
 		for _, q := range []string{`DELETE FROM job_tags WHERE job_id = $1`, `DELETE FROM job_logs WHERE job_id = $1`,
 			`DELETE FROM comments WHERE job_id = $1`, `DELETE FROM data_items WHERE job_id = $1`, `DELETE FROM jobs WHERE id = $1`} {
@@ -831,4 +856,11 @@ func (s *Store) CommentDelete(ctx context.Context, id int64) error {
 		return store.NotFound("comment", id)
 	}
 	return nil
+}
+
+func ptrValue(v *float64) float64 {
+	if v == nil {
+		return 0
+	}
+	return *v
 }

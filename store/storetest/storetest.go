@@ -39,6 +39,8 @@ func Exercise(t *testing.T, open func(t testing.TB) store.Store) {
 		{"JobUpdate", testJobUpdate},
 		{"JobCharge", testJobCharge},
 		{"JobDelete", testJobDelete},
+		{"StatsAggregates", testStatsAggregates},
+		{"StatsConcurrent", testStatsConcurrent},
 		{"QuotaAdmission", testQuotaAdmission},
 		{"QuotaAdmissionConcurrent", testQuotaAdmissionConcurrent},
 		{"Logs", testLogs},
