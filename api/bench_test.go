@@ -168,4 +168,3 @@ func BenchmarkLeaseRenew(b *testing.B) {
 		})
 	}
 }
-
