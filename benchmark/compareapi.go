@@ -191,7 +191,7 @@ func (cm *Comparer) serve(w http.ResponseWriter, r *http.Request, p string) erro
 		}
 		out := make([]ComparePlatform, len(plats))
 		for i, p := range plats {
-			out[i] = ComparePlatform{Name: p.Name, Backend: p.Backend, System: p.System}
+			out[i] = ComparePlatform(p)
 		}
 		return writeJSON(w, http.StatusOK, out)
 	case id != "" && r.Method == http.MethodGet:
