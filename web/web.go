@@ -2,11 +2,12 @@
 // to use the platform without the Python client, as the EBRAINS platform's
 // "Job Manager" and "Resource Manager" apps: sign in, choose a collab, list,
 // submit, follow and remove jobs, look at their logs, output files and plots,
-// request resources and see the quotas, review requests (administrators), and
-// see the platforms' status.
+// request resources and see the quotas, compare one script across the
+// systems, review requests (administrators), and see the platforms' status.
 //
 // The pages are an API client. They call the job queue server's own handler
-// in this process (no network) with the signed-in person's token, so every
+// (and the compare API's, Config.Compare) in this process (no network) with
+// the signed-in person's token, so every
 // rule (roles, quotas, limits) is the API's, checked in one place. The pages
 // are rendered on the server with html/template and work without JavaScript;
 // small scripts of our own (static/) stream the log and draw the plots. Every
