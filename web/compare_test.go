@@ -71,8 +71,9 @@ func newCompareSite(t *testing.T) (*site, *benchmark.Comparer) {
 	return &site{t: t, url: hs.URL, st: st, token: b.Token, key: b.APIKey}, cm
 }
 
-// postMultipart sends the compare form as a browser does (multipart, for the file field).
-func (b *browser) postMultipart(path string, form url.Values) (*http.Response, string) {
+// postMultipart sends the compare form as a browser does (multipart, for
+// the file field), with files as name, content pairs for code_file.
+func (b *browser) postMultipart(path string, form url.Values, files ...string) (*http.Response, string) {
 	b.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -80,6 +81,10 @@ func (b *browser) postMultipart(path string, form url.Values) (*http.Response, s
 		for _, v := range vs {
 			_ = mw.WriteField(k, v)
 		}
+	}
+	for i := 0; i+1 < len(files); i += 2 {
+		w, _ := mw.CreateFormFile("code_file", files[i])
+		_, _ = w.Write([]byte(files[i+1]))
 	}
 	_ = mw.Close()
 	req, _ := http.NewRequest(http.MethodPost, b.s.url+path, &body)
@@ -168,8 +173,23 @@ func TestCompareForm(t *testing.T) {
 	if resp, _ := b.postMultipart("/app/compare/new", with("csrf")); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("without the CSRF token: %s", resp.Status)
 	}
+	// Pasted and uploaded at once: refused; an uploaded binary file: refused, naming the upload.
+	if resp, page := b.postMultipart("/app/compare/new", ok, "run.py", hostileScript); resp.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(page, "Code: give only one") {
+		t.Errorf("pasted and uploaded: %s", resp.Status)
+	}
+	if resp, page := b.postMultipart("/app/compare/new", with("code"), "model.bin", "\x00\x01binary"); resp.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(page, "Code file: model.bin is neither a text script") {
+		t.Errorf("a binary upload: %s\n%.2000s", resp.Status, page)
+	}
 	if js, _ := s.st.JobList(ctx, &store.JobListParams{}); len(js) != 0 {
 		t.Fatalf("refused forms submitted %d jobs", len(js))
+	}
+	// An uploaded script is the code, as a pasted one.
+	resp, _ = b.postMultipart("/app/compare/new", with("code"), "run.py", hostileScript)
+	js, _ := s.st.JobList(ctx, &store.JobListParams{Tags: []string{"compare"}})
+	if resp.StatusCode != http.StatusSeeOther || len(js) != 2 || js[0].Code != hostileScript {
+		t.Errorf("an uploaded script: %s, %d jobs", resp.Status, len(js))
 	}
 }
 
