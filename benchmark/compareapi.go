@@ -68,6 +68,9 @@ type CompareRequest struct {
 	// Platforms to run on (default: every one that runs here); the
 	// reference is always among them.
 	Platforms []string `json:"platforms,omitempty"`
+	// WallClockS limits each job's duration (hardware_config.limits.wall_clock_s;
+	// 0: the worker's default).
+	WallClockS float64 `json:"wall_clock_s,omitempty"`
 }
 
 // CompareJob is one platform's job of a comparison.
@@ -75,7 +78,7 @@ type CompareJob struct {
 	Platform string `json:"platform"`
 	JobID    int64  `json:"job_id,omitempty"`
 	Status   string `json:"status"`
-	// Error says why the job was not submitted (on POST only).
+	// Error says why the job was not submitted (Status "not submitted").
 	Error string `json:"error,omitempty"`
 }
 
@@ -91,12 +94,21 @@ type CompareDoc struct {
 	Links  map[string]string `json:"links"`
 }
 
+// ComparePlatform is a platform a comparison may run on (GET /compare/platforms).
+type ComparePlatform struct {
+	Name    string `json:"name"`
+	Backend string `json:"backend"`
+	System  string `json:"system"`
+}
+
 // CompareSpikes is one platform's spikes, per population (GET
 // /compare/{id}/spikes; nmp compare -server plots them).
 type CompareSpikes struct {
 	Platform string `json:"platform"`
 	Refused  string `json:"refused"`
-	Pops     []struct {
+	// SimulatedMs is the biological time the platform simulated.
+	SimulatedMs float64 `json:"simulated_ms"`
+	Pops        []struct {
 		Label  string      `json:"label"`
 		Size   int         `json:"size"`
 		Trains [][]float64 `json:"trains"`
@@ -170,6 +182,18 @@ func (cm *Comparer) serve(w http.ResponseWriter, r *http.Request, p string) erro
 	switch {
 	case p == "" && r.Method == http.MethodPost:
 		return cm.create(w, r, c)
+	case p == "platforms" && r.Method == http.MethodGet:
+		// What a comparison may run on, the reference first (the web
+		// interface's form offers these).
+		plats, err := cm.choose(nil)
+		if err != nil {
+			return err
+		}
+		out := make([]ComparePlatform, len(plats))
+		for i, p := range plats {
+			out[i] = ComparePlatform(p)
+		}
+		return writeJSON(w, http.StatusOK, out)
 	case id != "" && r.Method == http.MethodGet:
 		if !compareIDRE.MatchString(id) {
 			return &httpError{http.StatusNotFound, fmt.Sprintf("%q is not a comparison's id", id)}
@@ -238,6 +262,13 @@ func (cm *Comparer) create(w http.ResponseWriter, r *http.Request, c *client.Cli
 			return err
 		}
 	}
+	var hwConfig map[string]any
+	switch {
+	case req.WallClockS < 0 || req.WallClockS > 7*24*3600:
+		return badRequest(fmt.Errorf("wall_clock_s: %g is not a duration in seconds between 0 and one week", req.WallClockS))
+	case req.WallClockS > 0:
+		hwConfig = map[string]any{"limits": map[string]any{"wall_clock_s": req.WallClockS}}
+	}
 	plats, err := cm.choose(req.Platforms)
 	if err != nil {
 		return err
@@ -254,7 +285,7 @@ func (cm *Comparer) create(w http.ResponseWriter, r *http.Request, c *client.Cli
 	submitted := 0
 	for _, p := range plats {
 		j, err := c.Submit(r.Context(), &client.Submission{Code: req.Code, Command: command, Platform: p.Name, Collab: req.Collab,
-			Tags: []string{"compare", "compare:" + id}})
+			HardwareConfig: hwConfig, Tags: []string{"compare", "compare:" + id}})
 		if err != nil {
 			var ne *nmpi.Error
 			if !errors.As(err, &ne) {
@@ -272,8 +303,50 @@ func (cm *Comparer) create(w http.ResponseWriter, r *http.Request, c *client.Cli
 	if submitted == 0 {
 		return &httpError{http.StatusForbidden, "no platform took the script: " + doc.Jobs[0].Error}
 	}
+	// A comparison is its jobs, so a platform that has none is recorded as
+	// a comment on the first job submitted, where GET /compare/{id} (and
+	// the job's page) reads it back.
+	first := int64(0)
+	for _, j := range doc.Jobs {
+		if j.JobID != 0 {
+			first = j.JobID
+			break
+		}
+	}
+	for _, j := range doc.Jobs {
+		if j.JobID != 0 {
+			continue
+		}
+		if err := c.Comment(r.Context(), first, notSubmittedComment(j.Platform, j.Error)); err != nil && cm.Logger != nil {
+			cm.Logger.Warn("compare: the platform left out is not recorded with the comparison", "compare", id, "platform", j.Platform, "job", first, "error", err)
+		}
+	}
 	w.Header().Set("Location", "/compare/"+id)
 	return writeJSON(w, http.StatusAccepted, doc)
+}
+
+// notSubmittedPrefix starts the comment that records a platform whose job
+// could not be submitted: "nmp compare: PLATFORM was not submitted: REASON".
+const (
+	notSubmittedPrefix = "nmp compare: "
+	notSubmittedInfix  = " was not submitted: "
+)
+
+func notSubmittedComment(platform, reason string) string {
+	if reason == "" {
+		reason = "the queue refused it"
+	}
+	return notSubmittedPrefix + platform + notSubmittedInfix + reason
+}
+
+// parseNotSubmitted reads a comment notSubmittedComment wrote.
+func parseNotSubmitted(content string) (platform, reason string, ok bool) {
+	rest, ok := strings.CutPrefix(content, notSubmittedPrefix)
+	if !ok {
+		return "", "", false
+	}
+	platform, reason, ok = strings.Cut(rest, notSubmittedInfix)
+	return platform, reason, ok && platform != ""
 }
 
 // checkWord refuses what cannot be one single-quoted word of a job's command.
@@ -351,6 +424,10 @@ func (cm *Comparer) read(ctx context.Context, c *client.Client, id, collab strin
 			order[p.Name] = 0
 		}
 	}
+	skipped, err := cm.notSubmitted(ctx, c, jobs, order)
+	if err != nil {
+		return nil, nil, err
+	}
 	sort.SliceStable(jobs, func(i, j int) bool { return order[jobs[i].HardwarePlatform] < order[jobs[j].HardwarePlatform] })
 	doc := &CompareDoc{ID: id, Status: "done", Links: links(id)}
 	var key strings.Builder
@@ -361,6 +438,8 @@ func (cm *Comparer) read(ctx context.Context, c *client.Client, id, collab strin
 		}
 		fmt.Fprintf(&key, "%d,", j.ID)
 	}
+	doc.Jobs = append(doc.Jobs, skipped...)
+	sort.SliceStable(doc.Jobs, func(i, j int) bool { return order[doc.Jobs[i].Platform] < order[doc.Jobs[j].Platform] })
 	if doc.Status != "done" {
 		return doc, nil, nil
 	}
@@ -376,12 +455,48 @@ func (cm *Comparer) read(ctx context.Context, c *client.Client, id, collab strin
 			}
 			runs = append(runs, run)
 		}
+		for _, sj := range skipped {
+			run := &compare.Run{Platform: sj.Platform, Refused: "its job was not submitted: " + sj.Error}
+			for _, p := range cm.Platforms {
+				if p.Name == sj.Platform {
+					run.System, run.Backend = p.System, p.Backend
+				}
+			}
+			runs = append(runs, run)
+		}
+		sort.SliceStable(runs, func(i, j int) bool { return order[runs[i].Platform] < order[runs[j].Platform] })
 		done = &compared{jobs: key.String(), tau: tau, rep: compare.Compare(runs, tau), runs: runs}
 		cm.keep(id, done)
 	}
 	doc.Report = done.rep
 	doc.Text = done.rep.Text()
 	return doc, done, nil
+}
+
+// notSubmitted reads the platforms create left out, from the comments of
+// the comparison's first job (the one with the lowest id), keeping those
+// that name a platform of this comparer which has no job in it.
+func (cm *Comparer) notSubmitted(ctx context.Context, c *client.Client, jobs []client.Job, order map[string]int) ([]CompareJob, error) {
+	first := jobs[0].ID
+	has := map[string]bool{}
+	for _, j := range jobs {
+		first = min(first, j.ID)
+		has[j.HardwarePlatform] = true
+	}
+	comments, err := c.Comments(ctx, first)
+	if err != nil {
+		return nil, fmt.Errorf("comparison's job %d: comments: %w", first, err)
+	}
+	var out []CompareJob
+	for _, cmt := range comments {
+		p, reason, ok := parseNotSubmitted(cmt.Content)
+		if _, known := order[p]; !ok || !known || has[p] {
+			continue
+		}
+		has[p] = true
+		out = append(out, CompareJob{Platform: p, Status: "not submitted", Error: reason})
+	}
+	return out, nil
 }
 
 func (cm *Comparer) keep(id string, c *compared) {
@@ -502,7 +617,7 @@ func (cm *Comparer) download(ctx context.Context, u string) ([]byte, error) {
 func SpikesOf(runs []*compare.Run) []CompareSpikes {
 	out := []CompareSpikes{}
 	for _, r := range runs {
-		s := CompareSpikes{Platform: r.Platform, Refused: r.Refused}
+		s := CompareSpikes{Platform: r.Platform, Refused: r.Refused, SimulatedMs: r.SimulatedMs}
 		for _, p := range r.Populations {
 			s.Pops = append(s.Pops, struct {
 				Label  string      `json:"label"`

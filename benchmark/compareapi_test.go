@@ -1,6 +1,8 @@
 package benchmark
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -40,4 +42,39 @@ func TestCompareRefusals(t *testing.T) {
 			t.Errorf("%s %s %s: %d %s, want %d with %q", tc.method, tc.path, tc.body, rec.Code, rec.Body.String(), tc.status, tc.want)
 		}
 	}
+}
+
+// TestComparePlatforms: GET /compare/platforms lists what a comparison
+// runs on, the reference first (the web interface's form offers these).
+func TestComparePlatforms(t *testing.T) {
+	cm := &Comparer{Server: "http://127.0.0.1:9", Platforms: []Platform{{Name: "Spikey", Backend: "hardware.stage1", System: "spikey"}, {Name: "Demo", Backend: "nmp", System: "reference"}}}
+	req := httptest.NewRequest(http.MethodGet, "/compare/platforms", nil)
+	req.Header.Set("Authorization", "Bearer t")
+	rec := httptest.NewRecorder()
+	cm.ServeHTTP(rec, req)
+	var got []ComparePlatform
+	want := []ComparePlatform{{"Demo", "nmp", "reference"}, {"Spikey", "hardware.stage1", "spikey"}}
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); rec.Code != http.StatusOK || err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("GET /compare/platforms: %d %s, want %v", rec.Code, rec.Body, want)
+	}
+}
+
+// FuzzParseNotSubmitted: the record of a platform left out is a comment,
+// which members can write too: any comment is read without a panic, and
+// what notSubmittedComment writes reads back as it was.
+func FuzzParseNotSubmitted(f *testing.F) {
+	f.Add("Spikey", "insufficient quota", "nmp compare: Spikey was not submitted: no quota")
+	f.Add("BrainScaleS-2", "", "nmp compare: was not submitted: x")
+	f.Add("a was not submitted: b", "c", "nmp compare: ")
+	f.Fuzz(func(t *testing.T, platform, reason, comment string) {
+		_, _, _ = parseNotSubmitted(comment)
+		// Platform names (the table's) never hold the infix's words.
+		if platform == "" || strings.Index(platform+notSubmittedInfix, notSubmittedInfix) != len(platform) {
+			return
+		}
+		p, r, ok := parseNotSubmitted(notSubmittedComment(platform, reason))
+		if !ok || p != platform || (reason != "" && r != reason) {
+			t.Fatalf("(%q, %q) read back as (%q, %q, %v)", platform, reason, p, r, ok)
+		}
+	})
 }

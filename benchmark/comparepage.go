@@ -32,6 +32,10 @@ th { border-bottom: 1px solid #999; } .refused { color: #a00; } svg { background
 `, e(doc.ID), e(doc.ID))
 	b.WriteString("<table><tr><th>platform</th><th>job</th><th>status</th></tr>\n")
 	for _, j := range doc.Jobs {
+		if j.JobID == 0 {
+			fmt.Fprintf(&b, "<tr><td>%s</td><td>-</td><td class=\"refused\">%s: %s</td></tr>\n", e(j.Platform), e(j.Status), e(j.Error))
+			continue
+		}
 		fmt.Fprintf(&b, "<tr><td>%s</td><td>%d</td><td>%s</td></tr>\n", e(j.Platform), j.JobID, e(j.Status))
 	}
 	b.WriteString("</table>\n")

@@ -184,6 +184,17 @@ func (c *Client) Job(ctx context.Context, id int64, withLog bool) (*Job, error) 
 	return &j, nil
 }
 
+// Comment adds a comment to a job.
+func (c *Client) Comment(ctx context.Context, id int64, content string) error {
+	return c.jsonDo(ctx, http.MethodPost, fmt.Sprintf("/jobs/%d/comments", id), map[string]string{"content": content}, nil)
+}
+
+// Comments lists a job's comments, oldest first.
+func (c *Client) Comments(ctx context.Context, id int64) ([]nmpi.Comment, error) {
+	var out []nmpi.Comment
+	return out, c.do(ctx, http.MethodGet, fmt.Sprintf("/jobs/%d/comments", id), nil, "", &out)
+}
+
 // Log reads a job's log.
 func (c *Client) Log(ctx context.Context, id int64) (string, error) {
 	var s string

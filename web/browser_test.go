@@ -273,6 +273,19 @@ sim.end()
 print("done")
 `
 
+// compareScript runs on every PyNN 0.10 backend ({system} is its argument).
+const compareScript = `import sys
+exec("import pyNN.%s as sim" % sys.argv[1])
+sim.setup(timestep=0.1)
+inputs = sim.Population(10, sim.SpikeSourcePoisson(rate=60.0), label="inputs")
+cells = sim.Population(10, sim.IF_curr_exp(tau_m=10.0), label="cells")
+sim.Projection(inputs, cells, sim.OneToOneConnector(), sim.StaticSynapse(weight=8.0, delay=1.0))
+inputs.record("spikes")
+cells.record("spikes")
+sim.run(300.0)
+sim.end()
+`
+
 func TestBrowser(t *testing.T) {
 	p := startPlatform(t)
 	s := &session{t: t, ctx: chromium(t), base: p.url, dir: shotDir(t)}
@@ -394,6 +407,36 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("platforms page: %q", txt)
 	}
 	s.shot("platforms")
+
+	// Compare across systems: one pasted script on Demo, SpiNNaker and
+	// Spikey (whose PyNN 0.6 refuses it), the page while the jobs run, then
+	// the report side by side with its rasters.
+	s.run("compare form", 30*time.Second, chromedp.Navigate(p.url+"/app/compare?collab=demo"), chromedp.WaitVisible("#new-compare", chromedp.ByQuery),
+		chromedp.Click("#new-compare", chromedp.ByQuery), chromedp.WaitVisible("#newcompare", chromedp.ByQuery),
+		chromedp.SetValue("#code", compareScript, chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll('input[name="platforms"]').forEach(c => { c.checked = ["Demo", "SpiNNaker", "Spikey"].includes(c.value); })`, nil),
+		chromedp.SendKeys("#wall_clock", "5m", chromedp.ByQuery))
+	s.shot("compare-new")
+	s.run("start the comparison", 30*time.Second, chromedp.Click(`#newcompare button.primary`, chromedp.ByQuery), chromedp.WaitVisible("#compare-jobs", chromedp.ByQuery))
+	if rows := s.text("#compare-jobs tbody"); !strings.Contains(rows, "SpiNNaker") || !strings.Contains(rows, "Spikey") {
+		t.Errorf("the comparison's jobs: %q", rows)
+	}
+	s.shot("compare-running")
+	s.waitText("#compare-status", "done", 240*time.Second)
+	s.run("comparison report", 30*time.Second, chromedp.WaitVisible("#compare-rasters svg.raster", chromedp.ByQuery))
+	var rasters float64
+	s.run("rasters", 5*time.Second, chromedp.Evaluate(`document.querySelectorAll("#compare-rasters svg.raster path[d^='M']").length`, &rasters))
+	if rasters < 4 {
+		t.Errorf("the comparison draws %v rasters with spikes, want Demo's and SpiNNaker's of both populations", rasters)
+	}
+	if txt := s.text("#compare-table"); !strings.Contains(txt, "van Rossum") {
+		t.Errorf("the side-by-side table: %q", txt)
+	}
+	if txt := s.text("main"); !strings.Contains(txt, "Did not run the script") {
+		t.Errorf("the page does not say Spikey refused the script: %q", txt)
+	}
+	s.shot("compare")
+	s.run("a comparison's job links it", 30*time.Second, chromedp.Click(`#compare-jobs a[href^="/app/jobs/"]`, chromedp.ByQuery), chromedp.WaitVisible("#job-compare", chromedp.ByQuery))
 
 	// A CSRF attempt: another site's page posts the remove form of job 'demo'.
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

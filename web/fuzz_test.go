@@ -37,3 +37,20 @@ func FuzzWantsHTML(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseDuration: the compare form's duration is read without a panic,
+// and a duration it accepts is a finite number of seconds.
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"600", "10m", "1h30m", "90.5", "NaN", "Inf", "-5", "1e400", "soon", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, ok := parseDuration(s)
+		if !ok {
+			return
+		}
+		if sec := d.Seconds(); sec != sec || sec > 1e12 || sec < -1e12 {
+			t.Fatalf("parseDuration(%q) = %v", s, d)
+		}
+	})
+}

@@ -44,6 +44,8 @@ type jobView struct {
 	Hardware   string
 	Inputs     []nmpi.DataItem
 	Prov       map[string]any
+	// Compare is the comparison the job belongs to (its tag compare:ID), when the server runs comparisons.
+	Compare string
 }
 
 func jobID(r *http.Request) (int64, error) {
@@ -68,6 +70,9 @@ func (w *Web) handleJob(rw http.ResponseWriter, r *http.Request, s *session) err
 		return err
 	}
 	v := jobView{Job: j, LogSize: len(log), Running: !j.Ended(), CanEdit: s.CanEdit(j.Collab) || j.UserID == s.Username}
+	if w.cmp != nil {
+		v.Compare = compareIDOf(j.Tags)
+	}
 	if len(log) > logTail {
 		cut := len(log) - logTail
 		for cut < len(log) && log[cut-1] != '\n' && len(log)-cut > logTail-4096 {

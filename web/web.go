@@ -2,11 +2,12 @@
 // to use the platform without the Python client, as the EBRAINS platform's
 // "Job Manager" and "Resource Manager" apps: sign in, choose a collab, list,
 // submit, follow and remove jobs, look at their logs, output files and plots,
-// request resources and see the quotas, review requests (administrators), and
-// see the platforms' status.
+// request resources and see the quotas, compare one script across the
+// systems, review requests (administrators), and see the platforms' status.
 //
 // The pages are an API client. They call the job queue server's own handler
-// in this process (no network) with the signed-in person's token, so every
+// (and the compare API's, Config.Compare) in this process (no network) with
+// the signed-in person's token, so every
 // rule (roles, quotas, limits) is the API's, checked in one place. The pages
 // are rendered on the server with html/template and work without JavaScript;
 // small scripts of our own (static/) stream the log and draw the plots. Every
@@ -47,6 +48,10 @@ const Prefix = "/app"
 type Config struct {
 	// API is the job queue server's handler (api.Server.Handler()).
 	API http.Handler
+	// Compare is the compare API's handler (POST /compare/, GET
+	// /compare/{id}, ...: benchmark.Comparer), which the compare pages call;
+	// nil: the server runs no comparisons and the pages say so.
+	Compare http.Handler
 	// PlatformTable is the platforms, for their chips and units (default platform.Default()).
 	PlatformTable platform.Table
 	Logger        *slog.Logger
@@ -63,6 +68,7 @@ type Web struct {
 	cfg    Config
 	log    *slog.Logger
 	hc     *http.Client
+	cmp    *http.Client // the compare API, nil without one
 	key    []byte
 	pages  map[string]*template.Template
 	mux    *http.ServeMux
@@ -91,6 +97,10 @@ func New(cfg Config) (*Web, error) {
 	}
 	w.hc = &http.Client{Transport: handlerTransport{cfg.API}, Timeout: 10 * time.Minute,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if cfg.Compare != nil {
+		w.cmp = &http.Client{Transport: handlerTransport{cfg.Compare}, Timeout: 10 * time.Minute,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
 	if err := w.parse(); err != nil {
 		return nil, err
 	}
@@ -237,6 +247,10 @@ func (w *Web) routes() {
 	get("/review", w.handleReview)
 	post("/review/{id}", w.handleReviewDecide)
 	get("/platforms", w.handlePlatforms)
+	get("/compare", w.handleCompareList)
+	get("/compare/new", w.handleCompareForm)
+	post("/compare/new", w.handleCompareSubmit)
+	get("/compare/{id}", w.handleCompare)
 	m.HandleFunc(Prefix+"/", func(rw http.ResponseWriter, r *http.Request) {
 		w.errorPage(rw, r, nil, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
 	})
@@ -312,6 +326,8 @@ type view struct {
 	Flash   string
 	Data    any
 	NoJSRef bool
+	// Compare: the server runs comparisons (the nav links to them).
+	Compare bool
 }
 
 // render writes a page.
@@ -321,7 +337,7 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, s *session, status
 		http.Error(rw, "no template "+name, http.StatusInternalServerError)
 		return
 	}
-	v := view{S: s, Data: data, Active: name, Flash: r.URL.Query().Get("flash")}
+	v := view{S: s, Data: data, Active: name, Flash: r.URL.Query().Get("flash"), Compare: w.cmp != nil}
 	if s != nil {
 		v.CSRF = w.csrfToken(s)
 		v.Collab = s.collab(r)

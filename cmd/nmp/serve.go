@@ -192,19 +192,25 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	pages, err := web.New(web.Config{API: srv.Handler(), PlatformTable: platformTable, Logger: logger})
-	if err != nil {
-		return err
-	}
 	local := localURL(ln.Addr())
-	var routes http.Handler = web.Mount(srv.Handler(), pages)
+	var bh http.Handler // /benchmarks and /compare, when the benchmark service runs
 	if *bf.on {
-		bh, stop, err := startBenchmarks(ctx, st, locker, metrics.Duty, logger, bf, local, *dataDir, wcfg.Chip, keep)
+		h, stop, err := startBenchmarks(ctx, st, locker, metrics.Duty, logger, bf, local, *dataDir, wcfg.Chip, keep)
 		if err != nil {
 			ln.Close()
 			return err
 		}
 		defer stop()
+		bh = h
+	}
+	// The pages call the API, and the compare API for their comparisons, in-process.
+	pages, err := web.New(web.Config{API: srv.Handler(), Compare: bh, PlatformTable: platformTable, Logger: logger})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	var routes http.Handler = web.Mount(srv.Handler(), pages)
+	if bh != nil {
 		routes = withBenchmarks(routes, bh)
 	}
 	// Headers must arrive within 10 s; bodies at the API's minimum rate (api.Config.MinBodyRate).
