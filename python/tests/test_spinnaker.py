@@ -100,9 +100,7 @@ class MachineTest(unittest.TestCase):
         sim.run(100.0)
         src.set(rate=0.0)              # a source's rate may change between runs
         sim.run(100.0)
-        with self.assertRaises(SimServerError) as err:
-            cells.set(tau_m=10.0)      # a neuron's may not
-        self.assertIn("reset", str(err.exception))
+        cells.set(tau_m=10.0)          # and, in today's sPyNNaker, a neuron's
         with self.assertRaises(Exception) as err:
             sim.Population(3, sim.IF_curr_exp())
             sim.run(10.0)
@@ -434,7 +432,10 @@ class MachineTest(unittest.TestCase):
         near = curve(sim, lambda s: s.SpikeNearestPairRule)
         np.testing.assert_array_equal(near[:3], got[:3])
         extra = (near[3:] - got[3:]) * 0.5
-        self.assertTrue(np.all(extra > 0) and np.all(extra <= 0.005) and np.allclose(extra, extra[0], atol=1e-6), extra)
+        # (the same in each pair to within one 16-bit word, 2^-13 here: the
+        # potentiation's accum products are floored, so the word it adds
+        # depends on the weight it starts from)
+        self.assertTrue(np.all(extra > 0) and np.all(extra <= 0.005) and np.allclose(extra, extra[0], rtol=0, atol=1.01 * 2**-13), extra)
         self.assertIs(sim.extra_models.SpikeNearestPairRule, sim.SpikeNearestPairRule)
 
     def test_spikes_on_ticks_and_quantised_state(self):
@@ -496,6 +497,147 @@ class ConfigTest(unittest.TestCase):
             ref.end()
         finally:
             os.environ.pop("NMP_SPINNAKER_SEED", None)
+
+
+class UsersSuitesTest(unittest.TestCase):
+    """What sPyNNaker's own integration tests and PyNNExamples' script
+    checks need (docs/spinnaker.md, "Users' suites"), in scripts of our own
+    covering the same API."""
+
+    # IF_curr_exp with i_offset 1 nA from rest, as sPyNNaker's
+    # test_set_and_reset reads it back from a board: s16.15 values of the
+    # cores' closed-form update with the products floored.
+    FROM_65 = [-65.0, -64.024658203125, -63.09686279296875, -62.214324951171875, -61.37481689453125]
+
+    def tearDown(self):
+        sim.end()
+
+    def test_voltages_as_a_board_gives_them(self):
+        sim.setup(1.0)
+        pop = sim.Population(1, sim.IF_curr_exp, {}, label="pop")
+        pop.set(i_offset=1.0)
+        pop.record(["v"])
+        sim.run(5)
+        v = pop.spinnaker_get_data("v")
+        # one sample a tick, 0 … 4 ms: the machine records none at 5 ms
+        self.assertEqual(list(v[:, 1]), [0.0, 1.0, 2.0, 3.0, 4.0])
+        self.assertEqual(list(v[:, 2]), self.FROM_65)
+        sim.reset()
+        sim.run(5)
+        self.assertEqual(list(pop.spinnaker_get_data("v")[:, 2]), self.FROM_65)
+
+    def test_parameters_set_between_runs(self):
+        sim.setup(1.0)
+        sim.set_number_of_neurons_per_core(sim.IF_curr_exp, 2)
+        pop = sim.Population(6, sim.IF_curr_exp(i_offset=1, tau_syn_E=1), label="pop")
+        pop.record("v")
+        sim.run(3)
+        pop.set(tau_syn_E=1)  # allowed between runs, as in today's sPyNNaker
+        sim.run(2)
+        v = pop.spinnaker_get_data("v", as_matrix=True)
+        self.assertEqual(v.shape, (5, 6))
+        for i in range(6):
+            self.assertEqual(list(v[:, i]), self.FROM_65)
+        pop.set(i_offset=0.0)  # takes effect from the next tick on, state kept
+        sim.run(3)
+        v = pop.spinnaker_get_data("v", as_matrix=True)[:, 0]
+        self.assertEqual(len(v), 8)
+        self.assertLess(v[5], v[4] + 1)  # no more drive: no more 0.8 mV a tick
+        self.assertGreater(v[5], v[6])   # it leaks back towards rest
+
+    def test_synaptic_input_dated_to_its_tick(self):
+        # sPyNNaker records, in each tick, the voltage before the update and
+        # the input the update uses: v[t] − v[t−1] follows gsyn_exc[t−1].
+        sim.setup(timestep=1.0)
+        inp = sim.Population(1, sim.SpikeSourceArray(spike_times=[0, 10]), label="input")
+        pop = sim.Population(2, sim.IF_curr_exp(), label="pop")
+        sim.Projection(inp, pop, sim.AllToAllConnector(), sim.StaticSynapse(weight=5, delay=1))
+        pop.record(["spikes", "v", "gsyn_exc"])
+        sim.run(20)
+        seg = pop.get_data("all").segments[0]
+        v = np.asarray(seg.filter(name="v")[0])[:, 0]
+        g = np.asarray(seg.filter(name="gsyn_exc")[0])[:, 0]
+        self.assertEqual((len(v), len(g)), (20, 20))
+        self.assertEqual(g[0], 0.0)
+        # the spike of tick 0 arrives in tick 1: 5 nA · (τ/dt)(1 − e^(−dt/τ))
+        self.assertAlmostEqual(g[1], 5 * 5 * (1 - np.exp(-0.2)), delta=1e-3)
+        self.assertEqual(v[1], -65.0)
+        self.assertLess(v[2], v[1] + g[1])
+        self.assertGreater(v[2], v[1] + g[1] - 1)
+        # run on: the next run's inputs follow on without a gap
+        sim.run(5)
+        seg = pop.get_data("all").segments[0]
+        g2 = np.asarray(seg.filter(name="gsyn_exc")[0])[:, 0]
+        self.assertEqual(len(g2), 25)
+        self.assertTrue(np.array_equal(g2[:20], g))
+
+    def test_testbase(self):
+        # spinnaker_testbase, as sPyNNaker's integration tests use it
+        import spinnaker_testbase
+        ran = []
+
+        class Case(spinnaker_testbase.BaseTestCase):
+            def do_run(self):
+                ran.append(1)
+
+            def test_run(self):
+                self.runsafe(self.do_run)
+
+            def test_failure_propagates(self):
+                def broken():
+                    raise RuntimeError("the test's own error")
+                self.runsafe(broken)
+
+        res = unittest.TestResult()
+        unittest.defaultTestLoader.loadTestsFromTestCase(Case).run(res)
+        self.assertEqual(ran, [1])
+        self.assertEqual(res.testsRun, 2)
+        self.assertEqual(len(res.errors), 1)
+        self.assertIn("the test's own error", res.errors[0][1])
+        self.assertEqual(res.skipped, [])
+        with self.assertRaises(NotImplementedError) as err:
+            Case("test_run").get_placements("pop")
+        self.assertIn("get_machine", str(err.exception))
+        # assert_not_spin_three skips on a 4-chip board only
+        sim.setup(timestep=1.0)
+        spinnaker_testbase.BaseTestCase.assert_not_spin_three()
+        sim.simulator.state.options["version"] = 3
+        with self.assertRaises(unittest.SkipTest):
+            spinnaker_testbase.BaseTestCase.assert_not_spin_three()
+
+    def test_script_checker(self):
+        import spinnaker_testbase
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "integration_tests"))
+            os.makedirs(os.path.join(d, "examples"))
+            with open(os.path.join(d, "examples", "plot.py"), "w") as f:
+                f.write("import matplotlib.pyplot as plt\nimport pyNN.spiNNaker as sim\n"
+                        "sim.setup(1.0)\np = sim.Population(2, sim.IF_curr_exp(i_offset=1.0))\n"
+                        "p.record('spikes')\nsim.run(50)\nassert len(p.get_data().segments[0].spiketrains) == 2\n"
+                        "sim.end()\nplt.plot([0, 1])\nplt.show()\n")
+            with open(os.path.join(d, "examples", "noshow.py"), "w") as f:
+                f.write("import matplotlib.pyplot as plt\n")
+            mod = type(sys)("checker_case")
+            mod.__file__ = os.path.join(d, "integration_tests", "test_scripts.py")
+            sys.modules["checker_case"] = mod
+
+            class Scripts(spinnaker_testbase.ScriptChecker):
+                def test_plot(self):
+                    self.check_script("examples/plot.py")
+
+                def test_noshow(self):
+                    self.check_script("examples/noshow.py")
+            Scripts.__module__ = "checker_case"
+            cwd = os.getcwd()
+            try:
+                res = unittest.TestResult()
+                unittest.defaultTestLoader.loadTestsFromTestCase(Scripts).run(res)
+            finally:
+                os.chdir(cwd)
+                del sys.modules["checker_case"]
+            self.assertEqual(res.testsRun, 2)
+            self.assertEqual([str(t[0]).split()[0] for t in res.failures], ["test_noshow"], res.failures + res.errors)
+            self.assertEqual(res.errors, [])
 
 
 if __name__ == "__main__":
