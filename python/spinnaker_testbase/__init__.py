@@ -21,11 +21,53 @@ What differs from the machine's test base, and why:
 
 import os
 import runpy
+
+import numpy as np
 import sys
 import time
 import unittest
 
-__all__ = ["BaseTestCase", "ScriptChecker", "RootTestCase"]
+__all__ = ["BaseTestCase", "ScriptChecker", "RootTestCase", "calculate_stdp_times",
+           "calculate_spike_pair_additive_stdp_weight", "calculate_spike_pair_multiplicative_stdp_weight"]
+
+
+def calculate_stdp_times(pre_spikes, post_spikes, plastic_delay):
+    """The spike-time differences a pair rule sees, as the machine's test
+    base reckons them: postsynaptic spikes (arriving back at the synapse
+    plastic_delay later) before the last presynaptic spike's delayed
+    arrival count; against every presynaptic spike but the last (which the
+    machine processes only when a later one comes) they potentiate, with
+    the negative differences post + delay − pre > 0 negated; against every
+    presynaptic spike they depress where post + delay − pre < 0. Returns
+    (potentiation times, depression times), both ≤ 0."""
+    pre = np.asarray(pre_spikes, dtype=float)
+    post = np.asarray(post_spikes, dtype=float)
+    if len(post) == 0 or len(pre) == 0:
+        return np.zeros(0), np.zeros(0)
+    post = post[post < pre[-1] - plastic_delay]
+    if len(post) == 0:
+        return np.zeros(0), np.zeros(0)
+    arrive = post + plastic_delay
+    pot = np.ravel(arrive[:, None] - pre[None, :-1])
+    dep = np.ravel(arrive[:, None] - pre[None, :])
+    return -pot[pot > 0], dep[dep < 0]
+
+
+def calculate_spike_pair_additive_stdp_weight(pre_spikes, post_spikes, initial_weight, plastic_delay,
+                                              max_weight, a_plus, a_minus, tau_plus, tau_minus):
+    """The weight the additive pair rule gives in exact arithmetic."""
+    pot, dep = calculate_stdp_times(pre_spikes, post_spikes, plastic_delay)
+    return (initial_weight + np.sum(max_weight * a_plus * np.exp(pot / tau_plus))
+            - np.sum(max_weight * a_minus * np.exp(dep / tau_minus)))
+
+
+def calculate_spike_pair_multiplicative_stdp_weight(pre_spikes, post_spikes, initial_weight, plastic_delay,
+                                                    min_weight, max_weight, a_plus, a_minus, tau_plus, tau_minus):
+    """The weight the multiplicative pair rule gives in exact arithmetic
+    (the changes scaled by the initial weight's distance to the bounds)."""
+    pot, dep = calculate_stdp_times(pre_spikes, post_spikes, plastic_delay)
+    return (initial_weight + np.sum((max_weight - initial_weight) * a_plus * np.exp(pot / tau_plus))
+            - np.sum((initial_weight - min_weight) * a_minus * np.exp(dep / tau_minus)))
 
 
 class RootTestCase(unittest.TestCase):
@@ -61,6 +103,12 @@ class RootTestCase(unittest.TestCase):
             message += "\n"
         with open(os.path.join(directory, file_name), "a", encoding="utf-8") as f:
             f.write(message)
+
+    def check_binaries_used(self, binaries):
+        """Refused: it reads which machine binaries (.aplx) the tool chain
+        loaded, and nmp's emulation loads none."""
+        raise NotImplementedError("check_binaries_used(%s): nmp's emulated SpiNNaker loads no .aplx binaries; the "
+                                  "script itself ran" % (binaries,))
 
     def runsafe(self, method, retry_delay=3.0, skip_exceptions=None):
         """Run method once; its exceptions are the test's (see the module's

@@ -571,6 +571,49 @@ class UsersSuitesTest(unittest.TestCase):
         self.assertEqual(len(g2), 25)
         self.assertTrue(np.array_equal(g2[:20], g))
 
+    def test_names_users_scripts_use(self):
+        # get_machine() before any population, as IntroLab's simple.py asks
+        sim.setup(timestep=1.0, n_boards_required=1)
+        self.assertEqual(sim.get_machine()["populations"], [])
+        sim.set_number_of_synapse_cores(sim.IF_curr_exp, 1)      # accepted, no effect
+        sim.set_allow_delay_extensions(sim.IF_curr_exp, False)   # accepted, no effect
+        sim.IF_curr_exp.set_model_n_synapse_cores(1)              # the model's own spelling
+        sim.IF_curr_exp.set_model_max_atoms_per_dimension_per_core(50)
+        self.assertEqual(sim.simulator.state.atoms_per_type["IF_curr_exp"], 50)
+        sim.IF_curr_exp.set_model_max_atoms_per_dimension_per_core(None)
+        self.assertNotIn("IF_curr_exp", sim.simulator.state.atoms_per_type)
+        # a whole number given as a float, as sPyNNaker takes it (N / 4)
+        pop = sim.Population(8 / 2, sim.IF_curr_exp(), label="wta")
+        self.assertEqual(pop.size, 4)
+        with self.assertRaises(ValueError) as err:
+            sim.Population(2.5, sim.IF_curr_exp(), label="half")
+        self.assertIn("half", str(err.exception))
+        # AllButMeConnector: every pair but i → i
+        prj = sim.Projection(pop, pop, sim.extra_models.AllButMeConnector(), sim.StaticSynapse(weight=1.0),
+                             receptor_type="inhibitory")
+        pairs = sorted((int(c[0]), int(c[1])) for c in prj.get("weight", format="list"))
+        self.assertEqual(pairs, [(i, j) for i in range(4) for j in range(4) if i != j])
+        with self.assertRaises(NotImplementedError):
+            sim.extra_models.AllButMeConnector(weights=[1.0] * 12)
+        # spike trains carry their neuron's index, as sPyNNaker's do
+        pop.set(i_offset=1.0)
+        pop[2:4].record("spikes")
+        sim.run(30.0)
+        trains = pop.get_data("spikes").segments[0].spiketrains
+        self.assertEqual([st.annotations["source_index"] for st in trains], [2, 3])
+        # what needs a live link or a device is refused by its name
+        with self.assertRaises(NotImplementedError) as err:
+            sim.external_devices.activate_live_output_for(pop)
+        self.assertIn("activate_live_output_for", str(err.exception))
+        with self.assertRaises(NotImplementedError) as err:
+            sim.StructuralMechanismSTDP()
+        self.assertIn("StructuralMechanismSTDP", str(err.exception))
+        with self.assertRaises(NotImplementedError) as err:
+            sim.extra_models.Neuromodulation(weight=1.0)
+        self.assertIn("Neuromodulation", str(err.exception))
+        with self.assertRaises(AttributeError):
+            sim.no_such_name
+
     def test_testbase(self):
         # spinnaker_testbase, as sPyNNaker's integration tests use it
         import spinnaker_testbase
