@@ -641,6 +641,14 @@ class UsersSuitesTest(unittest.TestCase):
         with self.assertRaises(NotImplementedError) as err:
             Case("test_run").get_placements("pop")
         self.assertIn("get_machine", str(err.exception))
+        # the exact pair-rule weight the STDP tests compare with: post at
+        # 14 (arriving 17) after pre at 10 potentiates, before pre at 50
+        # depresses
+        w = spinnaker_testbase.calculate_spike_pair_additive_stdp_weight([10, 50], [14], 2.5, 3, 5, 0.01, 0.01, 20, 20)
+        self.assertAlmostEqual(w, 2.5 + 0.05 * np.exp(-7 / 20) - 0.05 * np.exp(-33 / 20), places=12)
+        w = spinnaker_testbase.calculate_spike_pair_multiplicative_stdp_weight([10, 50], [14], 2.5, 3, 0, 5, 0.01,
+                                                                               0.01, 20, 20)
+        self.assertAlmostEqual(w, 2.5 + 0.025 * np.exp(-7 / 20) - 0.025 * np.exp(-33 / 20), places=12)
         # assert_not_spin_three skips on a 4-chip board only
         sim.setup(timestep=1.0)
         spinnaker_testbase.BaseTestCase.assert_not_spin_three()
