@@ -588,6 +588,11 @@ class UsersSuitesTest(unittest.TestCase):
         with self.assertRaises(ValueError) as err:
             sim.Population(2.5, sim.IF_curr_exp(), label="half")
         self.assertIn("half", str(err.exception))
+        # sources with sPyNNaker's positional arguments
+        fast = sim.Population(3, sim.SpikeSourcePoisson(50.0), label="fast")
+        self.assertEqual(float(fast.get("rate")), 50.0)
+        arr = sim.Population(1, sim.SpikeSourceArray([1.0, 5.0]), label="arr")
+        self.assertEqual(list(np.asarray(arr.get("spike_times", simplify=False)[0].value)), [1.0, 5.0])
         # AllButMeConnector: every pair but i → i
         prj = sim.Projection(pop, pop, sim.extra_models.AllButMeConnector(), sim.StaticSynapse(weight=1.0),
                              receptor_type="inhibitory")

@@ -125,8 +125,26 @@ class Izhikevich_cond(Izhikevich):
     conductance_based = True
 
 
-SpikeSourcePoisson = _nmp.SpikeSourcePoisson
-SpikeSourceArray = _nmp.SpikeSourceArray
+class SpikeSourcePoisson(_nmp.SpikeSourcePoisson):
+    """PyNN's, taking sPyNNaker's positional arguments too
+    (SpikeSourcePoisson(rate, start, duration), as its users write
+    SpikeSourcePoisson(10.0))."""
+
+    def __init__(self, rate=None, start=None, duration=None, **parameters):
+        for name, value in (("rate", rate), ("start", start), ("duration", duration)):
+            if value is not None:
+                parameters[name] = value
+        super().__init__(**parameters)
+
+
+class SpikeSourceArray(_nmp.SpikeSourceArray):
+    """PyNN's, taking sPyNNaker's positional spike_times too
+    (SpikeSourceArray([0, 10]))."""
+
+    def __init__(self, spike_times=None, **parameters):
+        if spike_times is not None:
+            parameters["spike_times"] = spike_times
+        super().__init__(**parameters)
 
 
 class StaticSynapse(_nmp.StaticSynapse):
