@@ -584,7 +584,8 @@ func TestTicksOverRuns(t *testing.T) {
 		t.Errorf("ticks: %s %v", b, err)
 	}
 	a, _ := network.DecodeAction([]byte(`{"set":{"selection":[{"population":0}],"parameters":{"tau_m":10}}}`), nil)
-	if err := r.Apply(ctx, a); err == nil || !strings.Contains(err.Error(), "reset") {
+	// today's sPyNNaker takes neuron parameters between runs
+	if err := r.Apply(ctx, a); err != nil {
 		t.Errorf("a parameter change after a run: %v", err)
 	}
 }
