@@ -611,6 +611,9 @@ class UsersSuitesTest(unittest.TestCase):
             sim.external_devices.activate_live_output_for(pop)
         self.assertIn("activate_live_output_for", str(err.exception))
         with self.assertRaises(NotImplementedError) as err:
+            sim.external_devices.RetinaDevice.MODE_128()
+        self.assertIn("RetinaDevice.MODE_128", str(err.exception))
+        with self.assertRaises(NotImplementedError) as err:
             sim.StructuralMechanismSTDP()
         self.assertIn("StructuralMechanismSTDP", str(err.exception))
         with self.assertRaises(NotImplementedError) as err:
