@@ -614,6 +614,9 @@ class UsersSuitesTest(unittest.TestCase):
             sim.external_devices.RetinaDevice.MODE_128()
         self.assertIn("RetinaDevice.MODE_128", str(err.exception))
         with self.assertRaises(NotImplementedError) as err:
+            sim.Population(None, sim.external_devices.ExternalFPGARetinaDevice, {"mode": 1})
+        self.assertIn("ExternalFPGARetinaDevice", str(err.exception))
+        with self.assertRaises(NotImplementedError) as err:
             sim.StructuralMechanismSTDP()
         self.assertIn("StructuralMechanismSTDP", str(err.exception))
         with self.assertRaises(NotImplementedError) as err:
