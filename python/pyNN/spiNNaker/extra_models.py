@@ -10,7 +10,7 @@ look like a typo (docs/spinnaker.md lists what is built)."""
 _KNOWN = ("IF_cond_exp_stoc", "IFCondExpStoc", "IF_curr_exp_sEMD", "IF_curr_exp_semd",
           "RecurrentRule", "SpikeSourcePoissonVariable", "Neuromodulation", "IF_curr_exp_izhikevich_neuromodulation",
           "IFCurrExpIzhikevichNeuromodulation", "IzhikevichNeuromodulation", "IFTruncDelta", "IF_trunc_delta",
-          "IF_curr_exp_sEMD", "WeightDependenceMultiplicative", "SpikeSourcePoissonVariable")
+          "WeightDependenceMultiplicative")
 
 
 from .standardmodels import (IF_curr_delta, IF_curr_dual_exp, Izhikevich_cond, IF_curr_exp_ca2_adaptive, Vogels2011Rule,  # noqa: E402,F401
