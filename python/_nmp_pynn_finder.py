@@ -44,6 +44,8 @@ MODULES = {
     "pyNN.spiNNaker": "pyNN/spiNNaker",
     # sPyNNaker's own package, for the utilities its scripts import.
     "spynnaker": "spynnaker",
+    # The test base sPyNNaker's integration tests and PyNNExamples import.
+    "spinnaker_testbase": "spinnaker_testbase",
 }
 
 

@@ -100,9 +100,7 @@ class MachineTest(unittest.TestCase):
         sim.run(100.0)
         src.set(rate=0.0)              # a source's rate may change between runs
         sim.run(100.0)
-        with self.assertRaises(SimServerError) as err:
-            cells.set(tau_m=10.0)      # a neuron's may not
-        self.assertIn("reset", str(err.exception))
+        cells.set(tau_m=10.0)          # and, in today's sPyNNaker, a neuron's
         with self.assertRaises(Exception) as err:
             sim.Population(3, sim.IF_curr_exp())
             sim.run(10.0)
@@ -434,7 +432,10 @@ class MachineTest(unittest.TestCase):
         near = curve(sim, lambda s: s.SpikeNearestPairRule)
         np.testing.assert_array_equal(near[:3], got[:3])
         extra = (near[3:] - got[3:]) * 0.5
-        self.assertTrue(np.all(extra > 0) and np.all(extra <= 0.005) and np.allclose(extra, extra[0], atol=1e-6), extra)
+        # (the same in each pair to within one 16-bit word, 2^-13 here: the
+        # potentiation's accum products are floored, so the word it adds
+        # depends on the weight it starts from)
+        self.assertTrue(np.all(extra > 0) and np.all(extra <= 0.005) and np.allclose(extra, extra[0], rtol=0, atol=1.01 * 2**-13), extra)
         self.assertIs(sim.extra_models.SpikeNearestPairRule, sim.SpikeNearestPairRule)
 
     def test_spikes_on_ticks_and_quantised_state(self):
@@ -496,6 +497,209 @@ class ConfigTest(unittest.TestCase):
             ref.end()
         finally:
             os.environ.pop("NMP_SPINNAKER_SEED", None)
+
+
+class UsersSuitesTest(unittest.TestCase):
+    """What sPyNNaker's own integration tests and PyNNExamples' script
+    checks need (docs/spinnaker.md, "Users' suites"), in scripts of our own
+    covering the same API."""
+
+    # IF_curr_exp with i_offset 1 nA from rest, as sPyNNaker's
+    # test_set_and_reset reads it back from a board: s16.15 values of the
+    # cores' closed-form update with the products floored.
+    FROM_65 = [-65.0, -64.024658203125, -63.09686279296875, -62.214324951171875, -61.37481689453125]
+
+    def tearDown(self):
+        sim.end()
+
+    def test_voltages_as_a_board_gives_them(self):
+        sim.setup(1.0)
+        pop = sim.Population(1, sim.IF_curr_exp, {}, label="pop")
+        pop.set(i_offset=1.0)
+        pop.record(["v"])
+        sim.run(5)
+        v = pop.spinnaker_get_data("v")
+        # one sample a tick, 0 … 4 ms: the machine records none at 5 ms
+        self.assertEqual(list(v[:, 1]), [0.0, 1.0, 2.0, 3.0, 4.0])
+        self.assertEqual(list(v[:, 2]), self.FROM_65)
+        sim.reset()
+        sim.run(5)
+        self.assertEqual(list(pop.spinnaker_get_data("v")[:, 2]), self.FROM_65)
+
+    def test_parameters_set_between_runs(self):
+        sim.setup(1.0)
+        sim.set_number_of_neurons_per_core(sim.IF_curr_exp, 2)
+        pop = sim.Population(6, sim.IF_curr_exp(i_offset=1, tau_syn_E=1), label="pop")
+        pop.record("v")
+        sim.run(3)
+        pop.set(tau_syn_E=1)  # allowed between runs, as in today's sPyNNaker
+        sim.run(2)
+        v = pop.spinnaker_get_data("v", as_matrix=True)
+        self.assertEqual(v.shape, (5, 6))
+        for i in range(6):
+            self.assertEqual(list(v[:, i]), self.FROM_65)
+        pop.set(i_offset=0.0)  # takes effect from the next tick on, state kept
+        sim.run(3)
+        v = pop.spinnaker_get_data("v", as_matrix=True)[:, 0]
+        self.assertEqual(len(v), 8)
+        self.assertLess(v[5], v[4] + 1)  # no more drive: no more 0.8 mV a tick
+        self.assertGreater(v[5], v[6])   # it leaks back towards rest
+
+    def test_synaptic_input_dated_to_its_tick(self):
+        # sPyNNaker records, in each tick, the voltage before the update and
+        # the input the update uses: v[t] − v[t−1] follows gsyn_exc[t−1].
+        sim.setup(timestep=1.0)
+        inp = sim.Population(1, sim.SpikeSourceArray(spike_times=[0, 10]), label="input")
+        pop = sim.Population(2, sim.IF_curr_exp(), label="pop")
+        sim.Projection(inp, pop, sim.AllToAllConnector(), sim.StaticSynapse(weight=5, delay=1))
+        pop.record(["spikes", "v", "gsyn_exc"])
+        sim.run(20)
+        seg = pop.get_data("all").segments[0]
+        v = np.asarray(seg.filter(name="v")[0])[:, 0]
+        g = np.asarray(seg.filter(name="gsyn_exc")[0])[:, 0]
+        self.assertEqual((len(v), len(g)), (20, 20))
+        self.assertEqual(g[0], 0.0)
+        # the spike of tick 0 arrives in tick 1: 5 nA · (τ/dt)(1 − e^(−dt/τ))
+        self.assertAlmostEqual(g[1], 5 * 5 * (1 - np.exp(-0.2)), delta=1e-3)
+        self.assertEqual(v[1], -65.0)
+        self.assertLess(v[2], v[1] + g[1])
+        self.assertGreater(v[2], v[1] + g[1] - 1)
+        # run on: the next run's inputs follow on without a gap
+        sim.run(5)
+        seg = pop.get_data("all").segments[0]
+        g2 = np.asarray(seg.filter(name="gsyn_exc")[0])[:, 0]
+        self.assertEqual(len(g2), 25)
+        self.assertTrue(np.array_equal(g2[:20], g))
+
+    def test_names_users_scripts_use(self):
+        # get_machine() before any population, as IntroLab's simple.py asks
+        sim.setup(timestep=1.0, n_boards_required=1)
+        self.assertEqual(sim.get_machine()["populations"], [])
+        sim.set_number_of_synapse_cores(sim.IF_curr_exp, 1)      # accepted, no effect
+        sim.set_allow_delay_extensions(sim.IF_curr_exp, False)   # accepted, no effect
+        sim.IF_curr_exp.set_model_n_synapse_cores(1)              # the model's own spelling
+        sim.IF_curr_exp.set_model_max_atoms_per_dimension_per_core(50)
+        self.assertEqual(sim.simulator.state.atoms_per_type["IF_curr_exp"], 50)
+        sim.IF_curr_exp.set_model_max_atoms_per_dimension_per_core(None)
+        self.assertNotIn("IF_curr_exp", sim.simulator.state.atoms_per_type)
+        # a whole number given as a float, as sPyNNaker takes it (N / 4)
+        pop = sim.Population(8 / 2, sim.IF_curr_exp(), label="wta")
+        self.assertEqual(pop.size, 4)
+        with self.assertRaises(ValueError) as err:
+            sim.Population(2.5, sim.IF_curr_exp(), label="half")
+        self.assertIn("half", str(err.exception))
+        # sources with sPyNNaker's positional arguments
+        fast = sim.Population(3, sim.SpikeSourcePoisson(50.0), label="fast")
+        self.assertEqual(float(fast.get("rate")), 50.0)
+        arr = sim.Population(1, sim.SpikeSourceArray([1.0, 5.0]), label="arr")
+        self.assertEqual(list(np.asarray(arr.get("spike_times", simplify=False)[0].value)), [1.0, 5.0])
+        # AllButMeConnector: every pair but i → i
+        prj = sim.Projection(pop, pop, sim.extra_models.AllButMeConnector(), sim.StaticSynapse(weight=1.0),
+                             receptor_type="inhibitory")
+        pairs = sorted((int(c[0]), int(c[1])) for c in prj.get("weight", format="list"))
+        self.assertEqual(pairs, [(i, j) for i in range(4) for j in range(4) if i != j])
+        with self.assertRaises(NotImplementedError):
+            sim.extra_models.AllButMeConnector(weights=[1.0] * 12)
+        # spike trains carry their neuron's index, as sPyNNaker's do
+        pop.set(i_offset=1.0)
+        pop[2:4].record("spikes")
+        sim.run(30.0)
+        trains = pop.get_data("spikes").segments[0].spiketrains
+        self.assertEqual([st.annotations["source_index"] for st in trains], [2, 3])
+        # what needs a live link or a device is refused by its name
+        with self.assertRaises(NotImplementedError) as err:
+            sim.external_devices.activate_live_output_for(pop)
+        self.assertIn("activate_live_output_for", str(err.exception))
+        with self.assertRaises(NotImplementedError) as err:
+            sim.external_devices.RetinaDevice.MODE_128()
+        self.assertIn("RetinaDevice.MODE_128", str(err.exception))
+        with self.assertRaises(NotImplementedError) as err:
+            sim.Population(None, sim.external_devices.ExternalFPGARetinaDevice, {"mode": 1})
+        self.assertIn("ExternalFPGARetinaDevice", str(err.exception))
+        with self.assertRaises(NotImplementedError) as err:
+            sim.StructuralMechanismSTDP()
+        self.assertIn("StructuralMechanismSTDP", str(err.exception))
+        with self.assertRaises(NotImplementedError) as err:
+            sim.extra_models.Neuromodulation(weight=1.0)
+        self.assertIn("Neuromodulation", str(err.exception))
+        with self.assertRaises(AttributeError):
+            sim.no_such_name
+
+    def test_testbase(self):
+        # spinnaker_testbase, as sPyNNaker's integration tests use it
+        import spinnaker_testbase
+        ran = []
+
+        class Case(spinnaker_testbase.BaseTestCase):
+            def do_run(self):
+                ran.append(1)
+
+            def test_run(self):
+                self.runsafe(self.do_run)
+
+            def test_failure_propagates(self):
+                def broken():
+                    raise RuntimeError("the test's own error")
+                self.runsafe(broken)
+
+        res = unittest.TestResult()
+        unittest.defaultTestLoader.loadTestsFromTestCase(Case).run(res)
+        self.assertEqual(ran, [1])
+        self.assertEqual(res.testsRun, 2)
+        self.assertEqual(len(res.errors), 1)
+        self.assertIn("the test's own error", res.errors[0][1])
+        self.assertEqual(res.skipped, [])
+        with self.assertRaises(NotImplementedError) as err:
+            Case("test_run").get_placements("pop")
+        self.assertIn("get_machine", str(err.exception))
+        # the exact pair-rule weight the STDP tests compare with: post at
+        # 14 (arriving 17) after pre at 10 potentiates, before pre at 50
+        # depresses
+        w = spinnaker_testbase.calculate_spike_pair_additive_stdp_weight([10, 50], [14], 2.5, 3, 5, 0.01, 0.01, 20, 20)
+        self.assertAlmostEqual(w, 2.5 + 0.05 * np.exp(-7 / 20) - 0.05 * np.exp(-33 / 20), places=12)
+        w = spinnaker_testbase.calculate_spike_pair_multiplicative_stdp_weight([10, 50], [14], 2.5, 3, 0, 5, 0.01,
+                                                                               0.01, 20, 20)
+        self.assertAlmostEqual(w, 2.5 + 0.025 * np.exp(-7 / 20) - 0.025 * np.exp(-33 / 20), places=12)
+        # assert_not_spin_three skips on a 4-chip board only
+        sim.setup(timestep=1.0)
+        spinnaker_testbase.BaseTestCase.assert_not_spin_three()
+        sim.simulator.state.options["version"] = 3
+        with self.assertRaises(unittest.SkipTest):
+            spinnaker_testbase.BaseTestCase.assert_not_spin_three()
+
+    def test_script_checker(self):
+        import spinnaker_testbase
+        with tempfile.TemporaryDirectory() as d:
+            os.makedirs(os.path.join(d, "integration_tests"))
+            os.makedirs(os.path.join(d, "examples"))
+            with open(os.path.join(d, "examples", "plot.py"), "w") as f:
+                f.write("import matplotlib.pyplot as plt\nimport pyNN.spiNNaker as sim\n"
+                        "sim.setup(1.0)\np = sim.Population(2, sim.IF_curr_exp(i_offset=1.0))\n"
+                        "p.record('spikes')\nsim.run(50)\nassert len(p.get_data().segments[0].spiketrains) == 2\n"
+                        "sim.end()\nplt.plot([0, 1])\nplt.show()\n")
+            with open(os.path.join(d, "examples", "noshow.py"), "w") as f:
+                f.write("import matplotlib.pyplot as plt\n")
+            mod = type(sys)("checker_case")
+            mod.__file__ = os.path.join(d, "integration_tests", "test_scripts.py")
+            sys.modules["checker_case"] = mod
+
+            class Scripts(spinnaker_testbase.ScriptChecker):
+                def test_plot(self):
+                    self.check_script("examples/plot.py")
+
+                def test_noshow(self):
+                    self.check_script("examples/noshow.py")
+            Scripts.__module__ = "checker_case"
+            cwd = os.getcwd()
+            try:
+                res = unittest.TestResult()
+                unittest.defaultTestLoader.loadTestsFromTestCase(Scripts).run(res)
+            finally:
+                os.chdir(cwd)
+                del sys.modules["checker_case"]
+            self.assertEqual(res.testsRun, 2)
+            self.assertEqual([str(t[0]).split()[0] for t in res.failures], ["test_noshow"], res.failures + res.errors)
+            self.assertEqual(res.errors, [])
 
 
 if __name__ == "__main__":

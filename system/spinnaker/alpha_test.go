@@ -20,8 +20,8 @@ type plainAlpha struct {
 	shift      [2]uint32
 }
 
-func pmul(a, b int64) int64   { return int64(int32((a*b + 16384) >> 15)) } // accum × accum, half up
-func pdecay(x, d int64) int64 { return int64(int32((x * d) >> 32)) }       // decay_s1615
+func pmul(a, b int64) int64   { return int64(int32((a * b) >> 15)) } // accum × accum, toward −∞
+func pdecay(x, d int64) int64 { return int64(int32((x * d) >> 32)) } // decay_s1615
 func pdiv(a, b int64) int64 { // kdivk, positive operands
 	return int64(int32((a << 15) / b))
 }

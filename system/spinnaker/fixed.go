@@ -10,11 +10,15 @@ import "math"
 // kOne is 1.0 as s16.15 bits.
 const kOne = 1 << 15
 
-// mulK is accum × accum as libgcc computes it for GCC's fixed-point types:
-// the 64-bit product, plus half an LSB, shifted right by the 15 fraction
-// bits (rounding half up), truncated to 32 bits without saturation.
+// mulK is accum × accum as the cores compute it: the 64-bit product
+// shifted right by the 15 fraction bits (rounding toward minus infinity),
+// truncated to 32 bits without saturation. sPyNNaker's own integration
+// test of IF_curr_exp's voltage (test_set_and_reset: i_offset 1 nA, the
+// voltages −65, −64.024658203125, −63.09686279296875, −62.214324951171875,
+// −61.37481689453125 read back from a board) holds exactly with exp_TC
+// 31170/2^15 and this truncation, and with no rounding of the product.
 func mulK(a, b int32) int32 {
-	return int32((int64(a)*int64(b) + 1<<14) >> 15)
+	return int32((int64(a) * int64(b)) >> 15)
 }
 
 // decayK is sPyNNaker's decay_s1615: an s16.15 value times a U0.32 factor,

@@ -129,6 +129,7 @@ func (m *izhModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 			h += decayK(int32(wi)<<sI, c.initI)
 		}
 		exc, inh := e, h
+		re, rh := e, h // recorded as gsyn: this tick's input, before shaping
 		if m.cond {
 			g := m.rb.gShift
 			exc, inh = mulK(e>>g, c.eRevE-m.v[i]), mulK(-(h>>g), c.eRevI-m.v[i])
@@ -150,7 +151,7 @@ func (m *izhModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 		m.ie[i], m.ii[i] = e, h
 		if m.views {
 			m.vF[i], m.uF[i] = fromK(v), fromK(u)
-			m.eF[i], m.iF[i] = m.rb.fromState(e), m.rb.fromState(h)
+			m.eF[i], m.iF[i] = m.rb.fromState(re), m.rb.fromState(rh)
 		}
 	}
 }

@@ -24,7 +24,7 @@ func (n *plainIzh) tick(words uint32, iOff int32) bool {
 	}
 	n.gE += int32((int64(int32(words)<<4) * int64(n.initE)) >> 32) // shift 4
 	in := n.gE - n.gI + iOff
-	mul := func(x, y int32) int32 { return int32((int64(x)*int64(y) + 1<<14) >> 15) }
+	mul := func(x, y int32) int32 { return int32((int64(x) * int64(y)) >> 15) }
 	k140, k5, m, half := int32(140<<15), int32(5<<15), int32(1311), int32(1<<14)
 	v, u, h := n.V, n.U, n.h
 	pre := k140 + in - u
@@ -189,7 +189,7 @@ func TestIzhikevichCondBitExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Reset()
-	mul := func(x, y int32) int32 { return int32((int64(x)*int64(y) + 1<<14) >> 15) }
+	mul := func(x, y int32) int32 { return int32((int64(x) * int64(y)) >> 15) }
 	type plain struct{ V, U, gE, gI, h int32 }
 	ps := make([]plain, n)
 	for i := range ps {

@@ -322,8 +322,13 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 		}
 		vi := v[i]
 		exc, inh := e+e2, h
+		// What neuron_impl_standard.h records as gsyn: the input of this
+		// tick, before the synapses' shaping (the readout dates it to
+		// this tick).
+		re, rh := exc, inh
 		if a := m.alpha; a != nil {
 			exc, inh = a.response(lo + i)
+			re, rh = exc, inh
 		} else if cond {
 			g := m.rb.gShift
 			exc = mulK(e>>g, c.eRevE-vi)
@@ -375,13 +380,12 @@ func (m *lifModel) Step(n int64, lo, hi int, in *engine.Input, out *engine.Spike
 		if dual {
 			e2 = decayK(e2, m.k2[lo+i].dec)
 			m.ie2[lo+i] = e2
-			e += e2 // gsyn_exc: both excitatory synapses
 		}
 		if views {
 			vF[i] = float64(vi) * (1.0 / kOne)
 			if !delta {
-				eF[i] = m.rb.fromState(e)
-				iF[i] = m.rb.fromState(h)
+				eF[i] = m.rb.fromState(re)
+				iF[i] = m.rb.fromState(rh)
 			}
 		}
 	}
@@ -414,12 +418,12 @@ func (m *lifModel) stepHom(lo int, v, ie, ii, refr []int32, inE, inI []float64, 
 		vi := v[i]
 		exc, inh := e, h
 		if cond {
-			exc = int32((int64(e>>g)*int64(eRevE-vi) + 1<<14) >> 15)
-			inh = int32((int64(-(h>>g))*int64(eRevI-vi) + 1<<14) >> 15)
+			exc = int32((int64(e>>g) * int64(eRevE-vi)) >> 15)
+			inh = int32((int64(-(h >> g)) * int64(eRevI-vi)) >> 15)
 		}
 		if rf := refr[i]; rf <= 0 {
-			alpha := int32((int64(exc-inh+iOff)*r+1<<14)>>15) + vRest
-			vi = alpha - int32((expTC*int64(alpha-vi)+1<<14)>>15)
+			alpha := int32((int64(exc-inh+iOff)*r)>>15) + vRest
+			vi = alpha - int32((expTC*int64(alpha-vi))>>15)
 		} else {
 			refr[i] = rf - 1
 		}

@@ -15,6 +15,7 @@ import (
 // bit.
 type plainNeuron struct {
 	V, gE, gI, refract int32
+	rE, rI             int32 // the tick's input before shaping: what is recorded
 	p                  lifConst
 	cond, delta        bool
 	scale              int32 // input_type_delta's 1/dt
@@ -40,6 +41,7 @@ func (n *plainNeuron) tick(wordsE, wordsI uint32, iext float64) bool {
 		n.gI += int32((int64(sat(wordsI)<<n.shiftI) * int64(n.p.initI)) >> 32)
 	}
 	exc, inh := n.gE, n.gI
+	n.rE, n.rI = n.gE, n.gI
 	if n.cond {
 		exc = mulK(n.gE>>n.gShift, n.p.eRevE-n.V)
 		inh = mulK(-(n.gI >> n.gShift), n.p.eRevI-n.V)
@@ -262,8 +264,10 @@ func TestLIFBitExact(t *testing.T) {
 					t.Fatalf("%s step %d neuron %d: model (%d %d %d %d), plain (%d %d %d %d)", ct, s, i,
 						m.v[i], m.ie[i], m.ii[i], m.refr[i], plain[i].V, plain[i].gE, plain[i].gI, plain[i].refract)
 				}
-				// (a delta synapse's view is the tick's input, its state 0 after it)
-				if m.views && (m.vF[i] != fromK(m.v[i]) || !delta && (m.eF[i] != m.rb.fromState(m.ie[i]) || m.iF[i] != m.rb.fromState(m.ii[i]))) {
+				// (the synaptic views are the tick's input before shaping,
+				// as neuron_impl_standard.h records it; a delta synapse's
+				// state is 0 after it)
+				if m.views && (m.vF[i] != fromK(m.v[i]) || !delta && (m.eF[i] != m.rb.fromState(plain[i].rE) || m.iF[i] != m.rb.fromState(plain[i].rI))) {
 					t.Fatalf("%s step %d neuron %d: the recorded view differs from the state", ct, s, i)
 				}
 				if inE[i] != 0 || inI[i] != 0 {

@@ -362,13 +362,10 @@ func (pl *plan) action(a *network.Action) ([]network.Action, error) {
 	if a.SetSynapses != nil {
 		return nil, fmt.Errorf("set_synapses: nmp's SpiNNaker does not change weights or delays once the network is mapped (sPyNNaker does not between run() and reset(); re-quantising them after the mapping is not built): set them before the first run")
 	}
-	if a.Set != nil && pl.rt.tick.Load() > 0 {
-		for _, part := range a.Set.Selection {
-			if p := &pl.user.Populations[part.Population]; !userCatalog.Cells[p.CellType].Source {
-				return nil, fmt.Errorf("%s: sPyNNaker does not support changing neuron parameters between run() and reset(): call reset() first (spike sources' rates and spike times may change between runs)", pl.user.PopName(part.Population))
-			}
-		}
-	}
+	// Neuron parameters set between runs take effect at the next run, the
+	// state going on: today's sPyNNaker writes them to the cores before it
+	// resumes (its integration tests set tau_syn_E between run(2) and
+	// run(3)); the guidebook's 2019 rule against it no longer holds.
 	if a.Run != nil {
 		// Close the ticks of the previous run before a new one starts.
 		pl.finishTicks()
@@ -399,6 +396,36 @@ func (pl *plan) finishTicks() {
 	}
 }
 
+// inputOfTick dates a recorded synaptic input to the tick that used it.
+// neuron_impl_standard.h records, in tick n, the voltage before the tick's
+// update and the input the update uses (the ring buffer's arrivals of tick
+// n included); the engine samples after each step, so the voltage after
+// step n−1 is already the voltage at the start of tick n, but the input
+// the models keep for recording (the input of step n) is sampled at n+1:
+// one step earlier is its time. The sample at the segment's start (the
+// initial value, which no tick used) goes; a run of n ticks then has n
+// samples of its inputs, as on the machine, and n+1 of the rest. Sampling
+// intervals other than the time step are left as they are.
+func (pl *plan) inputOfTick(sig *engine.Signal) *engine.Signal {
+	switch sig.Variable {
+	case "gsyn_exc", "gsyn_inh", "isyn_exc", "isyn_inh":
+	default:
+		return sig
+	}
+	if sig.Times != nil || math.Abs(sig.Interval-pl.dt) > 1e-9*pl.dt {
+		return sig
+	}
+	ns := *sig
+	ns.TStart -= pl.dt
+	if ns.TStart < -pl.dt/2 {
+		ns.TStart += sig.Interval
+		if n := len(sig.Indices); len(ns.Data) >= n {
+			ns.Data = ns.Data[n:]
+		}
+	}
+	return &ns
+}
+
 // readout reports spikes at their tick's time (sPyNNaker records a spike
 // of tick n at n·dt; the engine's grid puts it at the end of the step),
 // and adds the run's real-time figures to the mapping's info.
@@ -414,6 +441,10 @@ func (pl *plan) readout(segs []*engine.Segment) ([]*engine.Segment, error) {
 				ts[k] = math.Max(0, t-pl.dt)
 			}
 			ns.Spikes[p] = engine.PopSpikes{Recorded: ps.Recorded, IDs: ps.IDs, Times: ts}
+		}
+		ns.Signals = make([]*engine.Signal, len(seg.Signals))
+		for k, sig := range seg.Signals {
+			ns.Signals[k] = pl.inputOfTick(sig)
 		}
 		out[i] = &ns
 	}

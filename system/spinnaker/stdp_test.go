@@ -84,7 +84,7 @@ func s16(x int64) int64 { return int64(int16(x)) }
 func (p *plainSTDP) m16(a, b int64) int64 { return floorShift(s16(a)*s16(b), 11) }
 
 func (p *plainSTDP) mk(a, b int64) int64 {
-	return int64(int32(floorShift(int64(int32(a))*int64(int32(b))+(1<<14), 15)))
+	return int64(int32(floorShift(int64(int32(a))*int64(int32(b)), 15)))
 }
 
 func (p *plainSTDP) potentiate(w, x int64) int64 {

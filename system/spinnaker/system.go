@@ -403,9 +403,8 @@ func (pl *plan) scaleWeights() error {
 			dMean := a.dsum / a.cnt
 			dVar := math.Max(0, a.dsum2/a.cnt-dMean*dMean)
 			// the conductance input type's weights count 32 times
-			// larger (get_global_weight_scale)
-			ws := pl.weightScale(pp)
-			stats[pp][c.syn].add(nConn, mean*ws, wVar*ws*ws, a.maxW*ws, dVar, rate, perTick)
+			// larger (get_global_weight_scale), except in the total
+			stats[pp][c.syn].add(nConn, mean, wVar, a.maxW, pl.weightScale(pp), dVar, rate, perTick)
 		}
 	}
 	pl.shifts = make([][nSynTypes]uint32, len(d.Populations))

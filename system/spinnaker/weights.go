@@ -26,13 +26,23 @@ type inStats struct {
 
 // add is one incoming projection: nConn is the most connections any
 // neuron of the population receives from it; wMean, wVar and wMax the
-// statistics of its weights' magnitudes; dVar the variance of its delays;
-// spikesPerSecond and spikesPerTick what its source sends at most.
-func (s *inStats) add(nConn int, wMean, wVar, wMax, dVar, spikesPerSecond, spikesPerTick float64) {
+// statistics of its weights' magnitudes in the script's units, ws the
+// input type's global weight scale (32 for conductances, else 1); dVar the
+// variance of its delays; spikesPerSecond and spikesPerTick what its source
+// sends at most.
+//
+// As today's sPyNNaker's _Stats.__add_details has it, the mean, variance
+// and largest weight are scaled by ws, but the total a tick may bring
+// (spikes per tick · w_max · connections) is not: for a conductance input
+// the largest single weight then usually decides the shift, and a tick of
+// many coincident spikes may saturate the ring buffer.
+func (s *inStats) add(nConn int, wMean, wVar, wMax, ws, dVar, spikesPerSecond, spikesPerTick float64) {
 	n := float64(nConn)
 	if n == 0 {
 		return
 	}
+	total := spikesPerTick * wMax * n
+	wMean, wVar, wMax = wMean*ws, wVar*ws*ws, wMax*ws
 	// Merge (n, mean wMean, variance wVar) into the running totals.
 	tot := s.n + n
 	delta := wMean - s.mean
@@ -43,7 +53,7 @@ func (s *inStats) add(nConn int, wMean, wVar, wMax, dVar, spikesPerSecond, spike
 	s.rateN += n
 	s.rateMean += rd * n / s.rateN
 	s.delayVar = math.Max(s.delayVar, dVar)
-	s.total += spikesPerTick * wMax * n
+	s.total += total
 	s.biggest = math.Max(s.biggest, wMax)
 }
 

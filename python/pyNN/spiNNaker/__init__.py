@@ -138,12 +138,58 @@ def set_number_of_neurons_per_core(neuron_type, max_permitted):
     state.structure_changed()
 
 
+def set_number_of_synapse_cores(neuron_type, n_synapse_cores):
+    """sPyNNaker's split of a population's synapse processing onto cores
+    of their own: accepted and checked; nmp's machine processes a slice's
+    synapses on its neuron core (docs/spinnaker.md: the split is not
+    emulated, so it changes neither the mapping nor the results)."""
+    name = neuron_type if isinstance(neuron_type, str) else getattr(neuron_type, "__name__",
+                                                                      type(neuron_type).__name__)
+    n = int(n_synapse_cores)
+    if n < 0:
+        raise ValueError("set_number_of_synapse_cores(%s, %d): not a number of cores" % (name, n))
+    state.synapse_cores_per_type[name] = n
+
+
+def set_allow_delay_extensions(neuron_type, allowed):
+    """sPyNNaker's choice of holding long delays in the neuron core's ring
+    buffer instead of delay-extension cores: accepted; nmp's mapping always
+    places delay extensions beyond 16 steps (the spikes arrive at the same
+    ticks either way: docs/spinnaker.md)."""
+    name = neuron_type if isinstance(neuron_type, str) else getattr(neuron_type, "__name__",
+                                                                      type(neuron_type).__name__)
+    state.delay_extensions_per_type[name] = bool(allowed)
+
+
+#: sPyNNaker's structural plasticity: not built; naming one raises
+#: NotImplementedError with its name.
+_STRUCTURAL = ("StructuralMechanismStatic", "StructuralMechanismSTDP", "RandomSelection",
+               "LastNeuronSelection", "DistanceDependentFormation", "RandomByWeightElimination")
+
+
+def __getattr__(attr):
+    if attr in _STRUCTURAL:
+        def refuse(*args, **kwargs):
+            raise NotImplementedError("%s: structural plasticity is not built in nmp's emulated SpiNNaker "
+                                      "(docs/spinnaker.md)" % attr)
+        return refuse
+    if attr == "external_devices":
+        import importlib
+        return importlib.import_module(__name__ + ".external_devices")
+    raise AttributeError("module 'pyNN.spiNNaker' has no attribute %r" % attr)
+
+
 def get_machine():
     """The machine the network was mapped onto, and the mapping: the
     machine's size, where every population went (chip x, y, core, first and
     last neuron), the routing tables' sizes before and after compression,
     the weight scaling, and after runs the real-time figures (overruns,
     dropped packets)."""
+    if not state.populations:
+        # sPyNNaker's scripts may ask for the machine before building a
+        # network (as IntroLab's learning/simple.py does): the machine as
+        # configured, nothing mapped onto it yet.
+        return {"machine": dict(state.options), "populations": [], "cores_used": 0}
     state.ensure_built()
     state.pull()
     return state.mapping

@@ -1,7 +1,7 @@
-"""sPyNNaker's connectors beyond PyNN's: KernelConnector."""
+"""sPyNNaker's connectors beyond PyNN's: KernelConnector, AllButMeConnector."""
 
 import numpy as np
-from pyNN.connectors import Connector, FromListConnector
+from pyNN.connectors import Connector, FromListConnector, IndexBasedExpression
 from pyNN.random import RandomDistribution
 
 _H, _W = 0, 1
@@ -106,3 +106,34 @@ class KernelConnector(Connector):
                 row.append(self.delays[kr, kc])
             rows.append(row)
         FromListConnector(rows, column_names=columns, safe=self.safe).connect(projection)
+
+
+class _NotSelf(IndexBasedExpression):
+    """The index expression of AllButMeConnector: 1 where i ≠ j."""
+
+    def __call__(self, i, j):
+        return (np.asarray(i) != np.asarray(j)).astype(float)
+
+
+class AllButMeConnector(Connector):
+    """sPyNNaker's extra_models.AllButMeConnector (its winner-take-all
+    example uses it): every presynaptic neuron i to every postsynaptic
+    neuron j but j = i, with the synapse type's weight and delay. sPyNNaker
+    computes it on the cores (a local-only connector); the connections are
+    the same. Its per-pair `weights` array is not built: giving one raises
+    NotImplementedError."""
+
+    parameter_names = ()
+
+    def __init__(self, weights=None, safe=True, callback=None, verbose=False, **kwargs):
+        if weights is not None:
+            raise NotImplementedError("AllButMeConnector(weights=...): a weight per pair is not built in nmp's "
+                                      "emulated SpiNNaker; give the weight with the synapse type")
+        if kwargs:
+            raise TypeError("AllButMeConnector() got unexpected arguments %s" % sorted(kwargs))
+        Connector.__init__(self, safe=safe, callback=callback)
+
+    def connect(self, projection):
+        from pyNN.connectors import IndexBasedProbabilityConnector
+        IndexBasedProbabilityConnector(_NotSelf(), allow_self_connections=True,
+                                       safe=self.safe).connect(projection)

@@ -8,12 +8,14 @@ NotImplementedError with its name rather than an AttributeError that would
 look like a typo (docs/spinnaker.md lists what is built)."""
 
 _KNOWN = ("IF_cond_exp_stoc", "IFCondExpStoc", "IF_curr_exp_sEMD", "IF_curr_exp_semd",
-          "RecurrentRule", "SpikeSourcePoissonVariable")
+          "RecurrentRule", "SpikeSourcePoissonVariable", "Neuromodulation", "IF_curr_exp_izhikevich_neuromodulation",
+          "IFCurrExpIzhikevichNeuromodulation", "IzhikevichNeuromodulation", "IFTruncDelta", "IF_trunc_delta",
+          "WeightDependenceMultiplicative")
 
 
 from .standardmodels import (IF_curr_delta, IF_curr_dual_exp, Izhikevich_cond, IF_curr_exp_ca2_adaptive, Vogels2011Rule,  # noqa: E402,F401
                              SpikeNearestPairRule, PfisterSpikeTripletRule, WeightDependenceAdditiveTriplet)
-from .connectors import KernelConnector  # noqa: E402,F401
+from .connectors import KernelConnector, AllButMeConnector  # noqa: E402,F401
 
 #: sPyNNaker lists IF_curr_delta among its extra models too, under these names.
 IFCurrDelta = IFCurDelta = IF_curr_delta

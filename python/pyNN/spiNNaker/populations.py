@@ -10,6 +10,7 @@ from pyNN import common
 from pyNN.nmp import populations as _nmp
 
 from . import simulator
+from .external_devices import _Refused
 from .recording import Recorder
 
 #: sPyNNaker's limit of neurons per core (a synaptic row indexes 256).
@@ -77,6 +78,14 @@ class Population(_nmp.Population):
                 continue  # accepted; nmp's machine has no use for them (docs/spinnaker.md)
             else:
                 raise TypeError("Population() got an unexpected argument %r" % (key,))
+        if isinstance(cellclass, _Refused):
+            cellclass()  # a device of external_devices: refused by its name
+        if isinstance(size, (float, np.floating)):
+            # sPyNNaker takes a whole number given as a float (N / 4), as
+            # its round_n_atoms does; PyNN's base class would refuse it.
+            if not float(size).is_integer():
+                raise ValueError("Population %s: size %r is not a whole number of neurons" % (label or "", size))
+            size = int(size)
         if isinstance(cellclass, type) and cellparams is None:
             cellparams = {}  # sPyNNaker takes a cell class without parameters: its defaults
         _nmp.Population.__init__(self, size, cellclass, cellparams, structure, initial_values, label)

@@ -98,6 +98,10 @@ class State(_nmp_simulator.State):
         self.options = {}
         #: set_number_of_neurons_per_core: cell type name -> neurons.
         self.atoms_per_type = {}
+        #: set_number_of_synapse_cores: accepted, no effect (docs/spinnaker.md).
+        self.synapse_cores_per_type = {}
+        #: set_allow_delay_extensions: accepted, no effect (docs/spinnaker.md).
+        self.delay_extensions_per_type = {}
         _nmp_simulator.State.__init__(self)
 
     @property
@@ -121,6 +125,8 @@ class State(_nmp_simulator.State):
         _nmp_simulator.State.setup(self, timestep, min_delay, seed=seed, threads=threads)
         self.options = options
         self.atoms_per_type = {}
+        self.synapse_cores_per_type = {}
+        self.delay_extensions_per_type = {}
 
     def clear(self):
         self.atoms_per_type = {}

@@ -17,6 +17,29 @@ class _Initial(object):
                                    if k in self.default_initial_values and k not in self.default_parameters}
         super().__init__(**parameters)
 
+    # sPyNNaker's per-model settings, as its cell classes have them.
+    @classmethod
+    def set_model_max_atoms_per_dimension_per_core(cls, n_atoms=None):
+        """At most n_atoms neurons of this model on a core (a number; a
+        tuple per dimension is refused: populations here are flat)."""
+        from . import set_number_of_neurons_per_core
+        if n_atoms is None:
+            from .simulator import state
+            state.atoms_per_type.pop(cls.__name__, None)
+            return
+        if isinstance(n_atoms, (tuple, list)):
+            if len(n_atoms) != 1:
+                raise NotImplementedError("%s.set_model_max_atoms_per_dimension_per_core%r: neurons per core per "
+                                          "dimension are not built; give one number" % (cls.__name__, tuple(n_atoms)))
+            n_atoms = n_atoms[0]
+        set_number_of_neurons_per_core(cls, n_atoms)
+
+    @classmethod
+    def set_model_n_synapse_cores(cls, n_synapse_cores):
+        """As set_number_of_synapse_cores(cls, n): accepted, no effect."""
+        from . import set_number_of_synapse_cores
+        set_number_of_synapse_cores(cls, n_synapse_cores)
+
 
 
 class IF_curr_exp(_Initial, _nmp.IF_curr_exp):
@@ -102,8 +125,26 @@ class Izhikevich_cond(Izhikevich):
     conductance_based = True
 
 
-SpikeSourcePoisson = _nmp.SpikeSourcePoisson
-SpikeSourceArray = _nmp.SpikeSourceArray
+class SpikeSourcePoisson(_nmp.SpikeSourcePoisson):
+    """PyNN's, taking sPyNNaker's positional arguments too
+    (SpikeSourcePoisson(rate, start, duration), as its users write
+    SpikeSourcePoisson(10.0))."""
+
+    def __init__(self, rate=None, start=None, duration=None, **parameters):
+        for name, value in (("rate", rate), ("start", start), ("duration", duration)):
+            if value is not None:
+                parameters[name] = value
+        super().__init__(**parameters)
+
+
+class SpikeSourceArray(_nmp.SpikeSourceArray):
+    """PyNN's, taking sPyNNaker's positional spike_times too
+    (SpikeSourceArray([0, 10]))."""
+
+    def __init__(self, spike_times=None, **parameters):
+        if spike_times is not None:
+            parameters["spike_times"] = spike_times
+        super().__init__(**parameters)
 
 
 class StaticSynapse(_nmp.StaticSynapse):
