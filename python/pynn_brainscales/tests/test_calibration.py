@@ -174,12 +174,51 @@ class CalibratedCells(unittest.TestCase):
         pynn.setup()
         pynn.Population(2, CalibHXNeuronCuba(i_synin_gm_E=400))
         pynn.Population(2, CalibHXNeuronCuba(i_synin_gm_E=500))
-        with self.assertRaisesRegex(ValueError, "i_synin_gm_E needs to be same for all populations"):
+        with self.assertRaisesRegex(RuntimeError, "i_synin_gm_E needs to be same for all populations"):
             pynn.run(0.01)
         with self.assertRaisesRegex(ValueError, "v_rest: 200 .* 50 to 160"):
             CalibHXNeuronCuba(v_rest=200)
         with self.assertRaisesRegex(NotImplementedError, "plasticity_rule: not emulated yet"):
             CalibHXNeuronCuba(plasticity_rule=object())
+
+    def test_actual_hwparams_change_the_circuits(self):
+        """actual_hwparams: AttributeError before the calibration, then one
+        AtomicNeuron per neuron (lola's grouped fields), views share them
+        with their population, and a change is what the circuit runs with:
+        the leak above the calibrated threshold makes the neuron fire."""
+        pynn.setup(rng_seed=4)
+        pop = pynn.Population(3, CalibHXNeuronCuba())
+        pop.record("spikes")
+        for what in ("calib_target", "calib_hwparams", "actual_hwparams"):
+            with self.assertRaisesRegex(AttributeError, "not calibrated yet"):
+                getattr(pop, what)
+        with self.assertRaisesRegex(AttributeError, "only for CalibHXNeuron"):
+            pynn.Population(1, pynn.cells.HXNeuron()).actual_hwparams
+        pynn.run(None, pynn.RunCommand.PREPARE)
+        hw = pop.actual_hwparams
+        self.assertEqual(len(hw), 3)
+        self.assertEqual(hw[1].leak.v_leak, pop.calib_hwparams[1]["leak_v_leak"])
+        self.assertEqual(pop[1:3].calib_target["leak"].shape, (2,))
+        pop[[1, 2]].actual_hwparams[1].leak.v_leak = 1022
+        self.assertEqual(pop.actual_hwparams[2].leak.v_leak, 1022)
+        self.assertNotEqual(pop.actual_hwparams[1].leak.v_leak, 1022)
+        self.assertNotEqual(pop.calib_hwparams[2].leak.v_leak, 1022)   # the calibration itself stays
+        with self.assertRaisesRegex(AttributeError, "has no field 'v_leek'"):
+            pop.actual_hwparams[0].leak.v_leek = 3
+        with self.assertRaises(Exception):
+            pop.actual_hwparams[0].leak.v_leak = 1023                  # beyond the CapMem
+        pynn.run(0.1)
+        counts = [len(s) for s in pop.get_data("spikes").segments[0].spiketrains]
+        self.assertEqual(counts[0], 0, counts)                     # calibrated: silent without input
+        self.assertEqual(counts[1], 0, counts)
+        self.assertGreater(counts[2], 5, counts)                   # its leak now above threshold
+
+    def test_global_parameters_differing_within_a_population(self):
+        pynn.setup()
+        pop = pynn.Population(3, CalibHXNeuronCuba())
+        pop.set(synapse_dac_bias=[400, 500, 500])
+        with self.assertRaisesRegex(RuntimeError, "synapse_dac_bias needs to be same for all neurons"):
+            pynn.run(0.01)
 
     def test_nightly(self):
         path = pynn.helper.nightly_calib_path()
