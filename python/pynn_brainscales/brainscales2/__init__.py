@@ -95,7 +95,7 @@ def _permutation(perm):
 
 
 _NOT_EMULATED = ("injected_config", "injected_readout", "injected_calib_target",
-                 "injected_calib_options", "connection")
+                 "injected_calib_options")
 
 
 def setup(timestep=simulator.MADC_DT, min_delay=DEFAULT_MIN_DELAY, **extra_params):
@@ -148,6 +148,17 @@ def setup(timestep=simulator.MADC_DT, min_delay=DEFAULT_MIN_DELAY, **extra_param
             warnings.warn(msg, RuntimeWarning, stacklevel=2)
             _log.WARN(msg)
     calibration_cache = extra.pop("calibration_cache", None)
+    connection = extra.pop("connection", None)
+    if connection is not None:
+        # A connection the script opened (hxcomm.ManagedConnection): the
+        # experiment runs on its chip.
+        from calix.connection import Connection
+        if not isinstance(connection, Connection):
+            raise TypeError("setup(connection=...): expected a connection from dlens_vx_v3.hxcomm."
+                            "ManagedConnection(), got %s" % type(connection).__name__)
+        if connection.closed:
+            raise RuntimeError("setup(connection=...): the connection to %s is closed" % connection.chip)
+        options["chip"] = connection.chip
     for key in _NOT_EMULATED:
         if extra.pop(key, None) is not None:
             raise NotImplementedError("setup(%s=...): not available on the emulated chip" % key)

@@ -4,6 +4,7 @@ and the nightly calibration. Each calibration of the whole chip takes about
 two seconds; the tests share one calix cache so that equal targets
 calibrate once."""
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -38,6 +39,29 @@ def setUpModule():
 
 def tearDownModule():
     shutil.rmtree(_TMP, ignore_errors=True)
+
+
+@dataclasses.dataclass
+class _CountingResult(calix.common.base.CalibResult):
+    level: int = 0
+    fresh: bool = False
+
+    def apply(self, connection):
+        pass
+
+    def __getstate__(self):
+        return {"level": self.level}      # `fresh` is not cached
+
+
+class _CountingTarget(calix.common.base.TopLevelCalibTarget):
+    calls = 0
+
+    def __init__(self, level):
+        self.level = level
+
+    def calibrate(self, connection, options=None):
+        _CountingTarget.calls += 1
+        return _CountingResult(level=self.level, fresh=True, target=self, options=options)
 
 
 class Calix(unittest.TestCase):
@@ -100,6 +124,25 @@ class Calix(unittest.TestCase):
         with self.assertRaises(ValueError):
             calix.calibrate(SpikingCalibTarget(neuron_target=neuron.NeuronCalibTarget(reset=10)), cache_paths=[cache])
         self.assertEqual(os.listdir(cache), cached)
+
+    def test_own_top_level_target_is_cached(self):
+        """A script's own TopLevelCalibTarget: calix.calibrate runs its
+        calibrate() once per target, options and chip, then answers from
+        the cache; without cache paths it runs every time."""
+        calls = _CountingTarget.calls
+        with tempfile.TemporaryDirectory() as tmp:
+            first = calix.calibrate(_CountingTarget(level=3), cache_paths=[tmp])
+            self.assertEqual((first.level, first.fresh), (3, True))
+            again = calix.calibrate(_CountingTarget(level=3), cache_paths=[tmp])
+            self.assertEqual((again.level, again.fresh), (3, False))   # unpickled: fresh is not kept
+            other = calix.calibrate(_CountingTarget(level=4), cache_paths=[tmp])
+            self.assertTrue(other.fresh)
+            with hxcomm.ManagedConnection(chip="nmp-virtual-hx-2") as conn:
+                self.assertTrue(calix.calibrate(_CountingTarget(level=3), cache_paths=[tmp], connection=conn).fresh)
+        self.assertEqual(_CountingTarget.calls - calls, 3)
+        calix.calibrate(_CountingTarget(level=3), cache_paths=[])
+        calix.calibrate(_CountingTarget(level=3), cache_paths=[])
+        self.assertEqual(_CountingTarget.calls - calls, 5)
 
     def test_files_between_go_and_python(self):
         out = os.path.join(_TMP, "files")

@@ -72,6 +72,16 @@ class Runs(unittest.TestCase):
         self.assertIn("MappedTopologyStatistics", str(stats))
         self.assertEqual(stats["neuron_circuits_used"], 5)
 
+    def test_connection(self):
+        from dlens_vx_v3 import hxcomm
+        with hxcomm.ManagedConnection(chip="nmp-virtual-hx-2") as conn:
+            pynn.setup(connection=conn)
+            self.assertEqual(pynn.simulator.state.chip, "nmp-virtual-hx-2")
+        with self.assertRaisesRegex(RuntimeError, "closed"):
+            pynn.setup(connection=conn)
+        with self.assertRaisesRegex(TypeError, "ManagedConnection"):
+            pynn.setup(connection=object())
+
     def test_neuron_permutation_checks(self):
         with self.assertRaisesRegex(ValueError, "circuit 8 appears more than once"):
             pynn.setup(neuronPermutation=[8, 3, 8])
