@@ -116,22 +116,30 @@ class Chip(object):
         self.calibration = calibration
         #: The spike-triggered adaptation pulse's length scale (None: the system's default).
         self.clock_scale_adaptation_pulse = None
+        #: The two hemispheres' backend clock scales when they differ
+        #: ([{"clock_scale_slow": s, "clock_scale_fast": f}] × 2), else None.
+        self.neuron_backends = None
 
     @classmethod
     def from_lola(cls, config):
         """The Chip of a lola.Chip (dlens_vx_v3.lola): its neuron circuits
-        and its backends' clock scales (one setting on the emulated chip,
-        so both backends must agree)."""
+        and its two backends' clock scales (the adaptation pulse's scale is
+        one setting on the emulated chip, so both backends must agree on it)."""
         neurons = [n.flat() for n in config.neuron_block.atomic_neurons]
         chip = cls({k: [n[k] for n in neurons] for k in neurons[0]})
-        for field in ("clock_scale_slow", "clock_scale_fast", "clock_scale_adaptation_pulse"):
-            values = {int(getattr(b, field)) for b in config.neuron_block.backends}
-            if len(values) > 1:
-                raise ValueError("initial_config: neuron_block.backends[...].%s must be the same for both "
-                                 "backends on the emulated chip, got %s" % (field, sorted(values)))
-            value = values.pop()
-            if value != 0:
-                setattr(chip, field, value)
+        backends = [(int(b.clock_scale_slow), int(b.clock_scale_fast)) for b in config.neuron_block.backends]
+        if backends[0] != backends[1]:
+            # The hemispheres' backends differ: one setting each.
+            chip.neuron_backends = [{"clock_scale_slow": s, "clock_scale_fast": f} for s, f in backends]
+        else:
+            chip.clock_scale_slow, chip.clock_scale_fast = (v if v != 0 else None for v in backends[0])
+        pulses = {int(b.clock_scale_adaptation_pulse) for b in config.neuron_block.backends}
+        if len(pulses) > 1:
+            raise ValueError("initial_config: neuron_block.backends[...].clock_scale_adaptation_pulse must be the "
+                             "same for both backends on the emulated chip, got %s" % sorted(pulses))
+        pulse = pulses.pop()
+        if pulse != 0:
+            chip.clock_scale_adaptation_pulse = pulse
         return chip
 
     def copy(self):
@@ -140,6 +148,7 @@ class Chip(object):
                  self.chip, None if self.calibration is None else dict(self.calibration))
         c.neurons = {k: v.copy() for k, v in self.neurons.items()}
         c.clock_scale_adaptation_pulse = self.clock_scale_adaptation_pulse
+        c.neuron_backends = None if self.neuron_backends is None else [dict(b) for b in self.neuron_backends]
         return c
 
     def options(self):
@@ -155,6 +164,8 @@ class Chip(object):
             out["clock_scale_slow"] = int(self.clock_scale_slow)
         if self.clock_scale_fast is not None:
             out["clock_scale_fast"] = int(self.clock_scale_fast)
+        if self.neuron_backends is not None:
+            out["neuron_backends"] = [dict(b) for b in self.neuron_backends]
         if self.clock_scale_adaptation_pulse is not None:
             out["clock_scale_adaptation_pulse"] = int(self.clock_scale_adaptation_pulse)
         return out

@@ -142,7 +142,15 @@ class Coordinates(unittest.TestCase):
         finally:
             pynn.end()
         config.neuron_block.backends[halco.CommonNeuronBackendConfigOnDLS(1)].clock_scale_fast = 3
-        with self.assertRaisesRegex(ValueError, "clock_scale_fast must be the same for both"):
+        pynn.setup(initial_config=config)
+        try:
+            self.assertEqual(pynn.simulator.state.options["neuron_backends"],
+                             [{"clock_scale_slow": 0, "clock_scale_fast": 2},
+                              {"clock_scale_slow": 0, "clock_scale_fast": 3}])
+        finally:
+            pynn.end()
+        config.neuron_block.backends[halco.CommonNeuronBackendConfigOnDLS(1)].clock_scale_adaptation_pulse = 1
+        with self.assertRaisesRegex(ValueError, "clock_scale_adaptation_pulse must be the same for both"):
             pynn.setup(initial_config=config)
 
 
