@@ -174,6 +174,11 @@ class Surface(unittest.TestCase):
         log = logger.get("test_surface")
         logger.set_loglevel(log, logger.LogLevel.INFO)
         self.assertIs(logger.get, pynn.logger.get)
+        with self.assertLogs("pynn_brainscales.test_surface", level="INFO") as got:
+            log.info("value=", 3)
+            log.debug("not shown")
+            log.WARN("upper case too")
+        self.assertEqual([r.getMessage() for r in got.records], ["value=3", "upper case too"])
 
 
 if __name__ == "__main__":
