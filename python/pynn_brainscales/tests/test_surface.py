@@ -51,6 +51,29 @@ class Runs(unittest.TestCase):
         spikes = pop.get_data().segments[0].spiketrains[0]
         self.assertGreater(np.asarray(spikes).max(), 0.05)    # the second snippet continued the first
 
+    def test_weight_beyond_one_synapse_after_reset(self):
+        """After reset(), a weight needing more parallel synapses than the
+        network was placed with places it again (the first run's data stay)."""
+        pynn.setup(rng_seed=2)
+        pop = pynn.Population(1, pynn.cells.HXNeuron(
+            threshold_enable=False, leak_v_leak=400, leak_i_bias=200, excitatory_input_enable=True,
+            excitatory_input_i_bias_gm=1022, excitatory_input_i_bias_tau=200, excitatory_input_i_shift_reference=300))
+        pop.record("v")
+        stim = pynn.Population(1, pynn.cells.SpikeSourceArray(spike_times=[0.02]))
+        proj = pynn.Projection(stim, pop, pynn.AllToAllConnector(),
+                               synapse_type=pynn.synapses.StaticSynapse(weight=20))
+        heights, synapses = [], []
+        for w in (20, 120):
+            proj.set(weight=w)
+            pynn.run(0.06)
+            v = np.asarray(pop.get_data().segments[-1].irregularlysampledsignals[0]).ravel()
+            heights.append(v.max() - np.median(v[:200]))
+            synapses.append(pynn.get_mapping()["synapse_arrays"][0]["synapses"])
+            pynn.reset()
+        self.assertEqual(len(pop.get_data().segments), 2)
+        self.assertGreater(heights[1], 2.5 * heights[0], heights)    # two synapses, 120 instead of 20
+        self.assertEqual(synapses, [1, 2])
+
     def test_empty_network(self):
         pynn.setup()
         self.assertEqual(pynn.run(0.2), 0.2)
