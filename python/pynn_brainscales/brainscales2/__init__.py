@@ -206,6 +206,10 @@ def run(runtime, command=RunCommand.EXECUTE):
         state.executed = True
         return state.t
     t = _run(runtime)
+    # New data were recorded: a get_data(clear=True) before this run must
+    # not keep the next reset() from storing them (PyNN's clear_flag).
+    for recorder in state.recorders:
+        recorder.clear_flag = False
     if command == RunCommand.APPEND:
         state.appended = True
     else:

@@ -35,6 +35,22 @@ class Runs(unittest.TestCase):
         self.assertEqual(len(segs), 2)
         self.assertTrue(all(len(s.spiketrains[0]) > 3 for s in segs))
 
+    def test_clear_between_repetitions(self):
+        """get_data(clear=True) returns the runs since the last clear, every
+        time (each run after a clear is kept at the next reset)."""
+        pynn.setup(enable_neuron_bypass=True, rng_seed=1)
+        pop = pynn.Population(1, pynn.cells.HXNeuron())
+        pop.record("spikes")
+        src = pynn.Population(1, pynn.cells.SpikeSourceArray())
+        pynn.Projection(src, pop, pynn.AllToAllConnector(), synapse_type=pynn.synapses.StaticSynapse(weight=63))
+        for n in range(3):
+            src.set(spike_times=np.linspace(0.01, 0.18, n))
+            for _ in range(2):
+                pynn.run(0.2)
+                pynn.reset()
+            segments = pop.get_data(clear=True).segments
+            self.assertEqual([len(s.spiketrains[0]) for s in segments], [n, n])
+
     def test_append_then_execute(self):
         pynn.setup(rng_seed=1)
         pop = pynn.Population(1, pynn.cells.HXNeuron(**LOT))
