@@ -82,6 +82,10 @@ class Recorder(_NmpRecorder):
         wanted = set(v for v, ids in self.recorded.items() if ids)
         if variables != 'all':
             wanted &= set(variables)
+        if self.clear_flag:
+            # Cleared (get_data(clear=True)) and not run since: no data, so
+            # no spike trains or signals, as pynn-brainscales returns them.
+            wanted = set()
         pd = self._data()
         first = int(pop.first_id)
         t0 = float(self._recording_start_time.rescale(pq.ms).magnitude)

@@ -50,6 +50,9 @@ class Runs(unittest.TestCase):
                 pynn.reset()
             segments = pop.get_data(clear=True).segments
             self.assertEqual([len(s.spiketrains[0]) for s in segments], [n, n])
+        pynn.run(0.2)
+        self.assertEqual(len(pop.get_data(clear=True).segments[0].spiketrains), 1)
+        self.assertEqual(len(pop.get_data().segments[0].spiketrains), 0)   # cleared, not run since: no trains
 
     def test_append_then_execute(self):
         pynn.setup(rng_seed=1)
