@@ -29,9 +29,9 @@ class TwoBackendsTest(unittest.TestCase):
                 sim.setup(timestep=0.1, rng_seed=11)
                 cells = sim.Population(3, sim.IF_curr_exp(i_offset=1.0))
                 cells.record("spikes")
-                pynn.run(0.1)
+                pynn.run(0.1, pynn.RunCommand.APPEND)   # snippets continue; a second EXECUTE needs reset()
                 sim.run(50.0)
-                pynn.run(0.1)
+                pynn.run(0.1, pynn.RunCommand.APPEND)   # snippets continue; a second EXECUTE needs reset()
                 pynn.end()
                 sim.end()
             finally:
