@@ -48,7 +48,7 @@ class TwoBackendsTest(unittest.TestCase):
         self.assertEqual(len(pynn.simulator.state.populations), 1)
         self.assertEqual(len(cells.get_data().segments[0].spiketrains), 3)
         self.assertTrue(all(len(st) > 0 for st in cells.get_data().segments[0].spiketrains))
-        self.assertEqual(len(hx.get_data().segments[0].spiketrains), 2)
+        self.assertEqual(len(hx.get_data().segments[0].spiketrains), 4)   # 2 neurons x 2 snippets (APPEND)
         self.assertIsNone(sim.simulator.state.system())
         self.assertEqual(pynn.simulator.state.system()["name"], "brainscales2")
 

@@ -205,7 +205,12 @@ def run(runtime, command=RunCommand.EXECUTE):
                              "run(None, RunCommand.PREPARE)")
         state.executed = True
         return state.t
+    t_begin = state.t
     t = _run(runtime)
+    # The snippet and what each population recorded in it (get_data()
+    # returns the data per snippet, as pynn-brainscales does).
+    state.snippets.append((t_begin, state.t, {id(r): {v: frozenset(ids) for v, ids in r.recorded.items() if ids}
+                                              for r in state.recorders}))
     # New data were recorded: a get_data(clear=True) before this run must
     # not keep the next reset() from storing them (PyNN's clear_flag).
     for recorder in state.recorders:
@@ -226,7 +231,9 @@ def reset(annotations=None):
     """Back to time 0 for a new run of the same network (the recorded data
     stay, as a new segment)."""
     state.executed = state.appended = False
-    return _reset(annotations)
+    result = _reset(annotations)
+    state.snippets = []
+    return result
 
 get_current_time, _, get_min_delay, get_max_delay, num_processes, rank = \
     common.build_state_queries(simulator)

@@ -216,6 +216,9 @@ class State(_nmp_simulator.State):
         #: APPEND) happened since setup() or reset() (run() refuses a
         #: second run, as the hardware's software does).
         self.active = self.executed = self.appended = False
+        #: The snippets run since setup() or reset(): (t_start, t_stop,
+        #: {id(recorder): variables it recorded}).
+        self.snippets = []
         _nmp_simulator.State.__init__(self)
 
     @property
@@ -239,6 +242,7 @@ class State(_nmp_simulator.State):
         self.calibration_cache = calibration_cache
         self.initial_config = initial_config
         self.active, self.executed, self.appended = True, False, False
+        self.snippets = []
 
     def end(self):
         self.active = False

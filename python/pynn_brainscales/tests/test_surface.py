@@ -67,8 +67,28 @@ class Runs(unittest.TestCase):
         self.assertAlmostEqual(pynn.run(None), 0.1, places=6)
         with self.assertRaises(RuntimeError):
             pynn.run(0.05, pynn.RunCommand.APPEND)
-        spikes = pop.get_data().segments[0].spiketrains[0]
-        self.assertGreater(np.asarray(spikes).max(), 0.05)    # the second snippet continued the first
+        trains = pop.get_data().segments[0].spiketrains       # one per snippet, as pynn-brainscales
+        self.assertEqual([(float(t.t_start), float(t.t_stop)) for t in trains], [(0.0, 0.05), (0.05, 0.1)])
+        self.assertTrue(all(len(t) > 3 for t in trains))
+        self.assertTrue(np.all((np.asarray(trains[1]) >= 0.05) & (np.asarray(trains[1]) < 0.1)))
+
+    def test_recording_switched_between_snippets(self):
+        """Signals and spike trains only of the snippets that recorded them."""
+        pynn.setup(rng_seed=1)
+        pop = pynn.Population(1, pynn.cells.HXNeuron(**LOT))
+        pop.record(["v", "spikes"])
+        pynn.run(0.02, pynn.RunCommand.APPEND)
+        pop.record(None)
+        pynn.run(0.02, pynn.RunCommand.APPEND)
+        pop.record("v")
+        pynn.run(0.02)
+        seg = pop.get_data().segments[0]
+        signals = seg.irregularlysampledsignals
+        self.assertEqual(len(signals), 2)
+        self.assertLess(float(signals[0].times.max()), 0.02)
+        self.assertGreaterEqual(float(signals[1].times.min()), 0.04)
+        self.assertEqual(len(seg.spiketrains), 1)              # spikes: the first snippet only
+        self.assertEqual(float(seg.spiketrains[0].t_stop), 0.02)
 
     def test_weight_beyond_one_synapse_after_reset(self):
         """After reset(), a weight needing more parallel synapses than the
