@@ -48,6 +48,8 @@ def calibrate(target=None, options=None, cache_paths=None, cache_read_only=False
     fails."""
     from .spiking import SpikingCalibOptions, SpikingCalibResult, SpikingCalibTarget
     from .spiking import calibrate as spiking_calibrate
+    if isinstance(target, common.base.TopLevelCalibTarget):
+        return _calibrate_target(target, options, cache_paths, cache_read_only, connection)
     target = target or SpikingCalibTarget()
     options = options or SpikingCalibOptions()
     if not isinstance(target, SpikingCalibTarget):
@@ -77,6 +79,46 @@ def calibrate(target=None, options=None, cache_paths=None, cache_read_only=False
             try:
                 paths[0].mkdir(parents=True, exist_ok=True)
                 files.write(result.raw, paths[0] / (key + ".json.gz"))
+            except OSError as err:
+                _log.warning("could not cache the calibration in %s: %s", paths[0], err)
+        return result
+    finally:
+        if own:
+            connection.close()
+
+
+def _calibrate_target(target, options, cache_paths, cache_read_only, connection):
+    """calibrate() for a TopLevelCalibTarget of the script's own: its
+    calibrate(connection, options) runs unless the cache holds the result of
+    equal target and options on this chip (the key hashes their pickles,
+    the chip and the algorithm version; the file is the pickled result)."""
+    import pickle
+    own = connection is None
+    if own:
+        connection = ManagedConnection()
+    try:
+        doc = pickle.dumps((type(target).__module__, type(target).__qualname__, target, options), protocol=4)
+        key = hashlib.sha256(doc + connection.get_unique_identifier().encode() +
+                             _backend.ALGORITHM.encode()).hexdigest()
+        paths = [Path(p) for p in (default_cache_paths() if cache_paths is None else cache_paths)]
+        for p in paths:
+            f = p / (key + ".pkl")
+            if f.is_file():
+                try:
+                    with open(f, "rb") as fh:
+                        result = pickle.load(fh)
+                except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError) as err:
+                    _log.warning("ignoring the cached calibration %s: %s", f, err)
+                    continue
+                _log.info("calibration of %s from the cache %s", connection.chip, f)
+                result.apply(connection)
+                return result
+        result = target.calibrate(connection, options)
+        if not cache_read_only and paths:
+            try:
+                paths[0].mkdir(parents=True, exist_ok=True)
+                with open(paths[0] / (key + ".pkl"), "wb") as fh:
+                    pickle.dump(result, fh, protocol=4)
             except OSError as err:
                 _log.warning("could not cache the calibration in %s: %s", paths[0], err)
         return result

@@ -1,5 +1,16 @@
-"""The part of the real stack's dlens_vx_v3 that calix scripts use to reach
-a chip: `from dlens_vx_v3 import hxcomm; with hxcomm.ManagedConnection() as
-connection: ...` (on nmp: a connection to a virtual chip, calix.connection)."""
+"""The parts of the real stack's dlens_vx_v3 that PyNN and calix scripts
+use: `hxcomm` (a connection to a chip: on nmp a virtual chip,
+calix.connection), `halco` (coordinates), `lola` (the neuron circuits'
+configuration, for initial_config), `logger`, `sta` (playback programs: not emulated,
+building one raises NotImplementedError)."""
 
-from . import hxcomm  # noqa: F401
+from . import hxcomm, halco, sta  # noqa: F401
+
+
+def __getattr__(name):
+    # lola builds on pynn_brainscales (and so on PyNN): imported when asked
+    # for, so that calix scripts that only connect stay quick to start.
+    if name in ("lola", "logger"):
+        import importlib
+        return importlib.import_module("." + name, __name__)
+    raise AttributeError("module 'dlens_vx_v3' has no attribute %r" % name)

@@ -29,9 +29,9 @@ class TwoBackendsTest(unittest.TestCase):
                 sim.setup(timestep=0.1, rng_seed=11)
                 cells = sim.Population(3, sim.IF_curr_exp(i_offset=1.0))
                 cells.record("spikes")
-                pynn.run(0.1)
+                pynn.run(0.1, pynn.RunCommand.APPEND)   # snippets continue; a second EXECUTE needs reset()
                 sim.run(50.0)
-                pynn.run(0.1)
+                pynn.run(0.1, pynn.RunCommand.APPEND)   # snippets continue; a second EXECUTE needs reset()
                 pynn.end()
                 sim.end()
             finally:
@@ -48,7 +48,7 @@ class TwoBackendsTest(unittest.TestCase):
         self.assertEqual(len(pynn.simulator.state.populations), 1)
         self.assertEqual(len(cells.get_data().segments[0].spiketrains), 3)
         self.assertTrue(all(len(st) > 0 for st in cells.get_data().segments[0].spiketrains))
-        self.assertEqual(len(hx.get_data().segments[0].spiketrains), 2)
+        self.assertEqual(len(hx.get_data().segments[0].spiketrains), 4)   # 2 neurons x 2 snippets (APPEND)
         self.assertIsNone(sim.simulator.state.system())
         self.assertEqual(pynn.simulator.state.system()["name"], "brainscales2")
 

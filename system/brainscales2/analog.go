@@ -321,7 +321,7 @@ func derive(p codes, c int, quadrant int, o *Options, cm *chipMismatch, jt *jitt
 	// clock; the reset is released (0x1F - 2*holdoff) cycles before the end
 	// (haldls' ResetHoldoff). Below that many cycles the release mask is
 	// never met: the reset then lasts the whole refractory period.
-	clk := o.refractoryClockUs(p("refractory_period_input_clock") != 0)
+	clk := o.refractoryClockUs(p("refractory_period_input_clock") != 0, c/numColumns)
 	rt := p("refractory_period_refractory_time")
 	early := 31 - 2*p("refractory_period_reset_holdoff")
 	n.refrUs = rt * clk

@@ -2,6 +2,7 @@ package brainscales2
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -173,3 +174,28 @@ func meanSD(xs []float64) (float64, float64) {
 }
 
 func sq(x float64) float64 { return x * x }
+
+// Each hemisphere's neuron backend has its own refractory clocks: with
+// neuron_backends, a top circuit counts on the top backend's clock and a
+// bottom circuit on the bottom one's; an ill-formed list is refused by name.
+func TestNeuronBackendsPerHemisphere(t *testing.T) {
+	o := defaultOptions()
+	o.ClockScaleFast = 5 // overridden by the backends
+	o.NeuronBackends = []NeuronBackend{{ClockScaleSlow: 0, ClockScaleFast: 1}, {ClockScaleSlow: 0, ClockScaleFast: 3}}
+	set := map[string]float64{"refractory_period_refractory_time": 200, "refractory_period_input_clock": 1}
+	top, bottom := physOf(t, 3, o, set), physOf(t, 256+3, o, set)
+	if want := 200 * refractoryBase * 2; math.Abs(top.refrUs-want) > 1e-9 {
+		t.Errorf("top circuit: refractory %.4f µs, want %.4f (clock scale 1)", top.refrUs, want)
+	}
+	if want := 200 * refractoryBase * 8; math.Abs(bottom.refrUs-want) > 1e-9 {
+		t.Errorf("bottom circuit: refractory %.4f µs, want %.4f (clock scale 3)", bottom.refrUs, want)
+	}
+	o.NeuronBackends = o.NeuronBackends[:1]
+	if err := o.check(); err == nil || !strings.Contains(err.Error(), "neuron_backends") {
+		t.Errorf("one backend: %v, want an error naming neuron_backends", err)
+	}
+	o.NeuronBackends = []NeuronBackend{{}, {ClockScaleSlow: 16}}
+	if err := o.check(); err == nil || !strings.Contains(err.Error(), "neuron_backends[1].clock_scale_slow") {
+		t.Errorf("scale 16: %v, want an error naming neuron_backends[1].clock_scale_slow", err)
+	}
+}

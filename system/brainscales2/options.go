@@ -50,6 +50,11 @@ type Options struct {
 	ClockScaleSlow       int `json:"clock_scale_slow"`
 	ClockScaleFast       int `json:"clock_scale_fast"`
 	ClockScaleAdaptPulse int `json:"clock_scale_adaptation_pulse"`
+	// NeuronBackends, when given, are the clock scales of the two
+	// hemispheres' neuron backends (top, bottom), overriding ClockScaleSlow
+	// and ClockScaleFast: the chip has one backend per hemisphere (lola's
+	// CommonNeuronBackendConfig).
+	NeuronBackends []NeuronBackend `json:"neuron_backends"`
 	// NeuronPermutation lists the circuits (AtomicNeuronOnDLS, 0..511) the
 	// HXNeurons are placed on, in order (pynn-brainscales' neuronPermutation).
 	NeuronPermutation []int `json:"neuron_permutation"`
@@ -75,6 +80,12 @@ type Options struct {
 	// Mismatch); absent fields keep their defaults.
 	Mismatch Mismatch `json:"mismatch"`
 	Noise    Noise    `json:"noise"`
+}
+
+// NeuronBackend is one hemisphere's neuron backend: its refractory clocks.
+type NeuronBackend struct {
+	ClockScaleSlow int `json:"clock_scale_slow"`
+	ClockScaleFast int `json:"clock_scale_fast"`
 }
 
 // InitialConfig is a configuration of the chip's neuron circuits.
@@ -189,6 +200,16 @@ func (o *Options) check() error {
 			return bad(name, "%d is outside 0 to 15", s)
 		}
 	}
+	if n := len(o.NeuronBackends); n != 0 && n != 2 {
+		return bad("neuron_backends", "give one backend per hemisphere (2), got %d", n)
+	}
+	for i, b := range o.NeuronBackends {
+		for name, s := range map[string]int{"clock_scale_slow": b.ClockScaleSlow, "clock_scale_fast": b.ClockScaleFast} {
+			if s < 0 || s > 15 {
+				return bad(fmt.Sprintf("neuron_backends[%d].%s", i, name), "%d is outside 0 to 15", s)
+			}
+		}
+	}
 	if o.NeuronPermutation != nil {
 		seen := map[int]bool{}
 		for i, c := range o.NeuronPermutation {
@@ -262,11 +283,17 @@ func (o *Options) dacBias(q int) float64 {
 }
 
 // refractoryClockUs returns the duration of one refractory clock cycle for
-// the circuit's input clock (0 slow, 1 fast), in µs.
-func (o *Options) refractoryClockUs(fast bool) float64 {
+// the input clock (0 slow, 1 fast) of a circuit of the hemisphere, in µs.
+func (o *Options) refractoryClockUs(fast bool, hemisphere int) float64 {
 	s := o.ClockScaleSlow
 	if fast {
 		s = o.ClockScaleFast
+	}
+	if len(o.NeuronBackends) == 2 {
+		s = o.NeuronBackends[hemisphere].ClockScaleSlow
+		if fast {
+			s = o.NeuronBackends[hemisphere].ClockScaleFast
+		}
 	}
 	return refractoryBase * math.Pow(2, float64(s))
 }

@@ -2,6 +2,8 @@
 targets."""
 
 import numbers
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import quantities as pq
@@ -55,9 +57,25 @@ def is_number(x):
     return isinstance(x, numbers.Number) and not isinstance(x, bool)
 
 
+class TopLevelCalibTarget(object):
+    """A calibration that calix.calibrate() runs and caches: a subclass
+    implements calibrate(connection, options) and returns a CalibResult.
+    Equal targets and options on the same chip calibrate once (the cache
+    keeps the pickled result)."""
+
+    def calibrate(self, connection, options=None):
+        raise NotImplementedError("%s.calibrate(connection, options) is not implemented" % type(self).__name__)
+
+
+@dataclass(eq=False, repr=False)
 class CalibResult(object):
     """A calibration result: apply it to a connection, or turn it into a
-    chip configuration (to_chip)."""
+    chip configuration (to_chip). Subclasses may be dataclasses adding
+    fields after `target` and `options`."""
+
+    # Keyword-only, so that subclasses' own fields keep their positions.
+    target: Any = field(default=None, kw_only=True)
+    options: Any = field(default=None, kw_only=True)
 
     def apply(self, connection):
         raise NotImplementedError

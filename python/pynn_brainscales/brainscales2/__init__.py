@@ -36,7 +36,7 @@ from . import standardmodels  # noqa: F401
 
 __all__ = ["list_standard_models", "setup", "end", "run", "run_until", "run_for", "reset",
            "initialize", "get_current_time", "create", "connect", "set", "record", "logger",
-           "preprocess", "RunCommand", "get_mapping"]
+           "preprocess", "RunCommand", "get_mapping", "get_backend_statistics", "InjectedConfiguration"]
 
 _log = logger.get("pyNN.brainscales2")
 
@@ -60,8 +60,42 @@ class RunCommand(Enum):
     EXECUTE = auto()
 
 
+class InjectedConfiguration(object):
+    """pynn-brainscales' injection of raw configuration or playback programs
+    before, at or after the real-time section (pre_non_realtime,
+    pre_realtime, post_realtime ...). The emulated chip is configured only
+    through the network description, so setup(injected_config=...) raises
+    NotImplementedError."""
+
+    def __init__(self, **sections):
+        self.sections = sections
+
+
+def _permutation(perm):
+    """neuronPermutation as circuit indices, checked as pynn-brainscales
+    checks it: TypeError for a negative index, OverflowError for an index
+    or a length beyond the chip's 512 circuits, ValueError for a repeat."""
+    out = []
+    for n in perm:
+        c = int(getattr(n, "toEnum", lambda: n)())
+        if c < 0:
+            raise TypeError("neuronPermutation: %d is negative (circuits are 0 to %d)" % (c, simulator.N_CIRCUITS - 1))
+        if c >= simulator.N_CIRCUITS:
+            raise OverflowError("neuronPermutation: %d is beyond the chip's circuits (0 to %d)"
+                                % (c, simulator.N_CIRCUITS - 1))
+        out.append(c)
+    if len(out) > simulator.N_CIRCUITS:
+        raise OverflowError("neuronPermutation: %d entries, the chip has %d circuits" % (len(out), simulator.N_CIRCUITS))
+    seen = {}
+    for c in out:
+        if c in seen:
+            raise ValueError("neuronPermutation: circuit %d appears more than once" % c)
+        seen[c] = True
+    return out
+
+
 _NOT_EMULATED = ("injected_config", "injected_readout", "injected_calib_target",
-                 "injected_calib_options", "connection")
+                 "injected_calib_options")
 
 
 def setup(timestep=simulator.MADC_DT, min_delay=DEFAULT_MIN_DELAY, **extra_params):
@@ -86,7 +120,7 @@ def setup(timestep=simulator.MADC_DT, min_delay=DEFAULT_MIN_DELAY, **extra_param
     threads = extra.pop("threads", None)
     perm = extra.pop("neuronPermutation", None)
     if perm is not None:
-        options["neuron_permutation"] = [int(getattr(n, "toEnum", lambda: n)()) for n in perm]
+        options["neuron_permutation"] = _permutation(perm)
     if extra.pop("backgroundPermutation", None) is not None:
         raise NotImplementedError("backgroundPermutation: the emulation assigns the background "
                                   "spike generators in population order")
@@ -96,10 +130,14 @@ def setup(timestep=simulator.MADC_DT, min_delay=DEFAULT_MIN_DELAY, **extra_param
             _log.INFO("setup(): Supplied initial_config overwritten by enable_neuron_bypass")
         initial_config = None
         options["enable_neuron_bypass"] = True
+    given_config = initial_config
+    if initial_config is not None and not isinstance(initial_config, Chip) \
+            and hasattr(initial_config, "neuron_block"):
+        initial_config = Chip.from_lola(initial_config)  # a dlens_vx_v3.lola.Chip
     if initial_config is not None:
         if not isinstance(initial_config, Chip):
             raise TypeError("initial_config must be a pynn_brainscales.brainscales2.Chip "
-                            "(helper.chip_from_file), got %s" % type(initial_config).__name__)
+                            "(helper.chip_from_file) or a dlens_vx_v3.lola.Chip, got %s" % type(initial_config).__name__)
         options.update(initial_config.options())
         running_on = options.get("chip", simulator.DEFAULT_CHIP)
         if initial_config.chip is not None and str(initial_config.chip) != running_on:
@@ -110,6 +148,17 @@ def setup(timestep=simulator.MADC_DT, min_delay=DEFAULT_MIN_DELAY, **extra_param
             warnings.warn(msg, RuntimeWarning, stacklevel=2)
             _log.WARN(msg)
     calibration_cache = extra.pop("calibration_cache", None)
+    connection = extra.pop("connection", None)
+    if connection is not None:
+        # A connection the script opened (hxcomm.ManagedConnection): the
+        # experiment runs on its chip.
+        from calix.connection import Connection
+        if not isinstance(connection, Connection):
+            raise TypeError("setup(connection=...): expected a connection from dlens_vx_v3.hxcomm."
+                            "ManagedConnection(), got %s" % type(connection).__name__)
+        if connection.closed:
+            raise RuntimeError("setup(connection=...): the connection to %s is closed" % connection.chip)
+        options["chip"] = connection.chip
     for key in _NOT_EMULATED:
         if extra.pop(key, None) is not None:
             raise NotImplementedError("setup(%s=...): not available on the emulated chip" % key)
@@ -117,6 +166,7 @@ def setup(timestep=simulator.MADC_DT, min_delay=DEFAULT_MIN_DELAY, **extra_param
         raise KeyError("unhandled extra_params in call to pynn.setup(...):%s" % extra)
     state.setup(options, seed, threads=threads, initial_config=initial_config,
                 calibration_cache=calibration_cache)
+    state.initial_config = given_config
     _log.DEBUG("setup(): chip %s, seed %d" % (state.chip, state.seed))
     return 0
 
@@ -131,24 +181,60 @@ _run, _run_until = common.build_run(simulator)
 
 def run(runtime, command=RunCommand.EXECUTE):
     """Run for `runtime` ms of hardware time (1 ms is 1 s of biological time).
-    Returns the time reached."""
+    Returns the time reached.
+
+    As on the hardware, an experiment runs once: a second run() (after an
+    EXECUTE) needs reset() first (the chip evolves in continuous time, so
+    runs cannot be stacked). APPEND runs its snippet at once, continuing from
+    the one before; EXECUTE without a runtime ends a series of APPENDs."""
     if command == RunCommand.PREPARE:
         state.ensure_built()
         return state.t
+    if command not in (RunCommand.APPEND, RunCommand.EXECUTE):
+        raise ValueError("Passed command is invalid.")
+    if command == RunCommand.APPEND and runtime is None:
+        raise ValueError("Appending a configuration that is executed for no time is forbidden.")
+    if state.executed and runtime is not None:
+        raise RuntimeError("run(): the experiment has run already: call pynn.reset() before run() again "
+                           "(the chip evolves in continuous time, so several run() calls cannot be "
+                           "stacked without a reset in between)")
+    if command == RunCommand.EXECUTE and runtime is None:
+        if not state.appended:
+            raise ValueError("run(None): no experiment scheduled for execution yet: schedule one with "
+                             "run(time, RunCommand.APPEND), or map the network only with "
+                             "run(None, RunCommand.PREPARE)")
+        state.executed = True
+        return state.t
+    t_begin = state.t
+    t = _run(runtime)
+    # The snippet and what each population recorded in it (get_data()
+    # returns the data per snippet, as pynn-brainscales does).
+    state.snippets.append((t_begin, state.t, {id(r): {v: frozenset(ids) for v, ids in r.recorded.items() if ids}
+                                              for r in state.recorders}))
+    # New data were recorded: a get_data(clear=True) before this run must
+    # not keep the next reset() from storing them (PyNN's clear_flag).
+    for recorder in state.recorders:
+        recorder.clear_flag = False
     if command == RunCommand.APPEND:
-        if runtime is None:
-            raise ValueError("Appending a configuration that is executed for no time is forbidden.")
-        return _run(runtime)
-    if command == RunCommand.EXECUTE:
-        if runtime is None:
-            return state.t
-        return _run(runtime)
-    raise ValueError("Passed command is invalid.")
+        state.appended = True
+    else:
+        state.executed = True
+    return t
 
 
 run_for = run
 run_until = _run_until
-reset = common.build_reset(simulator)
+_reset = common.build_reset(simulator)
+
+
+def reset(annotations=None):
+    """Back to time 0 for a new run of the same network (the recorded data
+    stay, as a new segment)."""
+    state.executed = state.appended = False
+    result = _reset(annotations)
+    state.snippets = []
+    return result
+
 get_current_time, _, get_min_delay, get_max_delay, num_processes, rank = \
     common.build_state_queries(simulator)
 initialize = common.initialize
@@ -181,8 +267,25 @@ def get_mapping():
     return state.mapping
 
 
+class MappedTopologyStatistics(dict):
+    """The mapping's resource use (pynn-brainscales' statistics object):
+    circuits, synapse arrays, crossbar; a dict, printed with its name."""
+
+    def __repr__(self):
+        return "MappedTopologyStatistics(%s)" % ", ".join("%s=%r" % kv for kv in self.items())
+
+    __str__ = __repr__
+
+
 def get_backend_statistics():
-    """The mapping's resource use (pynn-brainscales' name; see get_mapping)."""
+    """The mapping's resource use (pynn-brainscales' name; see get_mapping).
+    RuntimeError before setup() and before the network was mapped (run(), or
+    run(None, RunCommand.PREPARE))."""
+    if not state.active:
+        raise RuntimeError("get_backend_statistics(): no experiment: call pynn.setup() first")
+    if not (state.built and not state.dirty):
+        raise RuntimeError("get_backend_statistics(): the network is not mapped yet: it is mapped by "
+                           "pynn.run() (or pynn.run(None, pynn.RunCommand.PREPARE))")
     m = get_mapping()
-    return {"neuron_circuits_used": m.get("neuron_circuits_used"), "synapse_arrays": m.get("synapse_arrays"),
-            "crossbar": m.get("crossbar")}
+    return MappedTopologyStatistics(neuron_circuits_used=m.get("neuron_circuits_used"),
+                                    synapse_arrays=m.get("synapse_arrays"), crossbar=m.get("crossbar"))

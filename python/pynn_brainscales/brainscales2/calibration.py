@@ -7,6 +7,8 @@ configuration joins the experiment's initial configuration."""
 import numpy as np
 import quantities as pq
 
+from .atomic import AtomicNeuron
+
 N = 512
 
 # pynn parameter -> calix NeuronCalibTarget field
@@ -60,10 +62,10 @@ def calibrate(state, populations):
         for g in _GLOBAL:
             vals = np.unique(params[g])
             if len(vals) > 1:
-                raise ValueError("%s: %s needs to be same for all neurons and populations (it is a global "
-                                 "setting of the calibration), got %s" % (p.label, g, vals.tolist()))
+                raise RuntimeError("%s: %s needs to be same for all neurons and populations (it is a global "
+                                   "setting of the calibration), got %s" % (p.label, g, vals.tolist()))
             if g in glob and glob[g][0] != vals[0]:
-                raise ValueError("%s: %s needs to be same for all populations: %s has %g, %s has %g"
+                raise RuntimeError("%s: %s needs to be same for all populations: %s has %g, %s has %g"
                                  % (p.label, g, glob[g][1], glob[g][0], p.label, vals[0]))
             glob[g] = (float(vals[0]), p.label)
     target = NeuronCalibTarget(
@@ -94,7 +96,24 @@ def calibrate(state, populations):
     for p in pops:
         circ = where[p._index]
         mine = {f: (v[:, circ] if np.ndim(v) == 2 else v[circ]) for f, v in t.items() if not (f == "e_coba_reversal" and not coba)}
-        per = tuple(dict(hw[c]) for c in circ)
-        p.celltype._calib = {"calib_target": mine, "calib_hwparams": per,
-                             "actual_hwparams": [dict(x) for x in per]}
+        per = tuple(AtomicNeuron(hw[c]) for c in circ)
+        old = p.celltype._calib
+        if old is not None and old["circuits"] == list(circ) and _same_target(old["calib_target"], mine):
+            # Same targets on the same circuits: the calibration is the
+            # same, and what the script changed in actual_hwparams stays.
+            actual = old["actual_hwparams"]
+        else:
+            actual = tuple(AtomicNeuron(hw[c], on_change=state.structure_changed) for c in circ)
+        p.celltype._calib = {"calib_target": mine, "calib_hwparams": per, "actual_hwparams": actual,
+                             "circuits": list(circ)}
+        # The circuits run with actual_hwparams (the calibration, unless
+        # the script changed it).
+        for c, neuron in zip(circ, actual):
+            for name, v in neuron.flat().items():
+                if name in chip.neurons:
+                    chip.neurons[name][c] = v
     return chip
+
+
+def _same_target(a, b):
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k], equal_nan=True) for k in a)

@@ -106,6 +106,10 @@ class Logger(object):
     def FATAL(self, *parts):
         self._emit(logging.CRITICAL, *parts)
 
+    # The same in lower case, as the real logger also offers them
+    # (log.info(...) in the demos).
+    trace, debug, info, warn, error, fatal = TRACE, DEBUG, INFO, WARN, ERROR, FATAL
+
 
 def get(name=""):
     """The logger of that name."""

@@ -32,9 +32,43 @@ def _record(self, variables, to_file=None, sampling_interval=None, locations=Non
         self._simulator.state.write_on_end.append((self, variables, self.recorder.file))
 
 
+def _calib_attr(population, what):
+    celltype = population.celltype
+    if not getattr(celltype, "calibrated", False):
+        raise AttributeError("%s not available for celltype %s (only for CalibHXNeuronCuba and "
+                             "CalibHXNeuronCoba)" % (what, type(celltype).__name__))
+    return getattr(celltype, what)
+
+
 class PopulationView(_nmp.PopulationView):
     _assembly_class = Assembly
     _simulator = simulator
+
+    def _in_root(self):
+        return [int(i) for i in self.index_in_grandparent(np.arange(self.size))]
+
+    @property
+    def calib_target(self):
+        """The calibration's targets of this view's neurons (after run() or
+        run(None, RunCommand.PREPARE); AttributeError before)."""
+        target = _calib_attr(self.grandparent, "calib_target")
+        idx = self._in_root()
+        return {k: np.asarray(v)[..., idx] for k, v in target.items()}
+
+    @property
+    def calib_hwparams(self):
+        """The calibrated circuit configuration of this view's neurons, one
+        AtomicNeuron each."""
+        hw = _calib_attr(self.grandparent, "calib_hwparams")
+        return tuple(hw[i] for i in self._in_root())
+
+    @property
+    def actual_hwparams(self):
+        """The configuration this view's neurons run with, one AtomicNeuron
+        each, shared with the population: a change is applied at the next
+        run()."""
+        hw = _calib_attr(self.grandparent, "actual_hwparams")
+        return tuple(hw[i] for i in self._in_root())
 
     def record(self, variables, to_file=None, sampling_interval=None, locations=None, *, device="madc"):
         """Record `variables` of this view's neurons: "spikes", and one of
@@ -68,6 +102,25 @@ class Population(_nmp.Population):
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
+
+    @property
+    def calib_target(self):
+        """CalibHXNeuron populations: the calibration's targets (after run()
+        or run(None, RunCommand.PREPARE); AttributeError before)."""
+        return _calib_attr(self, "calib_target")
+
+    @property
+    def calib_hwparams(self):
+        """CalibHXNeuron populations: the calibrated circuit configuration,
+        one AtomicNeuron per neuron."""
+        return _calib_attr(self, "calib_hwparams")
+
+    @property
+    def actual_hwparams(self):
+        """CalibHXNeuron populations: the configuration the neurons run
+        with, one AtomicNeuron per neuron; a change is applied at the next
+        run()."""
+        return _calib_attr(self, "actual_hwparams")
 
     def _assign_parameters(self, values, idx):
         if getattr(self.celltype, "calibrated", False):

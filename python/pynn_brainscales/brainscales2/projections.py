@@ -83,6 +83,8 @@ class Projection(_nmp.Projection):
     def _built(self, size):
         _nmp.Projection._built(self, size)
         self._order = None
+        # Synapses each connection was placed on (63 per synapse).
+        self._placed = _synapses_for(self._weights)
 
     def _engine_order(self):
         """Positions of the engine's connections in the given order."""
@@ -127,7 +129,19 @@ class Projection(_nmp.Projection):
         else:
             value = np.full(len(gpre), float(plain))
         w = self._check(value)
-        if state.built and not state.dirty:
+        placed = getattr(self, "_placed", None)
+        if state.built and not state.dirty and state.step == 0 and placed is not None \
+                and len(placed) == len(w) and np.any(_synapses_for(w) > placed):
+            # Larger weights need more parallel synapses: before the run
+            # (after reset()), the network is placed again, as
+            # pynn-brainscales routes it anew when the topology changes.
+            state.structure_changed()
+        elif state.built and not state.dirty:
             state.set_synapses(self._index, {"weight": w[self._engine_order()]})
         self._weights = w
         params["weight"] = float(w[0]) if len(w) and np.all(w == w[0]) else w
+
+
+def _synapses_for(weights):
+    """Parallel synapses a connection of each weight takes: max(1, ceil(|w|/63))."""
+    return np.maximum(1, np.ceil(np.abs(np.asarray(weights, dtype=float)) / 63.0)).astype(int)

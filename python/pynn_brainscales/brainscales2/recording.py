@@ -9,6 +9,7 @@ from datetime import datetime
 
 import numpy as np
 import neo
+from neo.core.spiketrainlist import SpikeTrainList
 import quantities as pq
 from pyNN.recording import normalize_variables_arg
 
@@ -82,9 +83,16 @@ class Recorder(_NmpRecorder):
         wanted = set(v for v, ids in self.recorded.items() if ids)
         if variables != 'all':
             wanted &= set(variables)
+        if self.clear_flag:
+            # Cleared (get_data(clear=True)) and not run since: no data, so
+            # no spike trains or signals, as pynn-brainscales returns them.
+            wanted = set()
         pd = self._data()
         first = int(pop.first_id)
         t0 = float(self._recording_start_time.rescale(pq.ms).magnitude)
+        snippets = [(a, b, rec.get(id(self), {})) for a, b, rec in state.snippets if b > t0]
+        if len(snippets) > 1 and not self.clear_flag:
+            return self._snippet_segment(segment, snippets, variables, filter_ids, pd, first)
         for variable in sorted(wanted):
             ids = np.array(sorted(self.filter_recorded(variable, filter_ids)), dtype=np.int64)
             local = ids - first
@@ -103,6 +111,43 @@ class Recorder(_NmpRecorder):
                     array_annotations={"channel_index": [piece.index]})
                 sig.segment = segment
                 segment.irregularlysampledsignals.append(sig)
+        for train in segment.spiketrains:
+            train.segment = segment
+        return segment
+
+    def _snippet_segment(self, segment, snippets, variables, filter_ids, pd, first):
+        """The segment of an experiment run as several snippets (APPEND):
+        as pynn-brainscales returns it, one spike train and one signal per
+        neuron and snippet in which the variable was recorded, each holding
+        that snippet's data."""
+        pop = self.population
+        trains = []
+        for a, b, recorded in snippets:
+            for variable in sorted(recorded):
+                if variables != 'all' and variable not in variables:
+                    continue
+                chosen = recorded[variable] if filter_ids is None else recorded[variable] & set(filter_ids)
+                ids = np.array(sorted(chosen), dtype=np.int64)
+                local = ids - first
+                if variable == "spikes":
+                    idx, times = pd.spikes()
+                    inside = (times >= a) & (times < b)
+                    trains.extend(neoconv.spike_trains(idx[inside], times[inside], local, first, a, b, pop.label))
+                    continue
+                units = pop.find_units(variable)
+                for piece in pd.adc.get(variable, []):
+                    t = np.asarray(piece.times)
+                    inside = (t >= a) & (t < b)
+                    if piece.index not in local or not np.any(inside):
+                        continue
+                    sig = neo.IrregularlySampledSignal(
+                        t[inside].astype(np.float32), np.asarray(piece.values)[inside].astype(np.float32),
+                        units=units, time_units=pq.ms, name=variable, device=piece.device,
+                        source_ids=[first + piece.index], source_population=pop.label,
+                        array_annotations={"channel_index": [piece.index]})
+                    sig.segment = segment
+                    segment.irregularlysampledsignals.append(sig)
+        segment.spiketrains = SpikeTrainList(items=trains)
         for train in segment.spiketrains:
             train.segment = segment
         return segment

@@ -37,6 +37,9 @@ MADC_DT = 3.4e-05
 #: The engine's step in µs of hardware time (system option timestep_us).
 ENGINE_STEP_US = 0.2
 
+#: The chip's neuron circuits (AtomicNeuronOnDLS 0..511).
+N_CIRCUITS = 512
+
 
 class IrregularPiece(object):
     """Samples of one neuron's variable at their own times."""
@@ -111,12 +114,41 @@ class Chip(object):
         self.cadc = cadc
         self.chip = chip
         self.calibration = calibration
+        #: The spike-triggered adaptation pulse's length scale (None: the system's default).
+        self.clock_scale_adaptation_pulse = None
+        #: The two hemispheres' backend clock scales when they differ
+        #: ([{"clock_scale_slow": s, "clock_scale_fast": f}] × 2), else None.
+        self.neuron_backends = None
+
+    @classmethod
+    def from_lola(cls, config):
+        """The Chip of a lola.Chip (dlens_vx_v3.lola): its neuron circuits
+        and its two backends' clock scales (the adaptation pulse's scale is
+        one setting on the emulated chip, so both backends must agree on it)."""
+        neurons = [n.flat() for n in config.neuron_block.atomic_neurons]
+        chip = cls({k: [n[k] for n in neurons] for k in neurons[0]})
+        backends = [(int(b.clock_scale_slow), int(b.clock_scale_fast)) for b in config.neuron_block.backends]
+        if backends[0] != backends[1]:
+            # The hemispheres' backends differ: one setting each.
+            chip.neuron_backends = [{"clock_scale_slow": s, "clock_scale_fast": f} for s, f in backends]
+        else:
+            chip.clock_scale_slow, chip.clock_scale_fast = (v if v != 0 else None for v in backends[0])
+        pulses = {int(b.clock_scale_adaptation_pulse) for b in config.neuron_block.backends}
+        if len(pulses) > 1:
+            raise ValueError("initial_config: neuron_block.backends[...].clock_scale_adaptation_pulse must be the "
+                             "same for both backends on the emulated chip, got %s" % sorted(pulses))
+        pulse = pulses.pop()
+        if pulse != 0:
+            chip.clock_scale_adaptation_pulse = pulse
+        return chip
 
     def copy(self):
         c = Chip(self.neurons, None if self.synapse_dac_bias is None else np.array(self.synapse_dac_bias, dtype=float),
                  self.clock_scale_slow, self.clock_scale_fast, None if self.cadc is None else dict(self.cadc),
                  self.chip, None if self.calibration is None else dict(self.calibration))
         c.neurons = {k: v.copy() for k, v in self.neurons.items()}
+        c.clock_scale_adaptation_pulse = self.clock_scale_adaptation_pulse
+        c.neuron_backends = None if self.neuron_backends is None else [dict(b) for b in self.neuron_backends]
         return c
 
     def options(self):
@@ -132,6 +164,10 @@ class Chip(object):
             out["clock_scale_slow"] = int(self.clock_scale_slow)
         if self.clock_scale_fast is not None:
             out["clock_scale_fast"] = int(self.clock_scale_fast)
+        if self.neuron_backends is not None:
+            out["neuron_backends"] = [dict(b) for b in self.neuron_backends]
+        if self.clock_scale_adaptation_pulse is not None:
+            out["clock_scale_adaptation_pulse"] = int(self.clock_scale_adaptation_pulse)
         return out
 
 
@@ -174,6 +210,15 @@ class State(_nmp_simulator.State):
         #: (setup(calibration_cache=); None: calix's default).
         self.user_initial_config = None
         self.calibration_cache = None
+        #: What setup(initial_config=) was given, as given (a Chip or a lola.Chip).
+        self.initial_config = None
+        #: setup() was called and end() not yet; an EXECUTE run (or an
+        #: APPEND) happened since setup() or reset() (run() refuses a
+        #: second run, as the hardware's software does).
+        self.active = self.executed = self.appended = False
+        #: The snippets run since setup() or reset(): (t_start, t_stop,
+        #: {id(recorder): variables it recorded}).
+        self.snippets = []
         _nmp_simulator.State.__init__(self)
 
     @property
@@ -195,10 +240,31 @@ class State(_nmp_simulator.State):
         self.options = options
         self.user_initial_config = initial_config
         self.calibration_cache = calibration_cache
+        self.initial_config = initial_config
+        self.active, self.executed, self.appended = True, False, False
+        self.snippets = []
+
+    def end(self):
+        self.active = False
+        _nmp_simulator.State.end(self)
+
+    def run(self, simtime):
+        if not self.populations:
+            # An empty network runs as on the chip: time passes, nothing
+            # is recorded (no simulation server is needed for that).
+            if self.ended:
+                raise RuntimeError("pynn_brainscales: the experiment has ended (end() was called); "
+                                   "call setup() to start a new one")
+            self.step += int(round(simtime / self.dt))
+            self.running = True
+            return
+        _nmp_simulator.State.run(self, simtime)
 
     def ensure_built(self):
         """Calibrate for CalibHXNeuron populations (calix, cached), then
         build as pyNN.nmp does."""
+        if not self.populations and not self.ended:
+            return  # nothing to map: an empty network
         if not self.ended and not (self.built and not self.dirty) and self.populations:
             from . import calibration
             chip = calibration.calibrate(self, self.populations)

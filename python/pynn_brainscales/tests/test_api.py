@@ -116,7 +116,7 @@ class API(unittest.TestCase):
         pynn.run(None, pynn.RunCommand.PREPARE)
         self.assertEqual(pynn.get_mapping()["neurons"][0]["circuits"], [0, 1])
         for _ in range(2):
-            pynn.run(0.05)
+            pynn.run(0.05, pynn.RunCommand.APPEND)   # snippets continue; a second EXECUTE needs reset()
             meta, _ = parse_results(pynn.simulator.state.server.data(clear=False))
             self.assertEqual(pynn.get_mapping(), meta["provenance"]["extra"])
         self.assertGreater(pynn.get_mapping()["crossbar"]["events"], 0)

@@ -4,6 +4,7 @@ and the nightly calibration. Each calibration of the whole chip takes about
 two seconds; the tests share one calix cache so that equal targets
 calibrate once."""
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -38,6 +39,29 @@ def setUpModule():
 
 def tearDownModule():
     shutil.rmtree(_TMP, ignore_errors=True)
+
+
+@dataclasses.dataclass
+class _CountingResult(calix.common.base.CalibResult):
+    level: int = 0
+    fresh: bool = False
+
+    def apply(self, connection):
+        pass
+
+    def __getstate__(self):
+        return {"level": self.level}      # `fresh` is not cached
+
+
+class _CountingTarget(calix.common.base.TopLevelCalibTarget):
+    calls = 0
+
+    def __init__(self, level):
+        self.level = level
+
+    def calibrate(self, connection, options=None):
+        _CountingTarget.calls += 1
+        return _CountingResult(level=self.level, fresh=True, target=self, options=options)
 
 
 class Calix(unittest.TestCase):
@@ -100,6 +124,25 @@ class Calix(unittest.TestCase):
         with self.assertRaises(ValueError):
             calix.calibrate(SpikingCalibTarget(neuron_target=neuron.NeuronCalibTarget(reset=10)), cache_paths=[cache])
         self.assertEqual(os.listdir(cache), cached)
+
+    def test_own_top_level_target_is_cached(self):
+        """A script's own TopLevelCalibTarget: calix.calibrate runs its
+        calibrate() once per target, options and chip, then answers from
+        the cache; without cache paths it runs every time."""
+        calls = _CountingTarget.calls
+        with tempfile.TemporaryDirectory() as tmp:
+            first = calix.calibrate(_CountingTarget(level=3), cache_paths=[tmp])
+            self.assertEqual((first.level, first.fresh), (3, True))
+            again = calix.calibrate(_CountingTarget(level=3), cache_paths=[tmp])
+            self.assertEqual((again.level, again.fresh), (3, False))   # unpickled: fresh is not kept
+            other = calix.calibrate(_CountingTarget(level=4), cache_paths=[tmp])
+            self.assertTrue(other.fresh)
+            with hxcomm.ManagedConnection(chip="nmp-virtual-hx-2") as conn:
+                self.assertTrue(calix.calibrate(_CountingTarget(level=3), cache_paths=[tmp], connection=conn).fresh)
+        self.assertEqual(_CountingTarget.calls - calls, 3)
+        calix.calibrate(_CountingTarget(level=3), cache_paths=[])
+        calix.calibrate(_CountingTarget(level=3), cache_paths=[])
+        self.assertEqual(_CountingTarget.calls - calls, 5)
 
     def test_files_between_go_and_python(self):
         out = os.path.join(_TMP, "files")
@@ -174,12 +217,51 @@ class CalibratedCells(unittest.TestCase):
         pynn.setup()
         pynn.Population(2, CalibHXNeuronCuba(i_synin_gm_E=400))
         pynn.Population(2, CalibHXNeuronCuba(i_synin_gm_E=500))
-        with self.assertRaisesRegex(ValueError, "i_synin_gm_E needs to be same for all populations"):
+        with self.assertRaisesRegex(RuntimeError, "i_synin_gm_E needs to be same for all populations"):
             pynn.run(0.01)
         with self.assertRaisesRegex(ValueError, "v_rest: 200 .* 50 to 160"):
             CalibHXNeuronCuba(v_rest=200)
         with self.assertRaisesRegex(NotImplementedError, "plasticity_rule: not emulated yet"):
             CalibHXNeuronCuba(plasticity_rule=object())
+
+    def test_actual_hwparams_change_the_circuits(self):
+        """actual_hwparams: AttributeError before the calibration, then one
+        AtomicNeuron per neuron (lola's grouped fields), views share them
+        with their population, and a change is what the circuit runs with:
+        the leak above the calibrated threshold makes the neuron fire."""
+        pynn.setup(rng_seed=4)
+        pop = pynn.Population(3, CalibHXNeuronCuba())
+        pop.record("spikes")
+        for what in ("calib_target", "calib_hwparams", "actual_hwparams"):
+            with self.assertRaisesRegex(AttributeError, "not calibrated yet"):
+                getattr(pop, what)
+        with self.assertRaisesRegex(AttributeError, "only for CalibHXNeuron"):
+            pynn.Population(1, pynn.cells.HXNeuron()).actual_hwparams
+        pynn.run(None, pynn.RunCommand.PREPARE)
+        hw = pop.actual_hwparams
+        self.assertEqual(len(hw), 3)
+        self.assertEqual(hw[1].leak.v_leak, pop.calib_hwparams[1]["leak_v_leak"])
+        self.assertEqual(pop[1:3].calib_target["leak"].shape, (2,))
+        pop[[1, 2]].actual_hwparams[1].leak.v_leak = 1022
+        self.assertEqual(pop.actual_hwparams[2].leak.v_leak, 1022)
+        self.assertNotEqual(pop.actual_hwparams[1].leak.v_leak, 1022)
+        self.assertNotEqual(pop.calib_hwparams[2].leak.v_leak, 1022)   # the calibration itself stays
+        with self.assertRaisesRegex(AttributeError, "has no field 'v_leek'"):
+            pop.actual_hwparams[0].leak.v_leek = 3
+        with self.assertRaises(Exception):
+            pop.actual_hwparams[0].leak.v_leak = 1023                  # beyond the CapMem
+        pynn.run(0.1)
+        counts = [len(s) for s in pop.get_data("spikes").segments[0].spiketrains]
+        self.assertEqual(counts[0], 0, counts)                     # calibrated: silent without input
+        self.assertEqual(counts[1], 0, counts)
+        self.assertGreater(counts[2], 5, counts)                   # its leak now above threshold
+
+    def test_global_parameters_differing_within_a_population(self):
+        pynn.setup()
+        pop = pynn.Population(3, CalibHXNeuronCuba())
+        pop.set(synapse_dac_bias=[400, 500, 500])
+        with self.assertRaisesRegex(RuntimeError, "synapse_dac_bias needs to be same for all neurons"):
+            pynn.run(0.01)
 
     def test_nightly(self):
         path = pynn.helper.nightly_calib_path()

@@ -8,6 +8,7 @@ hardware's: all CapMem cells 0 and most switches off, a silent neuron.
 """
 
 import numpy as np
+from pyNN.parameters import Sequence
 from pyNN import errors
 from pyNN.standardmodels import StandardCellType, build_translations
 
@@ -116,7 +117,20 @@ class SpikeSourcePoissonOnChip(StandardCellType):
 
 
 class SpikeSourceArray(_NmpSpikeSourceArray):
-    """Spikes at the given times [ms of hardware time], played by the FPGA."""
+    """Spikes at the given times [ms of hardware time], played by the FPGA.
+    `spike_times` may be one list for all sources or a list of lists (or
+    arrays, Sequences), one per source, of any lengths."""
+
+    def __init__(self, **parameters):
+        times = parameters.get("spike_times")
+        if isinstance(times, (list, tuple)) and times and all(
+                isinstance(t, (list, tuple, np.ndarray, Sequence)) for t in times):
+            # One train per source: without this, trains of equal length
+            # would read as a 2-D array of numbers.
+            arr = np.empty(len(times), dtype=object)
+            arr[:] = [t if isinstance(t, Sequence) else Sequence(t) for t in times]
+            parameters["spike_times"] = arr
+        super().__init__(**parameters)
 
 
 class SpikeSourcePoisson(_NmpSpikeSourcePoisson):
@@ -191,14 +205,16 @@ class _CalibHXNeuron(StandardCellType):
 
     @property
     def calib_hwparams(self):
-        """The calibrated hardware parameters: one dict of HXNeuron
-        parameters per neuron (lola's AtomicNeuron, flattened)."""
+        """The calibrated hardware parameters: one AtomicNeuron (lola's
+        grouped view of HXNeuron's parameters) per neuron."""
         return self._calibration("calib_hwparams")
 
     @property
     def actual_hwparams(self):
-        """The hardware parameters the neurons run with: a copy of
-        calib_hwparams (changing it changes nothing on the chip yet)."""
+        """The hardware parameters the neurons run with, one AtomicNeuron
+        per neuron (`pop.actual_hwparams[0].leak.v_leak = 1022`): at first
+        the calibration's; what the script changes is applied at the next
+        run()."""
         return self._calibration("actual_hwparams")
 
 
