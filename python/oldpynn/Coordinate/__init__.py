@@ -125,6 +125,46 @@ class HICANNOnWafer(object):
         return [cls(Enum(e)) for e in range(384)]
 
 
+class HICANNGlobal(HICANNOnWafer):
+    """A HICANN on a given wafer: HICANNGlobal(HICANNOnWafer, Wafer), or
+    HICANNGlobal(Enum(e)) with halco's global Enum e = wafer * 384 + HICANN
+    Enum. It is a HICANNOnWafer wherever one is taken (manual placement)."""
+    __slots__ = ("_w",)
+
+    def __init__(self, a, wafer=None):
+        if isinstance(a, HICANNOnWafer) or wafer is not None:
+            HICANNOnWafer.__init__(self, a)
+            w = a._w if isinstance(a, HICANNGlobal) and wafer is None else (0 if wafer is None else int(Wafer(wafer)))
+        else:
+            if isinstance(a, bool) or not isinstance(a, (numbers.Integral, _Int)) or int(a) < 0:
+                raise OverflowError("HICANNGlobal(%r): a global HICANN Enum is an integer >= 0" % (a,))
+            w, e = divmod(int(a), 384)
+            HICANNOnWafer.__init__(self, Enum(e))
+        self._w = w
+
+    def toHICANNOnWafer(self):
+        return HICANNOnWafer(Enum(self._e))
+
+    def toWafer(self):
+        return Wafer(self._w)
+
+    wafer = toWafer
+
+    def toEnum(self):
+        return Enum(self._w * 384 + self._e)
+
+    def __eq__(self, other):
+        if isinstance(other, HICANNGlobal):
+            return (other._w, other._e) == (self._w, self._e)
+        return HICANNOnWafer.__eq__(self, other)
+
+    def __hash__(self):
+        return hash(("HICANNOnWafer", self._e))
+
+    def __repr__(self):
+        return "HICANNGlobal(%s, Wafer(%d))" % (HICANNOnWafer.__repr__(self), self._w)
+
+
 # The seed documents' PDF text spells it so in places; the scripts mean HICANNOnWafer.
 HICANNOOnWafer = HICANONWafer = HICANNOnWafer
 
@@ -160,6 +200,11 @@ class SynapseDriverOnHICANN(_Ranged):
     """A synapse driver, 0..223 (nmp's Enum: top half first, left and right
     alternating); its rows are SynapseRowOnHICANN 2*Enum and 2*Enum+1."""
     size = 224
+
+
+class SynapseDriverOnQuadrant(_Ranged):
+    """A synapse driver within its quadrant: 56 per quadrant."""
+    size = 56
 
 
 class RowOnSynapseDriver(_Ranged):

@@ -170,9 +170,18 @@ class ManualPlacement(_Getter):
     def on_hicann(self, pop, hicanns, size=0, mask=None):
         if isinstance(hicanns, (int, C.HICANNOnWafer)):
             hicanns = [hicanns]
-        hicanns = [C.HICANNOnWafer(h) for h in hicanns]
         if not hicanns:
             raise RuntimeError("on_hicann: empty list of HICANNs")
+        # HICANNGlobal names its wafer: marocco maps onto the wafer manual placement names.
+        wafers = sorted({h.toWafer().value() for h in hicanns if isinstance(h, C.HICANNGlobal)})
+        if len(wafers) > 1:
+            raise RuntimeError("on_hicann: HICANNs on wafers %s: marocco maps onto one wafer" % wafers)
+        if wafers:
+            m = self._owner
+            if getattr(m, "_wafer_set", False) and m.default_wafer.value() != wafers[0]:
+                raise RuntimeError("on_hicann: %r is not on the wafer of this mapping, %r" % (hicanns[0], m.default_wafer))
+            m.default_wafer = wafers[0]
+        hicanns = [C.HICANNOnWafer(h) for h in hicanns]
         self._add(pop, mask, size, hicanns=hicanns)
 
     def on_neuron_block(self, pop, blocks, size=0, mask=None):
@@ -340,6 +349,9 @@ class PyMarocco(object):
             raise TypeError("marocco.backend must be PyMarocco.None, PyMarocco.ESS or PyMarocco.Hardware, not %r" % (value,))
         if name == "calib_backend" and not (isinstance(value, _Enum) and value.kind == "CalibBackend"):
             raise TypeError("marocco.calib_backend must be PyMarocco.CalibBackend.XML, Binary or Default, not %r" % (value,))
+        if name in _KNOB_ENUM and not (isinstance(value, _Enum) and value.kind == _KNOB_ENUM[name]):
+            raise TypeError("marocco.%s must be one of PyMarocco.%s.%s, not %r" % (
+                name, _KNOB_ENUM[name], ", ".join(_CLASS_ENUMS[_KNOB_ENUM[name]]), value))
         if name == "default_wafer":
             value = C.Wafer(value)
             self.__dict__["_wafer_set"] = True  # the script's choice wins over $WAFER
@@ -401,12 +413,28 @@ class _CalibBackend(object):
 _enum(_CalibBackend, "CalibBackend", ["XML", "Binary", "Default"])
 PyMarocco.CalibBackend = _CalibBackend
 PyMarocco.XML, PyMarocco.Binary, PyMarocco.Default = _CalibBackend.XML, _CalibBackend.Binary, _CalibBackend.Default
-for _n in ("Verify", "Skip", "VerifyButIgnore"):
-    setattr(PyMarocco, _n, _Enum("Verification", _n, _n))
-for _n in ("Check", "SkipCheck", "CheckButIgnore"):
-    setattr(PyMarocco, _n, _Enum("CheckL1Locking", _n, _n))
-PyMarocco.Ensure, PyMarocco.SkipEnsure = _Enum("AnalogTrigger", "Ensure", "Ensure"), _Enum("AnalogTrigger", "SkipEnsure", "SkipEnsure")
-PyMarocco.Scrutinize, PyMarocco.SkipScrutinize = _Enum("Scrutinize", "Scrutinize", "Scrutinize"), _Enum("Scrutinize", "SkipScrutinize", "SkipScrutinize")
+# marocco's class enums: PyMarocco.Backend.Without, PyMarocco.ScrutinizeMapping.SkipScrutinize, ...,
+# and their values as attributes of PyMarocco itself (PyMarocco.Skip), as Boost.Python exports both.
+_CLASS_ENUMS = {
+    "Verification": ("Verify", "Skip", "VerifyButIgnore"),
+    "CheckL1Locking": ("Check", "SkipCheck", "CheckButIgnore"),
+    "EnsureAnalogTrigger": ("Ensure", "SkipEnsure", "EnsureButIgnore"),
+    "ScrutinizeMapping": ("Scrutinize", "SkipScrutinize", "ScrutinizeButIgnore"),
+}
+_KNOB_ENUM = {"verification": "Verification", "checkl1locking": "CheckL1Locking",
+              "ensure_analog_trigger": "EnsureAnalogTrigger", "scrutinize_mapping": "ScrutinizeMapping"}
+for _kind, _names in _CLASS_ENUMS.items():
+    _holder = type(_kind, (object,), {})
+    for _n in _names:
+        _v = _Enum(_kind, _n, _n)
+        setattr(_holder, _n, _v)
+        setattr(PyMarocco, _n, _v)
+    setattr(PyMarocco, _kind, _holder)
+_backend = type("Backend", (object,), {})
+for _n in ("None", "ESS", "Hardware"):
+    setattr(_backend, _n, getattr(PyMarocco, _n))
+_backend.None_ = _backend.Without = PyMarocco.None_
+PyMarocco.Backend = _backend
 
 
 def _configurators():
