@@ -131,7 +131,15 @@ class HICANNGlobal(HICANNOnWafer):
     Enum. It is a HICANNOnWafer wherever one is taken (manual placement)."""
     __slots__ = ("_w",)
 
-    def __init__(self, a, wafer=None):
+    def __init__(self, a, wafer=None, *rest):
+        if isinstance(a, X):  # HICANNGlobal(X, Y[, Wafer])
+            if not isinstance(wafer, Y) or len(rest) > 1:
+                raise TypeError("HICANNGlobal(X(x), Y(y)[, Wafer(w)])")
+            HICANNOnWafer.__init__(self, a, wafer)
+            self._w = int(Wafer(rest[0])) if rest else 0
+            return
+        if rest:
+            raise TypeError("HICANNGlobal(HICANNOnWafer, Wafer), HICANNGlobal(X, Y, Wafer) or HICANNGlobal(Enum)")
         if isinstance(a, HICANNOnWafer) or wafer is not None:
             HICANNOnWafer.__init__(self, a)
             w = a._w if isinstance(a, HICANNGlobal) and wafer is None else (0 if wafer is None else int(Wafer(wafer)))
@@ -200,6 +208,16 @@ class SynapseDriverOnHICANN(_Ranged):
     """A synapse driver, 0..223 (nmp's Enum: top half first, left and right
     alternating); its rows are SynapseRowOnHICANN 2*Enum and 2*Enum+1."""
     size = 224
+
+
+class HLineOnHICANN(_Ranged):
+    """A horizontal L1 bus of a HICANN: 64."""
+    size = 64
+
+
+class VLineOnHICANN(_Ranged):
+    """A vertical L1 bus of a HICANN: 256 (0..127 left, 128..255 right)."""
+    size = 256
 
 
 class SynapseDriverOnQuadrant(_Ranged):

@@ -237,6 +237,10 @@ class Population(object):
     def __len__(self):
         return self.size
 
+    def euter_id(self):
+        """The population's number in the network (euter's id, marocco's BioNeuron.population())."""
+        return self._index
+
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(self.size))]

@@ -91,6 +91,8 @@ def run(st, duration):
         raise RuntimeError("call pynn.setup() first")
     if not duration >= 0:
         raise ValueError("run(%r): the duration must be >= 0 ms" % (duration,))
+    if not st.populations:
+        return _run_empty(st, duration)
     _map(st, duration)
     if st.marocco.backend == PyMarocco.None_:
         return st.t
@@ -103,6 +105,24 @@ def run(st, duration):
     st.info["pulse_statistics"] = ps
     if st.marocco.backend == PyMarocco.ESS:
         _pulse_report(st, ps)
+    return st.t
+
+
+def _run_empty(st, duration):
+    """A network without populations: marocco maps nothing and the wafer
+    (or the ESS) runs with nothing configured; there is no data to read."""
+    from pymarocco import PyMarocco
+    m = st.marocco
+    st.info = {}
+    st.store = _data.Store(st.dt)
+    m.stats._set({}, None)
+    st.mapped = True
+    if m.persist:
+        from pymarocco.results import Marocco
+        Marocco({}).save(m.persist)
+    if m.backend != PyMarocco.None_:
+        st.t = duration
+        st.runs += 1
     return st.t
 
 

@@ -44,6 +44,30 @@ class Defects(object):
     def __init__(self):
         object.__setattr__(self, "backend", _Enum("Backend", "Default", "default"))
         object.__setattr__(self, "path", "")
+        object.__setattr__(self, "_wafer", None)
+
+    def set(self, wafer):
+        """Use the defect data of a pyredman.Wafer built in the script
+        (instead of the backend's files)."""
+        import pyredman
+        if not isinstance(wafer, pyredman.Wafer):
+            raise TypeError("defects.set(): needs a pyredman.Wafer, not %r" % (wafer,))
+        object.__setattr__(self, "_wafer", wafer)
+
+    def wafer(self):
+        """The pyredman.Wafer given to set(), or None."""
+        return self._wafer
+
+    def _options(self, wafer):
+        if self._wafer is None:
+            return {"backend": self.backend.value, "path": self.path}
+        import atexit
+        import shutil
+        import tempfile
+        d = tempfile.mkdtemp(prefix="nmp-redman-")
+        atexit.register(shutil.rmtree, d, True)
+        self._wafer.write(d, wafer)
+        return {"backend": "xml", "path": d}
 
     def __setattr__(self, name, value):
         if name == "backend":
@@ -51,6 +75,8 @@ class Defects(object):
                 raise TypeError("defects.backend must be Defects.Backend.XML, None or Without, not %r" % (value,))
         elif name == "path":
             value = str(value)
+        elif name == "_wafer":
+            pass
         else:
             raise AttributeError("Defects has no attribute %r (backend, path)" % name)
         object.__setattr__(self, name, value)
@@ -389,7 +415,7 @@ class PyMarocco(object):
             "driver_chain_length": self.synapse_routing.driver_chain_length(),
             "continue_despite_synapse_loss": bool(self.continue_despite_synapse_loss),
             "skip_hicanns_without_neuron_blacklisting": self.neuron_placement.skip_hicanns_without_neuron_blacklisting(),
-            "defects": {"backend": self.defects.backend.value, "path": self.defects.path},
+            "defects": self.defects._options(self.default_wafer.value()),
             "calib": {"backend": self.calib_backend.value, "path": self.calib_path},
             "manual": self.manual_placement.options(),
             "l1_address_assignment": self.l1_address_assignment.strategy(),

@@ -11,6 +11,28 @@ import Coordinate as C
 from .coordinates import LogicalNeuron
 
 
+class BioNeuron(object):
+    """marocco's BioNeuron: a neuron of the network as (population, index)."""
+
+    def __init__(self, pop, index):
+        self._pop, self._index = pop, index
+
+    def population(self):
+        return self._pop
+
+    def neuron_index(self):
+        return self._index
+
+    def __eq__(self, other):
+        return isinstance(other, BioNeuron) and (other._pop, other._index) == (self._pop, self._index)
+
+    def __hash__(self):
+        return hash((self._pop, self._index))
+
+    def __repr__(self):
+        return "BioNeuron(population %d, neuron %d)" % (self._pop, self._index)
+
+
 class PlacementItem(object):
     def __init__(self, pop, index, rec):
         self._pop, self._index = pop, index
@@ -26,6 +48,18 @@ class PlacementItem(object):
         if self._x < 0:
             return LogicalNeuron(C.Enum(self._h), 0, 0, external=True)
         return LogicalNeuron(C.Enum(self._h), self._x, self._size)
+
+    def bio_neuron(self):
+        return BioNeuron(self._pop, self._index)
+
+    def neuron_block(self):
+        """The neuron block of the logical neuron; None for a spike source."""
+        if self._x < 0:
+            return None
+        return C.NeuronBlockOnHICANN(self._x // 32)
+
+    def dnc_merger(self):
+        return C.DNCMergerOnHICANN(self._merger)
 
     def address(self):
         return (C.HICANNOnWafer(C.Enum(self._h)), C.DNCMergerOnHICANN(self._merger), self._addr)
@@ -51,6 +85,15 @@ class Placement(object):
             pl = p.get("placement")
             if pl is not None:
                 self._pops[p["population"]] = np.asarray(pl, dtype=np.int64).reshape(-1, 5)
+
+    def __iter__(self):
+        """Every placed neuron's item, populations in order."""
+        for p in sorted(self._pops):
+            for i, row in enumerate(self._pops[p]):
+                yield PlacementItem(p, i, [int(v) for v in row])
+
+    def __len__(self):
+        return sum(len(r) for r in self._pops.values())
 
     def find(self, neuron):
         """The placement of a neuron (a pyhmf ID): a list of one item."""
