@@ -40,6 +40,15 @@ class _CellType(object):
         self.parameters = dict(self.default_parameters)
         self.parameters.update(parameters or {})
 
+    # pyhmf's population.celltype compares equal to its class (pop.celltype == pynn.SpikeSourceArray).
+    def __eq__(self, other):
+        if isinstance(other, type):
+            return type(self) is other
+        return self is other
+
+    def __hash__(self):
+        return hash(type(self))
+
 
 class IF_cond_exp(_CellType):
     """Leaky integrate-and-fire with conductance-based exponential synapses."""

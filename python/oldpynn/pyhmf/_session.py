@@ -23,6 +23,7 @@ def _description(st, duration):
     rt = st.runtime
     if rt is not None and m.skip_mapping and st.mapped:
         opts["hicanns"] = rt.wafer().options()
+    st.trains = []
     d = _desc.Description(timestep=st.dt, seed=st.seed, system={"name": "brainscales1", "options": opts})
     overrides = rt._spike_times if rt is not None else {}
     for pop in st.populations:
@@ -38,6 +39,7 @@ def _description(st, duration):
             else:
                 trains = [sorted(float(t) for t in st_)] * pop.size
             trains = [overrides.get((pop._index, i), trains[i]) for i in range(pop.size)]
+            st.trains.extend([pop._index, i, t] for i, t in enumerate(trains))
             params["spike_times"] = _desc.Ragged(trains)
         d.add_population(pop.size, pop.cellclass.__name__, parameters=params, label=pop.label)
         rec = sorted(pop._record)
@@ -54,6 +56,7 @@ def _map(st, duration):
     d = _description(st, duration)
     reply = st.server.build(d)
     info = reply.info.get("mapping") or {}
+    info["spike_input"] = st.trains
     st.info = info
     st.store = _data.Store(st.dt)
     m = st.marocco

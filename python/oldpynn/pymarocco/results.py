@@ -131,6 +131,17 @@ class Synapses(object):
             if hw is not None:
                 self._by[p["projection"]] = np.asarray(hw, dtype=np.int64).reshape(-1, 5)
 
+    def size(self):
+        return sum(len(r) for r in self._by.values())
+
+    def __len__(self):
+        return self.size()
+
+    def __iter__(self):
+        for i in sorted(self._by):
+            for r in self._by[i]:
+                yield SynapseItem(*[int(v) for v in r])
+
     def find(self, proj):
         """The hardware synapses realising a projection's connections."""
         i = proj if isinstance(proj, int) else proj._index
@@ -154,6 +165,7 @@ class SpikeTimes(object):
     def __init__(self, owner=None):
         self._owner = owner
         self._set = {}
+        self._network = {}
 
     def set(self, neuron, times):
         key = _key(neuron)
@@ -162,7 +174,21 @@ class SpikeTimes(object):
             self._owner._spike_times_changed(key, self._set[key])
 
     def get(self, neuron):
-        return self._set.get(_key(neuron))
+        """The spike times a source neuron plays back (set here, or the
+        network's own); [] for a neuron that plays none back."""
+        key = _key(neuron)
+        if key in self._set:
+            return list(self._set[key])
+        return list(self._network.get(key, []))
+
+    def add(self, neuron, times):
+        key = _key(neuron)
+        cur = self.get(neuron)
+        cur += [float(t) for t in (times if np.ndim(times) else [times])]
+        self.set(neuron, sorted(cur))
+
+    def clear(self, neuron):
+        self.set(neuron, [])
 
 
 class Marocco(object):
@@ -173,6 +199,8 @@ class Marocco(object):
         self.placement = Placement(self.info)
         self.synapse_routing = SynapseRouting(self.info)
         self.spike_times = SpikeTimes(owner)
+        for p, i, times in self.info.get("spike_input", []):
+            self.spike_times._network[(p, i)] = times
 
     def properties(self, hicann):
         h = C.HICANNOnWafer(hicann).toEnum().value()
