@@ -98,10 +98,12 @@ class TestKnobs(unittest.TestCase):
         from pymarocco import PyMarocco
         import pysthal
         m = PyMarocco()
-        with self.assertRaises(RuntimeError):
+        with self.assertRaises(ValueError):
             m.neuron_placement.default_neuron_size(3)
+        with self.assertRaises(OverflowError):
+            m.neuron_placement.default_neuron_size(-2)
         with self.assertRaises(RuntimeError):
-            m.synapse_routing.driver_chain_length(57)
+            m.synapse_routing.driver_chain_length(0)
         with self.assertRaises(AttributeError):
             m.no_such_knob = 1
         with self.assertRaises(TypeError):
@@ -222,8 +224,8 @@ class TestBadValues(unittest.TestCase):
             (lambda: setattr(pysthal.ESSConfig(), "weight_distortion", -0.1), ValueError, "weight_distortion"),
             (lambda: setattr(pysthal.ESSConfig(), "speedup", 1e3), ValueError, "speedup"),
             (lambda: setattr(pysthal.ESSConfig(), "foo", 1), AttributeError, "foo"),
-            (lambda: m.neuron_placement.default_neuron_size("a"), RuntimeError, "neuron size"),
-            (lambda: m.neuron_placement.default_neuron_size(66), RuntimeError, "neuron size"),
+            (lambda: m.neuron_placement.default_neuron_size("a"), TypeError, "neuron size"),
+            (lambda: m.neuron_placement.default_neuron_size(66), ValueError, "neuron size"),
             (lambda: m.synapse_routing.driver_chain_length(2.5), RuntimeError, "driver_chain_length"),
             (lambda: m.synapse_routing.driver_chain_length(0), RuntimeError, "driver_chain_length"),
             (lambda: m.l1_address_assignment.strategy("x"), ValueError, "strategy"),

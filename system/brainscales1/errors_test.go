@@ -42,7 +42,7 @@ func TestBadKnobsAndLimits(t *testing.T) {
 		{"neuron_size", 3, "multiple-of-two neuron size"},
 		{"neuron_size", 66, "must fit on neuron block"},
 		{"driver_chain_length", 0, "driver_chain_length"},
-		{"driver_chain_length", 57, "driver_chain_length"},
+		{"driver_chain_length", -3, "driver_chain_length"},
 		{"defects", map[string]any{"backend": "sql"}, "not a redman backend"},
 		{"defects", map[string]any{"backend": "xml"}, "defects.path"},
 		{"defects", map[string]any{"backend": "xml", "path": notDir}, "is not a directory of redman XML files"},

@@ -218,8 +218,7 @@ class Population(object):
     """PyNN 0.7's Population: Population(size, cellclass, cellparams)."""
 
     def __init__(self, size, cellclass, cellparams=None, structure=None, label=None):
-        if _state.marocco is None:
-            raise RuntimeError("call pynn.setup(marocco=marocco) before creating populations")
+        # As with pyhmf, populations may be created before setup(); setup() starts afresh.
         if isinstance(size, tuple):
             size = int(np.prod(size))
         if int(size) != size or size < 1:

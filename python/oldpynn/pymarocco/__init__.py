@@ -103,8 +103,14 @@ class NeuronPlacement(_Getter):
     def default_neuron_size(self, n=None):
         if n is None:
             return self._size
-        if not isinstance(n, numbers.Real) or int(n) != n or n <= 0 or n % 2 or n > 64:
-            raise RuntimeError("neuron size %r: marocco requires multiple-of-two neuron size, must fit on neuron block" % (n,))
+        # As through Boost.Python: not a number TypeError, negative OverflowError (size_t),
+        # marocco's std::invalid_argument ValueError.
+        if isinstance(n, bool) or not isinstance(n, numbers.Real) or int(n) != n:
+            raise TypeError("default_neuron_size(%r): a neuron size is a whole number of denmems" % (n,))
+        if n < 0:
+            raise OverflowError("default_neuron_size(%r): a neuron size is an unsigned number of denmems" % (n,))
+        if n == 0 or n % 2 or n > 64:
+            raise ValueError("neuron size %r: marocco requires multiple-of-two neuron size, must fit on neuron block" % (n,))
         self._size = int(n)
 
     def skip_hicanns_without_neuron_blacklisting(self, b=None):
@@ -131,8 +137,9 @@ class SynapseRouting(_Getter):
     def driver_chain_length(self, n=None):
         if n is None:
             return self._chain
-        if not isinstance(n, numbers.Real) or int(n) != n or not 1 <= n <= 56:
-            raise RuntimeError("driver_chain_length(%r): must be 1..56 (the drivers of a quadrant)" % (n,))
+        # marocco takes any length; a chain longer than a quadrant's 56 drivers acts as 56.
+        if not isinstance(n, numbers.Real) or int(n) != n or n < 1:
+            raise RuntimeError("driver_chain_length(%r): must be a number of synapse drivers >= 1" % (n,))
         self._chain = int(n)
 
     def only_allow_background_events(self, b=None):
@@ -190,7 +197,7 @@ class ManualPlacement(_Getter):
         p, idx = self._mask(pop, mask)
         size = int(size or 0)
         if size and (size % 2 or size < 0 or size > 64):
-            raise RuntimeError("neuron size %d: marocco requires multiple-of-two neuron size, must fit on neuron block" % size)
+            raise ValueError("neuron size %d: marocco requires multiple-of-two neuron size, must fit on neuron block" % size)
         self.requests.append(dict(population=p, mask=idx, size=size, **where))
 
     def on_hicann(self, pop, hicanns, size=0, mask=None):
@@ -404,6 +411,10 @@ class PyMarocco(object):
             if not isinstance(value, pysthal.ESSConfig):
                 raise TypeError("marocco.ess_config must be a pysthal.ESSConfig")
         self.__dict__[name] = value
+
+    def getStats(self):
+        """The last mapping's MappingStats (marocco.stats)."""
+        return self.stats
 
     def options(self):
         """The Go side's system options for these knobs."""
