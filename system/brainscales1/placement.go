@@ -191,7 +191,7 @@ func (m *mapper) placeNeurons() error {
 				if len(r.Blocks) > 0 {
 					where = fmt.Sprint(len(r.Blocks), " neuron block(s)")
 				}
-				return fmt.Errorf("manual_placement of %s: neuron %d of size %d does not fit on %s: its free, non-defect denmems are taken (a HICANN holds 512 denmems in 8 blocks of 64)", d.PopName(p), idx, size, where)
+				return fmt.Errorf("manual_placement of %s: unable to implement manual placement request: neuron %d of size %d does not fit on %s: its free, non-defect denmems are taken (a HICANN holds 512 denmems in 8 blocks of 64)", d.PopName(p), idx, size, where)
 			}
 			m.w.take(h, x, width, m.pl.add(p, idx, h, x, size))
 			done[p][idx] = true
@@ -236,7 +236,7 @@ func (m *mapper) checkHICANN(h int, avail []int, pop string) error {
 	if m.def.noBlacklist || m.def.missing[h] {
 		why = "its defect data are missing and skip_hicanns_without_neuron_blacklisting is set (call marocco.neuron_placement.skip_hicanns_without_neuron_blacklisting(False))"
 	}
-	return fmt.Errorf("manual_placement of %s: %s is not available: %s", pop, hicannName(h), why)
+	return fmt.Errorf("manual_placement of %s: unable to implement manual placement request: %s is not available: %s", pop, hicannName(h), why)
 }
 
 // availableHICANNs lists the HICANNs placement may use, in the default

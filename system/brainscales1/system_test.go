@@ -151,3 +151,25 @@ func TestBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// A driver chain longer than a quadrant's 56 drivers is taken, as marocco
+// takes it, and maps exactly as 56 does; lengths below 1 stay refused.
+func TestDriverChainLongerThanQuadrant(t *testing.T) {
+	const seed = 3
+	lostBy := func(chain int) [3]int64 {
+		o := map[string]any{"neuron_size": 4, "driver_chain_length": chain, "continue_despite_synapse_loss": true,
+			"calib": map[string]any{"backend": "default"}, "skip_hicanns_without_neuron_blacklisting": false, "backend": "none"}
+		m, err := mapDescription(lossNet(t, seed, o))
+		if err != nil {
+			t.Fatalf("seed %d, driver_chain_length %d: %v", seed, chain, err)
+		}
+		return [3]int64{m.lost[lostL1], m.lost[lostDriver], m.lost[lostSynapse]}
+	}
+	at56, at100, at3 := lostBy(56), lostBy(100), lostBy(3)
+	if at56 != at100 {
+		t.Errorf("seed %d: losses by cause with chain 100 %v differ from chain 56 %v", seed, at100, at56)
+	}
+	if at3 == at56 {
+		t.Errorf("seed %d: chain 3 and 56 lose the same %v: the chain length has no effect, so the test proves nothing", seed, at3)
+	}
+}

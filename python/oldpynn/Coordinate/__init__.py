@@ -260,6 +260,10 @@ class NeuronOnHICANN(object):
     def toEnum(self):
         return Enum(self._y * 256 + self._x)
 
+    @classmethod
+    def _all(cls):
+        return [cls(Enum(e)) for e in range(512)]
+
     def __eq__(self, other):
         return isinstance(other, NeuronOnHICANN) and (other._x, other._y) == (self._x, self._y)
 
