@@ -144,6 +144,27 @@ class LimitsTest(unittest.TestCase):
         self.assertIn("only the recording of one membrane potential at a time", err)
         self.assertIn("samples 101", out)  # t = 0 to 10 ms every 0.1 ms, one neuron
 
+    def test_chip_version_and_index_maps(self):
+        # As PyNN 0.6's Spikey tests read them: with mappingOffset and a neuronPermutation,
+        # network neuron i sits on hardware neuron permutation[i + offset].
+        perm = [192, 195, 193, 196, 194, 197] + list(range(198, 384)) + list(range(192))
+        code, out, err = self.run_snippet(
+            "pynn.end()\npynn.setup(mappingOffset=2, neuronPermutation=%r)\n"
+            "print('version', pynn.getChipVersion())\n"
+            "a = pynn.Population(6, pynn.IF_facets_hardware1)\n"
+            "b = pynn.Population(10, pynn.SpikeSourcePoisson)\n"
+            "pynn.Projection(b, a, method=pynn.AllToAllConnector())\n"
+            "pynn.run(1.0)\n"
+            "print('hw', list(pynn.hardware.hwa.hardwareIndexMap[:7]))\n"
+            "m = pynn.hardware.hwa.neuronIndexMap\n"
+            "print('net', list(m[192:199]), int((m >= 0).sum()))\n"
+            "pynn.getInputSpikes()" % perm)
+        self.assertIn("version 5", out)
+        self.assertIn("hw [193, 196, 194, 197, 198, 199, -1]", out)
+        self.assertIn("net [-1, 0, 2, -1, 1, 3, 4] 6", out)
+        self.assertNotEqual(code, 0)  # getInputSpikes is refused, naming what is not emulated
+        self.assertIn("input loss are not emulated", err)
+
     def test_mixed_stp(self):
         code, _, err = self.run_snippet("pynn.TsodyksMarkramMechanism(U=0.5, tau_rec=100.0, tau_facil=50.0)")
         self.assertNotEqual(code, 0)
