@@ -66,7 +66,7 @@ func TestBadKnobsAndLimits(t *testing.T) {
 		{"manual", []any{map[string]any{"population": 0, "neurons": [][2]int{{h, 31}}, "size": 4}}, "does not fit at NeuronOnHICANN(X(31), top)"},
 		{"manual", []any{map[string]any{"population": 0, "hicanns": []int{h}, "size": 5}}, "manual[0].size"},
 		{"manual", []any{map[string]any{"population": 0, "hicanns": []int{h}, "mask": []int{200}}}, "neuron 200 does not exist"},
-		{"manual", []any{map[string]any{"population": 1, "hicanns": []int{h}}}, "spike sources are placed by input placement"},
+		{"manual", []any{map[string]any{"population": 1, "blocks": [][2]int{{h, 0}}}}, "spike sources are placed on HICANNs"},
 		{"manual", []any{map[string]any{"population": 0, "hicanns": []int{h}, "size": 64}}, "does not fit on HICANNOnWafer(X(5), Y(5))"},
 		{"hicanns", []any{map[string]any{"hicann": 400}}, "hicanns[0].hicann"},
 		{"hicanns", []any{map[string]any{"hicann": h, "v_gmax": [4][4]float64{{2000}}}}, "floating-gate values are 0..1023"},

@@ -173,3 +173,33 @@ func TestDriverChainLongerThanQuadrant(t *testing.T) {
 		t.Errorf("seed %d: chain 3 and 56 lose the same %v: the chain length has no effect, so the test proves nothing", seed, at3)
 	}
 }
+
+// Spike sources named in manual placement (on_hicann) go to that HICANN, as
+// marocco's input placement does, not near their targets.
+func TestManualPlacementOfSources(t *testing.T) {
+	h := enumOf(12, 5)
+	d := &network.Description{Format: network.FormatName, Version: network.FormatVersion,
+		Simulation: network.Simulation{Timestep: 0.1, Seed: 1},
+		System: &network.Target{Name: "brainscales1", Options: opts(t, map[string]any{"defects": map[string]any{"backend": "none"},
+			"skip_hicanns_without_neuron_blacklisting": false, "calib": map[string]any{"backend": "default"}, "backend": "none", "duration_ms": 1000,
+			"manual": []any{map[string]any{"population": 1, "hicanns": []int{h}}}})},
+		Populations: []network.Population{{Size: 1, CellType: "IF_cond_exp"},
+			{Size: 3, CellType: "SpikeSourceArray", Parameters: map[string]network.Value{"spike_times": network.Scalar(1)}}},
+		Projections: []network.Projection{{Pre: network.Selection{{Population: 1}}, Post: network.Selection{{Population: 0}},
+			ReceptorType: "excitatory", Connector: &network.Connector{Type: "AllToAllConnector"},
+			Synapse: network.Synapse{Type: "StaticSynapse", Parameters: map[string]network.Value{"weight": network.Scalar(0.001)}}}},
+	}
+	m, err := mapDescription(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := int(m.pl.hicann[m.pl.of[0][0]])
+	if target == h {
+		t.Fatalf("the target neuron sits on %s too: the test cannot tell manual from default input placement", hicannName(h))
+	}
+	for i := 0; i < 3; i++ {
+		if got := int(m.pl.hicann[m.pl.of[1][i]]); got != h {
+			t.Errorf("source %d placed on %s; manual placement named %s", i, hicannName(got), hicannName(h))
+		}
+	}
+}

@@ -45,6 +45,9 @@ def _description(st, duration):
         rec = sorted(pop._record)
         if rec:
             d.add_recording([(pop._index, None)], rec)
+        for kind, idx in sorted(pop._record_part.items()):
+            if kind not in pop._record:
+                d.add_recording([(pop._index, sorted(idx))], [kind])
     for proj in st.projections:
         proj._add_to(d)
     return d
