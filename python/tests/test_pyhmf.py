@@ -453,3 +453,28 @@ class TestMaroccoTestSuiteSurface(unittest.TestCase):
             self.assertEqual(pynn.Population(1, pynn.IF_cond_exp).euter_id(), 0)
         finally:
             pynn.end()
+
+    def test_facilitation_with_tau_rec_zero(self):
+        """marocco's STP test configures facilitation as tau_rec = 0: the
+        resources recover at once; the run maps and the synapses facilitate."""
+        import pyhmf as pynn
+        from pymarocco import PyMarocco
+        with self.assertRaisesRegex(ValueError, "tau_rec"):
+            pynn.TsodyksMarkramMechanism(U=0.4, tau_rec=-1.0, tau_facil=200.0)
+        m = _mapping_only()
+        m.backend = PyMarocco.ESS
+        pynn.setup(marocco=m)
+        try:
+            n = pynn.Population(1, pynn.IF_cond_exp, {"v_thresh": 0.0, "tau_syn_E": 2.0})
+            s = pynn.Population(1, pynn.SpikeSourceArray, {"spike_times": [10.0 + 10 * k for k in range(6)]})
+            fac = pynn.SynapseDynamics(fast=pynn.TsodyksMarkramMechanism(U=0.2, tau_rec=0.0, tau_facil=200.0))
+            pynn.Projection(s, n, pynn.AllToAllConnector(weights=0.01), target="excitatory", synapse_dynamics=fac)
+            n.record_v()
+            pynn.run(80.0)
+            v = n.get_v()
+        finally:
+            pynn.end()
+        t, vm = v[:, 1], v[:, 2]
+        peaks = [vm[(t > 10.0 + 10 * k) & (t < 19.0 + 10 * k)].max() - vm[(t > 8.0 + 10 * k) & (t < 10.0 + 10 * k)].min()
+                 for k in range(6)]
+        self.assertGreater(peaks[-1], 1.5 * peaks[0], "PSPs %s do not facilitate" % peaks)

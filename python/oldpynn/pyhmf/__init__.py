@@ -516,8 +516,10 @@ class TsodyksMarkramMechanism(object):
     def __init__(self, U=0.5, tau_rec=100.0, tau_facil=0.0, u0=0.0, x0=1.0, y0=0.0):
         if not 0 <= U <= 1:
             raise ValueError("TsodyksMarkramMechanism: U %r is not in [0, 1]" % (U,))
-        if not tau_rec > 0 or not tau_facil >= 0:
-            raise ValueError("TsodyksMarkramMechanism: tau_rec %r must be > 0 and tau_facil %r >= 0 ms" % (tau_rec, tau_facil))
+        # tau_rec = 0: the resources recover at once, so the synapse only facilitates
+        # (marocco's tests configure the wafer's facilitation mode so).
+        if not tau_rec >= 0 or not tau_facil >= 0:
+            raise ValueError("TsodyksMarkramMechanism: tau_rec %r and tau_facil %r must be >= 0 ms" % (tau_rec, tau_facil))
         self.U, self.tau_rec, self.tau_facil = float(U), float(tau_rec), float(tau_facil)
 
 
@@ -580,7 +582,9 @@ class Projection(object):
         sd = self.synapse_dynamics
         if sd is not None and sd.fast is not None:
             synapse = "TsodyksMarkramSynapse"
-            params.update(U=sd.fast.U, tau_rec=sd.fast.tau_rec, tau_facil=sd.fast.tau_facil)
+            # tau_rec 0 (recovery at once) goes to the engine as 1e-6 ms: within a 0.1 ms step the
+            # resources recover to exp(-1e5) of their deficit, i.e. fully; the description wants tau_rec > 0.
+            params.update(U=sd.fast.U, tau_rec=sd.fast.tau_rec or 1e-6, tau_facil=sd.fast.tau_facil)
         return d.add_projection(pre, post, synapse, synapse_parameters=params,
                                 connector=c.spec(), receptor_type=self.target, label=self.label)
 
