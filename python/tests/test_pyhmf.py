@@ -478,3 +478,38 @@ class TestMaroccoTestSuiteSurface(unittest.TestCase):
         peaks = [vm[(t > 10.0 + 10 * k) & (t < 19.0 + 10 * k)].max() - vm[(t > 8.0 + 10 * k) & (t < 10.0 + 10 * k)].min()
                  for k in range(6)]
         self.assertGreater(peaks[-1], 1.5 * peaks[0], "PSPs %s do not facilitate" % peaks)
+
+    def test_population_view(self):
+        """PopulationView (and a population's slice, which is one in PyNN 0.7):
+        manual placement by mask, spike times of some sources, recording."""
+        import pyhmf as pynn
+        import Coordinate as C
+        from pymarocco import PyMarocco
+        from pymarocco.results import Marocco
+        h = C.HICANNOnWafer(C.Enum(100))
+        with tempfile.TemporaryDirectory() as tmp:
+            m = _mapping_only()
+            m.backend = PyMarocco.ESS
+            m.persist = os.path.join(tmp, "results.bin")
+            pynn.setup(marocco=m)
+            try:
+                pop = pynn.Population(4, pynn.IF_cond_exp, {"v_thresh": -60.0, "v_rest": -50.0})
+                view = pynn.PopulationView(pop, [1, 3])
+                self.assertIsInstance(pop[0:2], pynn.PopulationView)
+                m.manual_placement.on_hicann(view, h)
+                view.record()
+                src = pynn.Population(3, pynn.SpikeSourceArray, {"spike_times": [5.0]})
+                src[1:2].set("spike_times", [7.0, 9.0])
+                pynn.run(50.0)
+                spikes = view.getSpikes()
+            finally:
+                pynn.end()
+            res = Marocco.from_file(m.persist)
+        placed = {i: res.placement.find((pop.euter_id(), i))[0].toHICANNOnWafer() for i in range(4)}
+        self.assertEqual([placed[1], placed[3]], [h, h])
+        self.assertNotEqual(placed[0], h)
+        self.assertTrue(len(spikes) > 0)
+        self.assertEqual(set(spikes[:, 0].astype(int)), {1, 3})  # v_rest above threshold: all fire, only the view is recorded
+        self.assertEqual([res.spike_times.get(src[i]) for i in range(3)], [[5.0], [7.0, 9.0], [5.0]])
+        with self.assertRaises(IndexError):
+            pynn.PopulationView(pop, [4])

@@ -254,8 +254,8 @@ class Population(object):
         return self._index
 
     def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(self.size))]
+        if isinstance(i, (slice, list, np.ndarray)):
+            return PopulationView(self, i)  # PyNN 0.7: a slice of a population is a view
         i = int(i)
         if i < 0:
             i += self.size
@@ -438,7 +438,12 @@ class PopulationView(object):
             self.parent._check(k)
             cur = self.parent._params.get(k)
             if k == "spike_times":
-                raise NotImplementedError("%s: spike_times of a PopulationView: set them on the population" % self.label)
+                cur = list(cur) if cur is not None else []
+                trains = [list(t) for t in cur] if len(cur) and np.ndim(cur[0]) > 0 else [list(cur)] * self.parent.size
+                for i in self.mask:
+                    trains[int(i)] = [float(t) for t in v]
+                self.parent._params[k] = trains
+                continue
             arr = np.array(cur, dtype=float) if isinstance(cur, np.ndarray) else np.full(self.parent.size, float(cur))
             arr[self.mask] = v.next(self.size) if isinstance(v, RandomDistribution) else v
             self.parent._params[k] = arr
