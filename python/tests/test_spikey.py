@@ -166,6 +166,16 @@ class LimitsTest(unittest.TestCase):
         self.assertNotEqual(code, 0)  # getInputSpikes is refused, naming what is not emulated
         self.assertIn("input loss are not emulated", err)
 
+    def test_projection_rng(self):
+        # pynn.random.NumpyRNG as PyNN 0.6's module exposes it: the same seed draws the same connections
+        code, out, err = self.run_snippet(
+            "n = pynn.Population(40, pynn.IF_facets_hardware1)\n"
+            "c = [sorted(pynn.Projection(n, n, pynn.FixedProbabilityConnector(0.2, weights=pynn.minExcWeight()),\n"
+            "      target='inhibitory', rng=pynn.random.NumpyRNG(seed=s)).connections()) for s in (3, 3, 4)]\n"
+            "print('same', c[0] == c[1], 'other', c[0] == c[2], len(c[0]) > 0)")
+        self.assertEqual(code, 0, err)
+        self.assertIn("same True other False True", out)
+
     def test_mixed_stp(self):
         code, _, err = self.run_snippet("pynn.TsodyksMarkramMechanism(U=0.5, tau_rec=100.0, tau_facil=50.0)")
         self.assertNotEqual(code, 0)

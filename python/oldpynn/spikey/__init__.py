@@ -37,6 +37,8 @@ from nmp.data import Store
 from nmp.description import Description, Ragged
 from nmp.simclient import SimServer, SimServerError
 
+from . import random  # noqa: E402  (pynn.random.NumpyRNG, as PyNN 0.6's module exposes it)
+
 __all__ = ["setup", "end", "run", "Population", "Projection", "IF_facets_hardware1",
            "SpikeSourcePoisson", "SpikeSourceArray", "AllToAllConnector", "OneToOneConnector",
            "FixedProbabilityConnector", "FixedNumberPreConnector", "FixedNumberPostConnector",
