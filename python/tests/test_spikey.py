@@ -176,6 +176,18 @@ class LimitsTest(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertIn("same True other False True", out)
 
+    def test_avoid_spikes(self):
+        body = ("pynn.end()\npynn.setup(avoidSpikes=%s)\n"
+                "n = pynn.Population(2, pynn.IF_facets_hardware1, {'v_rest': -45.0, 'v_thresh': -55.0})\n"
+                "n.record()\npynn.run(200.0)\nprint('spikes', len(n.getSpikes()))")
+        counts = []
+        for avoid in (False, True):
+            code, out, err = self.run_snippet(body % avoid)
+            self.assertEqual(code, 0, err)
+            counts.append(int(re.search(r"spikes (\d+)", out).group(1)))
+        self.assertGreater(counts[0], 10)
+        self.assertEqual(counts[1], 0)
+
     def test_mixed_stp(self):
         code, _, err = self.run_snippet("pynn.TsodyksMarkramMechanism(U=0.5, tau_rec=100.0, tau_facil=50.0)")
         self.assertNotEqual(code, 0)

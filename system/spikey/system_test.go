@@ -570,3 +570,22 @@ func mustField(t *testing.T, raw []byte, key string) []byte {
 	}
 	return m[key]
 }
+
+// setup(avoidSpikes=True) programs every threshold out of reach (the hardware
+// module sets the threshold vout to 2.0 V): a neuron resting above its
+// threshold, which fires regularly otherwise, stays silent.
+func TestAvoidSpikes(t *testing.T) {
+	count := func(avoid bool) int {
+		n := newNet(7, map[string]any{"station": "station666", "avoid_spikes": avoid})
+		p := n.neurons(3, map[string]network.Value{"v_rest": network.Scalar(-45), "v_thresh": network.Scalar(-55)})
+		n.record(p, "spikes")
+		r, _ := n.run(t, 200)
+		return spikeCount(r, p)
+	}
+	if c := count(false); c < 10 {
+		t.Fatalf("v_rest above v_thresh: %d spikes in 200 ms; the test needs a firing neuron", c)
+	}
+	if c := count(true); c != 0 {
+		t.Errorf("avoid_spikes: %d spikes; want none", c)
+	}
+}

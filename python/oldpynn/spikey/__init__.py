@@ -192,6 +192,8 @@ def setup(timestep=0.1, min_delay=0.1, max_delay=0.1, debug=False, useUsbAdc=Fal
                     "calib_output_pins": bool(calibOutputPins or calibNeuronMems)}
     if len(neuronPermutation):
         _state.flags["neuron_permutation"] = [int(x) for x in neuronPermutation]
+    if extra_params.get("avoidSpikes"):
+        _state.flags["avoid_spikes"] = True  # thresholds at the top of the range: no neuron fires
     seeds = extra_params.get("rng_seeds")
     if seeds:
         _state.rng.seed(seeds[0])
