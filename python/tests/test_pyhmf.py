@@ -98,10 +98,12 @@ class TestKnobs(unittest.TestCase):
         from pymarocco import PyMarocco
         import pysthal
         m = PyMarocco()
-        with self.assertRaises(RuntimeError):
+        with self.assertRaises(ValueError):
             m.neuron_placement.default_neuron_size(3)
+        with self.assertRaises(OverflowError):
+            m.neuron_placement.default_neuron_size(-2)
         with self.assertRaises(RuntimeError):
-            m.synapse_routing.driver_chain_length(57)
+            m.synapse_routing.driver_chain_length(0)
         with self.assertRaises(AttributeError):
             m.no_such_knob = 1
         with self.assertRaises(TypeError):
@@ -222,8 +224,8 @@ class TestBadValues(unittest.TestCase):
             (lambda: setattr(pysthal.ESSConfig(), "weight_distortion", -0.1), ValueError, "weight_distortion"),
             (lambda: setattr(pysthal.ESSConfig(), "speedup", 1e3), ValueError, "speedup"),
             (lambda: setattr(pysthal.ESSConfig(), "foo", 1), AttributeError, "foo"),
-            (lambda: m.neuron_placement.default_neuron_size("a"), RuntimeError, "neuron size"),
-            (lambda: m.neuron_placement.default_neuron_size(66), RuntimeError, "neuron size"),
+            (lambda: m.neuron_placement.default_neuron_size("a"), TypeError, "neuron size"),
+            (lambda: m.neuron_placement.default_neuron_size(66), ValueError, "neuron size"),
             (lambda: m.synapse_routing.driver_chain_length(2.5), RuntimeError, "driver_chain_length"),
             (lambda: m.synapse_routing.driver_chain_length(0), RuntimeError, "driver_chain_length"),
             (lambda: m.l1_address_assignment.strategy("x"), ValueError, "strategy"),
@@ -279,3 +281,235 @@ class TestBadValues(unittest.TestCase):
                     pynn.run(1.0)
             finally:
                 pynn.end()
+
+
+def _mapping_only():
+    from pymarocco import PyMarocco, Defects
+    m = PyMarocco()
+    m.backend = PyMarocco.None_
+    m.calib_backend = PyMarocco.CalibBackend.Default
+    m.defects.backend = Defects.Backend.None_
+    m.neuron_placement.skip_hicanns_without_neuron_blacklisting(False)
+    return m
+
+
+class TestMaroccoTestSuiteSurface(unittest.TestCase):
+    """What marocco's own tests (test/python, 2020 era) use beyond the seed
+    scripts: halco's and marocco's newer module names, the class enums,
+    HICANNGlobal, pyredman, and the results' queries."""
+
+    def test_module_names_and_enums(self):
+        import pyhalco_common
+        import pyhalco_hicann_v2 as C2
+        import Coordinate as C
+        from pymarocco import PyMarocco
+        from pymarocco_coordinates import LogicalNeuron
+        from pymarocco_runtime import Runtime
+        self.assertIs(pyhalco_common.Enum, C.Enum)
+        self.assertIs(C2.HICANNOnWafer, C.HICANNOnWafer)
+        self.assertEqual(C2.SynapseDriverOnQuadrant.size, 56)
+        self.assertTrue(LogicalNeuron and Runtime)
+        m = PyMarocco()
+        self.assertEqual(m.scrutinize_mapping, PyMarocco.ScrutinizeMapping.Scrutinize)
+        m.scrutinize_mapping = PyMarocco.ScrutinizeMapping.SkipScrutinize
+        m.verification = PyMarocco.Verification.Skip
+        self.assertIs(PyMarocco.Backend.Without, PyMarocco.None_)
+        with self.assertRaisesRegex(TypeError, "scrutinize_mapping"):
+            m.scrutinize_mapping = PyMarocco.Verification.Skip
+        with self.assertRaisesRegex(TypeError, "checkl1locking"):
+            m.checkl1locking = True
+        self.assertIs(m.getStats(), m.stats)
+
+    def test_hicann_global(self):
+        import Coordinate as C
+        h = C.HICANNGlobal(C.HICANNOnWafer(C.Enum(3)), C.Wafer(33))
+        self.assertEqual(h.toHICANNOnWafer(), C.HICANNOnWafer(C.Enum(3)))
+        self.assertEqual(h.toWafer(), C.Wafer(33))
+        self.assertEqual(h.toEnum(), C.Enum(33 * 384 + 3))
+        self.assertEqual(C.HICANNGlobal(C.Enum(33 * 384 + 3)), h)
+        self.assertEqual(C.HICANNGlobal(C.X(5), C.Y(5), C.Wafer(33)).toHICANNOnWafer(),
+                         C.HICANNOnWafer(C.X(5), C.Y(5)))
+        with self.assertRaises(OverflowError):
+            C.HICANNGlobal(-1)
+        m = _mapping_only()
+        import pyhmf as pynn
+        pynn.setup(marocco=m)
+        try:
+            pop = pynn.Population(2, pynn.IF_cond_exp)
+            m.manual_placement.on_hicann(pop, C.HICANNGlobal(C.HICANNOnWafer(C.Enum(3)), C.Wafer(5)))
+            self.assertEqual(m.default_wafer, C.Wafer(5))  # marocco maps onto the wafer manual placement names
+            with self.assertRaisesRegex(RuntimeError, "not on the wafer"):
+                m.manual_placement.on_hicann(pop, C.HICANNGlobal(C.HICANNOnWafer(C.Enum(3)), C.Wafer(6)))
+        finally:
+            pynn.end()
+
+    def test_neuron_sizes_and_chain_length(self):
+        from pymarocco import PyMarocco
+        p = PyMarocco().neuron_placement
+        with self.assertRaises(OverflowError):
+            p.default_neuron_size(-1)
+        for bad in (0, 1, 65, 68):
+            with self.assertRaises(ValueError):
+                p.default_neuron_size(bad)
+        p.default_neuron_size(64)
+        r = PyMarocco().synapse_routing
+        r.driver_chain_length(100)  # marocco takes it; it acts as a quadrant's 56
+        self.assertEqual(r.driver_chain_length(), 100)
+
+    def test_empty_network_runs(self):
+        import pyhmf as pynn
+        from pymarocco import PyMarocco
+        m = _mapping_only()
+        m.backend = PyMarocco.ESS
+        pynn.setup(marocco=m)
+        try:
+            self.assertEqual(pynn.run(10.0), 10.0)
+            self.assertEqual(m.stats.getSynapses(), 0)
+        finally:
+            pynn.end()
+
+    def test_results_queries(self):
+        import pyhmf as pynn
+        from pymarocco.results import Marocco
+        with tempfile.TemporaryDirectory() as tmp:
+            m = _mapping_only()
+            m.persist = os.path.join(tmp, "results.bin")
+            m.neuron_placement.default_neuron_size(4)
+            pynn.setup(marocco=m)
+            try:
+                target = pynn.Population(1, pynn.IF_cond_exp)
+                src = pynn.Population(2, pynn.SpikeSourceArray, {"spike_times": [1.0, 3.0]})
+                pynn.Projection(src, target, pynn.AllToAllConnector(weights=0.004))
+                pynn.run(10.0)
+            finally:
+                pynn.end()
+            res = Marocco.from_file(m.persist)
+        self.assertEqual(len(list(res.placement)), 3)
+        for item in res.placement:
+            bio = item.bio_neuron()
+            ext = bio.population() == src.euter_id()
+            self.assertEqual(item.logical_neuron().is_external(), ext)
+            self.assertEqual(item.neuron_block() is None, ext)
+            self.assertIsNotNone(item.dnc_merger())
+        self.assertTrue(src.celltype == pynn.SpikeSourceArray)
+        self.assertEqual(res.spike_times.get(src[1]), [1.0, 3.0])
+        self.assertEqual(res.spike_times.get(target[0]), [])
+        res.spike_times.add(src[0], 5.0)
+        self.assertEqual(res.spike_times.get(src[0]), [1.0, 3.0, 5.0])
+        res.spike_times.clear(src[0])
+        self.assertEqual(res.spike_times.get(src[0]), [])
+        syn = res.synapse_routing.synapses()
+        self.assertEqual(syn.size(), 2)
+        self.assertEqual(len(list(syn)), 2)
+
+    def test_pyredman_injected_defects(self):
+        """Defects built with pyredman act as defect files do: all neurons of
+        the only allowed HICANN disabled leaves manual placement nowhere to go;
+        all its synapse drivers disabled loses the synapse."""
+        import pyhmf as pynn
+        import pyredman
+        import Coordinate as C
+        from nmp.simclient import SimServerError
+        chip = C.HICANNGlobal(C.HICANNOnWafer(C.Enum(3)), C.Wafer(33))
+
+        def run(component, kind):
+            m = _mapping_only()
+            m.continue_despite_synapse_loss = True
+            h = pyredman.Hicann()
+            for c in C.iter_all(kind):
+                getattr(h, component)().disable(c)
+            w = pyredman.Wafer(C.Wafer(33))
+            w.inject(chip, h)
+            m.defects.set(w)
+            self.assertIs(m.defects.wafer(), w)
+            pynn.setup(marocco=m)
+            try:
+                a = pynn.Population(1, pynn.IF_cond_exp)
+                b = pynn.Population(1, pynn.IF_cond_exp)
+                m.manual_placement.on_hicann(a, chip)
+                m.manual_placement.on_hicann(b, chip)
+                pynn.Projection(a, b, pynn.AllToAllConnector(weights=0.01), target="excitatory")
+                pynn.run(1.0)
+                return m.stats
+            finally:
+                pynn.end()
+
+        for component, kind in [("hbuses", C.HLineOnHICANN), ("vbuses", C.VLineOnHICANN),
+                                ("drivers", C.SynapseDriverOnHICANN)]:
+            stats = run(component, kind)
+            self.assertEqual((stats.getSynapses(), stats.getSynapseLoss()), (1, 1), component)
+        with self.assertRaisesRegex(SimServerError, "unable to implement manual placement request"):
+            run("neurons", C.NeuronOnHICANN)
+        with self.assertRaises(OverflowError):
+            pyredman.Hicann().drivers().disable(224)
+        with self.assertRaisesRegex(RuntimeError, "not on"):
+            pyredman.Wafer(C.Wafer(33)).hicanns().disable(C.HICANNGlobal(C.HICANNOnWafer(C.Enum(0)), C.Wafer(2)))
+
+    def test_population_before_setup(self):
+        import pyhmf as pynn
+        pynn.Population(3, pynn.IF_cond_exp)  # allowed, as with pyhmf; setup() starts afresh
+        pynn.setup(marocco=_mapping_only())
+        try:
+            self.assertEqual(pynn.Population(1, pynn.IF_cond_exp).euter_id(), 0)
+        finally:
+            pynn.end()
+
+    def test_facilitation_with_tau_rec_zero(self):
+        """marocco's STP test configures facilitation as tau_rec = 0: the
+        resources recover at once; the run maps and the synapses facilitate."""
+        import pyhmf as pynn
+        from pymarocco import PyMarocco
+        with self.assertRaisesRegex(ValueError, "tau_rec"):
+            pynn.TsodyksMarkramMechanism(U=0.4, tau_rec=-1.0, tau_facil=200.0)
+        m = _mapping_only()
+        m.backend = PyMarocco.ESS
+        pynn.setup(marocco=m)
+        try:
+            n = pynn.Population(1, pynn.IF_cond_exp, {"v_thresh": 0.0, "tau_syn_E": 2.0})
+            s = pynn.Population(1, pynn.SpikeSourceArray, {"spike_times": [10.0 + 10 * k for k in range(6)]})
+            fac = pynn.SynapseDynamics(fast=pynn.TsodyksMarkramMechanism(U=0.2, tau_rec=0.0, tau_facil=200.0))
+            pynn.Projection(s, n, pynn.AllToAllConnector(weights=0.01), target="excitatory", synapse_dynamics=fac)
+            n.record_v()
+            pynn.run(80.0)
+            v = n.get_v()
+        finally:
+            pynn.end()
+        t, vm = v[:, 1], v[:, 2]
+        peaks = [vm[(t > 10.0 + 10 * k) & (t < 19.0 + 10 * k)].max() - vm[(t > 8.0 + 10 * k) & (t < 10.0 + 10 * k)].min()
+                 for k in range(6)]
+        self.assertGreater(peaks[-1], 1.5 * peaks[0], "PSPs %s do not facilitate" % peaks)
+
+    def test_population_view(self):
+        """PopulationView (and a population's slice, which is one in PyNN 0.7):
+        manual placement by mask, spike times of some sources, recording."""
+        import pyhmf as pynn
+        import Coordinate as C
+        from pymarocco import PyMarocco
+        from pymarocco.results import Marocco
+        h = C.HICANNOnWafer(C.Enum(100))
+        with tempfile.TemporaryDirectory() as tmp:
+            m = _mapping_only()
+            m.backend = PyMarocco.ESS
+            m.persist = os.path.join(tmp, "results.bin")
+            pynn.setup(marocco=m)
+            try:
+                pop = pynn.Population(4, pynn.IF_cond_exp, {"v_thresh": -60.0, "v_rest": -50.0})
+                view = pynn.PopulationView(pop, [1, 3])
+                self.assertIsInstance(pop[0:2], pynn.PopulationView)
+                m.manual_placement.on_hicann(view, h)
+                view.record()
+                src = pynn.Population(3, pynn.SpikeSourceArray, {"spike_times": [5.0]})
+                src[1:2].set("spike_times", [7.0, 9.0])
+                pynn.run(50.0)
+                spikes = view.getSpikes()
+            finally:
+                pynn.end()
+            res = Marocco.from_file(m.persist)
+        placed = {i: res.placement.find((pop.euter_id(), i))[0].toHICANNOnWafer() for i in range(4)}
+        self.assertEqual([placed[1], placed[3]], [h, h])
+        self.assertNotEqual(placed[0], h)
+        self.assertTrue(len(spikes) > 0)
+        self.assertEqual(set(spikes[:, 0].astype(int)), {1, 3})  # v_rest above threshold: all fire, only the view is recorded
+        self.assertEqual([res.spike_times.get(src[i]) for i in range(3)], [[5.0], [7.0, 9.0], [5.0]])
+        with self.assertRaises(IndexError):
+            pynn.PopulationView(pop, [4])

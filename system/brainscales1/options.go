@@ -20,7 +20,8 @@ type Options struct {
 	// NeuronSize is neuron_placement.default_neuron_size: denmems per
 	// logical neuron, even, 2..64.
 	NeuronSize int `json:"neuron_size"`
-	// DriverChainLength is synapse_routing.driver_chain_length (1..56).
+	// DriverChainLength is synapse_routing.driver_chain_length (>= 1; as
+	// with marocco, a chain longer than a quadrant's 56 drivers acts as 56).
 	DriverChainLength int `json:"driver_chain_length"`
 	// ContinueDespiteSynapseLoss is marocco.continue_despite_synapse_loss.
 	ContinueDespiteSynapseLoss bool `json:"continue_despite_synapse_loss"`
@@ -124,8 +125,8 @@ func (o *Options) check() error {
 	if err := checkNeuronSize(o.NeuronSize); err != nil {
 		return fmt.Errorf("system.options.neuron_size (neuron_placement.default_neuron_size): %w", err)
 	}
-	if o.DriverChainLength < 1 || o.DriverChainLength > maxChain {
-		return fmt.Errorf("system.options.driver_chain_length (synapse_routing.driver_chain_length): %d is out of range: a chain holds 1 to %d synapse drivers (the drivers of a quadrant)", o.DriverChainLength, maxChain)
+	if o.DriverChainLength < 1 {
+		return fmt.Errorf("system.options.driver_chain_length (synapse_routing.driver_chain_length): %d is out of range: a chain holds at least 1 synapse driver", o.DriverChainLength)
 	}
 	switch o.Defects.Backend {
 	case "default", "none", "without":

@@ -116,8 +116,16 @@ func (m *mapper) placeNeurons() error {
 		if r.Population < 0 || r.Population >= len(d.Populations) {
 			return fmt.Errorf("manual_placement: population %d does not exist", r.Population)
 		}
-		if isSource(d.Populations[r.Population].CellType) && (len(r.HICANNs) > 0 || len(r.Blocks) > 0 || len(r.Neurons) > 0) {
-			return fmt.Errorf("manual_placement of %s: spike sources are placed by input placement, not on neurons", d.PopName(r.Population))
+		if isSource(d.Populations[r.Population].CellType) {
+			// marocco places spike sources on the HICANNs manual placement names (placeInputs);
+			// they have no denmems, so neither neuron blocks nor logical neurons apply.
+			if len(r.Blocks) > 0 || len(r.Neurons) > 0 {
+				return fmt.Errorf("manual_placement of %s: spike sources are placed on HICANNs (on_hicann), not on neuron blocks or neurons", d.PopName(r.Population))
+			}
+			if r.Mask != nil {
+				return fmt.Errorf("manual_placement of %s: spike sources are placed as a whole population, not by a mask", d.PopName(r.Population))
+			}
+			continue
 		}
 		if r.Size != 0 {
 			sizeOf[r.Population] = r.Size
@@ -125,7 +133,7 @@ func (m *mapper) placeNeurons() error {
 	}
 	for _, r := range m.opts.Manual {
 		p := r.Population
-		if len(r.HICANNs) == 0 && len(r.Blocks) == 0 && len(r.Neurons) == 0 {
+		if len(r.HICANNs) == 0 && len(r.Blocks) == 0 && len(r.Neurons) == 0 || isSource(d.Populations[p].CellType) {
 			continue
 		}
 		size := sizeOf[p]
@@ -191,7 +199,7 @@ func (m *mapper) placeNeurons() error {
 				if len(r.Blocks) > 0 {
 					where = fmt.Sprint(len(r.Blocks), " neuron block(s)")
 				}
-				return fmt.Errorf("manual_placement of %s: neuron %d of size %d does not fit on %s: its free, non-defect denmems are taken (a HICANN holds 512 denmems in 8 blocks of 64)", d.PopName(p), idx, size, where)
+				return fmt.Errorf("manual_placement of %s: unable to implement manual placement request: neuron %d of size %d does not fit on %s: its free, non-defect denmems are taken (a HICANN holds 512 denmems in 8 blocks of 64)", d.PopName(p), idx, size, where)
 			}
 			m.w.take(h, x, width, m.pl.add(p, idx, h, x, size))
 			done[p][idx] = true
@@ -236,7 +244,7 @@ func (m *mapper) checkHICANN(h int, avail []int, pop string) error {
 	if m.def.noBlacklist || m.def.missing[h] {
 		why = "its defect data are missing and skip_hicanns_without_neuron_blacklisting is set (call marocco.neuron_placement.skip_hicanns_without_neuron_blacklisting(False))"
 	}
-	return fmt.Errorf("manual_placement of %s: %s is not available: %s", pop, hicannName(h), why)
+	return fmt.Errorf("manual_placement of %s: unable to implement manual placement request: %s is not available: %s", pop, hicannName(h), why)
 }
 
 // availableHICANNs lists the HICANNs placement may use, in the default
@@ -341,10 +349,19 @@ func (m *mapper) placeInputs(rates [][]float64, targets [][]int) error {
 		if !isSource(d.Populations[p].CellType) {
 			continue
 		}
+		var manual []int
+		for _, r := range m.opts.Manual {
+			if r.Population == p {
+				manual = append(manual, r.HICANNs...)
+			}
+		}
 		cands := append([]int(nil), targets[p]...)
 		cands = append(cands, m.availableHICANNs()...)
 		if len(cands) == 0 {
 			cands = append(cands, hicannOrder...)
+		}
+		if len(manual) > 0 {
+			cands = manual
 		}
 		n := d.Populations[p].Size
 		for start := 0; start < n; {
@@ -389,6 +406,9 @@ func (m *mapper) placeInputs(rates [][]float64, targets [][]int) error {
 				start += take
 				ok = true
 				break
+			}
+			if !ok && len(manual) > 0 {
+				return fmt.Errorf("manual_placement of %s: unable to implement manual placement request: spike sources %d..%d find no free DNC merger with input bandwidth left on %d named HICANN(s) (%.3g Hz biological per source)", d.PopName(p), start, end-1, len(manual), rates[p][start])
 			}
 			if !ok {
 				return fmt.Errorf("%s: input placement failed for spike sources %d..%d: no HICANN has a free DNC merger with input bandwidth left (%.3g Hz biological per source; limits %.3g Hz per HICANN and %.3g Hz per FPGA in hardware time, 80%% usable)", d.PopName(p), start, end-1, rates[p][start], maxRateHICANN, maxRateFPGA)

@@ -175,7 +175,7 @@ func (m *mapper) fieres(h, side int, rs []*inRoute) {
 	if len(rs) == 0 {
 		return
 	}
-	chain := m.opts.DriverChainLength
+	chain := min(m.opts.DriverChainLength, maxChain)
 	avail := driversPerSide
 	var taken [2][driversPerQuad]bool // per vertical half
 	for i := 0; i < numDrivers; i++ {

@@ -151,3 +151,55 @@ func TestBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// A driver chain longer than a quadrant's 56 drivers is taken, as marocco
+// takes it, and maps exactly as 56 does; lengths below 1 stay refused.
+func TestDriverChainLongerThanQuadrant(t *testing.T) {
+	const seed = 3
+	lostBy := func(chain int) [3]int64 {
+		o := map[string]any{"neuron_size": 4, "driver_chain_length": chain, "continue_despite_synapse_loss": true,
+			"calib": map[string]any{"backend": "default"}, "skip_hicanns_without_neuron_blacklisting": false, "backend": "none"}
+		m, err := mapDescription(lossNet(t, seed, o))
+		if err != nil {
+			t.Fatalf("seed %d, driver_chain_length %d: %v", seed, chain, err)
+		}
+		return [3]int64{m.lost[lostL1], m.lost[lostDriver], m.lost[lostSynapse]}
+	}
+	at56, at100, at3 := lostBy(56), lostBy(100), lostBy(3)
+	if at56 != at100 {
+		t.Errorf("seed %d: losses by cause with chain 100 %v differ from chain 56 %v", seed, at100, at56)
+	}
+	if at3 == at56 {
+		t.Errorf("seed %d: chain 3 and 56 lose the same %v: the chain length has no effect, so the test proves nothing", seed, at3)
+	}
+}
+
+// Spike sources named in manual placement (on_hicann) go to that HICANN, as
+// marocco's input placement does, not near their targets.
+func TestManualPlacementOfSources(t *testing.T) {
+	h := enumOf(12, 5)
+	d := &network.Description{Format: network.FormatName, Version: network.FormatVersion,
+		Simulation: network.Simulation{Timestep: 0.1, Seed: 1},
+		System: &network.Target{Name: "brainscales1", Options: opts(t, map[string]any{"defects": map[string]any{"backend": "none"},
+			"skip_hicanns_without_neuron_blacklisting": false, "calib": map[string]any{"backend": "default"}, "backend": "none", "duration_ms": 1000,
+			"manual": []any{map[string]any{"population": 1, "hicanns": []int{h}}}})},
+		Populations: []network.Population{{Size: 1, CellType: "IF_cond_exp"},
+			{Size: 3, CellType: "SpikeSourceArray", Parameters: map[string]network.Value{"spike_times": network.Scalar(1)}}},
+		Projections: []network.Projection{{Pre: network.Selection{{Population: 1}}, Post: network.Selection{{Population: 0}},
+			ReceptorType: "excitatory", Connector: &network.Connector{Type: "AllToAllConnector"},
+			Synapse: network.Synapse{Type: "StaticSynapse", Parameters: map[string]network.Value{"weight": network.Scalar(0.001)}}}},
+	}
+	m, err := mapDescription(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := int(m.pl.hicann[m.pl.of[0][0]])
+	if target == h {
+		t.Fatalf("the target neuron sits on %s too: the test cannot tell manual from default input placement", hicannName(h))
+	}
+	for i := 0; i < 3; i++ {
+		if got := int(m.pl.hicann[m.pl.of[1][i]]); got != h {
+			t.Errorf("source %d placed on %s; manual placement named %s", i, hicannName(got), hicannName(h))
+		}
+	}
+}

@@ -91,6 +91,10 @@ type Options struct {
 	CalibSynDrivers *bool `json:"calib_syn_drivers"`
 	CalibVthresh    *bool `json:"calib_vthresh"`
 	CalibOutputPins *bool `json:"calib_output_pins"`
+	// AvoidSpikes is setup(avoidSpikes=True): the hardware module programs
+	// every threshold to the top of the voltage range (vout 2.0 V), so no
+	// neuron fires, for membrane measurements.
+	AvoidSpikes bool `json:"avoid_spikes"`
 	// Icb is the refractory comparator bias (hwa.setIcb), µA.
 	Icb float64 `json:"icb"`
 	// STDPRowMs is the controller's time per row (hwa.autoSTDPFrequency).

@@ -93,6 +93,7 @@ func (pl *plan) buildInfo() {
 	if pl.vPop >= 0 {
 		pl.info["membrane_neuron"] = pl.pops[pl.vPop].hw[pl.vIdx]
 	}
+	pl.clipWarnings()
 	if len(pl.warnings) > 0 {
 		pl.info["warnings"] = pl.warnings
 	}

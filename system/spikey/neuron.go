@@ -122,6 +122,9 @@ func (pl *plan) newModel(p *engine.Population) (engine.Model, error) {
 		if !pl.raw && on(pl.opts.CalibVthresh) {
 			th -= pl.cal.Thresh[h]
 		}
+		if pl.opts.AvoidSpikes {
+			th = math.Inf(1) // the 2.0 V threshold is above anything the membrane reaches
+		}
 		m.vTh[j] = th
 		m.refSteps[j] = pl.refr[h] * (icbBase / pl.opts.Icb) * pl.chip.refrac[h]
 	}

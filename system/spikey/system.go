@@ -67,6 +67,11 @@ type plan struct {
 	gL, refr, vth, vrest, vreset, erevI []float64
 	groupOwner                          map[[2]int]int // (block, parity) -> hw neuron that set the shared voltages
 	warnings                            []string
+	// clipped counts, per projection, the weights above 15 LSB set to 15
+	// (PyNN 0.6's discretizeWeight clips them); the largest asked, in uS
+	clipped    map[string]int
+	clippedMax map[string]float64
+	clippedAt  []clipNote
 	// synapses, for the configuration dump: (block, row, col) -> digital weight
 	weights map[[3]int]int
 	// quant is what the 4-bit weights did to each projection's weights
@@ -476,7 +481,16 @@ func (pl *plan) connect() (*network.Description, error) {
 			}
 			x := ws[k] / lsb
 			if x > maxDigital*(1+1e-9) {
-				return nil, fmt.Errorf("%s: weight %g uS of connection %d is %.4g LSB; the chip's 4-bit synapses reach %d LSB (at most %g uS for %s synapses)", name, ws[k], k, x, maxDigital, maxDigital*lsb, map[bool]string{false: "excitatory", true: "inhibitory"}[inh])
+				// The real module clips (pyhal_config's discretizeWeight): so do we, and say so.
+				if pl.clipped == nil {
+					pl.clipped, pl.clippedMax = map[string]int{}, map[string]float64{}
+				}
+				if pl.clipped[name] == 0 {
+					pl.warnings = append(pl.warnings, "") // filled in by clipWarnings, in projection order
+					pl.clippedAt = append(pl.clippedAt, clipNote{name, len(pl.warnings) - 1, maxDigital * lsb, inh})
+				}
+				pl.clipped[name]++
+				pl.clippedMax[name] = math.Max(pl.clippedMax[name], ws[k])
 			}
 			digital := int(math.Min(x+wr.Float64(), maxDigital+0.0001))
 			pl.weights[skey] = digital
@@ -671,4 +685,22 @@ func (pl *plan) readout(segs []*engine.Segment) ([]*engine.Segment, error) {
 		out[i] = &c
 	}
 	return out, nil
+}
+
+// clipNote is where a projection's clipping warning goes among the warnings.
+type clipNote struct {
+	proj  string
+	at    int
+	maxUS float64
+	inh   bool
+}
+
+// clipWarnings writes the warnings of the projections whose weights were
+// clipped to the 4-bit synapses' 15 LSB.
+func (pl *plan) clipWarnings() {
+	for _, c := range pl.clippedAt {
+		kind := map[bool]string{false: "excitatory", true: "inhibitory"}[c.inh]
+		pl.warnings[c.at] = fmt.Sprintf("%s: %d weights above the chip's 15 LSB (at most %g uS for %s synapses; largest asked %g uS) were clipped to 15 LSB, as the hardware module does",
+			c.proj, pl.clipped[c.proj], c.maxUS, kind, pl.clippedMax[c.proj])
+	}
 }

@@ -123,8 +123,14 @@ func TestLimits(t *testing.T) {
 	post := n.neurons(1, nil)
 	src := n.spikes([]float64{1})
 	n.connect(src, post, 16*lsbExcCalib, "excitatory", network.Synapse{})
-	if e := n.prepareErr(t); !strings.Contains(e, "reach 15 LSB") || !strings.Contains(e, "projection") {
-		t.Errorf("16 LSB: %s", e)
+	n.connect(src, n.neurons(1, nil), 100*lsbExcCalib, "excitatory", network.Synapse{})
+	_, plan16 := n.run(t, 1)
+	// clipped to 15 LSB, as PyNN 0.6's discretizeWeight does, with a warning per projection
+	if syn := plan16.Info["synapses"].([][4]int); len(syn) != 2 || syn[0][3] != 15 || syn[1][3] != 15 {
+		t.Errorf("16 and 100 LSB became %v; want both clipped to 15", syn)
+	}
+	if w := fmt.Sprint(plan16.Info["warnings"]); strings.Count(w, "were clipped to 15 LSB") != 2 || !strings.Contains(w, "projection") {
+		t.Errorf("16 and 100 LSB: warnings %s; want one clipping warning per projection", w)
 	}
 	// exactly 15 LSB is fine
 	n = newNet(1, nil)
@@ -563,4 +569,23 @@ func mustField(t *testing.T, raw []byte, key string) []byte {
 		t.Fatalf("%s: %v", key, err)
 	}
 	return m[key]
+}
+
+// setup(avoidSpikes=True) programs every threshold out of reach (the hardware
+// module sets the threshold vout to 2.0 V): a neuron resting above its
+// threshold, which fires regularly otherwise, stays silent.
+func TestAvoidSpikes(t *testing.T) {
+	count := func(avoid bool) int {
+		n := newNet(7, map[string]any{"station": "station666", "avoid_spikes": avoid})
+		p := n.neurons(3, map[string]network.Value{"v_rest": network.Scalar(-45), "v_thresh": network.Scalar(-55)})
+		n.record(p, "spikes")
+		r, _ := n.run(t, 200)
+		return spikeCount(r, p)
+	}
+	if c := count(false); c < 10 {
+		t.Fatalf("v_rest above v_thresh: %d spikes in 200 ms; the test needs a firing neuron", c)
+	}
+	if c := count(true); c != 0 {
+		t.Errorf("avoid_spikes: %d spikes; want none", c)
+	}
 }

@@ -125,6 +125,54 @@ class HICANNOnWafer(object):
         return [cls(Enum(e)) for e in range(384)]
 
 
+class HICANNGlobal(HICANNOnWafer):
+    """A HICANN on a given wafer: HICANNGlobal(HICANNOnWafer, Wafer), or
+    HICANNGlobal(Enum(e)) with halco's global Enum e = wafer * 384 + HICANN
+    Enum. It is a HICANNOnWafer wherever one is taken (manual placement)."""
+    __slots__ = ("_w",)
+
+    def __init__(self, a, wafer=None, *rest):
+        if isinstance(a, X):  # HICANNGlobal(X, Y[, Wafer])
+            if not isinstance(wafer, Y) or len(rest) > 1:
+                raise TypeError("HICANNGlobal(X(x), Y(y)[, Wafer(w)])")
+            HICANNOnWafer.__init__(self, a, wafer)
+            self._w = int(Wafer(rest[0])) if rest else 0
+            return
+        if rest:
+            raise TypeError("HICANNGlobal(HICANNOnWafer, Wafer), HICANNGlobal(X, Y, Wafer) or HICANNGlobal(Enum)")
+        if isinstance(a, HICANNOnWafer) or wafer is not None:
+            HICANNOnWafer.__init__(self, a)
+            w = a._w if isinstance(a, HICANNGlobal) and wafer is None else (0 if wafer is None else int(Wafer(wafer)))
+        else:
+            if isinstance(a, bool) or not isinstance(a, (numbers.Integral, _Int)) or int(a) < 0:
+                raise OverflowError("HICANNGlobal(%r): a global HICANN Enum is an integer >= 0" % (a,))
+            w, e = divmod(int(a), 384)
+            HICANNOnWafer.__init__(self, Enum(e))
+        self._w = w
+
+    def toHICANNOnWafer(self):
+        return HICANNOnWafer(Enum(self._e))
+
+    def toWafer(self):
+        return Wafer(self._w)
+
+    wafer = toWafer
+
+    def toEnum(self):
+        return Enum(self._w * 384 + self._e)
+
+    def __eq__(self, other):
+        if isinstance(other, HICANNGlobal):
+            return (other._w, other._e) == (self._w, self._e)
+        return HICANNOnWafer.__eq__(self, other)
+
+    def __hash__(self):
+        return hash(("HICANNOnWafer", self._e))
+
+    def __repr__(self):
+        return "HICANNGlobal(%s, Wafer(%d))" % (HICANNOnWafer.__repr__(self), self._w)
+
+
 # The seed documents' PDF text spells it so in places; the scripts mean HICANNOnWafer.
 HICANNOOnWafer = HICANONWafer = HICANNOnWafer
 
@@ -162,6 +210,21 @@ class SynapseDriverOnHICANN(_Ranged):
     size = 224
 
 
+class HLineOnHICANN(_Ranged):
+    """A horizontal L1 bus of a HICANN: 64."""
+    size = 64
+
+
+class VLineOnHICANN(_Ranged):
+    """A vertical L1 bus of a HICANN: 256 (0..127 left, 128..255 right)."""
+    size = 256
+
+
+class SynapseDriverOnQuadrant(_Ranged):
+    """A synapse driver within its quadrant: 56 per quadrant."""
+    size = 56
+
+
 class RowOnSynapseDriver(_Ranged):
     size = 2
 
@@ -196,6 +259,10 @@ class NeuronOnHICANN(object):
 
     def toEnum(self):
         return Enum(self._y * 256 + self._x)
+
+    @classmethod
+    def _all(cls):
+        return [cls(Enum(e)) for e in range(512)]
 
     def __eq__(self, other):
         return isinstance(other, NeuronOnHICANN) and (other._x, other._y) == (self._x, self._y)

@@ -40,6 +40,15 @@ class _CellType(object):
         self.parameters = dict(self.default_parameters)
         self.parameters.update(parameters or {})
 
+    # pyhmf's population.celltype compares equal to its class (pop.celltype == pynn.SpikeSourceArray).
+    def __eq__(self, other):
+        if isinstance(other, type):
+            return type(self) is other
+        return self is other
+
+    def __hash__(self):
+        return hash(type(self))
+
 
 class IF_cond_exp(_CellType):
     """Leaky integrate-and-fire with conductance-based exponential synapses."""
@@ -179,9 +188,12 @@ def setup(timestep=0.1, min_delay=0.1, max_delay=10.0, marocco=None, marocco_run
 
 
 def _population_of(obj):
-    """(population index, neuron indices or None) of a Population or ID."""
+    """(population index, neuron indices or None) of a Population, a
+    PopulationView or an ID."""
     if isinstance(obj, Population):
         return obj._index, None
+    if isinstance(obj, PopulationView):
+        return obj.parent._index, [int(i) for i in obj.mask]
     if isinstance(obj, ID):
         return obj.parent._index, [obj.index]
     raise TypeError("expected a pyhmf Population or neuron, not %r" % (obj,))
@@ -209,8 +221,7 @@ class Population(object):
     """PyNN 0.7's Population: Population(size, cellclass, cellparams)."""
 
     def __init__(self, size, cellclass, cellparams=None, structure=None, label=None):
-        if _state.marocco is None:
-            raise RuntimeError("call pynn.setup(marocco=marocco) before creating populations")
+        # As with pyhmf, populations may be created before setup(); setup() starts afresh.
         if isinstance(size, tuple):
             size = int(np.prod(size))
         if int(size) != size or size < 1:
@@ -232,14 +243,19 @@ class Population(object):
         self._first = _state.ids
         _state.ids += self.size
         self._record = set()
+        self._record_part = {}  # kind -> neuron indices recorded through PopulationViews
         _state.populations.append(self)
 
     def __len__(self):
         return self.size
 
+    def euter_id(self):
+        """The population's number in the network (euter's id, marocco's BioNeuron.population())."""
+        return self._index
+
     def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(self.size))]
+        if isinstance(i, (slice, list, np.ndarray)):
+            return PopulationView(self, i)  # PyNN 0.7: a slice of a population is a view
         i = int(i)
         if i < 0:
             i += self.size
@@ -300,9 +316,12 @@ class Population(object):
             return None
         return _state.store.populations.get(self._index)
 
+    def _recorded(self, kind):
+        return kind in self._record or kind in self._record_part
+
     def getSpikes(self, gather=True, compatible_output=True):
         """The recorded spikes as rows [neuron index, time (ms)]."""
-        if "spikes" not in self._record:
+        if not self._recorded("spikes"):
             raise RuntimeError("%s: spikes were not recorded (call record() before run)" % self.label)
         pd = self._data()
         if pd is None:
@@ -313,7 +332,7 @@ class Population(object):
 
     def get_v(self, gather=True, compatible_output=True):
         """The recorded membrane as rows [neuron index, time (ms), v (mV)]."""
-        if "v" not in self._record:
+        if not self._recorded("v"):
             raise RuntimeError("%s: the membrane was not recorded (call record_v() before run)" % self.label)
         pd = self._data()
         if pd is None or "v" not in pd.pieces:
@@ -340,6 +359,101 @@ class Population(object):
         s = self.getSpikes()
         c = np.bincount(s[:, 0].astype(int), minlength=self.size) if len(s) else np.zeros(self.size, int)
         return {self[i]: int(c[i]) for i in range(self.size)}
+
+
+class PopulationView(object):
+    """PyNN 0.7's PopulationView(parent, selector): some neurons of a
+    population, for manual placement, projections and recording."""
+
+    def __init__(self, parent, selector, label=None):
+        if not isinstance(parent, Population):
+            raise TypeError("PopulationView needs a pyhmf Population, not %r" % (parent,))
+        idx = np.arange(parent.size)[selector] if not isinstance(selector, (list, tuple, range)) else \
+            np.asarray(list(selector), dtype=np.int64)
+        idx = np.atleast_1d(np.asarray(idx, dtype=np.int64))
+        if idx.size == 0:
+            raise ValueError("PopulationView of %s: the selector picks no neurons" % parent.label)
+        if idx.min() < 0 or idx.max() >= parent.size:
+            raise IndexError("PopulationView of %s: indices %s are outside 0..%d" % (
+                parent.label, sorted(set(int(i) for i in idx if not 0 <= i < parent.size)), parent.size - 1))
+        if len(set(idx.tolist())) != idx.size:
+            raise ValueError("PopulationView of %s: a neuron is selected twice" % parent.label)
+        self.parent, self.mask = parent, idx
+        self.size = int(idx.size)
+        self.celltype, self.cellclass = parent.celltype, parent.cellclass
+        self.label = label or "view of %s" % parent.label
+
+    def __len__(self):
+        return self.size
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.size))]
+        return self.parent[int(self.mask[int(i)])]
+
+    def __iter__(self):
+        return (self[i] for i in range(self.size))
+
+    def all(self):
+        return iter(self)
+
+    def euter_id(self):
+        return self.parent._index
+
+    def __repr__(self):
+        return "PopulationView(%s, %d of %d)" % (self.cellclass.__name__, self.size, self.parent.size)
+
+    def _mark(self, kind):
+        part = self.parent._record_part.setdefault(kind, set())
+        part.update(int(i) for i in self.mask)
+
+    def record(self, to_file=True):
+        self._mark("spikes")
+
+    def record_v(self, to_file=True):
+        if self.celltype.source:
+            raise RuntimeError("%s: spike sources have no membrane to record" % self.label)
+        self._mark("v")
+
+    def record_gsyn(self, to_file=True):
+        raise NotImplementedError("record_gsyn: the wafer's analog readout reads membranes only")
+
+    def _rows(self, rows):
+        keep = np.isin(rows[:, 0].astype(np.int64), self.mask)
+        return rows[keep]
+
+    def getSpikes(self, gather=True, compatible_output=True):
+        """The spikes of the view's neurons, rows [neuron index in the parent, time (ms)]."""
+        return self._rows(self.parent.getSpikes())
+
+    def get_v(self, gather=True, compatible_output=True):
+        return self._rows(self.parent.get_v())
+
+    def meanSpikeCount(self, gather=True):
+        return len(self.getSpikes()) / float(self.size)
+
+    def set(self, param, val=None):
+        params = param if isinstance(param, dict) else {param: val}
+        for k, v in params.items():
+            self.parent._check(k)
+            cur = self.parent._params.get(k)
+            if k == "spike_times":
+                cur = list(cur) if cur is not None else []
+                trains = [list(t) for t in cur] if len(cur) and np.ndim(cur[0]) > 0 else [list(cur)] * self.parent.size
+                for i in self.mask:
+                    trains[int(i)] = [float(t) for t in v]
+                self.parent._params[k] = trains
+                continue
+            arr = np.array(cur, dtype=float) if isinstance(cur, np.ndarray) else np.full(self.parent.size, float(cur))
+            arr[self.mask] = v.next(self.size) if isinstance(v, RandomDistribution) else v
+            self.parent._params[k] = arr
+
+
+def _selection(obj):
+    """The description's selection of a Population or PopulationView."""
+    if isinstance(obj, PopulationView):
+        return [(obj.parent._index, [int(i) for i in obj.mask])]
+    return [(obj._index, None)]
 
 
 # ---- connectors ---------------------------------------------------------------------
@@ -407,8 +521,10 @@ class TsodyksMarkramMechanism(object):
     def __init__(self, U=0.5, tau_rec=100.0, tau_facil=0.0, u0=0.0, x0=1.0, y0=0.0):
         if not 0 <= U <= 1:
             raise ValueError("TsodyksMarkramMechanism: U %r is not in [0, 1]" % (U,))
-        if not tau_rec > 0 or not tau_facil >= 0:
-            raise ValueError("TsodyksMarkramMechanism: tau_rec %r must be > 0 and tau_facil %r >= 0 ms" % (tau_rec, tau_facil))
+        # tau_rec = 0: the resources recover at once, so the synapse only facilitates
+        # (marocco's tests configure the wafer's facilitation mode so).
+        if not tau_rec >= 0 or not tau_facil >= 0:
+            raise ValueError("TsodyksMarkramMechanism: tau_rec %r and tau_facil %r must be >= 0 ms" % (tau_rec, tau_facil))
         self.U, self.tau_rec, self.tau_facil = float(U), float(tau_rec), float(tau_facil)
 
 
@@ -454,7 +570,7 @@ class Projection(object):
 
     def _add_to(self, d):
         c = self.connector
-        pre, post = [(self.pre._index, None)], [(self.post._index, None)]
+        pre, post = _selection(self.pre), _selection(self.post)
         if isinstance(c, FromListConnector):
             cl = c.conn_list
             i = np.array([x[0] for x in cl], dtype=np.int64)
@@ -471,7 +587,9 @@ class Projection(object):
         sd = self.synapse_dynamics
         if sd is not None and sd.fast is not None:
             synapse = "TsodyksMarkramSynapse"
-            params.update(U=sd.fast.U, tau_rec=sd.fast.tau_rec, tau_facil=sd.fast.tau_facil)
+            # tau_rec 0 (recovery at once) goes to the engine as 1e-6 ms: within a 0.1 ms step the
+            # resources recover to exp(-1e5) of their deficit, i.e. fully; the description wants tau_rec > 0.
+            params.update(U=sd.fast.U, tau_rec=sd.fast.tau_rec or 1e-6, tau_facil=sd.fast.tau_facil)
         return d.add_projection(pre, post, synapse, synapse_parameters=params,
                                 connector=c.spec(), receptor_type=self.target, label=self.label)
 

@@ -23,6 +23,7 @@ def _description(st, duration):
     rt = st.runtime
     if rt is not None and m.skip_mapping and st.mapped:
         opts["hicanns"] = rt.wafer().options()
+    st.trains = []
     d = _desc.Description(timestep=st.dt, seed=st.seed, system={"name": "brainscales1", "options": opts})
     overrides = rt._spike_times if rt is not None else {}
     for pop in st.populations:
@@ -38,11 +39,15 @@ def _description(st, duration):
             else:
                 trains = [sorted(float(t) for t in st_)] * pop.size
             trains = [overrides.get((pop._index, i), trains[i]) for i in range(pop.size)]
+            st.trains.extend([pop._index, i, t] for i, t in enumerate(trains))
             params["spike_times"] = _desc.Ragged(trains)
         d.add_population(pop.size, pop.cellclass.__name__, parameters=params, label=pop.label)
         rec = sorted(pop._record)
         if rec:
             d.add_recording([(pop._index, None)], rec)
+        for kind, idx in sorted(pop._record_part.items()):
+            if kind not in pop._record:
+                d.add_recording([(pop._index, sorted(idx))], [kind])
     for proj in st.projections:
         proj._add_to(d)
     return d
@@ -54,6 +59,7 @@ def _map(st, duration):
     d = _description(st, duration)
     reply = st.server.build(d)
     info = reply.info.get("mapping") or {}
+    info["spike_input"] = st.trains
     st.info = info
     st.store = _data.Store(st.dt)
     m = st.marocco
@@ -91,6 +97,8 @@ def run(st, duration):
         raise RuntimeError("call pynn.setup() first")
     if not duration >= 0:
         raise ValueError("run(%r): the duration must be >= 0 ms" % (duration,))
+    if not st.populations:
+        return _run_empty(st, duration)
     _map(st, duration)
     if st.marocco.backend == PyMarocco.None_:
         return st.t
@@ -103,6 +111,24 @@ def run(st, duration):
     st.info["pulse_statistics"] = ps
     if st.marocco.backend == PyMarocco.ESS:
         _pulse_report(st, ps)
+    return st.t
+
+
+def _run_empty(st, duration):
+    """A network without populations: marocco maps nothing and the wafer
+    (or the ESS) runs with nothing configured; there is no data to read."""
+    from pymarocco import PyMarocco
+    m = st.marocco
+    st.info = {}
+    st.store = _data.Store(st.dt)
+    m.stats._set({}, None)
+    st.mapped = True
+    if m.persist:
+        from pymarocco.results import Marocco
+        Marocco({}).save(m.persist)
+    if m.backend != PyMarocco.None_:
+        st.t = duration
+        st.runs += 1
     return st.t
 
 

@@ -44,6 +44,30 @@ class Defects(object):
     def __init__(self):
         object.__setattr__(self, "backend", _Enum("Backend", "Default", "default"))
         object.__setattr__(self, "path", "")
+        object.__setattr__(self, "_wafer", None)
+
+    def set(self, wafer):
+        """Use the defect data of a pyredman.Wafer built in the script
+        (instead of the backend's files)."""
+        import pyredman
+        if not isinstance(wafer, pyredman.Wafer):
+            raise TypeError("defects.set(): needs a pyredman.Wafer, not %r" % (wafer,))
+        object.__setattr__(self, "_wafer", wafer)
+
+    def wafer(self):
+        """The pyredman.Wafer given to set(), or None."""
+        return self._wafer
+
+    def _options(self, wafer):
+        if self._wafer is None:
+            return {"backend": self.backend.value, "path": self.path}
+        import atexit
+        import shutil
+        import tempfile
+        d = tempfile.mkdtemp(prefix="nmp-redman-")
+        atexit.register(shutil.rmtree, d, True)
+        self._wafer.write(d, wafer)
+        return {"backend": "xml", "path": d}
 
     def __setattr__(self, name, value):
         if name == "backend":
@@ -51,6 +75,8 @@ class Defects(object):
                 raise TypeError("defects.backend must be Defects.Backend.XML, None or Without, not %r" % (value,))
         elif name == "path":
             value = str(value)
+        elif name == "_wafer":
+            pass
         else:
             raise AttributeError("Defects has no attribute %r (backend, path)" % name)
         object.__setattr__(self, name, value)
@@ -77,8 +103,14 @@ class NeuronPlacement(_Getter):
     def default_neuron_size(self, n=None):
         if n is None:
             return self._size
-        if not isinstance(n, numbers.Real) or int(n) != n or n <= 0 or n % 2 or n > 64:
-            raise RuntimeError("neuron size %r: marocco requires multiple-of-two neuron size, must fit on neuron block" % (n,))
+        # As through Boost.Python: not a number TypeError, negative OverflowError (size_t),
+        # marocco's std::invalid_argument ValueError.
+        if isinstance(n, bool) or not isinstance(n, numbers.Real) or int(n) != n:
+            raise TypeError("default_neuron_size(%r): a neuron size is a whole number of denmems" % (n,))
+        if n < 0:
+            raise OverflowError("default_neuron_size(%r): a neuron size is an unsigned number of denmems" % (n,))
+        if n == 0 or n % 2 or n > 64:
+            raise ValueError("neuron size %r: marocco requires multiple-of-two neuron size, must fit on neuron block" % (n,))
         self._size = int(n)
 
     def skip_hicanns_without_neuron_blacklisting(self, b=None):
@@ -105,8 +137,9 @@ class SynapseRouting(_Getter):
     def driver_chain_length(self, n=None):
         if n is None:
             return self._chain
-        if not isinstance(n, numbers.Real) or int(n) != n or not 1 <= n <= 56:
-            raise RuntimeError("driver_chain_length(%r): must be 1..56 (the drivers of a quadrant)" % (n,))
+        # marocco takes any length; a chain longer than a quadrant's 56 drivers acts as 56.
+        if not isinstance(n, numbers.Real) or int(n) != n or n < 1:
+            raise RuntimeError("driver_chain_length(%r): must be a number of synapse drivers >= 1" % (n,))
         self._chain = int(n)
 
     def only_allow_background_events(self, b=None):
@@ -164,15 +197,24 @@ class ManualPlacement(_Getter):
         p, idx = self._mask(pop, mask)
         size = int(size or 0)
         if size and (size % 2 or size < 0 or size > 64):
-            raise RuntimeError("neuron size %d: marocco requires multiple-of-two neuron size, must fit on neuron block" % size)
+            raise ValueError("neuron size %d: marocco requires multiple-of-two neuron size, must fit on neuron block" % size)
         self.requests.append(dict(population=p, mask=idx, size=size, **where))
 
     def on_hicann(self, pop, hicanns, size=0, mask=None):
         if isinstance(hicanns, (int, C.HICANNOnWafer)):
             hicanns = [hicanns]
-        hicanns = [C.HICANNOnWafer(h) for h in hicanns]
         if not hicanns:
             raise RuntimeError("on_hicann: empty list of HICANNs")
+        # HICANNGlobal names its wafer: marocco maps onto the wafer manual placement names.
+        wafers = sorted({h.toWafer().value() for h in hicanns if isinstance(h, C.HICANNGlobal)})
+        if len(wafers) > 1:
+            raise RuntimeError("on_hicann: HICANNs on wafers %s: marocco maps onto one wafer" % wafers)
+        if wafers:
+            m = self._owner
+            if getattr(m, "_wafer_set", False) and m.default_wafer.value() != wafers[0]:
+                raise RuntimeError("on_hicann: %r is not on the wafer of this mapping, %r" % (hicanns[0], m.default_wafer))
+            m.default_wafer = wafers[0]
+        hicanns = [C.HICANNOnWafer(h) for h in hicanns]
         self._add(pop, mask, size, hicanns=hicanns)
 
     def on_neuron_block(self, pop, blocks, size=0, mask=None):
@@ -340,6 +382,9 @@ class PyMarocco(object):
             raise TypeError("marocco.backend must be PyMarocco.None, PyMarocco.ESS or PyMarocco.Hardware, not %r" % (value,))
         if name == "calib_backend" and not (isinstance(value, _Enum) and value.kind == "CalibBackend"):
             raise TypeError("marocco.calib_backend must be PyMarocco.CalibBackend.XML, Binary or Default, not %r" % (value,))
+        if name in _KNOB_ENUM and not (isinstance(value, _Enum) and value.kind == _KNOB_ENUM[name]):
+            raise TypeError("marocco.%s must be one of PyMarocco.%s.%s, not %r" % (
+                name, _KNOB_ENUM[name], ", ".join(_CLASS_ENUMS[_KNOB_ENUM[name]]), value))
         if name == "default_wafer":
             value = C.Wafer(value)
             self.__dict__["_wafer_set"] = True  # the script's choice wins over $WAFER
@@ -367,6 +412,10 @@ class PyMarocco(object):
                 raise TypeError("marocco.ess_config must be a pysthal.ESSConfig")
         self.__dict__[name] = value
 
+    def getStats(self):
+        """The last mapping's MappingStats (marocco.stats)."""
+        return self.stats
+
     def options(self):
         """The Go side's system options for these knobs."""
         cfg = self.ess_config
@@ -377,7 +426,7 @@ class PyMarocco(object):
             "driver_chain_length": self.synapse_routing.driver_chain_length(),
             "continue_despite_synapse_loss": bool(self.continue_despite_synapse_loss),
             "skip_hicanns_without_neuron_blacklisting": self.neuron_placement.skip_hicanns_without_neuron_blacklisting(),
-            "defects": {"backend": self.defects.backend.value, "path": self.defects.path},
+            "defects": self.defects._options(self.default_wafer.value()),
             "calib": {"backend": self.calib_backend.value, "path": self.calib_path},
             "manual": self.manual_placement.options(),
             "l1_address_assignment": self.l1_address_assignment.strategy(),
@@ -401,12 +450,28 @@ class _CalibBackend(object):
 _enum(_CalibBackend, "CalibBackend", ["XML", "Binary", "Default"])
 PyMarocco.CalibBackend = _CalibBackend
 PyMarocco.XML, PyMarocco.Binary, PyMarocco.Default = _CalibBackend.XML, _CalibBackend.Binary, _CalibBackend.Default
-for _n in ("Verify", "Skip", "VerifyButIgnore"):
-    setattr(PyMarocco, _n, _Enum("Verification", _n, _n))
-for _n in ("Check", "SkipCheck", "CheckButIgnore"):
-    setattr(PyMarocco, _n, _Enum("CheckL1Locking", _n, _n))
-PyMarocco.Ensure, PyMarocco.SkipEnsure = _Enum("AnalogTrigger", "Ensure", "Ensure"), _Enum("AnalogTrigger", "SkipEnsure", "SkipEnsure")
-PyMarocco.Scrutinize, PyMarocco.SkipScrutinize = _Enum("Scrutinize", "Scrutinize", "Scrutinize"), _Enum("Scrutinize", "SkipScrutinize", "SkipScrutinize")
+# marocco's class enums: PyMarocco.Backend.Without, PyMarocco.ScrutinizeMapping.SkipScrutinize, ...,
+# and their values as attributes of PyMarocco itself (PyMarocco.Skip), as Boost.Python exports both.
+_CLASS_ENUMS = {
+    "Verification": ("Verify", "Skip", "VerifyButIgnore"),
+    "CheckL1Locking": ("Check", "SkipCheck", "CheckButIgnore"),
+    "EnsureAnalogTrigger": ("Ensure", "SkipEnsure", "EnsureButIgnore"),
+    "ScrutinizeMapping": ("Scrutinize", "SkipScrutinize", "ScrutinizeButIgnore"),
+}
+_KNOB_ENUM = {"verification": "Verification", "checkl1locking": "CheckL1Locking",
+              "ensure_analog_trigger": "EnsureAnalogTrigger", "scrutinize_mapping": "ScrutinizeMapping"}
+for _kind, _names in _CLASS_ENUMS.items():
+    _holder = type(_kind, (object,), {})
+    for _n in _names:
+        _v = _Enum(_kind, _n, _n)
+        setattr(_holder, _n, _v)
+        setattr(PyMarocco, _n, _v)
+    setattr(PyMarocco, _kind, _holder)
+_backend = type("Backend", (object,), {})
+for _n in ("None", "ESS", "Hardware"):
+    setattr(_backend, _n, getattr(PyMarocco, _n))
+_backend.None_ = _backend.Without = PyMarocco.None_
+PyMarocco.Backend = _backend
 
 
 def _configurators():

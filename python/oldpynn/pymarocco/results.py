@@ -11,6 +11,28 @@ import Coordinate as C
 from .coordinates import LogicalNeuron
 
 
+class BioNeuron(object):
+    """marocco's BioNeuron: a neuron of the network as (population, index)."""
+
+    def __init__(self, pop, index):
+        self._pop, self._index = pop, index
+
+    def population(self):
+        return self._pop
+
+    def neuron_index(self):
+        return self._index
+
+    def __eq__(self, other):
+        return isinstance(other, BioNeuron) and (other._pop, other._index) == (self._pop, self._index)
+
+    def __hash__(self):
+        return hash((self._pop, self._index))
+
+    def __repr__(self):
+        return "BioNeuron(population %d, neuron %d)" % (self._pop, self._index)
+
+
 class PlacementItem(object):
     def __init__(self, pop, index, rec):
         self._pop, self._index = pop, index
@@ -26,6 +48,18 @@ class PlacementItem(object):
         if self._x < 0:
             return LogicalNeuron(C.Enum(self._h), 0, 0, external=True)
         return LogicalNeuron(C.Enum(self._h), self._x, self._size)
+
+    def bio_neuron(self):
+        return BioNeuron(self._pop, self._index)
+
+    def neuron_block(self):
+        """The neuron block of the logical neuron; None for a spike source."""
+        if self._x < 0:
+            return None
+        return C.NeuronBlockOnHICANN(self._x // 32)
+
+    def dnc_merger(self):
+        return C.DNCMergerOnHICANN(self._merger)
 
     def address(self):
         return (C.HICANNOnWafer(C.Enum(self._h)), C.DNCMergerOnHICANN(self._merger), self._addr)
@@ -51,6 +85,15 @@ class Placement(object):
             pl = p.get("placement")
             if pl is not None:
                 self._pops[p["population"]] = np.asarray(pl, dtype=np.int64).reshape(-1, 5)
+
+    def __iter__(self):
+        """Every placed neuron's item, populations in order."""
+        for p in sorted(self._pops):
+            for i, row in enumerate(self._pops[p]):
+                yield PlacementItem(p, i, [int(v) for v in row])
+
+    def __len__(self):
+        return sum(len(r) for r in self._pops.values())
 
     def find(self, neuron):
         """The placement of a neuron (a pyhmf ID): a list of one item."""
@@ -88,6 +131,17 @@ class Synapses(object):
             if hw is not None:
                 self._by[p["projection"]] = np.asarray(hw, dtype=np.int64).reshape(-1, 5)
 
+    def size(self):
+        return sum(len(r) for r in self._by.values())
+
+    def __len__(self):
+        return self.size()
+
+    def __iter__(self):
+        for i in sorted(self._by):
+            for r in self._by[i]:
+                yield SynapseItem(*[int(v) for v in r])
+
     def find(self, proj):
         """The hardware synapses realising a projection's connections."""
         i = proj if isinstance(proj, int) else proj._index
@@ -111,6 +165,7 @@ class SpikeTimes(object):
     def __init__(self, owner=None):
         self._owner = owner
         self._set = {}
+        self._network = {}
 
     def set(self, neuron, times):
         key = _key(neuron)
@@ -119,7 +174,21 @@ class SpikeTimes(object):
             self._owner._spike_times_changed(key, self._set[key])
 
     def get(self, neuron):
-        return self._set.get(_key(neuron))
+        """The spike times a source neuron plays back (set here, or the
+        network's own); [] for a neuron that plays none back."""
+        key = _key(neuron)
+        if key in self._set:
+            return list(self._set[key])
+        return list(self._network.get(key, []))
+
+    def add(self, neuron, times):
+        key = _key(neuron)
+        cur = self.get(neuron)
+        cur += [float(t) for t in (times if np.ndim(times) else [times])]
+        self.set(neuron, sorted(cur))
+
+    def clear(self, neuron):
+        self.set(neuron, [])
 
 
 class Marocco(object):
@@ -130,6 +199,8 @@ class Marocco(object):
         self.placement = Placement(self.info)
         self.synapse_routing = SynapseRouting(self.info)
         self.spike_times = SpikeTimes(owner)
+        for p, i, times in self.info.get("spike_input", []):
+            self.spike_times._network[(p, i)] = times
 
     def properties(self, hicann):
         h = C.HICANNOnWafer(hicann).toEnum().value()

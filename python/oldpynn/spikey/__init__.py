@@ -37,6 +37,8 @@ from nmp.data import Store
 from nmp.description import Description, Ragged
 from nmp.simclient import SimServer, SimServerError
 
+from . import random  # noqa: E402  (pynn.random.NumpyRNG, as PyNN 0.6's module exposes it)
+
 __all__ = ["setup", "end", "run", "Population", "Projection", "IF_facets_hardware1",
            "SpikeSourcePoisson", "SpikeSourceArray", "AllToAllConnector", "OneToOneConnector",
            "FixedProbabilityConnector", "FixedNumberPreConnector", "FixedNumberPostConnector",
@@ -47,7 +49,8 @@ __all__ = ["setup", "end", "run", "Population", "Projection", "IF_facets_hardwar
            "DistanceDependentProbabilityConnector", "FromFileConnector", "create", "connect", "set",
            "get_time_step", "get_min_delay", "get_max_delay", "get_current_time", "num_processes", "rank",
            "reset", "IF_curr_alpha", "IF_curr_exp", "IF_cond_alpha", "IF_cond_exp", "IF_cond_exp_gsfa_grr",
-           "EIF_cond_alpha_isfa_ista", "EIF_cond_exp_isfa_ista", "HH_cond_exp", "SpikeSourceInhGamma"]
+           "EIF_cond_alpha_isfa_ista", "EIF_cond_exp_isfa_ista", "HH_cond_exp", "SpikeSourceInhGamma",
+           "getChipVersion", "getInputSpikes"]
 
 SYSTEM = "spikey"
 #: The chip's synaptic delay (ms): fixed, whatever a script asks for.
@@ -189,6 +192,8 @@ def setup(timestep=0.1, min_delay=0.1, max_delay=0.1, debug=False, useUsbAdc=Fal
                     "calib_output_pins": bool(calibOutputPins or calibNeuronMems)}
     if len(neuronPermutation):
         _state.flags["neuron_permutation"] = [int(x) for x in neuronPermutation]
+    if extra_params.get("avoidSpikes"):
+        _state.flags["avoid_spikes"] = True  # thresholds at the top of the range: no neuron fires
     seeds = extra_params.get("rng_seeds")
     if seeds:
         _state.rng.seed(seeds[0])
@@ -1053,6 +1058,32 @@ class _HWA(object):
         _state.stdp_row_ms = float(ms)
 
 
+    @property
+    def neuronIndexMap(self):
+        """Per hardware neuron (0..383), the network neuron placed on it, or -1."""
+        return self._maps()[0]
+
+    @property
+    def hardwareIndexMap(self):
+        """Per network neuron index (0..383), its hardware neuron, or -1."""
+        return self._maps()[1]
+
+    def _maps(self):
+        if not _state.last_info:
+            raise Exception("ERROR: the network has not been mapped yet: call run() first")
+        neuron_map = numpy.full(NUM_NEURONS, -1, dtype=int)
+        hardware_map = numpy.full(NUM_NEURONS, -1, dtype=int)
+        pops = {p.index: p for p in _state.populations}
+        for entry in _state.last_info.get("populations") or []:
+            p = pops.get(entry["population"])
+            if p is None or not p.is_neuron:
+                continue
+            for bio, hw in zip(p._ids, entry["hardware_neurons"]):
+                neuron_map[hw] = bio
+                hardware_map[bio] = hw
+        return neuron_map, hardware_map
+
+
 class _Hardware(object):
     def __init__(self):
         self.hwa = _HWA()
@@ -1170,6 +1201,21 @@ def run(simtime=0, **extra_params):
         from . import config
         config.write(_state, "spikeyconfig.out", "spikeyconfig.png")
     return float(simtime)
+
+
+def getChipVersion():
+    """The Spikey chip's version: 5, the chip with both neuron blocks usable
+    (384 neurons), which is the chip nmp emulates."""
+    _check_setup()
+    return 5
+
+
+def getInputSpikes():
+    """(lost, sent) input spikes of the last run on the real module. nmp does
+    not emulate the FPGA's spike packet encoding and its input bandwidth
+    limit, so it cannot say how many would be lost: refused."""
+    raise Exception("ERROR: getInputSpikes: the FPGA's spike packet encoding and its input loss are not "
+                    "emulated by nmp; the lost/sent input spike counts are not available")
 
 
 def _read_plastic(prj):
