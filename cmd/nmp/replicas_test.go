@@ -104,6 +104,14 @@ func TestReplicas(t *testing.T) {
 	p.args = common
 	p.launch("127.0.0.1:0")
 	a, aURL := p.serve, p.url
+	// A takes its duties one after another once it serves: B starts only
+	// when A holds them all, or B may win one A has not tried yet.
+	for deadline := time.Now().Add(20 * time.Second); metricValue(t, aURL, `nmp_duty_held{duty="rescuer"}`) != "1" ||
+		metricValue(t, aURL, `nmp_duty_held{duty="cleaner"}`) != "1"; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("replica A does not hold its duties: rescuer %q, cleaner %q", metricValue(t, aURL, `nmp_duty_held{duty="rescuer"}`), metricValue(t, aURL, `nmp_duty_held{duty="cleaner"}`))
+		}
+	}
 	p.args = append(append([]string(nil), common...), "-bootstrap=false")
 	p.launch("127.0.0.1:0")
 	b, bURL := p.serve, p.url
