@@ -51,10 +51,11 @@ def fix_none_attributes(path):
 
 # A script that compiles under Python 3 may still count on Python 2's
 # semantics: zip, map, filter, range and dict.keys() returning lists
-# (np.array(zip(a, b))). These fixers only turn such calls into lists, which
-# is harmless where the script was written for Python 3; the fixers that
+# (np.array(zip(a, b))), and execfile. These fixers only turn such calls into
+# lists (and execfile into exec), which is harmless where the script was
+# written for Python 3; the fixers that
 # would change valid Python 3 (print, input, next, ...) are left out.
-SEMANTIC = ["dict", "filter", "map", "zip", "xrange", "has_key", "itertools",
+SEMANTIC = ["dict", "filter", "map", "zip", "xrange", "has_key", "itertools", "execfile",
             "itertools_imports", "basestring", "long", "raw_input"]
 
 todo, valid = [], []

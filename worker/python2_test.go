@@ -103,14 +103,15 @@ func TestPython2ConverterNoneAttribute(t *testing.T) {
 
 // TestPython2ConverterSemantics runs the converter on a script that compiles
 // under Python 3 but counts on Python 2's list-returning zip and dict.keys()
-// (as the Spikey school's stp.py does): it is adapted and runs, while a
+// (as the Spikey school's stp.py does) and on execfile (as the BrainScaleS-1
+// platform demo's ess/run.py does): it is adapted and runs, while a
 // Python 3 script whose print and next() calls lib2to3 would break stays as
 // it is.
 func TestPython2ConverterSemantics(t *testing.T) {
 	dir := t.TempDir()
-	semantic := "import sys\npairs = zip([1, 2], [3, 4])\nkeys = {'a': 1}.keys()\nsys.stdout.write('%s %s %s\\n' % (pairs[1], keys[0], range(3)[2]))\n"
+	semantic := "import sys\nexecfile('helper.py')\npairs = zip([1, 2], [3, 4])\nkeys = {'a': 1}.keys()\nsys.stdout.write('%s %s %s %s\\n' % (pairs[1], keys[0], range(3)[2], HELPER))\n"
 	py3 := "class R:\n    def next(self):\n        return 5\nr = R()\nprint('x', r.next(), sep='=')\n"
-	for name, src := range map[string]string{"stp.py": semantic, "py3.py": py3} {
+	for name, src := range map[string]string{"stp.py": semantic, "py3.py": py3, "helper.py": "HELPER = 'h'\n"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +122,7 @@ func TestPython2ConverterSemantics(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), `"adapted": ["stp.py"]`) || !strings.Contains(string(out), `"converted": []`) {
 		t.Fatalf("converter: %v %s", err, out)
 	}
-	for name, want := range map[string]string{"stp.py": "(2, 4) a 2\n", "py3.py": "x=5\n"} {
+	for name, want := range map[string]string{"stp.py": "(2, 4) a 2 h\n", "py3.py": "x=5\n"} {
 		run := exec.Command("/usr/bin/python3", name)
 		run.Dir = dir
 		got, err := run.CombinedOutput()
