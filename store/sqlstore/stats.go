@@ -222,26 +222,34 @@ func (s *Store) JobUserFirstDays(ctx context.Context, platforms []string) ([]sto
 	return out, rows.Err()
 }
 
-// JobDurations implements store.Store, from the per-second aggregate: one
-// query per status and platform, each reading two integers per row.
-func (s *Store) JobDurations(ctx context.Context) ([]store.JobDuration, error) {
-	// the platforms with durations are among those with completed jobs, a table of days × platforms
+// completedPlatforms lists the platforms with completed jobs: those with
+// durations are among them, and it reads a table of days × platforms.
+func (s *Store) completedPlatforms(ctx context.Context) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT platform FROM stats_completed ORDER BY platform`)
 	if err != nil {
 		return nil, fmt.Errorf("duration statistics: %w", err)
 	}
+	defer rows.Close()
 	var platforms []string
 	for rows.Next() {
 		var p string
 		if err := rows.Scan(&p); err != nil {
-			rows.Close()
 			return nil, fmt.Errorf("duration statistics: %w", err)
 		}
 		platforms = append(platforms, p)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("duration statistics: %w", err)
+	}
+	return platforms, nil
+}
+
+// JobDurations implements store.Store, from the per-second aggregate: one
+// query per status and platform, each reading two integers per row.
+func (s *Store) JobDurations(ctx context.Context) ([]store.JobDuration, error) {
+	platforms, err := s.completedPlatforms(ctx)
+	if err != nil {
+		return nil, err
 	}
 	out := []store.JobDuration{}
 	for _, status := range []string{store.StatusError, store.StatusFinished} {
@@ -256,22 +264,9 @@ func (s *Store) JobDurations(ctx context.Context) ([]store.JobDuration, error) {
 
 // JobDurationMax implements store.Store: one index seek per status and platform.
 func (s *Store) JobDurationMax(ctx context.Context) ([]store.JobDuration, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT platform FROM stats_completed ORDER BY platform`)
+	platforms, err := s.completedPlatforms(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("duration statistics: %w", err)
-	}
-	var platforms []string
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("duration statistics: %w", err)
-		}
-		platforms = append(platforms, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("duration statistics: %w", err)
+		return nil, err
 	}
 	out := []store.JobDuration{}
 	for _, status := range []string{store.StatusError, store.StatusFinished} {
