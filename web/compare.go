@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nmp-platform/nmp/benchmark/compare"
 	"github.com/nmp-platform/nmp/nmpi"
 )
 
@@ -30,8 +31,8 @@ var compareIDRe = regexp.MustCompile(`^[0-9a-f]{16}$`)
 // maxCompareJobs bounds the jobs the list of comparisons reads.
 const maxCompareJobs = 1000
 
-// The compare API's answers, as the pages read them (benchmark.CompareDoc,
-// compare.Report and benchmark.CompareSpikes on the wire).
+// The compare API's answers, as the pages read them (benchmark.CompareDoc
+// and benchmark.CompareSpikes on the wire; the report is compare.Report).
 type compareJob struct {
 	Platform string `json:"platform"`
 	JobID    int64  `json:"job_id"`
@@ -40,43 +41,11 @@ type compareJob struct {
 }
 
 type compareDoc struct {
-	ID     string         `json:"id"`
-	Status string         `json:"status"`
-	Jobs   []compareJob   `json:"jobs"`
-	Report *compareReport `json:"report"`
-	Text   string         `json:"text"`
-}
-
-type compareReport struct {
-	Reference string          `json:"reference"`
-	TauMs     float64         `json:"tau_ms"`
-	Systems   []compareSystem `json:"systems"`
-}
-
-type compareSystem struct {
-	Platform    string         `json:"platform"`
-	System      string         `json:"system"`
-	Backend     string         `json:"backend"`
-	JobID       int64          `json:"job_id"`
-	WallS       float64        `json:"wall_s"`
-	Refused     string         `json:"refused"`
-	Changes     []string       `json:"changes"`
-	Populations []compareStats `json:"populations"`
-}
-
-type compareStats struct {
-	Label        string   `json:"label"`
-	CellType     string   `json:"cell_type"`
-	Size         int      `json:"size"`
-	Recorded     bool     `json:"recorded"`
-	Spikes       int      `json:"spikes"`
-	Active       int      `json:"active"`
-	RateHz       float64  `json:"rate_hz"`
-	CVISI        *float64 `json:"cv_isi"`
-	FirstSpikeMs float64  `json:"first_spike_ms"`
-	RateDiffHz   *float64 `json:"rate_diff_hz"`
-	VanRossum    *float64 `json:"van_rossum"`
-	FirstDiffMs  *float64 `json:"first_spike_diff_ms"`
+	ID     string          `json:"id"`
+	Status string          `json:"status"`
+	Jobs   []compareJob    `json:"jobs"`
+	Report *compare.Report `json:"report"`
+	Text   string          `json:"text"`
 }
 
 type compareSpikes struct {
@@ -384,7 +353,7 @@ type compareView struct {
 	ScriptURL  bool
 	By         string
 	Started    nmpi.Time
-	Report     *compareReport
+	Report     *compare.Report
 	Table      []compareTableRow
 	Rasters    []rasterRow
 	Platforms  []string
@@ -487,7 +456,7 @@ func (w *Web) handleCompare(rw http.ResponseWriter, r *http.Request, s *session)
 
 // sideBySide lays the report out as a row per population label (in the
 // order first seen) and a column per system.
-func sideBySide(rep *compareReport) []compareTableRow {
+func sideBySide(rep *compare.Report) []compareTableRow {
 	var labels []string
 	seen := map[string]bool{}
 	for _, sys := range rep.Systems {
@@ -509,7 +478,7 @@ func sideBySide(rep *compareReport) []compareTableRow {
 		row := compareTableRow{Label: l}
 		for i, sys := range rep.Systems {
 			c := compareCell{Reference: i == 0}
-			var st *compareStats
+			var st *compare.Stats
 			for k := range sys.Populations {
 				if sys.Populations[k].Label == l {
 					st = &sys.Populations[k]

@@ -43,7 +43,7 @@ var allowed = map[string][]string{
 	"client":   {"nmpi", "internal/"},
 	"provider": {"nmpi", "internal/"},
 	"worker":   {"platform", "provider", "nmpi", "internal/"},
-	"web":      {"platform", "nmpi", "internal/"},
+	"web":      {"platform", "nmpi", "benchmark/compare", "internal/"},
 	"ops":      {"store"},
 	// The benchmark service: a client of the queue with its own tables.
 	"benchmark": {"platform", "client", "nmpi", "identity", "store", "benchmark/compare", "internal/"},
