@@ -587,30 +587,11 @@ func (cm *Comparer) runOf(ctx context.Context, c *client.Client, j *client.Job) 
 }
 
 func (cm *Comparer) download(ctx context.Context, u string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
 	hc := cm.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s", resp.Status)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxRecordBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxRecordBytes {
-		return nil, fmt.Errorf("larger than %d bytes", MaxRecordBytes)
-	}
-	return data, nil
+	return getBounded(ctx, hc, u, MaxRecordBytes)
 }
 
 // SpikesOf is the runs' spikes, per platform and population.

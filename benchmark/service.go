@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -825,24 +824,9 @@ func (s *Service) harvestJob(ctx context.Context, r *store.BenchmarkRun, j *clie
 }
 
 func (s *Service) download(ctx context.Context, u string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	data, err := getBounded(ctx, s.cfg.HTTP, u, MaxReportBytes)
 	if err != nil {
-		return nil, err
-	}
-	resp, err := s.cfg.HTTP.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET: %s", resp.Status)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxReportBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxReportBytes {
-		return nil, fmt.Errorf("more than %d bytes", MaxReportBytes)
+		return nil, fmt.Errorf("GET: %w", err)
 	}
 	return data, nil
 }

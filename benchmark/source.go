@@ -178,27 +178,37 @@ func short(c string) string {
 // fetchArchive downloads an uploaded code archive (bounded) and returns it
 // with its SHA-256.
 func fetchArchive(ctx context.Context, hc *http.Client, u string) ([]byte, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	data, err := getBounded(ctx, hc, u, maxArchive)
 	if err != nil {
-		return nil, "", err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, "", fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxArchive+1))
-	if err != nil {
-		return nil, "", err
-	}
-	if len(data) > maxArchive {
-		return nil, "", fmt.Errorf("GET %s: more than %d bytes", u, maxArchive)
+		return nil, "", fmt.Errorf("GET %s: %w", u, err)
 	}
 	sum := sha256.Sum256(data)
 	return data, hex.EncodeToString(sum[:]), nil
+}
+
+// getBounded GETs u and returns its body, refusing an answer other than 200
+// and a body of more than limit bytes (job outputs are user content).
+func getBounded(ctx context.Context, hc *http.Client, u string, limit int) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, errors.New(resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > limit {
+		return nil, fmt.Errorf("more than %d bytes", limit)
+	}
+	return data, nil
 }
 
 // suiteFromArchive reads benchmarks.json from a tar.gz code archive: at
