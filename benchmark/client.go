@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nmp-platform/nmp/benchmark/compare"
 	"github.com/nmp-platform/nmp/internal/apiclient"
 )
 
@@ -84,15 +85,15 @@ func (c *Client) SystemChanged(ctx context.Context, platform, reason string) err
 }
 
 // Compare submits one script on every platform (the compare API).
-func (c *Client) Compare(ctx context.Context, req *CompareRequest) (*CompareDoc, error) {
-	var out CompareDoc
+func (c *Client) Compare(ctx context.Context, req *CompareRequest) (*compare.Doc, error) {
+	var out compare.Doc
 	return &out, c.do(ctx, http.MethodPost, "/compare/", req, &out)
 }
 
 // Comparison reads a comparison: its jobs, and its report once they ended
 // (tau: the van Rossum time constant in ms, 0 for the default).
-func (c *Client) Comparison(ctx context.Context, id string, tau float64) (*CompareDoc, error) {
-	var out CompareDoc
+func (c *Client) Comparison(ctx context.Context, id string, tau float64) (*compare.Doc, error) {
+	var out compare.Doc
 	q := ""
 	if tau > 0 {
 		q = "?tau=" + strconv.FormatFloat(tau, 'g', -1, 64)
@@ -101,8 +102,8 @@ func (c *Client) Comparison(ctx context.Context, id string, tau float64) (*Compa
 }
 
 // ComparisonSpikes reads the spikes of a comparison that is done.
-func (c *Client) ComparisonSpikes(ctx context.Context, id string) ([]CompareSpikes, error) {
-	var out []CompareSpikes
+func (c *Client) ComparisonSpikes(ctx context.Context, id string) ([]compare.Spikes, error) {
+	var out []compare.Spikes
 	return out, c.do(ctx, http.MethodGet, "/compare/"+url.PathEscape(id)+"/spikes", nil, &out)
 }
 

@@ -73,46 +73,11 @@ type CompareRequest struct {
 	WallClockS float64 `json:"wall_clock_s,omitempty"`
 }
 
-// CompareJob is one platform's job of a comparison.
-type CompareJob struct {
-	Platform string `json:"platform"`
-	JobID    int64  `json:"job_id,omitempty"`
-	Status   string `json:"status"`
-	// Error says why the job was not submitted (Status "not submitted").
-	Error string `json:"error,omitempty"`
-}
-
-// CompareDoc is a comparison: its jobs and, once they have all ended, the
-// report.
-type CompareDoc struct {
-	ID string `json:"id"`
-	// Status is "running" until every job has ended, then "done".
-	Status string            `json:"status"`
-	Jobs   []CompareJob      `json:"jobs"`
-	Report *compare.Report   `json:"report,omitempty"`
-	Text   string            `json:"text,omitempty"`
-	Links  map[string]string `json:"links"`
-}
-
 // ComparePlatform is a platform a comparison may run on (GET /compare/platforms).
 type ComparePlatform struct {
 	Name    string `json:"name"`
 	Backend string `json:"backend"`
 	System  string `json:"system"`
-}
-
-// CompareSpikes is one platform's spikes, per population (GET
-// /compare/{id}/spikes; nmp compare -server plots them).
-type CompareSpikes struct {
-	Platform string `json:"platform"`
-	Refused  string `json:"refused"`
-	// SimulatedMs is the biological time the platform simulated.
-	SimulatedMs float64 `json:"simulated_ms"`
-	Pops        []struct {
-		Label  string      `json:"label"`
-		Size   int         `json:"size"`
-		Trains [][]float64 `json:"trains"`
-	} `json:"pops"`
 }
 
 // Comparer serves /compare. It talks to the job queue's API at Server with
@@ -281,7 +246,7 @@ func (cm *Comparer) create(w http.ResponseWriter, r *http.Request, c *client.Cli
 		words = append(words, "'"+a+"'")
 	}
 	command := strings.Join(words, " ")
-	doc := CompareDoc{ID: id, Status: "running", Links: links(id)}
+	doc := compare.Doc{ID: id, Status: "running", Links: links(id)}
 	submitted := 0
 	for _, p := range plats {
 		j, err := c.Submit(r.Context(), &client.Submission{Code: req.Code, Command: command, Platform: p.Name, Collab: req.Collab,
@@ -294,11 +259,11 @@ func (cm *Comparer) create(w http.ResponseWriter, r *http.Request, c *client.Cli
 			if submitted == 0 && (ne.Status == http.StatusNotFound || ne.Status == http.StatusUnauthorized) {
 				return err // the collab is not the caller's, or the token is bad: nothing to compare
 			}
-			doc.Jobs = append(doc.Jobs, CompareJob{Platform: p.Name, Status: "not submitted", Error: ne.Detail})
+			doc.Jobs = append(doc.Jobs, compare.Job{Platform: p.Name, Status: "not submitted", Error: ne.Detail})
 			continue
 		}
 		submitted++
-		doc.Jobs = append(doc.Jobs, CompareJob{Platform: p.Name, JobID: j.ID, Status: j.Status})
+		doc.Jobs = append(doc.Jobs, compare.Job{Platform: p.Name, JobID: j.ID, Status: j.Status})
 	}
 	if submitted == 0 {
 		return &httpError{http.StatusForbidden, "no platform took the script: " + doc.Jobs[0].Error}
@@ -405,7 +370,7 @@ func links(id string) map[string]string {
 
 // read lists the comparison's jobs as the caller and, once every one has
 // ended, compares them (once; the result is kept for the same jobs).
-func (cm *Comparer) read(ctx context.Context, c *client.Client, id, collab string, tau float64) (*CompareDoc, *compared, error) {
+func (cm *Comparer) read(ctx context.Context, c *client.Client, id, collab string, tau float64) (*compare.Doc, *compared, error) {
 	q := client.JobQuery{Tags: []string{"compare:" + id}, Size: 100}
 	if collab != "" {
 		q.Collab = []string{collab}
@@ -429,10 +394,10 @@ func (cm *Comparer) read(ctx context.Context, c *client.Client, id, collab strin
 		return nil, nil, err
 	}
 	sort.SliceStable(jobs, func(i, j int) bool { return order[jobs[i].HardwarePlatform] < order[jobs[j].HardwarePlatform] })
-	doc := &CompareDoc{ID: id, Status: "done", Links: links(id)}
+	doc := &compare.Doc{ID: id, Status: "done", Links: links(id)}
 	var key strings.Builder
 	for _, j := range jobs {
-		doc.Jobs = append(doc.Jobs, CompareJob{Platform: j.HardwarePlatform, JobID: j.ID, Status: j.Status})
+		doc.Jobs = append(doc.Jobs, compare.Job{Platform: j.HardwarePlatform, JobID: j.ID, Status: j.Status})
 		if !j.Ended() {
 			doc.Status = "running"
 		}
@@ -476,7 +441,7 @@ func (cm *Comparer) read(ctx context.Context, c *client.Client, id, collab strin
 // notSubmitted reads the platforms create left out, from the comments of
 // the comparison's first job (the one with the lowest id), keeping those
 // that name a platform of this comparer which has no job in it.
-func (cm *Comparer) notSubmitted(ctx context.Context, c *client.Client, jobs []client.Job, order map[string]int) ([]CompareJob, error) {
+func (cm *Comparer) notSubmitted(ctx context.Context, c *client.Client, jobs []client.Job, order map[string]int) ([]compare.Job, error) {
 	first := jobs[0].ID
 	has := map[string]bool{}
 	for _, j := range jobs {
@@ -487,14 +452,14 @@ func (cm *Comparer) notSubmitted(ctx context.Context, c *client.Client, jobs []c
 	if err != nil {
 		return nil, fmt.Errorf("comparison's job %d: comments: %w", first, err)
 	}
-	var out []CompareJob
+	var out []compare.Job
 	for _, cmt := range comments {
 		p, reason, ok := parseNotSubmitted(cmt.Content)
 		if _, known := order[p]; !ok || !known || has[p] {
 			continue
 		}
 		has[p] = true
-		out = append(out, CompareJob{Platform: p, Status: "not submitted", Error: reason})
+		out = append(out, compare.Job{Platform: p, Status: "not submitted", Error: reason})
 	}
 	return out, nil
 }
@@ -595,10 +560,10 @@ func (cm *Comparer) download(ctx context.Context, u string) ([]byte, error) {
 }
 
 // SpikesOf is the runs' spikes, per platform and population.
-func SpikesOf(runs []*compare.Run) []CompareSpikes {
-	out := []CompareSpikes{}
+func SpikesOf(runs []*compare.Run) []compare.Spikes {
+	out := []compare.Spikes{}
 	for _, r := range runs {
-		s := CompareSpikes{Platform: r.Platform, Refused: r.Refused, SimulatedMs: r.SimulatedMs}
+		s := compare.Spikes{Platform: r.Platform, Refused: r.Refused, SimulatedMs: r.SimulatedMs}
 		for _, p := range r.Populations {
 			s.Pops = append(s.Pops, struct {
 				Label  string      `json:"label"`

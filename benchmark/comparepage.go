@@ -17,7 +17,7 @@ const maxPageSpikes = 20000
 // report, and a raster per population (rows) and platform (columns), drawn
 // as inline SVG so that the page needs nothing else (nmp compare -server
 // saves it as report.html).
-func comparePage(doc *CompareDoc, done *compared) string {
+func comparePage(doc *compare.Doc, done *compared) string {
 	var b strings.Builder
 	e := html.EscapeString
 	fmt.Fprintf(&b, `<!doctype html>

@@ -31,34 +31,6 @@ var compareIDRe = regexp.MustCompile(`^[0-9a-f]{16}$`)
 // maxCompareJobs bounds the jobs the list of comparisons reads.
 const maxCompareJobs = 1000
 
-// The compare API's answers, as the pages read them (benchmark.CompareDoc
-// and benchmark.CompareSpikes on the wire; the report is compare.Report).
-type compareJob struct {
-	Platform string `json:"platform"`
-	JobID    int64  `json:"job_id"`
-	Status   string `json:"status"`
-	Error    string `json:"error"`
-}
-
-type compareDoc struct {
-	ID     string          `json:"id"`
-	Status string          `json:"status"`
-	Jobs   []compareJob    `json:"jobs"`
-	Report *compare.Report `json:"report"`
-	Text   string          `json:"text"`
-}
-
-type compareSpikes struct {
-	Platform    string  `json:"platform"`
-	Refused     string  `json:"refused"`
-	SimulatedMs float64 `json:"simulated_ms"`
-	Pops        []struct {
-		Label  string      `json:"label"`
-		Size   int         `json:"size"`
-		Trains [][]float64 `json:"trains"`
-	} `json:"pops"`
-}
-
 // comparer is the compare API as the signed-in person sees it.
 func (w *Web) comparer(s *session) *caller {
 	c := *s.api
@@ -305,7 +277,7 @@ func (w *Web) handleCompareSubmit(rw http.ResponseWriter, r *http.Request, s *se
 	if f.Script != "" {
 		body["script"] = f.Script
 	}
-	var doc compareDoc
+	var doc compare.Doc
 	if err := w.comparer(s).do(r.Context(), http.MethodPost, "/compare/", body, &doc); err != nil {
 		if st := apiStatus(err); st >= 400 && st < 500 && st != http.StatusUnauthorized {
 			msg := apiMessage(err)
@@ -348,7 +320,7 @@ func parseDuration(s string) (time.Duration, bool) {
 type compareView struct {
 	ID, Collab string
 	Running    bool
-	Jobs       []compareJob
+	Jobs       []compare.Job
 	Script     string // the script's text, or the URL of its code
 	ScriptURL  bool
 	By         string
@@ -415,7 +387,7 @@ func (w *Web) handleCompare(rw http.ResponseWriter, r *http.Request, s *session)
 	}
 	api := w.comparer(s)
 	q := "?collab=" + url.QueryEscape(collab)
-	var doc compareDoc
+	var doc compare.Doc
 	if err := api.do(r.Context(), http.MethodGet, "/compare/"+id+q, nil, &doc); err != nil {
 		if st := apiStatus(err); st == http.StatusNotFound || st == http.StatusForbidden {
 			return notFound
@@ -443,7 +415,7 @@ func (w *Web) handleCompare(rw http.ResponseWriter, r *http.Request, s *session)
 		for _, sys := range doc.Report.Systems {
 			v.Platforms = append(v.Platforms, sys.Platform)
 		}
-		var spikes []compareSpikes
+		var spikes []compare.Spikes
 		if err := api.do(r.Context(), http.MethodGet, "/compare/"+id+"/spikes"+q, nil, &spikes); err != nil {
 			return err
 		}
@@ -517,7 +489,7 @@ func sideBySide(rep *compare.Report) []compareTableRow {
 
 // rasters draws the spikes as a row per population label and a column per
 // platform, on one time axis (the longest simulation).
-func rasters(runs []compareSpikes) []rasterRow {
+func rasters(runs []compare.Spikes) []rasterRow {
 	var labels []string
 	seen := map[string]bool{}
 	tmax := 0.0

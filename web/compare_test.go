@@ -17,6 +17,7 @@ import (
 
 	"github.com/nmp-platform/nmp/api"
 	"github.com/nmp-platform/nmp/benchmark"
+	"github.com/nmp-platform/nmp/benchmark/compare"
 	"github.com/nmp-platform/nmp/identity"
 	"github.com/nmp-platform/nmp/npy"
 	"github.com/nmp-platform/nmp/platform"
@@ -285,7 +286,7 @@ func TestComparePages(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+s.token)
 	rec := httptest.NewRecorder()
 	cm.ServeHTTP(rec, req)
-	var doc benchmark.CompareDoc
+	var doc compare.Doc
 	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil || doc.Status != "done" {
 		t.Fatalf("GET /compare/%s: %d %s", id, rec.Code, rec.Body)
 	}

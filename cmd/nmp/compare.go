@@ -257,7 +257,7 @@ func recordStreams(dir string, in io.Reader, out io.Writer) (io.Reader, io.Write
 
 // plotComparison draws each population's spikes on every system, one row
 // of panels per population, with matplotlib.
-func plotComparison(ctx context.Context, python, dir string, data []benchmark.CompareSpikes) error {
+func plotComparison(ctx context.Context, python, dir string, data []compare.Spikes) error {
 	js, err := json.Marshal(data)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/nmp-platform/nmp/benchmark"
+	"github.com/nmp-platform/nmp/benchmark/compare"
 	"github.com/nmp-platform/nmp/client"
 )
 
@@ -47,7 +48,7 @@ func TestEndToEndCompareAPI(t *testing.T) {
 	script := filepath.Join("..", "..", "examples", "benchmarks", "run_synfire_chain.py")
 	text := p.nmpOK("compare", script, "-server", p.url, "-collab", "demo", "-platforms", "Spikey,BrainScaleS-2", "-out", out)
 	t.Logf("%s", text)
-	var cmp benchmark.CompareDoc
+	var cmp compare.Doc
 	js, err := os.ReadFile(filepath.Join(out, "comparison.json"))
 	if err != nil || json.Unmarshal(js, &cmp) != nil || cmp.Report == nil {
 		t.Fatalf("comparison.json: %v\n%s", err, js)
